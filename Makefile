@@ -1,0 +1,64 @@
+# Two commands set up everything on a fresh machine:
+#   make quickstart   virtualenv + install + the whole system running on the embedded default
+#   make test         virtualenv + test dependencies + lint + every test tier
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+COMPAT_VENV := .venv-compat
+COMPAT_STAMP := $(COMPAT_VENV)/.installed
+# OpenMetadata's client, pinned: its 2.0.7.0 models are the contract tessera implements.
+OM_INGESTION := openmetadata-ingestion==2.0.7.0
+
+.PHONY: install quickstart serve test test-fast lint format bench compat-venv contract browsers clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $@
+
+install: $(STAMP)
+
+quickstart: install
+	$(BIN)/tessera quickstart
+
+serve: install
+	$(BIN)/tessera serve
+
+# The compat tier runs OpenMetadata's own `metadata` CLI and SDK in a virtualenv of their own.
+# dbt-core>=1.12 needs a package whose build downloads from GitHub; the constraint avoids it.
+$(COMPAT_STAMP):
+	$(PYTHON) -m venv $(COMPAT_VENV)
+	$(COMPAT_VENV)/bin/python -m pip install -q --upgrade pip
+	echo 'dbt-core<1.12' > $(COMPAT_VENV)/constraints.txt
+	$(COMPAT_VENV)/bin/python -m pip install -q -c $(COMPAT_VENV)/constraints.txt '$(OM_INGESTION)'
+	touch $@
+
+compat-venv: $(COMPAT_STAMP)
+
+# Regenerates src/tessera/contract/schemas from OpenMetadata's generated models.
+contract: $(COMPAT_STAMP)
+	$(COMPAT_VENV)/bin/python tools/extract_contract.py
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+test: install lint compat-venv
+	$(BIN)/python -m pytest
+
+# Unit tests only: seconds, no servers.
+test-fast: install
+	$(BIN)/python -m pytest tests/unit -q
+
+bench: install compat-venv
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) $(COMPAT_VENV) .mypy_cache .ruff_cache .pytest_cache artifacts

@@ -1,0 +1,83 @@
+"""Typed dependencies shared by every route: the service container, the caller, and the
+authorization decision each route declares.
+
+Every catalog route carries an :class:`Authorize` dependency naming the operation and the
+resource it needs; a test walks the route table and fails on any route without one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated, Any, Protocol
+
+from fastapi import Depends, Request
+
+from tessera.auth.permissions import Operation
+from tessera.auth.principal import Principal
+from tessera.errors import NotAuthenticated
+
+if TYPE_CHECKING:
+    from tessera.container import Container
+
+
+class Authorizer(Protocol):
+    def check(
+        self,
+        principal: Principal,
+        operations: Sequence[Operation],
+        resource: str,
+        entity: dict[str, Any] | None = None,
+    ) -> None:
+        """Raise Forbidden naming the principal and the operation when it is not allowed."""
+
+
+def get_container(request: Request) -> Container:
+    container: Container = request.app.state.container
+    return container
+
+
+def get_principal(request: Request) -> Principal:
+    principal = getattr(request.state, "principal", None)
+    if not isinstance(principal, Principal):
+        # The authentication middleware runs before every route; reaching here without a
+        # principal means a route was mounted outside it. Fail closed.
+        raise NotAuthenticated("Not Authorized! Token not present")
+    return principal
+
+
+ContainerDep = Annotated["Container", Depends(get_container)]
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+@dataclass(frozen=True)
+class Authorize:
+    """A route's authorization decision: the operation it performs on a resource type.
+
+    ``deferred`` routes decide inside the handler because the operation depends on the entity
+    or the body (a JSON Patch on /description needs less than one on /columns); the handler
+    must then call ``container.authorizer.check``.
+    """
+
+    operation: Operation | None
+    resource: str
+    deferred: bool = False
+    public: bool = False
+
+    def __call__(self, request: Request) -> None:
+        if self.public or self.deferred or self.operation is None:
+            return
+        container: Container = request.app.state.container
+        container.authorizer.check(get_principal(request), [self.operation], self.resource)
+
+
+def authorize(operation: Operation, resource: str) -> Any:
+    return Depends(Authorize(operation, resource))
+
+
+def authorize_in_handler(resource: str) -> Any:
+    return Depends(Authorize(None, resource, deferred=True))
+
+
+def public_route() -> Any:
+    return Depends(Authorize(None, "public", public=True))

@@ -1,0 +1,283 @@
+"""The standard OpenMetadata routes of an entity collection, built from its :class:`Kind`.
+
+Handlers are thin: parse, authorize, call the catalog service in a worker thread, render.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import orjson
+from fastapi import APIRouter, Query, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from tessera.api.deps import ContainerDep, PrincipalDep, authorize, authorize_in_handler
+from tessera.auth.permissions import PATCH_PATH_OPERATIONS, Operation
+from tessera.auth.principal import Principal
+from tessera.catalog import documents
+from tessera.catalog import fqn as fqns
+from tessera.catalog.documents import Doc
+from tessera.catalog.kinds import Kind
+from tessera.catalog.service import Actor
+from tessera.container import Container
+from tessera.errors import BadRequest, NotFound
+
+IncludeParam = Literal["non-deleted", "deleted", "all"]
+MAX_LIMIT = 1_000_000
+JSON = "application/json"
+
+
+def json_response(payload: Any, status: int = 200) -> Response:
+    return Response(content=orjson.dumps(payload), status_code=status, media_type=JSON)
+
+
+async def read_json(request: Request) -> Any:
+    body = await request.body()
+    if not body:
+        raise BadRequest("The request body is empty; send a JSON document")
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise BadRequest(f"The request body is not valid JSON: {exc}") from None
+
+
+def actor_of(principal: Principal) -> Actor:
+    return Actor(name=principal.name, is_bot=principal.is_bot)
+
+
+def render(
+    container: Container, request: Request, kind: Kind, doc: Doc, fields: frozenset[str] | None
+) -> Doc:
+    out = documents.select_fields(kind, doc, fields)
+    out = container.present(kind, out, getattr(request.state, "principal", None))
+    out["href"] = f"{container.base_url(request)}/api/v1/{kind.collection}/{doc['id']}"
+    return out
+
+
+def parent_filters(request: Request) -> dict[str, str]:
+    """OpenMetadata's parent filters: service=, database=, databaseSchema= (FQNs)."""
+    allowed = {"service", "database", "databaseSchema"}
+    return {key: value for key, value in request.query_params.items() if key in allowed}
+
+
+def entity_router(kind: Kind) -> APIRouter:
+    router = APIRouter(prefix=f"/api/v1/{kind.collection}", tags=[kind.collection])
+    resource = kind.type
+
+    @router.get("", dependencies=[authorize(Operation.VIEW_ALL, resource)], summary=f"List {kind.collection}")
+    async def list_entities(
+        request: Request,
+        container: ContainerDep,
+        limit: int = Query(10, ge=0, le=MAX_LIMIT),
+        before: str | None = None,
+        after: str | None = None,
+        fields: str | None = None,
+        include: IncludeParam = "non-deleted",
+    ) -> Response:
+        wanted = documents.parse_fields(kind, fields)
+        filters = parent_filters(request)
+        page = await run_in_threadpool(
+            container.catalog.page,
+            kind,
+            filters=filters,
+            include=include,
+            limit=limit,
+            after=after,
+            before=before,
+        )
+        paging: dict[str, Any] = {"total": page.total}
+        if page.after:
+            paging["after"] = page.after
+        if page.before:
+            paging["before"] = page.before
+        data = [render(container, request, kind, row.doc, wanted) for row in page.rows]
+        return json_response({"data": data, "paging": paging})
+
+    if not kind.read_only:
+
+        @router.delete("/deleteStale", dependencies=[authorize(Operation.DELETE, resource)])
+        async def delete_stale(
+            request: Request, container: ContainerDep, principal: PrincipalDep
+        ) -> Response:
+            body = await read_json(request)
+            result = await run_in_threadpool(container.catalog.delete_stale, kind, body, actor_of(principal))
+            return json_response(result.as_json())
+
+        @router.put(
+            "/bulk",
+            dependencies=[authorize(Operation.CREATE, resource), authorize(Operation.EDIT_ALL, resource)],
+        )
+        async def bulk(
+            request: Request, container: ContainerDep, principal: PrincipalDep, overrideMetadata: bool = False
+        ) -> Response:
+            body = await read_json(request)
+            result = await run_in_threadpool(
+                container.catalog.bulk, kind, body, actor_of(principal), override=overrideMetadata
+            )
+            return json_response(result.as_json())
+
+        @router.put("/restore", dependencies=[authorize(Operation.EDIT_ALL, resource)])
+        async def restore(request: Request, container: ContainerDep, principal: PrincipalDep) -> Response:
+            body = await read_json(request)
+            if not isinstance(body, dict) or "id" not in body:
+                raise BadRequest('The restore request must be {"id": "<entity id>"}')
+            doc = await run_in_threadpool(
+                container.catalog.restore, kind, str(body["id"]), actor_of(principal)
+            )
+            return json_response(render(container, request, kind, doc, frozenset({"*"})))
+
+    @router.get("/name/{fqn:path}", dependencies=[authorize(Operation.VIEW_ALL, resource)])
+    async def get_by_name(
+        fqn: str,
+        request: Request,
+        container: ContainerDep,
+        fields: str | None = None,
+        include: IncludeParam = "non-deleted",
+    ) -> Response:
+        wanted = documents.parse_fields(kind, fields)
+        doc = await run_in_threadpool(container.catalog.get_by_name, kind, fqn, include)
+        return json_response(render(container, request, kind, doc, wanted))
+
+    @router.get("/{entity_id}", dependencies=[authorize(Operation.VIEW_ALL, resource)])
+    async def get_by_id(
+        entity_id: str,
+        request: Request,
+        container: ContainerDep,
+        fields: str | None = None,
+        include: IncludeParam = "non-deleted",
+    ) -> Response:
+        wanted = documents.parse_fields(kind, fields)
+        doc = await run_in_threadpool(container.catalog.get, kind, entity_id, include)
+        return json_response(render(container, request, kind, doc, wanted))
+
+    @router.get("/{entity_id}/versions", dependencies=[authorize(Operation.VIEW_ALL, resource)])
+    async def list_versions(entity_id: str, container: ContainerDep, principal: PrincipalDep) -> Response:
+        docs = await run_in_threadpool(container.catalog.versions, kind, entity_id)
+        versions = [orjson.dumps(container.present(kind, doc, principal)).decode() for doc in docs]
+        return json_response({"entityType": kind.type, "versions": versions})
+
+    @router.get("/{entity_id}/versions/{version}", dependencies=[authorize(Operation.VIEW_ALL, resource)])
+    async def get_version(
+        entity_id: str, version: str, request: Request, container: ContainerDep
+    ) -> Response:
+        doc = await run_in_threadpool(container.catalog.version, kind, entity_id, version)
+        return json_response(render(container, request, kind, doc, frozenset({"*"})))
+
+    if kind.read_only:
+        return router
+
+    @router.post("", status_code=201, dependencies=[authorize(Operation.CREATE, resource)])
+    async def create(request: Request, container: ContainerDep, principal: PrincipalDep) -> Response:
+        body = await read_json(request)
+        _require_object(body)
+        doc = await run_in_threadpool(container.catalog.create, kind, body, actor_of(principal))
+        return json_response(render(container, request, kind, doc, frozenset({"*"})), 201)
+
+    @router.put("", dependencies=[authorize_in_handler(resource)])
+    async def create_or_update(
+        request: Request, container: ContainerDep, principal: PrincipalDep, overrideMetadata: bool = False
+    ) -> Response:
+        body = await read_json(request)
+        _require_object(body)
+        existing = await run_in_threadpool(_existing_for_put, container, kind, body)
+        container.authorizer.check(
+            principal, [Operation.EDIT_ALL if existing is not None else Operation.CREATE], resource, existing
+        )
+        result = await run_in_threadpool(
+            container.catalog.create_or_update, kind, body, actor_of(principal), override=overrideMetadata
+        )
+        status = 201 if result.outcome == "created" else 200
+        return json_response(render(container, request, kind, result.doc, frozenset({"*"})), status)
+
+    @router.patch("/{entity_id}", dependencies=[authorize_in_handler(resource)])
+    async def patch(
+        entity_id: str, request: Request, container: ContainerDep, principal: PrincipalDep
+    ) -> Response:
+        operations = await read_json(request)
+        existing = await run_in_threadpool(container.catalog.get, kind, entity_id)
+        container.authorizer.check(principal, _patch_operations(operations), resource, existing)
+        doc = await run_in_threadpool(
+            container.catalog.patch,
+            kind,
+            entity_id,
+            operations,
+            actor_of(principal),
+            if_match=request.headers.get("if-match"),
+        )
+        return json_response(render(container, request, kind, doc, frozenset({"*"})))
+
+    @router.delete("/name/{fqn:path}", dependencies=[authorize(Operation.DELETE, resource)])
+    async def delete_by_name(
+        fqn: str,
+        request: Request,
+        container: ContainerDep,
+        principal: PrincipalDep,
+        recursive: bool = False,
+        hardDelete: bool = False,
+    ) -> Response:
+        doc = await run_in_threadpool(
+            container.catalog.delete_by_name,
+            kind,
+            fqn,
+            actor_of(principal),
+            recursive=recursive,
+            hard=hardDelete,
+        )
+        return json_response(render(container, request, kind, doc, frozenset({"*"})))
+
+    @router.delete("/{entity_id}", dependencies=[authorize(Operation.DELETE, resource)])
+    async def delete(
+        entity_id: str,
+        request: Request,
+        container: ContainerDep,
+        principal: PrincipalDep,
+        recursive: bool = False,
+        hardDelete: bool = False,
+    ) -> Response:
+        doc = await run_in_threadpool(
+            container.catalog.delete,
+            kind,
+            entity_id,
+            actor_of(principal),
+            recursive=recursive,
+            hard=hardDelete,
+        )
+        return json_response(render(container, request, kind, doc, frozenset({"*"})))
+
+    return router
+
+
+def _require_object(body: Any) -> None:
+    if not isinstance(body, dict):
+        raise BadRequest("The request body must be a JSON object")
+
+
+def _existing_for_put(container: Container, kind: Kind, body: dict[str, Any]) -> Doc | None:
+    """The entity a PUT would update, if any (decides between Create and EditAll)."""
+    name = body.get("name")
+    if not isinstance(name, str):
+        return None
+    try:
+        parent_field = kind.parent.field if kind.parent is not None else None
+        parent = body.get(parent_field) if parent_field else None
+        if isinstance(parent, str):
+            target = fqns.build(*fqns.split(parent), name)
+        elif parent is None:
+            target = fqns.quote(name)
+        else:
+            return None
+        return container.catalog.get_by_name(kind, target, "all")
+    except (NotFound, BadRequest):
+        return None
+
+
+def _patch_operations(operations: Any) -> list[Operation]:
+    if not isinstance(operations, list):
+        raise BadRequest("A JSON Patch body must be an array of operations (RFC 6902)")
+    needed: set[Operation] = set()
+    for operation in operations:
+        path = str(operation.get("path", "")) if isinstance(operation, dict) else ""
+        top = path.lstrip("/").split("/", 1)[0]
+        needed.add(PATCH_PATH_OPERATIONS.get(top, Operation.EDIT_ALL))
+    return sorted(needed) or [Operation.EDIT_ALL]

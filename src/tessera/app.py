@@ -1,0 +1,68 @@
+"""The ASGI application: ``create_app(settings)`` wires routers, middleware and error handling."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from tessera import __version__
+from tessera.api import entities, http_errors, pipelines, search, system
+from tessera.auth.middleware import AuthenticationMiddleware
+from tessera.catalog.kinds import ALL
+from tessera.config import Settings
+from tessera.container import Container
+
+log = logging.getLogger("tessera")
+
+
+def create_app(settings: Settings, *, container: Container | None = None) -> FastAPI:
+    from tessera.bootstrap import build_container
+
+    built = container or build_container(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from tessera.bootstrap import start
+
+        start(built)
+        try:
+            yield
+        finally:
+            built.close()
+
+    app = FastAPI(
+        title="tessera",
+        version=__version__,
+        description=(
+            'OpenMetadata-compatible catalog API. Errors are always {"code": <status>, "message": "..."}.'
+        ),
+        lifespan=lifespan,
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.container = built
+    http_errors.install(app)
+    app.add_middleware(AuthenticationMiddleware, authenticate=built.authenticator.authenticate)
+    app.include_router(system.router)
+    app.include_router(search.router)
+    # Pipeline run routes first: their paths would otherwise be read as entity ids.
+    app.include_router(pipelines.router)
+    for kind in ALL:
+        app.include_router(entities.entity_router(kind))
+    built.extras["started_at_ms"] = int(time.time() * 1000)
+    return app
+
+
+def create_app_from_environment() -> FastAPI:
+    """Factory for uvicorn workers: settings from TESSERA_CONFIG_FILE and the environment."""
+    import os
+    from pathlib import Path
+
+    from tessera.config import load_settings
+
+    config_file = os.environ.get("TESSERA_CONFIG_FILE")
+    return create_app(load_settings(Path(config_file) if config_file else None))

@@ -1,0 +1,86 @@
+"""One authentication step in front of every API request.
+
+OpenMetadata matched its public paths by substring on the raw path, so
+``/api/v1;v1%2fusers%2flogin/...`` skipped authentication altogether (CVE-2024-28255). Here a
+request is public only when the very path the router will dispatch on is *exactly* one of the
+public paths; anything that merely normalises to one (``;`` parameters, encoded or doubled
+slashes, other letter case) must authenticate, because the router might send it elsewhere.
+Everything that normalises to a path under ``/api/`` needs a valid token, including paths no
+route serves: the caller learns nothing before authenticating.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Callable
+from urllib.parse import unquote
+
+from starlette.requests import Request
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from tessera.api.http_errors import error_response
+from tessera.auth.principal import Principal
+from tessera.errors import TesseraError
+
+PUBLIC_PATHS = frozenset(
+    {
+        "/api/v1/system/version",
+        "/api/v1/system/health",
+        "/api/v1/system/config/auth",
+        "/api/v1/system/config/authorizer",
+        "/api/v1/system/config/jwks",
+        "/api/v1/system/config/logininfo",
+        "/api/v1/users/login",
+        "/api/v1/users/refresh",
+    }
+)
+MAX_TOKEN_BYTES = 16 * 1024
+_SLASHES = re.compile(r"/{2,}")
+
+
+def normalise(path: str) -> str:
+    # Decode repeatedly so that double encoding (%252f) cannot hide a separator either.
+    previous = None
+    while previous != path:
+        previous, path = path, unquote(path)
+    path = "/".join(segment.split(";", 1)[0] for segment in path.split("/"))
+    path = _SLASHES.sub("/", path)
+    if len(path) > 1:
+        path = path.rstrip("/")
+    return path.lower()
+
+
+def is_public(routed_path: str, raw_path: str) -> bool:
+    if routed_path in PUBLIC_PATHS:
+        return True
+    return not (normalise(routed_path).startswith("/api") or normalise(raw_path).startswith("/api"))
+
+
+class AuthenticationMiddleware:
+    def __init__(self, app: ASGIApp, authenticate: Callable[[Request], Principal]) -> None:
+        self.app = app
+        self.authenticate = authenticate
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        raw_path = scope.get("raw_path")
+        path = raw_path.decode("latin-1") if isinstance(raw_path, bytes) else scope["path"]
+        state = scope.setdefault("state", {})
+        if is_public(scope["path"], path):
+            # Public routes still learn who is calling when a token is sent and valid.
+            if request.headers.get("authorization"):
+                with contextlib.suppress(TesseraError):
+                    state["principal"] = self.authenticate(request)
+            await self.app(scope, receive, send)
+            return
+        try:
+            state["principal"] = self.authenticate(request)
+        except TesseraError as exc:
+            response = error_response(exc.status, exc.message, exc.headers)
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)

@@ -1,0 +1,37 @@
+"""The ``no-auth`` provider: every caller is an anonymous administrator.
+
+For trying tessera on a laptop only. It logs a loud warning on every start and production
+mode refuses it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from starlette.requests import Request
+
+from tessera.auth.permissions import Operation
+from tessera.auth.principal import ANONYMOUS_ADMIN, Principal
+
+WARNING = (
+    "AUTHENTICATION IS OFF (authenticationConfiguration.provider: no-auth): anyone who can reach "
+    "this server can read and change everything. Use provider basic or azure for anything but a "
+    "local experiment."
+)
+
+
+class NoAuthAuthenticator:
+    def authenticate(self, request: Request) -> Principal:
+        return ANONYMOUS_ADMIN
+
+
+class AllowAllAuthorizer:
+    def check(
+        self,
+        principal: Principal,
+        operations: Sequence[Operation],
+        resource: str,
+        entity: dict[str, Any] | None = None,
+    ) -> None:
+        return None

@@ -1,0 +1,34 @@
+"""Operations, named as OpenMetadata's MetadataOperation values so policies carry over."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Operation(StrEnum):
+    ALL = "All"
+    VIEW_ALL = "ViewAll"
+    VIEW_BASIC = "ViewBasic"
+    CREATE = "Create"
+    DELETE = "Delete"
+    EDIT_ALL = "EditAll"
+    EDIT_DESCRIPTION = "EditDescription"
+    EDIT_DISPLAY_NAME = "EditDisplayName"
+    EDIT_OWNERS = "EditOwners"
+    EDIT_TAGS = "EditTags"
+    EDIT_USERS = "EditUsers"
+    EDIT_ROLE = "EditRole"
+    EDIT_POLICY = "EditPolicy"
+    EDIT_STATUS = "EditIngestionPipelineStatus"
+    CREATE_INGESTION_PIPELINE_AUTOMATOR = "CreateIngestionPipelineAutomator"
+    GENERATE_TOKEN = "GenerateToken"
+    VIEW_USAGE = "ViewUsage"
+
+
+# JSON Patch paths that need less than EditAll, as in OpenMetadata.
+PATCH_PATH_OPERATIONS: dict[str, Operation] = {
+    "description": Operation.EDIT_DESCRIPTION,
+    "displayName": Operation.EDIT_DISPLAY_NAME,
+    "owners": Operation.EDIT_OWNERS,
+    "tags": Operation.EDIT_TAGS,
+}

@@ -1,0 +1,61 @@
+"""Versions and change descriptions.
+
+Every change that alters an entity's content adds 0.1 to its version and records, in
+OpenMetadata's ``changeDescription`` shape, which fields were added, updated and deleted.
+A write that changes nothing creates no version: re-ingesting an unchanged source is free.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+
+# Not content: they change on every write and say nothing about the entity itself.
+_META = frozenset(
+    {"version", "updatedAt", "updatedBy", "changeDescription", "href", "incrementalChangeDescription"}
+)
+
+
+def to_float(tenths: int) -> float:
+    return round(tenths / 10, 1)
+
+
+def to_tenths(version: float | str) -> int:
+    return round(float(version) * 10)
+
+
+def content(doc: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in doc.items() if key not in _META}
+
+
+def describe(old: Mapping[str, Any], new: Mapping[str, Any], previous_version: int) -> dict[str, Any] | None:
+    """The changeDescription from ``old`` to ``new``, or None when their content is equal."""
+    before, after = content(old), content(new)
+    if before == after:
+        return None
+    added, updated, deleted = [], [], []
+    for key in sorted(set(before) | set(after)):
+        was, now = before.get(key), after.get(key)
+        if was == now:
+            continue
+        if was is None or was == [] or was == "":
+            added.append({"name": key, "newValue": _encode(now)})
+        elif now is None:
+            deleted.append({"name": key, "oldValue": _encode(was)})
+        else:
+            updated.append({"name": key, "oldValue": _encode(was), "newValue": _encode(now)})
+    return {
+        "fieldsAdded": added,
+        "fieldsUpdated": updated,
+        "fieldsDeleted": deleted,
+        "previousVersion": to_float(previous_version),
+    }
+
+
+def _encode(value: Any) -> str:
+    # OpenMetadata carries old and new values as JSON text, except plain strings.
+    if isinstance(value, str):
+        return value
+    return orjson.dumps(value).decode()

@@ -1,0 +1,249 @@
+"""The entity kinds tessera serves, declared once.
+
+A :class:`Kind` says where a kind lives in the API, which OpenMetadata schemas describe its
+create request and its entity, what contains it (and so how its FQN is built), which request
+fields are references to other entities, and which fields are only returned when asked for
+with ``fields=``. The generic service and routes work from this table; what no table can say
+lives in small per-kind hooks in ``catalog.documents``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from tessera import contract
+
+
+class RefBy(StrEnum):
+    """How a create request names another entity."""
+
+    FQN = "fqn"  # "svc.db" (FullyQualifiedEntityName)
+    ID = "id"  # a UUID
+    NAME = "name"  # an EntityName
+    REFERENCE = "reference"  # an EntityReference {"id", "type"}
+
+
+@dataclass(frozen=True)
+class Ref:
+    field: str
+    target: str
+    by: RefBy
+    many: bool = False
+
+
+@dataclass(frozen=True)
+class Kind:
+    type: str
+    collection: str
+    entity_schema: str
+    create_schema: str | None
+    # The containing entity: its FQN prefixes ours and deleting it deletes us.
+    parent: Ref | None = None
+    refs: tuple[Ref, ...] = ()
+    # Fields copied from the parent document (a table carries its database and service).
+    inherit: tuple[str, ...] = ()
+    # Entity fields served only when requested with fields=... (or fields=*).
+    optional_fields: tuple[str, ...] = ("owners", "tags", "followers", "extension", "domains", "votes")
+    search_index: str | None = None
+    # Request fields accepted only when empty: they name entity kinds tessera does not have.
+    unsupported: tuple[str, ...] = ("domains", "dataProducts")
+    # Request fields consumed by hooks rather than copied into the entity.
+    hook_fields: tuple[str, ...] = ()
+    read_only: bool = False
+
+    @property
+    def copied_fields(self) -> tuple[str, ...]:
+        """Request fields whose schema is the same in the entity: stored as sent."""
+        if self.create_schema is None:
+            return ()
+        request = contract.schema(self.create_schema)["properties"]
+        entity = contract.schema(self.entity_schema)["properties"]
+        skip = {r.field for r in self.refs} | set(self.unsupported) | set(self.hook_fields)
+        if self.parent is not None:
+            skip.add(self.parent.field)
+        return tuple(name for name in request if name in entity and name not in skip)
+
+    @property
+    def entity_fields(self) -> frozenset[str]:
+        return frozenset(contract.schema(self.entity_schema)["properties"])
+
+
+_DATA_ASSET_FIELDS = (
+    "owners",
+    "tags",
+    "followers",
+    "extension",
+    "domains",
+    "votes",
+    "dataProducts",
+    "lifeCycle",
+)
+
+DATABASE_SERVICE = Kind(
+    type="databaseService",
+    collection="services/databaseServices",
+    entity_schema="databaseService",
+    create_schema="createDatabaseService",
+    optional_fields=(*_DATA_ASSET_FIELDS, "pipelines", "testConnectionResult", "ingestionRunner"),
+    search_index="database_service_search_index",
+)
+DATABASE = Kind(
+    type="database",
+    collection="databases",
+    entity_schema="database",
+    create_schema="createDatabase",
+    parent=Ref("service", "databaseService", RefBy.FQN),
+    inherit=("serviceType",),
+    optional_fields=(*_DATA_ASSET_FIELDS, "databaseSchemas", "usageSummary", "databaseProfilerConfig"),
+    search_index="database_search_index",
+)
+DATABASE_SCHEMA = Kind(
+    type="databaseSchema",
+    collection="databaseSchemas",
+    entity_schema="databaseSchema",
+    create_schema="createDatabaseSchema",
+    parent=Ref("database", "database", RefBy.FQN),
+    inherit=("service", "serviceType"),
+    optional_fields=(*_DATA_ASSET_FIELDS, "tables", "usageSummary", "databaseSchemaProfilerConfig"),
+    search_index="database_schema_search_index",
+)
+TABLE = Kind(
+    type="table",
+    collection="tables",
+    entity_schema="table",
+    create_schema="createTable",
+    parent=Ref("databaseSchema", "databaseSchema", RefBy.FQN),
+    inherit=("database", "service", "serviceType"),
+    optional_fields=(
+        *_DATA_ASSET_FIELDS,
+        "tableConstraints",
+        "usageSummary",
+        "joins",
+        "sampleData",
+        "profile",
+        "testSuite",
+        "customMetrics",
+        "tableProfilerConfig",
+        "dataModel",
+        "schemaDefinition",
+    ),
+    search_index="table_search_index",
+)
+STORED_PROCEDURE = Kind(
+    type="storedProcedure",
+    collection="storedProcedures",
+    entity_schema="storedProcedure",
+    create_schema="createStoredProcedure",
+    parent=Ref("databaseSchema", "databaseSchema", RefBy.FQN),
+    inherit=("database", "service", "serviceType"),
+    optional_fields=_DATA_ASSET_FIELDS,
+    search_index="stored_procedure_search_index",
+)
+INGESTION_PIPELINE = Kind(
+    type="ingestionPipeline",
+    collection="services/ingestionPipelines",
+    entity_schema="ingestionPipeline",
+    create_schema="createIngestionPipeline",
+    parent=Ref("service", "databaseService", RefBy.REFERENCE),
+    optional_fields=("owners", "followers", "pipelineStatuses", "domains"),
+    search_index="ingestion_pipeline_search_index",
+)
+USER = Kind(
+    type="user",
+    collection="users",
+    entity_schema="user",
+    create_schema="createUser",
+    refs=(Ref("teams", "team", RefBy.ID, many=True), Ref("roles", "role", RefBy.ID, many=True)),
+    optional_fields=(
+        "profile",
+        "roles",
+        "teams",
+        "follows",
+        "owns",
+        "personas",
+        "defaultPersona",
+        "domains",
+        "authenticationMechanism",
+        "inheritedRoles",
+    ),
+    unsupported=("domains",),
+    hook_fields=("password", "confirmPassword", "createPasswordType", "botName", "authenticationMechanism"),
+    search_index="user_search_index",
+)
+TEAM = Kind(
+    type="team",
+    collection="teams",
+    entity_schema="team",
+    create_schema="createTeam",
+    refs=(
+        Ref("parents", "team", RefBy.ID, many=True),
+        Ref("children", "team", RefBy.ID, many=True),
+        Ref("users", "user", RefBy.ID, many=True),
+        Ref("defaultRoles", "role", RefBy.ID, many=True),
+        Ref("policies", "policy", RefBy.ID, many=True),
+    ),
+    optional_fields=("owners", "profile", "users", "owns", "defaultRoles", "parents", "children", "policies"),
+    unsupported=("domains", "defaultPersona"),
+    search_index="team_search_index",
+)
+POLICY = Kind(
+    type="policy",
+    collection="policies",
+    entity_schema="policy",
+    create_schema="createPolicy",
+    optional_fields=("owners", "location", "teams", "roles", "extension"),
+    unsupported=("domains", "location"),
+)
+ROLE = Kind(
+    type="role",
+    collection="roles",
+    entity_schema="role",
+    create_schema="createRole",
+    refs=(Ref("policies", "policy", RefBy.NAME, many=True),),
+    optional_fields=("policies", "teams", "users"),
+    unsupported=("domains",),
+)
+BOT = Kind(
+    type="bot",
+    collection="bots",
+    entity_schema="bot",
+    create_schema="createBot",
+    refs=(Ref("botUser", "user", RefBy.NAME),),
+    optional_fields=(),
+    hook_fields=("allowImpersonation",),
+)
+TEST_CONNECTION_DEFINITION = Kind(
+    type="testConnectionDefinition",
+    collection="services/testConnectionDefinitions",
+    entity_schema="testConnectionDefinition",
+    create_schema=None,
+    optional_fields=("owners",),
+    read_only=True,
+)
+
+ALL: tuple[Kind, ...] = (
+    DATABASE_SERVICE,
+    DATABASE,
+    DATABASE_SCHEMA,
+    TABLE,
+    STORED_PROCEDURE,
+    INGESTION_PIPELINE,
+    USER,
+    TEAM,
+    POLICY,
+    ROLE,
+    BOT,
+    TEST_CONNECTION_DEFINITION,
+)
+BY_TYPE: dict[str, Kind] = {kind.type: kind for kind in ALL}
+
+# Which kinds a kind contains, derived from the parent declarations.
+CHILDREN: dict[str, tuple[Kind, ...]] = {
+    kind.type: tuple(child for child in ALL if child.parent is not None and child.parent.target == kind.type)
+    for kind in ALL
+}
+
+
+def by_type(entity_type: str) -> Kind:
+    return BY_TYPE[entity_type]

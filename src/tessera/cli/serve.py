@@ -1,0 +1,67 @@
+"""``tessera serve``: run the catalog server."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import typer
+
+from tessera.cli.common import ConfigOption, fail, load
+
+
+def serve(
+    config: Path | None = ConfigOption,
+    host: str | None = typer.Option(None, "--host", help="Interface to listen on (default 127.0.0.1)."),
+    port: int | None = typer.Option(None, "--port", help="Port to listen on (default 8585)."),
+    workers: int | None = typer.Option(
+        None,
+        "--workers",
+        help="Server processes sharing the database (default 1; use PostgreSQL or MySQL for >1).",
+    ),
+) -> None:
+    """Start the catalog server.
+
+    With no configuration it runs on the embedded SQLite database in TESSERA_HOME
+    (~/.tessera) at http://127.0.0.1:8585; the OpenMetadata API is under /api/v1 and its
+    interactive documentation at /docs.
+
+    Example:
+
+        tessera serve --config tessera.yaml --port 8585 --workers 4
+    """
+    import uvicorn
+
+    from tessera.bootstrap import build_container, start
+
+    settings = load(config, {"server.host": host, "server.port": port, "server.workers": workers})
+    logging.basicConfig(
+        level=settings.server.logLevel, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    container = build_container(settings)
+    try:
+        # Migrate once here so that worker processes start against a ready database.
+        start(container)
+    except Exception as exc:  # noqa: BLE001  (any start-up failure must reach the operator readably)
+        fail(f"cannot start: {exc}")
+    finally:
+        container.close()
+    if config is not None:
+        os.environ["TESSERA_CONFIG_FILE"] = str(config.resolve())
+    os.environ["TESSERA_HOST"] = settings.server.host
+    os.environ["TESSERA_PORT"] = str(settings.server.port)
+    os.environ["TESSERA_HOME"] = str(settings.home)
+    typer.echo(
+        f"tessera listening on http://{settings.server.host}:{settings.server.port} "
+        f"(API /api/v1, docs /docs, database {settings.database_url.split('@')[-1]})"
+    )
+    uvicorn.run(
+        "tessera.app:create_app_from_environment",
+        factory=True,
+        host=settings.server.host,
+        port=settings.server.port,
+        workers=settings.server.workers,
+        log_level=settings.server.logLevel.lower(),
+        access_log=False,
+    )

@@ -1,0 +1,306 @@
+"""Typed settings, loaded once at start and injected.
+
+The YAML file follows OpenMetadata's ``openmetadata.yaml`` section names so that operators can
+carry their knowledge (and their env files) over. Precedence, lowest to highest: defaults, the
+YAML file, environment variables (OpenMetadata's names where they exist, ``TESSERA_*`` for keys
+of our own). ``${VAR}`` and ``${VAR:-default}`` inside the YAML are expanded from the
+environment, as OpenMetadata's config does.
+
+Every key is validated once; an unknown key or a bad value stops start-up with a message that
+names the key, the value and what is allowed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from tessera.errors import ConfigError
+
+DEFAULT_PORT = 8585
+DEFAULT_OPENMETADATA_API_VERSION = "2.0.7"
+
+# Providers tessera implements; OpenMetadata's other enum values are refused with this list.
+Provider = Literal["basic", "azure", "no-auth"]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class ServerSettings(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(DEFAULT_PORT, ge=1, le=65535)
+    workers: int = Field(1, ge=1, le=64)
+    production: bool = False
+    # The URL clients reach this server at; used for absolute `href`s. Defaults to the
+    # request's own base URL.
+    publicUrl: str | None = None
+    # The OpenMetadata API version we implement; its client requires the same major.minor.
+    openMetadataApiVersion: str = Field(DEFAULT_OPENMETADATA_API_VERSION, pattern=r"^\d+\.\d+\.\d+")
+    logLevel: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+
+class DatabaseSettings(_Section):
+    # Empty means the embedded SQLite database in TESSERA_HOME.
+    url: str = ""
+    poolSize: int = Field(10, ge=1, le=200)
+    echo: bool = False
+
+
+class AuthenticationSettings(_Section):
+    provider: Provider = "no-auth"
+    providerName: str = ""
+    clientType: Literal["public", "confidential"] = "public"
+    responseType: Literal["id_token", "code"] = "code"
+    authority: str = ""
+    clientId: str = ""
+    callbackUrl: str = ""
+    publicKeyUrls: tuple[str, ...] = ()
+    tokenValidationAlgorithm: Literal["RS256"] = "RS256"
+    jwtPrincipalClaims: tuple[str, ...] = ("email", "preferred_username", "sub")
+    jwtPrincipalClaimsMapping: tuple[str, ...] = ()
+    enableSelfSignup: bool = True
+    # tessera's own keys (OpenMetadata has no equivalent):
+    # tenants whose tokens are accepted; empty = the authority's tenant.
+    allowedTenants: tuple[str, ...] = ()
+    # accepted `aud` values; empty = clientId and its App ID URI (api://clientId).
+    acceptedAudiences: tuple[str, ...] = ()
+    acceptedTokenVersions: tuple[Literal["1.0", "2.0"], ...] = ("1.0", "2.0")
+    clockLeewaySeconds: int = Field(60, ge=0, le=600)
+    # scopes the browser asks for when signing in; empty = openid profile email offline_access
+    # plus the API scope if one is configured.
+    scopes: tuple[str, ...] = ()
+
+
+class AuthorizerSettings(_Section):
+    className: str = "org.openmetadata.service.security.DefaultAuthorizer"
+    containerRequestFilter: str = "org.openmetadata.service.security.JwtFilter"
+    adminPrincipals: tuple[str, ...] = ("admin",)
+    principalDomain: str = "open-metadata.org"
+    enforcePrincipalDomain: bool = False
+    allowedDomains: tuple[str, ...] = ()
+    allowedEmailRegistrationDomains: tuple[str, ...] = ("all",)
+    enableSecureSocketConnection: bool = False
+    useRolesFromProvider: bool = False
+
+
+class JwtTokenSettings(_Section):
+    # Empty paths mean: generated on first start into TESSERA_HOME (no key ships with tessera).
+    rsapublicKeyFilePath: str = ""
+    rsaprivateKeyFilePath: str = ""
+    jwtissuer: str = "open-metadata.org"
+    # Ignored: tessera derives the kid from the key itself so that rotation needs no config.
+    keyId: str = ""
+
+
+class FernetSettings(_Section):
+    # Comma-separated; the first key encrypts, all keys decrypt. Empty = a key generated into
+    # TESSERA_HOME on first start (refused in production, where it must be given explicitly).
+    fernetKey: str = ""
+
+
+class LoginSettings(_Section):
+    maxLoginFailAttempts: int = Field(3, ge=1, le=100)
+    accessBlockTime: int = Field(600, ge=1)
+    jwtTokenExpiryTime: int = Field(3600, ge=60)
+
+
+class Settings(_Section):
+    home: Path = Field(default_factory=lambda: Path("~/.tessera").expanduser())
+    server: ServerSettings = ServerSettings()
+    database: DatabaseSettings = DatabaseSettings()
+    authenticationConfiguration: AuthenticationSettings = AuthenticationSettings()
+    authorizerConfiguration: AuthorizerSettings = AuthorizerSettings()
+    jwtTokenConfiguration: JwtTokenSettings = JwtTokenSettings()
+    fernetConfiguration: FernetSettings = FernetSettings()
+    loginConfiguration: LoginSettings = LoginSettings()
+
+    @property
+    def database_url(self) -> str:
+        return self.database.url or f"sqlite:///{self.home / 'tessera.db'}"
+
+
+# Environment variable -> dotted key. OpenMetadata's names first, then tessera's own.
+ENV_KEYS: dict[str, str] = {
+    "AUTHENTICATION_PROVIDER": "authenticationConfiguration.provider",
+    "CUSTOM_OIDC_AUTHENTICATION_PROVIDER_NAME": "authenticationConfiguration.providerName",
+    "AUTHENTICATION_CLIENT_TYPE": "authenticationConfiguration.clientType",
+    "AUTHENTICATION_RESPONSE_TYPE": "authenticationConfiguration.responseType",
+    "AUTHENTICATION_AUTHORITY": "authenticationConfiguration.authority",
+    "AUTHENTICATION_CLIENT_ID": "authenticationConfiguration.clientId",
+    "AUTHENTICATION_CALLBACK_URL": "authenticationConfiguration.callbackUrl",
+    "AUTHENTICATION_PUBLIC_KEYS": "authenticationConfiguration.publicKeyUrls",
+    "AUTHENTICATION_TOKEN_VALIDATION_ALGORITHM": "authenticationConfiguration.tokenValidationAlgorithm",
+    "AUTHENTICATION_JWT_PRINCIPAL_CLAIMS": "authenticationConfiguration.jwtPrincipalClaims",
+    "AUTHENTICATION_JWT_PRINCIPAL_CLAIMS_MAPPING": "authenticationConfiguration.jwtPrincipalClaimsMapping",
+    "AUTHENTICATION_ENABLE_SELF_SIGNUP": "authenticationConfiguration.enableSelfSignup",
+    "AUTHORIZER_CLASS_NAME": "authorizerConfiguration.className",
+    "AUTHORIZER_REQUEST_FILTER": "authorizerConfiguration.containerRequestFilter",
+    "AUTHORIZER_ADMIN_PRINCIPALS": "authorizerConfiguration.adminPrincipals",
+    "AUTHORIZER_PRINCIPAL_DOMAIN": "authorizerConfiguration.principalDomain",
+    "AUTHORIZER_ENFORCE_PRINCIPAL_DOMAIN": "authorizerConfiguration.enforcePrincipalDomain",
+    "AUTHORIZER_ALLOWED_DOMAINS": "authorizerConfiguration.allowedDomains",
+    "AUTHORIZER_ALLOWED_REGISTRATION_DOMAIN": "authorizerConfiguration.allowedEmailRegistrationDomains",
+    "AUTHORIZER_ENABLE_SECURE_SOCKET": "authorizerConfiguration.enableSecureSocketConnection",
+    "AUTHORIZER_USE_ROLES_FROM_PROVIDER": "authorizerConfiguration.useRolesFromProvider",
+    "RSA_PUBLIC_KEY_FILE_PATH": "jwtTokenConfiguration.rsapublicKeyFilePath",
+    "RSA_PRIVATE_KEY_FILE_PATH": "jwtTokenConfiguration.rsaprivateKeyFilePath",
+    "JWT_ISSUER": "jwtTokenConfiguration.jwtissuer",
+    "JWT_KEY_ID": "jwtTokenConfiguration.keyId",
+    "FERNET_KEY": "fernetConfiguration.fernetKey",
+    "OM_MAX_FAILED_LOGIN_ATTEMPTS": "loginConfiguration.maxLoginFailAttempts",
+    "OM_LOGIN_ACCESS_BLOCK_TIME": "loginConfiguration.accessBlockTime",
+    "OM_JWT_EXPIRY_TIME": "loginConfiguration.jwtTokenExpiryTime",
+    "SERVER_PORT": "server.port",
+    "TESSERA_HOME": "home",
+    "TESSERA_HOST": "server.host",
+    "TESSERA_PORT": "server.port",
+    "TESSERA_WORKERS": "server.workers",
+    "TESSERA_PUBLIC_URL": "server.publicUrl",
+    "TESSERA_LOG_LEVEL": "server.logLevel",
+    "TESSERA_OPENMETADATA_API_VERSION": "server.openMetadataApiVersion",
+    "TESSERA_DATABASE_URL": "database.url",
+    "TESSERA_DATABASE_POOL_SIZE": "database.poolSize",
+    "TESSERA_ALLOWED_TENANTS": "authenticationConfiguration.allowedTenants",
+    "TESSERA_ACCEPTED_AUDIENCES": "authenticationConfiguration.acceptedAudiences",
+    "TESSERA_ACCEPTED_TOKEN_VERSIONS": "authenticationConfiguration.acceptedTokenVersions",
+    "TESSERA_CLOCK_LEEWAY_SECONDS": "authenticationConfiguration.clockLeewaySeconds",
+    "TESSERA_AUTH_SCOPES": "authenticationConfiguration.scopes",
+}
+
+_PRODUCTION_ENV = "TESSERA_ENV"
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+def load_settings(
+    config_file: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Build the one Settings object of this process.
+
+    ``overrides`` are dotted keys from the command line (``server.port``), applied last.
+    Raises :class:`ConfigError` with a message naming the key, the value and what is allowed.
+    """
+    env = dict(os.environ if environ is None else environ)
+    data: dict[str, Any] = {}
+    source = "defaults"
+    if config_file is not None:
+        source = str(config_file)
+        data = _read_yaml(config_file, env)
+    for var, key in ENV_KEYS.items():
+        if var in env and env[var] != "":
+            _set_dotted(data, key, _env_value(env[var], key))
+    if env.get(_PRODUCTION_ENV, "").lower() == "production":
+        _set_dotted(data, "server.production", True)
+    for key, value in (overrides or {}).items():
+        if value is not None:
+            _set_dotted(data, key, value)
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_explain(exc, source)) from None
+
+
+def _read_yaml(path: Path, env: Mapping[str, str]) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read the config file {path}: {exc.strerror}") from None
+    missing: list[str] = []
+
+    def expand(match: re.Match[str]) -> str:
+        name, default = match.group(1), match.group(2)
+        if name in env:
+            return env[name]
+        if default is not None:
+            return default
+        missing.append(name)
+        return ""
+
+    text = _ENV_REF.sub(expand, text)
+    if missing:
+        raise ConfigError(
+            f"{path}: environment variable(s) {', '.join(sorted(set(missing)))} are referenced "
+            "but not set; set them or write ${NAME:-default}"
+        )
+    try:
+        loaded = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        raise ConfigError(f"{path} is not valid YAML{where}: {getattr(exc, 'problem', exc)}") from None
+    if loaded is None:
+        return {}
+    if not isinstance(loaded, dict):
+        raise ConfigError(f"{path}: the top level must be a mapping of sections, not {type(loaded).__name__}")
+    return loaded
+
+
+def _env_value(raw: str, key: str) -> Any:
+    """OpenMetadata writes list env vars as ``[a,b]``; accept that and plain ``a,b``."""
+    field = _field_annotation(key)
+    if field is not None and "tuple" in str(field):
+        inner = raw.strip()
+        if inner.startswith("[") and inner.endswith("]"):
+            inner = inner[1:-1]
+        return tuple(part.strip().strip("\"'") for part in inner.split(",") if part.strip())
+    return raw
+
+
+def _field_annotation(key: str) -> Any:
+    model: Any = Settings
+    annotation: Any = None
+    for part in key.split("."):
+        info = model.model_fields.get(part)
+        if info is None:
+            return None
+        annotation = info.annotation
+        model = annotation
+    return annotation
+
+
+def _set_dotted(data: dict[str, Any], key: str, value: Any) -> None:
+    *parents, last = key.split(".")
+    node = data
+    for part in parents:
+        child = node.get(part)
+        if not isinstance(child, dict):
+            child = {}
+            node[part] = child
+        node = child
+    node[last] = value
+
+
+def _explain(exc: ValidationError, source: str) -> str:
+    lines = [f"invalid configuration ({source}):"]
+    for err in exc.errors():
+        key = ".".join(str(p) for p in err["loc"])
+        value = err.get("input")
+        if err["type"] == "extra_forbidden":
+            parent = err["loc"][:-1]
+            allowed = ", ".join(_allowed_keys(parent))
+            lines.append(f"  - unknown key '{key}' (value {value!r}); allowed keys here: {allowed}")
+        elif err["type"] == "literal_error":
+            expected = err.get("ctx", {}).get("expected", "")
+            lines.append(f"  - {key}: {value!r} is not allowed; expected one of {expected}")
+        else:
+            lines.append(f"  - {key}: {value!r} is invalid: {err['msg']}")
+    return "\n".join(lines)
+
+
+def _allowed_keys(loc: tuple[int | str, ...]) -> list[str]:
+    model: Any = Settings
+    for part in loc:
+        info = model.model_fields.get(str(part))
+        if info is None:
+            return []
+        model = info.annotation
+    return list(model.model_fields) if hasattr(model, "model_fields") else []

@@ -1,0 +1,89 @@
+"""OpenMetadata's API contract as data.
+
+``schemas/`` holds the JSON Schema of every OpenMetadata model tessera serves, produced by
+``tools/extract_contract.py`` from the models that ship in openmetadata-ingestion (version in
+``schemas/index.json``). Requests are validated against them, so an unknown field or a bad
+value gets a 400 that names it, exactly where OpenMetadata's own client would reject it.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Iterator
+from importlib import resources
+from typing import Any
+
+import jsonschema_rs
+
+from tessera.errors import BadRequest
+
+
+@functools.cache
+def schema(name: str) -> dict[str, Any]:
+    text = resources.files(__package__).joinpath("schemas", f"{name}.json").read_text(encoding="utf-8")
+    loaded: dict[str, Any] = json.loads(text)
+    return loaded
+
+
+@functools.cache
+def _validator(name: str) -> Any:
+    return jsonschema_rs.validator_for(schema(name))
+
+
+def errors(name: str, payload: Any) -> list[str]:
+    """Every way ``payload`` breaks the schema ``name``, each naming the field."""
+    found: list[str] = []
+    for error in _validator(name).iter_errors(payload):
+        where = _path(list(error.instance_path))
+        found.append(f"{where}: {_reword(error.message)}" if where else _reword(error.message))
+    return found
+
+
+def validate(name: str, payload: Any, *, what: str = "request") -> None:
+    problems = errors(name, payload)
+    if problems:
+        shown = "; ".join(problems[:5])
+        more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
+        raise BadRequest(f"Invalid {what}: {shown}{more}")
+
+
+def _path(parts: list[str | int]) -> str:
+    out = ""
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _reword(message: str) -> str:
+    # jsonschema words unknown fields as "Additional properties are not allowed ('x' was
+    # unexpected)"; OpenMetadata users know them as unrecognized fields.
+    if message.startswith("Additional properties are not allowed"):
+        return "unrecognized field(s) " + message.split("(", 1)[1].rstrip(")").replace(" was unexpected", "")
+    return message
+
+
+@functools.cache
+def secret_field_names(name: str) -> frozenset[str]:
+    """Names of properties declared ``format: password`` anywhere in schema ``name``."""
+    return frozenset(_password_properties(schema(name)))
+
+
+def _password_properties(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        for key, value in (node.get("properties") or {}).items():
+            if _is_password(value):
+                yield key
+        for value in node.values():
+            yield from _password_properties(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _password_properties(value)
+
+
+def _is_password(prop: Any) -> bool:
+    if not isinstance(prop, dict):
+        return False
+    if prop.get("format") == "password":
+        return True
+    return any(_is_password(option) for option in prop.get("anyOf", []) + prop.get("oneOf", []))

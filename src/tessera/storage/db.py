@@ -1,0 +1,112 @@
+"""Engines for the three supported databases, tuned once here.
+
+SQLite is the embedded default (WAL, so readers never wait for a writer); PostgreSQL and
+MySQL/MariaDB are for production, where several stateless tessera processes share one database.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine, make_url
+
+from tessera.errors import ConfigError
+
+# Driver we use when a URL names only the database (postgresql://, mysql://).
+_DEFAULT_DRIVERS = {"postgresql": "postgresql+psycopg", "mysql": "mysql+pymysql", "mariadb": "mysql+pymysql"}
+SUPPORTED = ("sqlite", "postgresql", "mysql")
+
+
+def normalise_url(url: str) -> sa.URL:
+    try:
+        parsed = make_url(url)
+    except sa.exc.ArgumentError:
+        raise ConfigError(
+            f"database.url {url!r} is not a database URL; expected e.g. sqlite:////path/tessera.db, "
+            "postgresql+psycopg://user@host:5432/tessera or mysql+pymysql://user@host:3306/tessera"
+        ) from None
+    backend = parsed.get_backend_name()
+    if backend == "mariadb":
+        backend = "mysql"
+    if backend not in SUPPORTED:
+        raise ConfigError(
+            f"database.url uses {backend!r}; tessera supports {', '.join(SUPPORTED)} "
+            "(postgresql+psycopg://, mysql+pymysql://, sqlite:///)"
+        )
+    if "+" not in parsed.drivername and parsed.drivername in _DEFAULT_DRIVERS:
+        parsed = parsed.set(drivername=_DEFAULT_DRIVERS[parsed.drivername])
+    if backend == "mysql" and "charset" not in parsed.query:
+        parsed = parsed.update_query_dict({"charset": "utf8mb4"})
+    return parsed
+
+
+def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine:
+    parsed = normalise_url(url)
+    backend = parsed.get_backend_name()
+    kwargs: dict[str, Any] = {"echo": echo, "future": True}
+    if backend == "sqlite":
+        database = parsed.database or ""
+        if database and database != ":memory:":
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+    else:
+        kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, pool_recycle=1800)
+    engine = sa.create_engine(parsed, **kwargs)
+    if backend == "sqlite":
+        _tune_sqlite(engine)
+    elif backend == "mysql":
+        _tune_mysql(engine)
+    return engine
+
+
+def _tune_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # pysqlite's own transaction handling defers BEGIN in ways that make lock upgrades
+        # fail under concurrency; we issue BEGIN ourselves (see _on_begin).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        # A write transaction takes the write lock up front, so two writers queue on
+        # busy_timeout instead of one failing with "database is locked" half-way through.
+        immediate = connection.get_execution_options().get("tessera_write", False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def _tune_mysql(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        # READ COMMITTED avoids gap locks that turn concurrent upserts into deadlocks.
+        cursor.execute("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED")
+        cursor.close()
+
+
+@contextlib.contextmanager
+def write_transaction(engine: Engine) -> Iterator[Connection]:
+    """A transaction that will write; on SQLite it takes the write lock at BEGIN."""
+    with engine.connect().execution_options(tessera_write=True) as conn, conn.begin():
+        yield conn
+
+
+@contextlib.contextmanager
+def read_transaction(engine: Engine) -> Iterator[Connection]:
+    with engine.connect() as conn, conn.begin():
+        yield conn
+
+
+def backend_of(engine: Engine) -> str:
+    name = engine.dialect.name
+    return "mysql" if name == "mariadb" else name

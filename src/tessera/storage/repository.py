@@ -1,0 +1,334 @@
+"""Entity rows in and out of the database. No HTTP, no business rules: the catalog service
+decides what to write; this module knows how, on every supported backend.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from tessera.errors import BadRequest
+from tessera.storage.schema import entity, entity_record, entity_version, search_document
+
+Doc = dict[str, Any]
+
+
+@dataclass
+class EntityRow:
+    id: str
+    entity_type: str
+    name: str
+    fqn: str
+    fqn_hash: str
+    parent_id: str | None
+    deleted: bool
+    version: int
+    updated_at: int
+    source_hash: str | None
+    doc: Doc
+
+    def values(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "entity_type": self.entity_type,
+            "name": self.name,
+            "fqn": self.fqn,
+            "fqn_hash": self.fqn_hash,
+            "parent_id": self.parent_id,
+            "deleted": self.deleted,
+            "version": self.version,
+            "updated_at": self.updated_at,
+            "source_hash": self.source_hash,
+            "doc": orjson.dumps(self.doc).decode(),
+        }
+
+
+_COLUMNS = (
+    entity.c.id,
+    entity.c.entity_type,
+    entity.c.name,
+    entity.c.fqn,
+    entity.c.fqn_hash,
+    entity.c.parent_id,
+    entity.c.deleted,
+    entity.c.version,
+    entity.c.updated_at,
+    entity.c.source_hash,
+    entity.c.doc,
+)
+
+
+def _row(raw: Any) -> EntityRow:
+    return EntityRow(
+        id=raw.id,
+        entity_type=raw.entity_type,
+        name=raw.name,
+        fqn=raw.fqn,
+        fqn_hash=raw.fqn_hash,
+        parent_id=raw.parent_id,
+        deleted=bool(raw.deleted),
+        version=raw.version,
+        updated_at=raw.updated_at,
+        source_hash=raw.source_hash,
+        doc=orjson.loads(raw.doc),
+    )
+
+
+def _for_update(query: sa.Select[Any], conn: Connection) -> sa.Select[Any]:
+    # SQLite has no row locks; its write transactions are already exclusive (BEGIN IMMEDIATE).
+    return query if conn.dialect.name == "sqlite" else query.with_for_update()
+
+
+def get_by_id(
+    conn: Connection, entity_id: str, *, entity_type: str | None = None, lock: bool = False
+) -> EntityRow | None:
+    query = sa.select(*_COLUMNS).where(entity.c.id == entity_id)
+    if entity_type is not None:
+        query = query.where(entity.c.entity_type == entity_type)
+    if lock:
+        query = _for_update(query, conn)
+    raw = conn.execute(query).first()
+    return _row(raw) if raw is not None else None
+
+
+def get_by_fqn_hash(
+    conn: Connection, entity_type: str, fqn_hash: str, *, lock: bool = False
+) -> EntityRow | None:
+    query = sa.select(*_COLUMNS).where(entity.c.entity_type == entity_type, entity.c.fqn_hash == fqn_hash)
+    if lock:
+        query = _for_update(query, conn)
+    raw = conn.execute(query).first()
+    return _row(raw) if raw is not None else None
+
+
+def get_many_by_fqn_hash(conn: Connection, entity_type: str, hashes: Sequence[str]) -> list[EntityRow]:
+    if not hashes:
+        return []
+    query = sa.select(*_COLUMNS).where(entity.c.entity_type == entity_type, entity.c.fqn_hash.in_(hashes))
+    return [_row(raw) for raw in conn.execute(query)]
+
+
+def insert(conn: Connection, row: EntityRow) -> None:
+    conn.execute(sa.insert(entity).values(**row.values()))
+
+
+def update(conn: Connection, row: EntityRow) -> None:
+    values = row.values()
+    del values["id"]
+    conn.execute(sa.update(entity).where(entity.c.id == row.id).values(**values))
+
+
+def delete(conn: Connection, ids: Sequence[str]) -> None:
+    for chunk in _chunks(ids, 500):
+        conn.execute(sa.delete(entity_version).where(entity_version.c.entity_id.in_(chunk)))
+        conn.execute(sa.delete(entity_record).where(entity_record.c.entity_id.in_(chunk)))
+        conn.execute(sa.delete(search_document).where(search_document.c.entity_id.in_(chunk)))
+        conn.execute(sa.delete(entity).where(entity.c.id.in_(chunk)))
+
+
+def add_version(conn: Connection, row: EntityRow) -> None:
+    conn.execute(
+        sa.insert(entity_version).values(
+            entity_id=row.id,
+            version=row.version,
+            entity_type=row.entity_type,
+            updated_at=row.updated_at,
+            doc=orjson.dumps(row.doc).decode(),
+        )
+    )
+
+
+def versions(conn: Connection, entity_id: str) -> list[Doc]:
+    query = (
+        sa.select(entity_version.c.doc)
+        .where(entity_version.c.entity_id == entity_id)
+        .order_by(entity_version.c.version.desc())
+    )
+    return [orjson.loads(raw.doc) for raw in conn.execute(query)]
+
+
+def version(conn: Connection, entity_id: str, tenths: int) -> Doc | None:
+    query = sa.select(entity_version.c.doc).where(
+        entity_version.c.entity_id == entity_id, entity_version.c.version == tenths
+    )
+    raw = conn.execute(query).first()
+    return orjson.loads(raw.doc) if raw is not None else None
+
+
+def children(conn: Connection, parent_ids: Sequence[str]) -> list[EntityRow]:
+    out: list[EntityRow] = []
+    for chunk in _chunks(parent_ids, 500):
+        out.extend(
+            _row(raw) for raw in conn.execute(sa.select(*_COLUMNS).where(entity.c.parent_id.in_(chunk)))
+        )
+    return out
+
+
+def child_ids(conn: Connection, entity_type: str, parent_ids: Sequence[str]) -> list[str]:
+    out: list[str] = []
+    for chunk in _chunks(parent_ids, 500):
+        query = sa.select(entity.c.id).where(
+            entity.c.entity_type == entity_type, entity.c.parent_id.in_(chunk)
+        )
+        out.extend(conn.execute(query).scalars())
+    return out
+
+
+# -- listing with cursors ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list[EntityRow]
+    total: int
+    before: str | None
+    after: str | None
+
+
+def encode_cursor(row: EntityRow) -> str:
+    return base64.urlsafe_b64encode(orjson.dumps([row.name, row.id])).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[str, str]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        name, entity_id = orjson.loads(base64.urlsafe_b64decode(padded))
+    except (binascii.Error, ValueError, TypeError, orjson.JSONDecodeError):
+        raise BadRequest(
+            f"Invalid paging cursor {cursor!r}; use the after/before value of a previous page"
+        ) from None
+    if not isinstance(name, str) or not isinstance(entity_id, str):
+        raise BadRequest(f"Invalid paging cursor {cursor!r}; use the after/before value of a previous page")
+    return name, entity_id
+
+
+def list_page(
+    conn: Connection,
+    entity_type: str,
+    *,
+    parent_ids: Sequence[str] | None,
+    include: str,
+    limit: int,
+    after: str | None,
+    before: str | None,
+    extra: Iterable[sa.ColumnElement[bool]] = (),
+) -> Page:
+    filters: list[sa.ColumnElement[bool]] = [entity.c.entity_type == entity_type, *extra]
+    if parent_ids is not None:
+        if not parent_ids:
+            return Page(rows=[], total=0, before=None, after=None)
+        filters.append(
+            entity.c.parent_id.in_(parent_ids) if len(parent_ids) > 1 else entity.c.parent_id == parent_ids[0]
+        )
+    if include == "non-deleted":
+        filters.append(entity.c.deleted == sa.false())
+    elif include == "deleted":
+        filters.append(entity.c.deleted == sa.true())
+    total = conn.execute(sa.select(sa.func.count()).select_from(entity).where(*filters)).scalar_one()
+    query = sa.select(*_COLUMNS).where(*filters)
+    if before is not None:
+        name, entity_id = decode_cursor(before)
+        query = query.where(_beyond(conn, name, entity_id, ascending=False))
+        raws = conn.execute(query.order_by(entity.c.name.desc(), entity.c.id.desc()).limit(limit + 1)).all()
+        rows = [_row(raw) for raw in raws[:limit]][::-1]
+        has_previous = len(raws) > limit
+        return Page(
+            rows=rows,
+            total=total,
+            before=encode_cursor(rows[0]) if rows and has_previous else None,
+            after=encode_cursor(rows[-1]) if rows else None,
+        )
+    if after is not None:
+        name, entity_id = decode_cursor(after)
+        query = query.where(_beyond(conn, name, entity_id, ascending=True))
+    raws = conn.execute(query.order_by(entity.c.name, entity.c.id).limit(limit + 1)).all()
+    rows = [_row(raw) for raw in raws[:limit]]
+    has_more = len(raws) > limit
+    return Page(
+        rows=rows,
+        total=total,
+        before=encode_cursor(rows[0]) if rows and after is not None else None,
+        after=encode_cursor(rows[-1]) if rows and has_more else None,
+    )
+
+
+def _beyond(conn: Connection, name: str, entity_id: str, *, ascending: bool) -> sa.ColumnElement[bool]:
+    """Rows strictly after (or before) the cursor in (name, id) order."""
+    if conn.dialect.name == "postgresql":
+        # PostgreSQL turns a row-value comparison into one index range scan.
+        left, right = (
+            sa.tuple_(entity.c.name, entity.c.id),
+            sa.tuple_(sa.literal(name), sa.literal(entity_id)),
+        )
+        return left > right if ascending else left < right
+    if ascending:
+        return sa.or_(entity.c.name > name, sa.and_(entity.c.name == name, entity.c.id > entity_id))
+    return sa.or_(entity.c.name < name, sa.and_(entity.c.name == name, entity.c.id < entity_id))
+
+
+def ids_of_type(
+    conn: Connection, entity_type: str, parent_ids: Sequence[str], *, deleted: bool | None
+) -> list[EntityRow]:
+    """Rows of a type under the given parents (used by deleteStale and recursive operations)."""
+    out: list[EntityRow] = []
+    for chunk in _chunks(parent_ids, 500):
+        query = sa.select(*_COLUMNS).where(entity.c.entity_type == entity_type, entity.c.parent_id.in_(chunk))
+        if deleted is not None:
+            query = query.where(entity.c.deleted == (sa.true() if deleted else sa.false()))
+        out.extend(_row(raw) for raw in conn.execute(query))
+    return out
+
+
+# -- records (pipeline statuses, progress, logs) -------------------------------------------------
+
+
+def put_record(conn: Connection, entity_id: str, kind: str, key: str, timestamp: int, doc: Doc) -> None:
+    where = sa.and_(
+        entity_record.c.entity_id == entity_id,
+        entity_record.c.kind == kind,
+        entity_record.c.record_key == key,
+    )
+    payload = orjson.dumps(doc).decode()
+    updated = conn.execute(sa.update(entity_record).where(where).values(timestamp=timestamp, doc=payload))
+    if updated.rowcount == 0:
+        conn.execute(
+            sa.insert(entity_record).values(
+                entity_id=entity_id, kind=kind, record_key=key, timestamp=timestamp, doc=payload
+            )
+        )
+
+
+def get_record(conn: Connection, entity_id: str, kind: str, key: str) -> Doc | None:
+    query = sa.select(entity_record.c.doc).where(
+        entity_record.c.entity_id == entity_id,
+        entity_record.c.kind == kind,
+        entity_record.c.record_key == key,
+    )
+    raw = conn.execute(query).first()
+    return orjson.loads(raw.doc) if raw is not None else None
+
+
+def list_records(
+    conn: Connection, entity_id: str, kind: str, *, start: int | None, end: int | None, limit: int
+) -> list[Doc]:
+    query = sa.select(entity_record.c.doc).where(
+        entity_record.c.entity_id == entity_id, entity_record.c.kind == kind
+    )
+    if start is not None:
+        query = query.where(entity_record.c.timestamp >= start)
+    if end is not None:
+        query = query.where(entity_record.c.timestamp <= end)
+    query = query.order_by(entity_record.c.timestamp.desc()).limit(limit)
+    return [orjson.loads(raw.doc) for raw in conn.execute(query)]
+
+
+def _chunks(items: Sequence[str], size: int) -> Iterable[Sequence[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

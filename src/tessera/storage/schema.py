@@ -1,0 +1,92 @@
+"""The relational layout: entities as JSON documents plus the columns we index on.
+
+Every entity kind shares one ``entity`` table. The document is the entity exactly as the API
+serves it (minus ``href``, which depends on the caller's base URL); the columns beside it exist
+to find, page and lock rows without parsing JSON. Every version of every entity is kept in
+``entity_version`` for the versions API.
+
+Migrations (``storage/migrations``) create these tables; this module is the reference the
+repository code is written against, and the migration tests compare the two.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import mysql, postgresql
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# MySQL's TEXT stops at 64 KiB; a table with hundreds of columns is larger than that.
+Document = sa.Text().with_variant(mysql.LONGTEXT(), "mysql")
+# Names are compared and ordered byte-wise on every backend so that cursors mean the same
+# thing everywhere and "Orders" and "orders" stay two entities, as in OpenMetadata.
+Name = (
+    sa.String(256)
+    .with_variant(sa.String(256, collation="utf8mb4_bin"), "mysql")
+    .with_variant(postgresql.VARCHAR(256, collation="C"), "postgresql")
+)
+Id = sa.String(36)
+
+entity = sa.Table(
+    "entity",
+    metadata,
+    sa.Column("id", Id, primary_key=True),
+    sa.Column("entity_type", sa.String(64), nullable=False),
+    sa.Column("name", Name, nullable=False),
+    sa.Column("fqn", sa.Text(), nullable=False),
+    sa.Column("fqn_hash", sa.String(64), nullable=False),
+    sa.Column("parent_id", Id, nullable=True),
+    sa.Column("deleted", sa.Boolean(), nullable=False, default=False),
+    # Versions are kept in tenths (0.1 -> 1) so that arithmetic on them is exact.
+    sa.Column("version", sa.Integer(), nullable=False),
+    sa.Column("updated_at", sa.BigInteger(), nullable=False),
+    sa.Column("source_hash", sa.String(128), nullable=True),
+    sa.Column("doc", Document, nullable=False),
+    sa.UniqueConstraint("entity_type", "fqn_hash"),
+    sa.Index("ix_entity_list_by_parent", "entity_type", "parent_id", "deleted", "name", "id"),
+    sa.Index("ix_entity_list", "entity_type", "deleted", "name", "id"),
+)
+
+entity_version = sa.Table(
+    "entity_version",
+    metadata,
+    sa.Column("entity_id", Id, primary_key=True),
+    sa.Column("version", sa.Integer(), primary_key=True),
+    sa.Column("entity_type", sa.String(64), nullable=False),
+    sa.Column("updated_at", sa.BigInteger(), nullable=False),
+    sa.Column("doc", Document, nullable=False),
+)
+
+# Time-ordered records that hang off an entity: ingestion pipeline statuses, progress and logs.
+entity_record = sa.Table(
+    "entity_record",
+    metadata,
+    sa.Column("entity_id", Id, primary_key=True),
+    sa.Column("kind", sa.String(32), primary_key=True),
+    sa.Column("record_key", sa.String(128), primary_key=True),
+    sa.Column("timestamp", sa.BigInteger(), nullable=False),
+    sa.Column("doc", Document, nullable=False),
+    sa.Index("ix_entity_record_recent", "entity_id", "kind", "timestamp"),
+)
+
+# What search sees of each entity. The full-text index over `body` is dialect specific
+# (SQLite FTS5 table, PostgreSQL tsvector + GIN, MySQL FULLTEXT) and made by the migration.
+search_document = sa.Table(
+    "search_document",
+    metadata,
+    sa.Column("entity_id", Id, primary_key=True),
+    sa.Column("entity_type", sa.String(64), nullable=False),
+    sa.Column("service", sa.String(256), nullable=True),
+    sa.Column("deleted", sa.Boolean(), nullable=False),
+    sa.Column("name", Name, nullable=False),
+    sa.Column("body", sa.Text(), nullable=False),
+    sa.Index("ix_search_document_type", "entity_type", "deleted"),
+)
