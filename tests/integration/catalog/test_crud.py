@@ -140,7 +140,8 @@ def test_every_error_has_the_code_message_shape(client: TestClient) -> None:
         body = response.json()
         assert set(body) == {"code", "message"}
         assert body["code"] == response.status_code
-        assert isinstance(body["message"], str) and body["message"]
+        assert isinstance(body["message"], str)
+        assert body["message"]
     assert client.post("/api/v1/system/version").status_code == 405
 
 

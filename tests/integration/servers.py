@@ -1,0 +1,65 @@
+"""Real tessera server processes for tests that need more than one process."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextmanager
+def tessera_server(
+    home: Path, database_url: str, *, env: Mapping[str, str] | None = None, config: Path | None = None
+) -> Iterator[str]:
+    """Start ``tessera serve`` in a subprocess; yield its base URL once it answers."""
+    port = free_port()
+    environ = {
+        **os.environ,
+        "TESSERA_HOME": str(home),
+        "TESSERA_DATABASE_URL": database_url,
+        "TESSERA_LOG_LEVEL": "WARNING",
+        **(env or {}),
+    }
+    command = [sys.executable, "-m", "tessera", "serve", "--port", str(port)]
+    if config is not None:
+        command += ["--config", str(config)]
+    log_path = home / f"server-{port}.log"
+    home.mkdir(parents=True, exist_ok=True)
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(command, env=environ, stdout=log, stderr=subprocess.STDOUT)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                if process.poll() is not None:
+                    raise RuntimeError(f"tessera serve exited with {process.returncode}:\n{log_path.read_text()}")
+                try:
+                    if httpx.get(f"{base}/api/v1/system/version", timeout=1).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"tessera serve did not answer within 60 s:\n{log_path.read_text()}")
+                time.sleep(0.1)
+            yield base
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
