@@ -46,7 +46,9 @@ def tessera_server(
             deadline = time.monotonic() + 60
             while True:
                 if process.poll() is not None:
-                    raise RuntimeError(f"tessera serve exited with {process.returncode}:\n{log_path.read_text()}")
+                    raise RuntimeError(
+                        f"tessera serve exited with {process.returncode}:\n{log_path.read_text()}"
+                    )
                 try:
                     if httpx.get(f"{base}/api/v1/system/version", timeout=1).status_code == 200:
                         break

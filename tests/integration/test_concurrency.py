@@ -18,14 +18,21 @@ pytestmark = pytest.mark.slow
 def test_concurrent_puts_across_two_processes_give_one_entity_and_gapless_versions(
     clean_database: str, tmp_path: Path
 ) -> None:
-    with tessera_server(tmp_path / "a", clean_database) as first, tessera_server(tmp_path / "b", clean_database) as second:
+    with (
+        tessera_server(tmp_path / "a", clean_database) as first,
+        tessera_server(tmp_path / "b", clean_database) as second,
+    ):
         with httpx.Client(base_url=first, timeout=30) as setup:
             setup.put(
                 "/api/v1/services/databaseServices",
                 json={"name": "local_sqlite", "serviceType": "SQLite"},
             ).raise_for_status()
-            setup.put("/api/v1/databases", json={"name": "testdb", "service": "local_sqlite"}).raise_for_status()
-            setup.put("/api/v1/databaseSchemas", json={"name": "main", "database": "local_sqlite.testdb"}).raise_for_status()
+            setup.put(
+                "/api/v1/databases", json={"name": "testdb", "service": "local_sqlite"}
+            ).raise_for_status()
+            setup.put(
+                "/api/v1/databaseSchemas", json={"name": "main", "database": "local_sqlite.testdb"}
+            ).raise_for_status()
 
         def put(i: int) -> int:
             base = first if i % 2 else second

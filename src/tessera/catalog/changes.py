@@ -12,9 +12,18 @@ from typing import Any
 
 import orjson
 
-# Not content: they change on every write and say nothing about the entity itself.
+# Not content: they change on every write, or (sourceHash) only fingerprint the request, and
+# say nothing about the entity itself.
 _META = frozenset(
-    {"version", "updatedAt", "updatedBy", "changeDescription", "href", "incrementalChangeDescription"}
+    {
+        "version",
+        "updatedAt",
+        "updatedBy",
+        "changeDescription",
+        "href",
+        "incrementalChangeDescription",
+        "sourceHash",
+    }
 )
 
 

@@ -98,14 +98,25 @@ def _apply_kind_rules(kind: Kind, doc: Doc) -> None:
 
 
 def set_column_fqns(table: Doc) -> None:
+    """Column FQNs, and ordinal positions where the request left them out.
+
+    OpenMetadata's client creates a table without ordinal positions and patches them in
+    afterwards; deriving them from the column order up front makes its next identical PUT a
+    no-op instead of a new version.
+    """
+
     def walk(columns: Iterable[Doc], prefix: list[str]) -> None:
-        for column in columns:
+        for position, column in enumerate(columns, start=1):
             path = [*prefix, column["name"]]
             column["fullyQualifiedName"] = fqns.build(*path)
+            if len(prefix) == len(table_path):
+                column.setdefault("ordinalPosition", position)
             if column.get("children"):
                 walk(column["children"], path)
 
-    walk(table.get("columns") or [], fqns.split(table["fullyQualifiedName"]))
+    table_path = fqns.split(table["fullyQualifiedName"])
+
+    walk(table.get("columns") or [], table_path)
 
 
 def merge_for_put(kind: Kind, existing: Doc, built: Doc, *, keep_descriptions: bool) -> Doc:

@@ -576,7 +576,9 @@ class CatalogService:
         change = changes.describe(row.doc, new_doc, row.version)
         if change is None:
             if source_hash is not None and source_hash != row.source_hash:
+                # Same content, new request fingerprint: remember it without a new version.
                 row.source_hash = source_hash
+                row.doc["sourceHash"] = source_hash
                 repo.update(tx.conn, row)
             return row
         updated = EntityRow(

@@ -42,9 +42,11 @@ def _register() -> None:
     # Imported here, not at module import, so each group's module stays independent.
     from tessera.cli.db import app as db_app
     from tessera.cli.serve import serve
+    from tessera.entra import cli as entra_cli
 
     app.command("serve")(serve)
     app.add_typer(db_app, name="db")
+    app.add_typer(entra_cli.app, name="entra")
 
 
 def main() -> None:

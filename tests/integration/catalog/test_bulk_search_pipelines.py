@@ -31,12 +31,19 @@ def test_delete_stale_soft_deletes_what_was_not_seen(client: TestClient) -> None
     make_hierarchy(client)
     for name in ("keep", "gone"):
         ok(put_table(client, name), 201)
-    body = {"scopeFqn": SCHEMA, "scopeEntityType": "databaseSchema", "seenFqns": [f"{SCHEMA}.keep"], "recursive": True}
+    body = {
+        "scopeFqn": SCHEMA,
+        "scopeEntityType": "databaseSchema",
+        "seenFqns": [f"{SCHEMA}.keep"],
+        "recursive": True,
+    }
     result = ok(client.request("DELETE", "/api/v1/tables/deleteStale", json=body))
     assert result["successRequest"] == [{"request": f"{SCHEMA}.gone", "message": "deleted", "status": 200}]
     assert client.get(f"/api/v1/tables/name/{SCHEMA}.gone").status_code == 404
     assert ok(client.get(f"/api/v1/tables/name/{SCHEMA}.keep"))["deleted"] is False
-    none_left = ok(client.request("DELETE", "/api/v1/storedProcedures/deleteStale", json={**body, "seenFqns": []}))
+    none_left = ok(
+        client.request("DELETE", "/api/v1/storedProcedures/deleteStale", json={**body, "seenFqns": []})
+    )
     assert none_left["numberOfRowsProcessed"] == 0
     missing_scope = client.request("DELETE", "/api/v1/tables/deleteStale", json={**body, "scopeFqn": "x.y.z"})
     assert missing_scope.status_code == 404
@@ -63,14 +70,22 @@ def test_search_finds_tables_by_name_prefix_column_and_description(client: TestC
     filtered = ok(
         client.get(
             "/api/v1/search/query",
-            params={"q": "*", "index": "all", "query_filter": '{"query":{"bool":{"must":[{"term":{"entityType":"table"}}]}}}'},
+            params={
+                "q": "*",
+                "index": "all",
+                "query_filter": '{"query":{"bool":{"must":[{"term":{"entityType":"table"}}]}}}',
+            },
         )
     )
     assert filtered["hits"]["total"]["value"] == 2
     by_service = ok(
         client.get(
             "/api/v1/search/query",
-            params={"q": "*", "index": "table", "query_filter": f'{{"term":{{"service.name.keyword":"{SERVICE}"}}}}'},
+            params={
+                "q": "*",
+                "index": "table",
+                "query_filter": f'{{"term":{{"service.name.keyword":"{SERVICE}"}}}}',
+            },
         )
     )
     assert by_service["hits"]["total"]["value"] == 2
@@ -116,15 +131,35 @@ def test_pipeline_status_progress_and_logs(client: TestClient) -> None:
     unknown = client.get(f"/api/v1/services/ingestionPipelines/{fqn}/pipelineStatus/run-1")
     assert unknown.status_code == 200
     assert unknown.content == b""
-    status = {"runId": "run-1", "pipelineState": "running", "startDate": 1700000000000, "timestamp": 1700000000000}
+    status = {
+        "runId": "run-1",
+        "pipelineState": "running",
+        "startDate": 1700000000000,
+        "timestamp": 1700000000000,
+    }
     ok(client.put(f"/api/v1/services/ingestionPipelines/{fqn}/pipelineStatus", json=status))
-    assert ok(client.get(f"/api/v1/services/ingestionPipelines/{fqn}/pipelineStatus/run-1"))["pipelineState"] == "running"
-    ok(client.put(f"/api/v1/services/ingestionPipelines/{fqn}/pipelineStatus", json={**status, "pipelineState": "success"}))
+    assert (
+        ok(client.get(f"/api/v1/services/ingestionPipelines/{fqn}/pipelineStatus/run-1"))["pipelineState"]
+        == "running"
+    )
+    ok(
+        client.put(
+            f"/api/v1/services/ingestionPipelines/{fqn}/pipelineStatus",
+            json={**status, "pipelineState": "success"},
+        )
+    )
     listed = ok(client.get(f"/api/v1/services/ingestionPipelines/{fqn}/pipelineStatus"))
     assert [s["pipelineState"] for s in listed["data"]] == ["success"]
-    bad = client.put(f"/api/v1/services/ingestionPipelines/{fqn}/pipelineStatus", json={**status, "pipelineState": "?"})
+    bad = client.put(
+        f"/api/v1/services/ingestionPipelines/{fqn}/pipelineStatus", json={**status, "pipelineState": "?"}
+    )
     assert bad.status_code == 400
-    progress = {"runId": "run-1", "timestamp": 1700000000001, "updateType": "PIPELINE_COMPLETE", "totalAssetsIngested": 3}
+    progress = {
+        "runId": "run-1",
+        "timestamp": 1700000000001,
+        "updateType": "PIPELINE_COMPLETE",
+        "totalAssetsIngested": 3,
+    }
     ok(client.put(f"/api/v1/services/ingestionPipelines/progress/{fqn}/run-1", json=progress))
     log = {"logs": "line one\nline two", "timestamp": 1700000000002, "connectorId": "c", "compressed": False}
     ok(client.post(f"/api/v1/services/ingestionPipelines/logs/{fqn}/run-1", json=log))

@@ -92,7 +92,11 @@ def test_delete_needs_recursive_for_a_parent_with_children(client: TestClient) -
 def test_hard_delete_removes_everything(client: TestClient) -> None:
     hierarchy = make_hierarchy(client)
     table = ok(put_table(client, "orders"), 201)
-    ok(client.delete(f"/api/v1/services/databaseServices/{hierarchy['service']['id']}?recursive=true&hardDelete=true"))
+    ok(
+        client.delete(
+            f"/api/v1/services/databaseServices/{hierarchy['service']['id']}?recursive=true&hardDelete=true"
+        )
+    )
     assert client.get(f"/api/v1/tables/{table['id']}?include=all").status_code == 404
     assert client.get(f"/api/v1/tables/{table['id']}/versions").status_code == 404
     assert ok(client.get("/api/v1/search/query?q=orders"))["hits"]["total"]["value"] == 0

@@ -72,7 +72,9 @@ def test_json_patch_with_if_match(client: TestClient) -> None:
     assert patched["description"] == "Orders"
     assert patched["version"] == 0.2
     assert patched["changeDescription"]["fieldsAdded"] == [{"name": "description", "newValue": "Orders"}]
-    stale = client.patch(path, json=[{"op": "replace", "path": "/description", "value": "x"}], headers={"If-Match": 'W/"0.1"'})
+    stale = client.patch(
+        path, json=[{"op": "replace", "path": "/description", "value": "x"}], headers={"If-Match": 'W/"0.1"'}
+    )
     assert stale.status_code == 412
     assert "0.2" in stale.json()["message"]
 
@@ -89,7 +91,9 @@ def test_invalid_patches_are_400(client: TestClient) -> None:
     immutable = client.patch(path, json=[{"op": "replace", "path": "/name", "value": "renamed"}])
     assert immutable.status_code == 400
     assert immutable.json()["message"] == "name cannot be changed with PATCH"
-    invalid_value = client.patch(path, json=[{"op": "replace", "path": "/columns/0/dataType", "value": "NOPE"}])
+    invalid_value = client.patch(
+        path, json=[{"op": "replace", "path": "/columns/0/dataType", "value": "NOPE"}]
+    )
     assert invalid_value.status_code == 400
     assert "columns[0].dataType" in invalid_value.json()["message"]
     unknown_field = client.patch(path, json=[{"op": "add", "path": "/colour", "value": "red"}])
@@ -117,6 +121,9 @@ def test_patch_adds_constraints_and_reorders_columns_as_the_client_does(client: 
     assert client.patch(f"/api/v1/tables/{table['id']}", json=patch).status_code == 400
     whole = [{"op": "add", "path": "/tableConstraints", "value": [patch[0]["value"]]}]
     patched = ok(client.patch(f"/api/v1/tables/{table['id']}", json=whole))
-    assert ok(client.get(f"/api/v1/tables/{patched['id']}?fields=tableConstraints"))["tableConstraints"][0][
-        "relationshipType"
-    ] == "MANY_TO_ONE"
+    assert (
+        ok(client.get(f"/api/v1/tables/{patched['id']}?fields=tableConstraints"))["tableConstraints"][0][
+            "relationshipType"
+        ]
+        == "MANY_TO_ONE"
+    )
