@@ -1,0 +1,83 @@
+"""``create_emulator_app(settings)``: the emulator as an ASGI application.
+
+Routes (``{tenant}`` = GUID, domain, ``common``, ``organizations``):
+
+=========================================================  ===================================
+``GET  /{tenant}/v2.0/.well-known/openid-configuration``    v2 discovery
+``GET  /{tenant}/.well-known/openid-configuration``         v1 discovery
+``GET  /{tenant}/discovery/v2.0/keys``, ``/discovery/keys``  JWKS
+``GET|POST /{tenant}/oauth2/v2.0/authorize``                 authorize (sign-in page)
+``POST /{tenant}/login``, ``/{tenant}/consent``              the sign-in and consent forms
+``POST /{tenant}/oauth2/v2.0/token``                         token
+``GET|POST /{tenant}/oauth2/v2.0/logout``                    sign-out
+``GET  /common/discovery/instance``                          instance discovery
+``GET  /oidc/userinfo``                                      userinfo (Graph tokens)
+``/admin/...``                                               admin REST API (``admin.py``)
+=========================================================  ===================================
+
+CORS: discovery, keys, token and userinfo answer any origin without credentials, which is
+what MSAL.js needs (it calls them cross-origin, without cookies).
+"""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.routing import BaseRoute, Route
+
+from tessera.entra import admin
+from tessera.entra.endpoints import authorize, discovery, session, token
+from tessera.entra.keys import KeyRing
+from tessera.entra.pages import Pages
+from tessera.entra.render import HANDLERS
+from tessera.entra.settings import EmulatorSettings
+from tessera.entra.state import EmulatorState
+from tessera.entra.store import Store
+
+
+def build_state(settings: EmulatorSettings, store: Store | None = None) -> EmulatorState:
+    store = store or Store(settings.database_url)
+    keys = KeyRing(store, settings.clock)
+    keys.ensure()
+    return EmulatorState(settings=settings, store=store, keys=keys, pages=Pages())
+
+
+def routes(with_admin: bool) -> list[BaseRoute]:
+    out: list[BaseRoute] = [
+        Route("/common/discovery/instance", discovery.instance_discovery, methods=["GET"]),
+        Route("/error", discovery.error_info, methods=["GET"]),
+        Route("/oidc/userinfo", session.userinfo, methods=["GET", "POST"]),
+        Route("/{tenant}/v2.0/.well-known/openid-configuration", discovery.openid_configuration_v2),
+        Route("/{tenant}/.well-known/openid-configuration", discovery.openid_configuration_v1),
+        Route("/{tenant}/discovery/v2.0/keys", discovery.keys),
+        Route("/{tenant}/discovery/keys", discovery.keys),
+        Route("/{tenant}/oauth2/v2.0/authorize", authorize.authorize, methods=["GET", "POST"]),
+        Route("/{tenant}/login", authorize.login, methods=["POST"]),
+        Route("/{tenant}/consent", authorize.consent, methods=["POST"]),
+        Route("/{tenant}/oauth2/v2.0/token", token.token, methods=["POST"]),
+        Route("/{tenant}/oauth2/v2.0/logout", session.logout, methods=["GET", "POST"]),
+    ]
+    if with_admin:
+        out = admin.routes() + out
+    return out
+
+
+def create_emulator_app(settings: EmulatorSettings, *, state: EmulatorState | None = None) -> Starlette:
+    """The ASGI application. Creates the store and the first signing key if needed."""
+    state = state or build_state(settings)
+    app = Starlette(
+        routes=routes(settings.admin_api),
+        middleware=[
+            Middleware(
+                CORSMiddleware,
+                allow_origins=["*"],
+                allow_methods=["GET", "POST", "OPTIONS"],
+                allow_headers=["*"],
+                max_age=86400,
+            )
+        ],
+        exception_handlers=HANDLERS,
+    )
+    app.state.emulator = state
+    return app

@@ -1,0 +1,172 @@
+"""Metadata endpoints: OpenID Connect Discovery 1.0 documents (v2 and v1), the JWKS (RFC 7517)
+and Entra's instance discovery (``/common/discovery/instance``), with Entra's field order and
+values (``v2-protocols-oidc``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from tessera.entra import tenants
+from tessera.entra.errors import EntraError
+from tessera.entra.render import json_response
+from tessera.entra.state import emulator
+
+_CLAIMS_SUPPORTED = [
+    "sub", "iss", "cloud_instance_name", "cloud_instance_host_name", "cloud_graph_host_name",
+    "msgraph_host", "aud", "exp", "iat", "auth_time", "acr", "nonce", "preferred_username", "name",
+    "tid", "ver", "at_hash", "c_hash", "email",
+]  # fmt: skip
+
+
+def _path(request: Request) -> tenants.TenantPath:
+    st = emulator(request)
+    with st.store.transaction() as s:
+        return tenants.resolve(s, request.path_params["tenant"])
+
+
+def _issuer_tenant(path: tenants.TenantPath) -> str:
+    # Multi-tenant documents carry the literal placeholder, as Entra's do.
+    return path.tenant_id or "{tenantid}"
+
+
+async def openid_configuration_v2(request: Request) -> Response:
+    st = emulator(request)
+    path = _path(request)
+    origin = st.origin(request)
+    base = f"{origin}/{path.segment}"
+    doc: dict[str, Any] = {
+        "token_endpoint": f"{base}/oauth2/v2.0/token",
+        "token_endpoint_auth_methods_supported": [
+            "client_secret_post",
+            "private_key_jwt",
+            "client_secret_basic",
+        ],
+        "jwks_uri": f"{base}/discovery/v2.0/keys",
+        "response_modes_supported": ["query", "fragment", "form_post"],
+        "subject_types_supported": ["pairwise"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+        "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
+        "scopes_supported": ["openid", "profile", "email", "offline_access"],
+        "issuer": tenants.v2_issuer(origin, _issuer_tenant(path)),
+        "request_uri_parameter_supported": False,
+        "userinfo_endpoint": f"{origin}/oidc/userinfo",
+        "authorization_endpoint": f"{base}/oauth2/v2.0/authorize",
+        "http_logout_supported": True,
+        "frontchannel_logout_supported": True,
+        "end_session_endpoint": f"{base}/oauth2/v2.0/logout",
+        "claims_supported": _CLAIMS_SUPPORTED,
+        "kerberos_endpoint": f"{base}/kerberos",
+        "tenant_region_scope": None if path.is_alias else "EU",
+        "cloud_instance_name": "microsoftonline.com",
+        "cloud_graph_host_name": "graph.windows.net",
+        "msgraph_host": "graph.microsoft.com",
+        "rbac_url": "https://pas.windows.net",
+    }
+    return json_response(doc)
+
+
+async def openid_configuration_v1(request: Request) -> Response:
+    st = emulator(request)
+    path = _path(request)
+    origin = st.origin(request)
+    base = f"{origin}/{path.segment}"
+    doc: dict[str, Any] = {
+        "token_endpoint": f"{base}/oauth2/token",
+        "token_endpoint_auth_methods_supported": [
+            "client_secret_post",
+            "private_key_jwt",
+            "client_secret_basic",
+        ],
+        "jwks_uri": f"{base}/discovery/keys",
+        "response_modes_supported": ["query", "fragment", "form_post"],
+        "subject_types_supported": ["pairwise"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+        "response_types_supported": ["code", "id_token", "code id_token", "token id_token", "token"],
+        "scopes_supported": ["openid"],
+        "issuer": tenants.v1_issuer(origin, _issuer_tenant(path)),
+        "microsoft_multi_refresh_token": True,
+        "authorization_endpoint": f"{base}/oauth2/authorize",
+        "http_logout_supported": True,
+        "frontchannel_logout_supported": True,
+        "end_session_endpoint": f"{base}/oauth2/logout",
+        "claims_supported": [
+            "sub",
+            "iss",
+            "cloud_instance_name",
+            "cloud_instance_host_name",
+            "cloud_graph_host_name",
+            "msgraph_host",
+            "aud",
+            "exp",
+            "iat",
+            "auth_time",
+            "acr",
+            "amr",
+            "nonce",
+            "email",
+            "given_name",
+            "family_name",
+            "nickname",
+        ],
+        "check_session_iframe": f"{base}/oauth2/checksession",
+        "userinfo_endpoint": f"{origin}/oidc/userinfo",
+        "tenant_region_scope": None if path.is_alias else "EU",
+        "cloud_instance_name": "microsoftonline.com",
+        "cloud_graph_host_name": "graph.windows.net",
+        "msgraph_host": "graph.microsoft.com",
+        "rbac_url": "https://pas.windows.net",
+    }
+    return json_response(doc)
+
+
+async def keys(request: Request) -> Response:
+    """v2 and v1 key sets: the same keys; each key names the issuer it signs for."""
+    st = emulator(request)
+    path = _path(request)
+    origin = st.origin(request)
+    return json_response(st.keys.jwks(tenants.v2_issuer(origin, _issuer_tenant(path))))
+
+
+async def instance_discovery(request: Request) -> Response:
+    """``/common/discovery/instance``: the emulator knows one instance, itself."""
+    st = emulator(request)
+    origin = st.origin(request)
+    netloc = urlsplit(origin).netloc
+    host = urlsplit(origin).hostname or ""
+    endpoint = request.query_params.get("authorization_endpoint", "")
+    parts = urlsplit(endpoint)
+    # MSAL Python sends the host without its port; MSAL.js with it.
+    if parts.hostname not in (host, "localhost", "127.0.0.1") and parts.netloc != netloc:
+        raise EntraError(
+            "invalid_instance",
+            50049,
+            f"Unknown or invalid instance. The instance '{parts.netloc or endpoint}' is not served "
+            "by this emulator.",
+        )
+    tenant = parts.path.strip("/").split("/")[0] or "common"
+    return json_response(
+        {
+            "tenant_discovery_endpoint": f"{origin}/{tenant}/v2.0/.well-known/openid-configuration",
+            "api-version": "1.1",
+            "metadata": [
+                {
+                    "preferred_network": netloc,
+                    "preferred_cache": netloc,
+                    "aliases": [netloc, host] if netloc != host else [netloc],
+                }
+            ],
+        }
+    )
+
+
+async def error_info(request: Request) -> Response:
+    """The page an ``error_uri`` points to."""
+    code = request.query_params.get("code", "")
+    return json_response(
+        {"code": code, "description": f"AADSTS{code}: see the error_description of the response."}
+    )

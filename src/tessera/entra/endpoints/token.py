@@ -1,0 +1,68 @@
+"""The token endpoint (RFC 6749 §3.2): authenticate nothing here, parse the form, dispatch to the
+grant's module, and answer with ``Cache-Control: no-store`` (RFC 6749 §5.1)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from tessera.entra import errors, tenants
+from tessera.entra.clients import presented
+from tessera.entra.errors import EntraError
+from tessera.entra.grants import authorization_code, client_credentials, refresh_token
+from tessera.entra.grants.base import GrantContext, TokenRequest
+from tessera.entra.render import NO_STORE, json_response
+from tessera.entra.state import emulator
+
+GRANTS: dict[str, Callable[[GrantContext], dict[str, Any]]] = {
+    "authorization_code": authorization_code.handle,
+    "client_credentials": client_credentials.handle,
+    "refresh_token": refresh_token.handle,
+}
+
+
+async def token(request: Request) -> Response:
+    st = emulator(request)
+    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    origin = st.origin(request)
+    segment = request.path_params["tenant"]
+    ctx: GrantContext | None = None
+    try:
+        with st.store.transaction() as s:
+            path = tenants.resolve(s, segment)
+            grant_type = form.get("grant_type")
+            if not grant_type:
+                raise errors.missing_parameter("grant_type")
+            handler = GRANTS.get(grant_type)
+            if handler is None:
+                raise errors.unsupported_grant_type(grant_type)
+            audiences = {
+                f"{origin}/{segment}/oauth2/v2.0/token",
+                f"{origin}/{segment}/oauth2/token",
+            }
+            if path.tenant_id is not None:
+                audiences |= {
+                    f"{origin}/{path.tenant_id}/oauth2/v2.0/token",
+                    f"{origin}/{path.tenant_id}/oauth2/token",
+                }
+            req = TokenRequest(
+                form=form,
+                path=path,
+                origin=origin,
+                request_origin=request.headers.get("origin"),
+                credentials=presented(form, request.headers.get("authorization")),
+                client_ip=request.client.host if request.client else None,
+                assertion_audiences=frozenset(audiences),
+            )
+            ctx = GrantContext(s=s, state=st, req=req, now=st.now())
+            body = handler(ctx)
+    except EntraError:
+        if ctx is not None and ctx.on_failure:
+            with st.store.transaction() as s:
+                for change in ctx.on_failure:
+                    change(s)
+        raise
+    return json_response(body, headers=NO_STORE)

@@ -1,0 +1,446 @@
+"""The directory as a Python API: every operation of the portal's app registration pages, in
+one place, for the CLI, the admin REST API, the tenant file and tests.
+
+Each method is one transaction and returns plain JSON-able data in Microsoft Graph's shapes,
+never database rows, so callers in other threads or processes hold nothing live.
+Objects are named flexibly: a tenant by GUID or domain, an app by appId, object id or display
+name, a user by object id, UPN or mail.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
+from tessera.entra import directory as d
+from tessera.entra.clock import Clock, iso
+from tessera.entra.graph import application_json, service_principal_json, tenant_json, user_json
+from tessera.entra.keys import KeyRing
+from tessera.entra.models import Application
+from tessera.entra.store import Store
+
+DAY = 86400
+_DURATION = re.compile(r"^\s*(\d+)\s*([hdwmy])\s*$", re.IGNORECASE)
+_UNITS = {"h": 3600, "d": DAY, "w": 7 * DAY, "m": 30 * DAY, "y": 365 * DAY}
+
+
+def parse_expiry(value: str | int | float, now: float) -> float:
+    """``180d``, ``6m``, ``2y``, ``12h``, a number of seconds, or an ISO date/time; returns the
+    expiry as epoch seconds. The portal offers 90d, 180d (recommended), 365d, 545d and 730d."""
+    if isinstance(value, int | float):
+        return now + float(value)
+    match = _DURATION.match(value)
+    if match:
+        return now + int(match.group(1)) * _UNITS[match.group(2).lower()]
+    if value.strip().lstrip("-").isdigit():
+        return now + int(value)
+    try:
+        when = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise d.DirectoryError(
+            f"'{value}' is not an expiry: use e.g. 180d, 6m, 2y, 12h or a date like 2030-01-31."
+        ) from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when.timestamp()
+
+
+def load_certificate(data: bytes) -> bytes:
+    """A certificate in PEM or DER; returns DER."""
+    if b"-----BEGIN CERTIFICATE-----" in data:
+        return x509.load_pem_x509_certificate(data).public_bytes(serialization.Encoding.DER)
+    return x509.load_der_x509_certificate(data).public_bytes(serialization.Encoding.DER)
+
+
+class DirectoryService:
+    def __init__(self, store: Store, clock: Clock) -> None:
+        self.store = store
+        self.clock = clock
+
+    # --- tenants and people ----------------------------------------------------------------
+
+    def create_tenant(
+        self, domain: str, display_name: str | None = None, tenant_id: str | None = None
+    ) -> dict[str, Any]:
+        with self.store.transaction() as s:
+            tenant = d.create_tenant(
+                s, domain=domain, display_name=display_name, tenant_id=tenant_id, now=self.clock.now()
+            )
+            d.graph_service_principal(s, tenant.id)
+            return tenant_json(tenant)
+
+    def ensure_tenant(
+        self, domain: str, display_name: str | None = None, tenant_id: str | None = None
+    ) -> dict[str, Any]:
+        with self.store.transaction() as s:
+            existing = d.find_tenant(s, tenant_id or domain) or d.find_tenant(s, domain)
+            if existing is not None:
+                return tenant_json(existing)
+        return self.create_tenant(domain, display_name, tenant_id)
+
+    def tenants(self) -> list[dict[str, Any]]:
+        with self.store.transaction() as s:
+            return [tenant_json(t) for t in d.list_tenants(s)]
+
+    def tenant(self, ref: str | None = None) -> dict[str, Any]:
+        with self.store.transaction() as s:
+            return tenant_json(d.get_tenant(s, ref))
+
+    def create_user(
+        self,
+        tenant: str | None,
+        user_principal_name: str,
+        password: str | None = None,
+        *,
+        display_name: str | None = None,
+        mail: str | None = None,
+        given_name: str | None = None,
+        surname: str | None = None,
+        user_id: str | None = None,
+    ) -> dict[str, Any]:
+        """Returns the user; with ``password`` set to the generated one if none was given."""
+        chosen = password or d.generate_password()
+        with self.store.transaction() as s:
+            t = d.get_tenant(s, tenant)
+            user = d.create_user(
+                s,
+                t,
+                user_principal_name=user_principal_name,
+                password=chosen,
+                display_name=display_name,
+                mail=mail,
+                given_name=given_name,
+                surname=surname,
+                user_id=user_id,
+                now=self.clock.now(),
+            )
+            out = user_json(user)
+        if password is None:
+            out["password"] = chosen
+        return out
+
+    def find_user(self, tenant: str | None, ref: str) -> dict[str, Any] | None:
+        with self.store.transaction() as s:
+            user = d.find_user(s, d.get_tenant(s, tenant), ref)
+            return user_json(user) if user else None
+
+    def set_password(self, tenant: str | None, user: str, password: str) -> None:
+        with self.store.transaction() as s:
+            d.get_user(s, d.get_tenant(s, tenant), user).password_hash = d.hash_password(password)
+
+    def users(self, tenant: str | None) -> list[dict[str, Any]]:
+        with self.store.transaction() as s:
+            return [user_json(u) for u in d.list_users(s, d.get_tenant(s, tenant))]
+
+    def create_group(self, tenant: str | None, name: str, members: list[str] = ()) -> dict[str, Any]:  # type: ignore[assignment]
+        with self.store.transaction() as s:
+            t = d.get_tenant(s, tenant)
+            group = d.find_group(s, t, name) or d.create_group(s, t, display_name=name)
+            for ref in members:
+                d.add_group_member(s, group, d.get_user(s, t, ref))
+            return {"id": group.id, "displayName": group.display_name, "members": list(group.members)}
+
+    # --- app registrations ------------------------------------------------------------------
+
+    def create_app(
+        self,
+        tenant: str | None,
+        name: str,
+        *,
+        spa_redirect_uris: list[str] = (),  # type: ignore[assignment]
+        web_redirect_uris: list[str] = (),  # type: ignore[assignment]
+        public_client_redirect_uris: list[str] = (),  # type: ignore[assignment]
+        sign_in_audience: str = "AzureADMyOrg",
+        app_id: str | None = None,
+    ) -> dict[str, Any]:
+        with self.store.transaction() as s:
+            t = d.get_tenant(s, tenant)
+            app = d.create_application(
+                s,
+                t,
+                display_name=name,
+                sign_in_audience=sign_in_audience,
+                spa_redirect_uris=list(spa_redirect_uris),
+                web_redirect_uris=list(web_redirect_uris),
+                public_client_redirect_uris=list(public_client_redirect_uris),
+                app_id=app_id,
+                now=self.clock.now(),
+            )
+            return application_json(s, app)
+
+    def find_app(self, tenant: str | None, ref: str) -> dict[str, Any] | None:
+        with self.store.transaction() as s:
+            app = d.find_application(s, ref, d.get_tenant(s, tenant))
+            return application_json(s, app) if app else None
+
+    def apps(self, tenant: str | None) -> list[dict[str, Any]]:
+        with self.store.transaction() as s:
+            return [application_json(s, a) for a in d.list_applications(s, d.get_tenant(s, tenant))]
+
+    def update_app(
+        self,
+        tenant: str | None,
+        ref: str,
+        *,
+        id_tokens: bool | None = None,
+        access_tokens: bool | None = None,
+        token_version: int | None = None,
+        fallback_public_client: bool | None = None,
+        assignment_required: bool | None = None,
+        group_membership_claims: str | None = None,
+        logout_url: str | None = None,
+        add_spa_redirect_uris: list[str] = (),  # type: ignore[assignment]
+        add_web_redirect_uris: list[str] = (),  # type: ignore[assignment]
+        add_public_client_redirect_uris: list[str] = (),  # type: ignore[assignment]
+        optional_claims: dict[str, list[str]] | None = None,
+        sign_in_audience: str | None = None,
+    ) -> dict[str, Any]:
+        with self.store.transaction() as s:
+            t = d.get_tenant(s, tenant)
+            app = d.get_application(s, ref, t)
+            if id_tokens is not None:
+                app.enable_id_token_issuance = id_tokens
+            if access_tokens is not None:
+                app.enable_access_token_issuance = access_tokens
+            if token_version is not None:
+                if token_version not in (1, 2):
+                    raise d.DirectoryError("requestedAccessTokenVersion is 1 or 2.")
+                app.requested_access_token_version = token_version
+            if fallback_public_client is not None:
+                app.is_fallback_public_client = fallback_public_client
+            if group_membership_claims is not None:
+                app.group_membership_claims = group_membership_claims
+            if logout_url is not None:
+                d.validate_redirect_uri(logout_url)
+                app.logout_url = logout_url
+            if sign_in_audience is not None:
+                if sign_in_audience not in d.SIGN_IN_AUDIENCES:
+                    raise d.DirectoryError(f"signInAudience is one of {', '.join(d.SIGN_IN_AUDIENCES)}.")
+                app.sign_in_audience = sign_in_audience
+            for attr, new in (
+                ("spa_redirect_uris", add_spa_redirect_uris),
+                ("web_redirect_uris", add_web_redirect_uris),
+                ("public_client_redirect_uris", add_public_client_redirect_uris),
+            ):
+                for uri in new:
+                    if attr != "public_client_redirect_uris":
+                        d.validate_redirect_uri(uri)
+                current = list(getattr(app, attr))
+                setattr(app, attr, current + [u for u in new if u not in current])
+            if optional_claims is not None:
+                for token_kind, names in optional_claims.items():
+                    if token_kind not in ("idToken", "accessToken", "saml2Token"):
+                        raise d.DirectoryError("optional claims go in idToken, accessToken or saml2Token.")
+                    unknown = [n for n in names if n not in d.OPTIONAL_CLAIMS]
+                    if unknown:
+                        raise d.DirectoryError(
+                            f"optional claim(s) {', '.join(unknown)} not supported; use "
+                            f"{', '.join(d.OPTIONAL_CLAIMS)}."
+                        )
+                merged = dict(app.optional_claims)
+                merged.update({k: list(v) for k, v in optional_claims.items()})
+                app.optional_claims = merged
+            if assignment_required is not None:
+                d.ensure_service_principal(s, app, t).app_role_assignment_required = assignment_required
+            return application_json(s, app)
+
+    def expose_api(self, tenant: str | None, ref: str, app_id_uri: str | None = None) -> str:
+        with self.store.transaction() as s:
+            return d.expose_api(d.get_application(s, ref, d.get_tenant(s, tenant)), app_id_uri)
+
+    def add_scope(
+        self,
+        tenant: str | None,
+        ref: str,
+        value: str,
+        *,
+        consent_type: str = "User",
+        admin_display_name: str | None = None,
+        admin_description: str | None = None,
+        user_display_name: str | None = None,
+        user_description: str | None = None,
+    ) -> dict[str, Any]:
+        with self.store.transaction() as s:
+            app = d.get_application(s, ref, d.get_tenant(s, tenant))
+            return d.add_scope(
+                app,
+                value=value,
+                consent_type=consent_type,
+                admin_display_name=admin_display_name,
+                admin_description=admin_description,
+                user_display_name=user_display_name,
+                user_description=user_description,
+            )
+
+    def add_app_role(
+        self,
+        tenant: str | None,
+        ref: str,
+        value: str,
+        *,
+        allowed_member_types: list[str] | None = None,
+        display_name: str | None = None,
+        description: str | None = None,
+    ) -> dict[str, Any]:
+        with self.store.transaction() as s:
+            app = d.get_application(s, ref, d.get_tenant(s, tenant))
+            return d.add_app_role(
+                app,
+                value=value,
+                display_name=display_name,
+                description=description,
+                allowed_member_types=allowed_member_types,
+            )
+
+    def add_permission(
+        self,
+        tenant: str | None,
+        ref: str,
+        api: str,
+        *,
+        scopes: list[str] = (),  # type: ignore[assignment]
+        roles: list[str] = (),  # type: ignore[assignment]
+    ) -> list[dict[str, Any]]:
+        with self.store.transaction() as s:
+            t = d.get_tenant(s, tenant)
+            app = d.get_application(s, ref, t)
+            if api.lower() in ("graph", "microsoft graph", d.GRAPH_APP_ID, d.GRAPH_RESOURCE):
+                return _add_graph_permission(app, list(scopes))
+            resource = d.get_application(s, api, t)
+            if not resource.identifier_uris and scopes:
+                raise d.DirectoryError(f"'{resource.display_name}' exposes no API: run expose-api first.")
+            return d.add_permission(app, resource, scopes=list(scopes), roles=list(roles))
+
+    def grant_admin_consent(self, tenant: str | None, ref: str) -> dict[str, Any]:
+        with self.store.transaction() as s:
+            t = d.get_tenant(s, tenant)
+            return d.grant_admin_consent(s, d.get_application(s, ref, t), t)
+
+    def assign_user(self, tenant: str | None, ref: str, user: str, role: str | None = None) -> dict[str, Any]:
+        with self.store.transaction() as s:
+            t = d.get_tenant(s, tenant)
+            app = d.get_application(s, ref, t)
+            target = d.get_user(s, t, user)
+            a = d.assign_user_role(s, t, app, target, role)
+            return {
+                "id": a.id,
+                "principalId": a.principal_id,
+                "resourceId": a.resource_id,
+                "appRoleId": a.app_role_id,
+            }
+
+    def assign_group(self, tenant: str | None, ref: str, group: str, role: str | None = None) -> None:
+        with self.store.transaction() as s:
+            t = d.get_tenant(s, tenant)
+            app = d.get_application(s, ref, t)
+            g = d.find_group(s, t, group)
+            if g is None:
+                raise d.not_found("group", group)
+            sp = d.ensure_service_principal(s, app, t)
+            role_id = "00000000-0000-0000-0000-000000000000"
+            if role:
+                role_id = next((r["id"] for r in app.app_roles if r["value"] == role), "")
+                if not role_id:
+                    raise d.not_found("app role", role)
+            d.assign_app_role(
+                s, t, principal_id=g.id, principal_type="Group", resource_sp=sp, app_role_id=role_id
+            )
+
+    def add_secret(
+        self,
+        tenant: str | None,
+        ref: str,
+        *,
+        display_name: str | None = None,
+        expires: str | float = "180d",
+        value: str | None = None,
+    ) -> dict[str, Any]:
+        """``addPassword``: the returned ``secretText`` is the only time the value is seen."""
+        now = self.clock.now()
+        end = parse_expiry(expires, now)
+        with self.store.transaction() as s:
+            app = d.get_application(s, ref, d.get_tenant(s, tenant))
+            new = d.add_password(
+                s, app, display_name=display_name, lifetime_seconds=end - now, now=now, secret_text=value
+            )
+            c = new.credential
+            return {
+                "keyId": c.key_id,
+                "displayName": c.display_name,
+                "hint": c.hint,
+                "startDateTime": iso(c.start),
+                "endDateTime": iso(c.end),
+                "secretText": new.secret_text,
+            }
+
+    def add_certificate(
+        self, tenant: str | None, ref: str, certificate: bytes, *, display_name: str | None = None
+    ) -> dict[str, Any]:
+        der = load_certificate(certificate)
+        with self.store.transaction() as s:
+            app = d.get_application(s, ref, d.get_tenant(s, tenant))
+            c = d.add_key_credential(s, app, certificate_der=der, display_name=display_name)
+            return {
+                "keyId": c.key_id,
+                "displayName": c.display_name,
+                "thumbprint": c.thumbprint_sha1,
+                "startDateTime": iso(c.start),
+                "endDateTime": iso(c.end),
+            }
+
+    def show_app(self, tenant: str | None, ref: str, *, origin: str) -> dict[str, Any]:
+        """What the seed's step 9 asks to note down, plus the full registration."""
+        with self.store.transaction() as s:
+            t = d.get_tenant(s, tenant)
+            app = d.get_application(s, ref, t)
+            sp = d.ensure_service_principal(s, app, t)
+            registration = application_json(s, app)
+            enterprise = service_principal_json(s, sp, app)
+            scopes = [f"{uri}/.default" for uri in app.identifier_uris[:1]]
+            return {
+                "clientId": app.app_id,
+                "tenantId": t.id,
+                "tenantDomain": t.domain,
+                "authority": f"{origin}/{t.id}",
+                "appIdUri": app.identifier_uris[0] if app.identifier_uris else None,
+                "scopes": scopes,
+                "delegatedScopes": [
+                    f"{app.identifier_uris[0]}/{sc['value']}" for sc in app.oauth2_permission_scopes
+                ]
+                if app.identifier_uris
+                else [],
+                "enterpriseAppObjectId": sp.id,
+                "applicationObjectId": app.id,
+                "application": registration,
+                "servicePrincipal": enterprise,
+            }
+
+    # --- keys -------------------------------------------------------------------------------
+
+    def rotate_keys(self) -> str:
+        return KeyRing(self.store, self.clock).rotate()
+
+    def keys(self) -> list[dict[str, Any]]:
+        ring = KeyRing(self.store, self.clock)
+        ring.ensure()
+        return ring.describe()
+
+
+def _add_graph_permission(app: Application, scopes: list[str]) -> list[dict[str, Any]]:
+    # The emulator's Graph has no scope GUIDs: the value stands in for the id.
+    entries = [dict(e) for e in app.required_resource_access]
+    entry = next((e for e in entries if e["resourceAppId"] == d.GRAPH_APP_ID), None)
+    if entry is None:
+        entry = {"resourceAppId": d.GRAPH_APP_ID, "resourceAccess": []}
+        entries.append(entry)
+    have = {a["id"] for a in entry["resourceAccess"]}
+    entry["resourceAccess"] = [
+        *entry["resourceAccess"],
+        *[{"id": v, "type": "Scope"} for v in scopes if v not in have],
+    ]
+    app.required_resource_access = entries
+    return entries

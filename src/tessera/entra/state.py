@@ -1,0 +1,38 @@
+"""What one running emulator holds: its settings, the store and the signing keys.
+
+Built by ``create_emulator_app`` and injected into every endpoint through ``request.app.state``;
+nothing is created at import.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from starlette.requests import Request
+
+from tessera.entra.keys import KeyRing
+from tessera.entra.pages import Pages
+from tessera.entra.settings import EmulatorSettings
+from tessera.entra.store import Store
+
+
+@dataclass
+class EmulatorState:
+    settings: EmulatorSettings
+    store: Store
+    keys: KeyRing
+    pages: Pages
+
+    def now(self) -> float:
+        return self.settings.clock.now()
+
+    def origin(self, request: Request) -> str:
+        """The scheme+host+port that issuers and endpoints are built on (see settings)."""
+        if self.settings.public_url:
+            return self.settings.public_url.rstrip("/")
+        return f"{request.url.scheme}://{request.url.netloc}"
+
+
+def emulator(request: Request) -> EmulatorState:
+    state: EmulatorState = request.app.state.emulator
+    return state
