@@ -97,6 +97,13 @@ def _apply_kind_rules(kind: Kind, doc: Doc) -> None:
         doc["email"] = str(doc["email"]).lower()
 
 
+def index_keys(kind: Kind, doc: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    """The (alt_key, subtype) a document is also found by: for users, email and bot/user."""
+    if kind.type == "user":
+        return str(doc.get("email", "")).lower() or None, "bot" if doc.get("isBot") else "user"
+    return None, None
+
+
 def set_column_fqns(table: Doc) -> None:
     """Column FQNs, and ordinal positions where the request left them out.
 

@@ -56,6 +56,14 @@ class DocumentHook(Protocol):
     ) -> None: ...
 
 
+class WriteListener(Protocol):
+    """Told, inside the writing transaction, what changed (e.g. to invalidate caches)."""
+
+    def written(self, conn: Connection, kind: Kind, doc: Doc, previous: Doc | None) -> None: ...
+
+    def removed(self, conn: Connection, kind: Kind, docs: Sequence[Doc]) -> None: ...
+
+
 @dataclass
 class Upserted:
     doc: Doc
@@ -122,9 +130,13 @@ class CatalogService:
         self.engine = engine
         self._clock = clock
         self._hooks = list(hooks)
+        self._listeners: list[WriteListener] = []
 
     def add_hook(self, hook: DocumentHook) -> None:
         self._hooks.append(hook)
+
+    def add_listener(self, listener: WriteListener) -> None:
+        self._listeners.append(listener)
 
     # -- reads --------------------------------------------------------------------------------
 
@@ -141,6 +153,11 @@ class CatalogService:
         if row is None or not _included(row, include):
             raise NotFound(f"{kind.type} instance for {fqn} not found")
         return row.doc
+
+    def find_by_alt_key(self, kind: Kind, key: str) -> list[Doc]:
+        """Live entities found by their second key (users: lower-cased email)."""
+        with self.engine.connect() as conn:
+            return [row.doc for row in repo.get_by_alt_key(conn, kind.type, key) if not row.deleted]
 
     def find_by_name(self, kind: Kind, fqn: str) -> Doc | None:
         try:
@@ -310,6 +327,9 @@ class CatalogService:
                 )
             if hard:
                 repo.delete(tx.conn, [d.id for d in descendants] + [row.id])
+                for target in [*descendants, row]:
+                    for listener in self._listeners:
+                        listener.removed(tx.conn, by_type(target.entity_type), [target.doc])
                 return row.doc
             result = row
             for target in [*live, row]:
@@ -406,6 +426,7 @@ class CatalogService:
                 source_hash=None,
                 doc=new,
             )
+            row.alt_key, row.subtype = documents.index_keys(kind, new)
             self._stamp(row, actor, change=None)
             try:
                 with tx.conn.begin_nested():
@@ -414,6 +435,7 @@ class CatalogService:
                 raise _Retry from None
             repo.add_version(tx.conn, row)
             self._index(tx.conn, kind, row)
+            self._notify(tx.conn, kind, row.doc, None)
             return row.doc
 
         return self._write(run)
@@ -537,6 +559,7 @@ class CatalogService:
                 source_hash=request.get("sourceHash"),
                 doc=doc,
             )
+            row.alt_key, row.subtype = documents.index_keys(kind, doc)
             self._stamp(row, actor, change=None)
             try:
                 with tx.conn.begin_nested():
@@ -545,6 +568,7 @@ class CatalogService:
                 raise _Retry from None
             repo.add_version(tx.conn, row)
             self._index(tx.conn, kind, row)
+            self._notify(tx.conn, kind, row.doc, None)
             tx.remember(kind.type, row.doc)
             return Upserted(row.doc, "created")
         if mode == "create":
@@ -594,11 +618,17 @@ class CatalogService:
             source_hash=source_hash if source_hash is not None else row.source_hash,
             doc=new_doc,
         )
+        updated.alt_key, updated.subtype = documents.index_keys(kind, new_doc)
         self._stamp(updated, actor, change=change)
         repo.update(tx.conn, updated)
         repo.add_version(tx.conn, updated)
         self._index(tx.conn, kind, updated)
+        self._notify(tx.conn, kind, updated.doc, row.doc)
         return updated
+
+    def _notify(self, conn: Connection, kind: Kind, doc: Doc, previous: Doc | None) -> None:
+        for listener in self._listeners:
+            listener.written(conn, kind, doc, previous)
 
     def _stamp(self, row: EntityRow, actor: Actor, *, change: dict[str, Any] | None) -> None:
         row.doc["version"] = changes.to_float(row.version)

@@ -33,6 +33,8 @@ class EntityRow:
     updated_at: int
     source_hash: str | None
     doc: Doc
+    alt_key: str | None = None
+    subtype: str | None = None
 
     def values(self) -> dict[str, Any]:
         return {
@@ -47,6 +49,8 @@ class EntityRow:
             "updated_at": self.updated_at,
             "source_hash": self.source_hash,
             "doc": orjson.dumps(self.doc).decode(),
+            "alt_key": self.alt_key,
+            "subtype": self.subtype,
         }
 
 
@@ -62,6 +66,8 @@ _COLUMNS = (
     entity.c.updated_at,
     entity.c.source_hash,
     entity.c.doc,
+    entity.c.alt_key,
+    entity.c.subtype,
 )
 
 
@@ -78,6 +84,8 @@ def _row(raw: Any) -> EntityRow:
         updated_at=raw.updated_at,
         source_hash=raw.source_hash,
         doc=orjson.loads(raw.doc),
+        alt_key=raw.alt_key,
+        subtype=raw.subtype,
     )
 
 
@@ -106,6 +114,11 @@ def get_by_fqn_hash(
         query = _for_update(query, conn)
     raw = conn.execute(query).first()
     return _row(raw) if raw is not None else None
+
+
+def get_by_alt_key(conn: Connection, entity_type: str, alt_key: str) -> list[EntityRow]:
+    query = sa.select(*_COLUMNS).where(entity.c.entity_type == entity_type, entity.c.alt_key == alt_key)
+    return [_row(raw) for raw in conn.execute(query)]
 
 
 def get_many_by_fqn_hash(conn: Connection, entity_type: str, hashes: Sequence[str]) -> list[EntityRow]:

@@ -50,9 +50,14 @@ entity = sa.Table(
     sa.Column("updated_at", sa.BigInteger(), nullable=False),
     sa.Column("source_hash", sa.String(128), nullable=True),
     sa.Column("doc", Document, nullable=False),
+    # A second lookup key (a user's lower-cased email) and a kind-specific class (bot/user),
+    # added by migration 0002.
+    sa.Column("alt_key", sa.String(320), nullable=True),
+    sa.Column("subtype", sa.String(32), nullable=True),
     sa.UniqueConstraint("entity_type", "fqn_hash"),
     sa.Index("ix_entity_list_by_parent", "entity_type", "parent_id", "deleted", "name", "id"),
     sa.Index("ix_entity_list", "entity_type", "deleted", "name", "id"),
+    sa.Index("ix_entity_alt_key", "entity_type", "alt_key"),
 )
 
 entity_version = sa.Table(
@@ -89,4 +94,95 @@ search_document = sa.Table(
     sa.Column("name", Name, nullable=False),
     sa.Column("body", sa.Text(), nullable=False),
     sa.Index("ix_search_document_type", "entity_type", "deleted"),
+)
+
+
+# -- security ----------------------------------------------------------------------------------
+
+# Every token tessera issues is recorded by the SHA-256 of its text: a token that is not here,
+# or is revoked, is refused. Refresh tokens are opaque; their family ties rotations together.
+auth_token = sa.Table(
+    "auth_token",
+    metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("token_type", sa.String(32), nullable=False),
+    sa.Column("token_id", Id, nullable=False),
+    sa.Column("user_id", Id, nullable=False),
+    sa.Column("name", sa.String(256), nullable=True),
+    sa.Column("family_id", Id, nullable=True),
+    sa.Column("created_at", sa.BigInteger(), nullable=False),
+    sa.Column("expires_at", sa.BigInteger(), nullable=True),
+    sa.Column("used_at", sa.BigInteger(), nullable=True),
+    sa.Column("revoked_at", sa.BigInteger(), nullable=True),
+    sa.Column("secret", sa.Text(), nullable=True),
+    sa.Index("ix_auth_token_user", "user_id", "token_type"),
+    sa.Index("ix_auth_token_family", "family_id"),
+    sa.UniqueConstraint("token_id"),
+)
+
+# Append-only: what each process must forget from its caches (revoked tokens, changed users).
+# Processes poll it by id, at most once a second.
+auth_event = sa.Table(
+    "auth_event",
+    metadata,
+    sa.Column(
+        "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=True
+    ),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("subject", sa.String(64), nullable=False),
+    sa.Column("at", sa.BigInteger(), nullable=False),
+)
+
+credential = sa.Table(
+    "credential",
+    metadata,
+    sa.Column("user_id", Id, primary_key=True),
+    sa.Column("password_hash", sa.String(255), nullable=False),
+    sa.Column("set_at", sa.BigInteger(), nullable=False),
+    sa.Column("must_change", sa.Boolean(), nullable=False),
+)
+
+login_attempt = sa.Table(
+    "login_attempt",
+    metadata,
+    sa.Column("login", sa.String(320), primary_key=True),
+    sa.Column("failures", sa.Integer(), nullable=False),
+    sa.Column("blocked_until", sa.BigInteger(), nullable=False),
+    sa.Column("updated_at", sa.BigInteger(), nullable=False),
+)
+
+# An IdP identity (e.g. Entra tid + oid) bound to a tessera user at first sign-in.
+user_identity = sa.Table(
+    "user_identity",
+    metadata,
+    sa.Column("provider", sa.String(32), primary_key=True),
+    sa.Column("tenant_id", sa.String(64), primary_key=True),
+    sa.Column("object_id", sa.String(64), primary_key=True),
+    sa.Column("user_id", Id, nullable=False),
+    sa.Column("created_at", sa.BigInteger(), nullable=False),
+    sa.Index("ix_user_identity_user", "user_id"),
+)
+
+system_setting = sa.Table(
+    "system_setting",
+    metadata,
+    sa.Column("name", sa.String(128), primary_key=True),
+    sa.Column("value", sa.Text(), nullable=False),
+    sa.Column("updated_at", sa.BigInteger(), nullable=False),
+)
+
+audit_event = sa.Table(
+    "audit_event",
+    metadata,
+    sa.Column(
+        "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True, autoincrement=True
+    ),
+    sa.Column("at", sa.BigInteger(), nullable=False),
+    sa.Column("actor", sa.String(320), nullable=False),
+    sa.Column("action", sa.String(64), nullable=False),
+    sa.Column("target_type", sa.String(64), nullable=True),
+    sa.Column("target", sa.String(512), nullable=True),
+    sa.Column("outcome", sa.String(16), nullable=False),
+    sa.Column("detail", sa.Text(), nullable=True),
+    sa.Index("ix_audit_event_at", "at"),
 )
