@@ -62,6 +62,8 @@ class Credentials:
     secret: str | None
     assertion: str | None
     assertion_type: str | None
+    basic_client_id: str | None = None
+    """RFC 6749 §2.3.1: with HTTP Basic the client id is the user name."""
 
     @property
     def any(self) -> bool:
@@ -70,19 +72,22 @@ class Credentials:
 
 def presented(form: dict[str, str], authorization: str | None) -> Credentials:
     secret = form.get("client_secret") or None
+    basic_user: str | None = None
     if authorization and authorization.lower().startswith("basic "):
         try:
             decoded = base64.b64decode(authorization[6:].strip(), validate=True).decode()
         except (binascii.Error, UnicodeDecodeError):
             decoded = ""
-        _, sep, password = decoded.partition(":")
+        user, sep, password = decoded.partition(":")
         if sep:
             # RFC 6749 §2.3.1: both parts are form-urlencoded before being base64-encoded.
             secret = unquote_plus(password)
+            basic_user = unquote_plus(user)
     return Credentials(
         secret=secret,
         assertion=form.get("client_assertion") or None,
         assertion_type=form.get("client_assertion_type") or None,
+        basic_client_id=basic_user,
     )
 
 

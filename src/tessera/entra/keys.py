@@ -19,7 +19,7 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from sqlalchemy import select
+from sqlalchemy import literal_column, select
 
 from tessera.entra.clock import Clock
 from tessera.entra.models import SigningKey
@@ -27,6 +27,9 @@ from tessera.entra.pki import b64url, self_signed_rsa, x5t
 from tessera.entra.store import Store
 
 SIGNING_KEY_SUBJECT = "accounts.accesscontrol.windows.net"
+# SQLite's insertion order breaks ties between keys created within the same clock tick (tests
+# freeze the clock).
+_INSERTION = literal_column("signing_keys.rowid")
 
 
 @dataclass(frozen=True)
@@ -45,7 +48,9 @@ class KeyRing:
     def ensure(self) -> str:
         """Create the first signing key if there is none; returns the active ``kid``."""
         with self._store.transaction() as s:
-            current = s.scalars(select(SigningKey).order_by(SigningKey.created.desc()).limit(1)).first()
+            current = s.scalars(
+                select(SigningKey).order_by(SigningKey.created.desc(), _INSERTION.desc()).limit(1)
+            ).first()
             if current is not None:
                 return current.kid
         return self.rotate()
@@ -69,7 +74,7 @@ class KeyRing:
             row = s.execute(
                 select(SigningKey.kid, SigningKey.private_key_pem)
                 .where(SigningKey.retired.is_(False))
-                .order_by(SigningKey.created.desc())
+                .order_by(SigningKey.created.desc(), _INSERTION.desc())
                 .limit(1)
             ).first()
         if row is None:
@@ -95,13 +100,13 @@ class KeyRing:
 
     def jwks(self, issuer: str) -> dict[str, Any]:
         with self._store.transaction() as s:
-            rows = s.scalars(select(SigningKey).order_by(SigningKey.created.desc())).all()
+            rows = s.scalars(select(SigningKey).order_by(SigningKey.created.desc(), _INSERTION.desc())).all()
             keys = [_jwk(row.certificate, issuer) for row in rows]
         return {"keys": keys}
 
     def describe(self) -> list[dict[str, Any]]:
         with self._store.transaction() as s:
-            rows = s.scalars(select(SigningKey).order_by(SigningKey.created.desc())).all()
+            rows = s.scalars(select(SigningKey).order_by(SigningKey.created.desc(), _INSERTION.desc())).all()
             return [
                 {"kid": r.kid, "created": r.created, "active": i == 0 and not r.retired}
                 for i, r in enumerate(rows)

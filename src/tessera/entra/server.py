@@ -29,12 +29,27 @@ def uvicorn_config(
         lifespan="off",
         # No websockets here; leaving them out also avoids loading the websockets package.
         ws="none",
+        # One asyncio loop per background thread; uvloop adds nothing for a test server.
+        loop="asyncio",
         server_header=False,
     )
 
 
 def tls_for(settings: EmulatorSettings) -> TlsFiles | None:
     return ensure_tls_files(settings.home) if settings.https else None
+
+
+class _HarnessServer(uvicorn.Server):
+    """Stops at once: idle keep-alive connections (MSAL's requests session, a browser) are
+    aborted instead of waiting for the peer's TLS close_notify, which a test client never
+    sends, so a graceful shutdown would wait for the SSL shutdown timeout."""
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        for connection in list(self.server_state.connections):
+            transport = getattr(connection, "transport", None)
+            if transport is not None:
+                transport.abort()
+        await super().shutdown(sockets)
 
 
 @dataclass
@@ -56,7 +71,7 @@ def start_in_thread(app: Starlette, settings: EmulatorSettings, tls: TlsFiles | 
     sock.bind((settings.host, settings.port))
     sock.listen(128)
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn_config(app, settings, tls, "warning"))
+    server = _HarnessServer(uvicorn_config(app, settings, tls, "warning"))
     thread = threading.Thread(
         target=server.run, kwargs={"sockets": [sock]}, name="tessera-entra", daemon=True
     )

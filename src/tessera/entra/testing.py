@@ -15,6 +15,7 @@ Azure SSO guide (``shared/seed/azure-sso.md``) builds by hand::
 
 from __future__ import annotations
 
+import ssl
 import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -160,6 +161,12 @@ class RunningEmulator:
         if self.ca_file is None:
             return None
         return spki_sha256((self.ca_file.parent / "server.pem").read_bytes())
+
+    def ssl_context(self) -> ssl.SSLContext:
+        """Trusts the emulator's CA: for httpx (``verify=``) and ``jwt.PyJWKClient``."""
+        if self.ca_file is None:
+            return ssl.create_default_context()
+        return ssl.create_default_context(cafile=str(self.ca_file))
 
     def http_client(self) -> Any:
         """A ``requests.Session`` that trusts the emulator's CA, for MSAL's ``http_client=``.

@@ -27,6 +27,9 @@ GRANTS: dict[str, Callable[[GrantContext], dict[str, Any]]] = {
 async def token(request: Request) -> Response:
     st = emulator(request)
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    credentials = presented(form, request.headers.get("authorization"))
+    if not form.get("client_id") and credentials.basic_client_id:
+        form["client_id"] = credentials.basic_client_id
     origin = st.origin(request)
     segment = request.path_params["tenant"]
     ctx: GrantContext | None = None
@@ -53,7 +56,7 @@ async def token(request: Request) -> Response:
                 path=path,
                 origin=origin,
                 request_origin=request.headers.get("origin"),
-                credentials=presented(form, request.headers.get("authorization")),
+                credentials=credentials,
                 client_ip=request.client.host if request.client else None,
                 assertion_audiences=frozenset(audiences),
             )
