@@ -41,10 +41,12 @@ def _root(
 def _register() -> None:
     # Imported here, not at module import, so each group's module stays independent.
     from tessera.cli.db import app as db_app
+    from tessera.cli.ingest import ingest
     from tessera.cli.serve import serve
     from tessera.entra import cli as entra_cli
 
     app.command("serve")(serve)
+    app.command("ingest")(ingest)
     app.add_typer(db_app, name="db")
     app.add_typer(entra_cli.app, name="entra")
 

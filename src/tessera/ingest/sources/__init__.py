@@ -1,0 +1,1 @@
+"""Where metadata comes from: a :class:`~tessera.ingest.sources.base.Source` per kind of database."""
