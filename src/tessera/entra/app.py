@@ -59,7 +59,8 @@ def routes(with_admin: bool) -> list[BaseRoute]:
         Route("/{tenant}/oauth2/v2.0/logout", session.logout, methods=["GET", "POST"]),
     ]
     if with_admin:
-        out = admin.routes() + out
+        # After the protocol routes, which are matched first on every request.
+        out = out + admin.routes()
     return out
 
 

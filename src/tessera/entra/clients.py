@@ -9,6 +9,7 @@ import base64
 import binascii
 import hashlib
 import hmac
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import unquote_plus
@@ -105,14 +106,18 @@ def authenticate(
     audiences: set[str],
     now: float,
     skew: int,
+    secrets: Sequence[tuple[str, float]] | None = None,
 ) -> AuthMethod:
-    """Check the credential of a confidential client, or its absence for a public one."""
+    """Check the credential of a confidential client, or its absence for a public one.
+
+    ``secrets`` (hash, expiry) may be passed by a caller that has them cached."""
     if public:
         if creds.any:
             raise errors.public_client_with_credential()
         return "none"
     if creds.secret is not None:
-        _check_secret(s, app, creds.secret, now)
+        known = secrets if secrets is not None else secret_hashes(s, app)
+        check_secret(app, known, creds.secret, now)
         return "secret"
     if creds.assertion is not None:
         if creds.assertion_type != JWT_BEARER:
@@ -122,11 +127,16 @@ def authenticate(
     raise errors.missing_client_credential()
 
 
-def _check_secret(s: Session, app: Application, secret: str, now: float) -> None:
+def secret_hashes(s: Session, app: Application) -> tuple[tuple[str, float], ...]:
+    return tuple((c.secret_hash, c.end) for c in password_credentials(s, app))
+
+
+def check_secret(app: Application, known: Sequence[tuple[str, float]], secret: str, now: float) -> None:
     digest = sha256_hex(secret)
-    for credential in password_credentials(s, app):
-        if hmac.compare_digest(credential.secret_hash, digest):
-            if credential.end <= now:
+    for secret_hash, end in known:
+        if hmac.compare_digest(secret_hash, digest):
+            # Entra names expiry only for a secret that matches (AADSTS7000222).
+            if end <= now:
                 raise errors.expired_client_secret(app.app_id)
             return
     raise errors.invalid_client_secret(app.app_id)

@@ -19,17 +19,18 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from sqlalchemy import literal_column, select
+from sqlalchemy import ColumnClause, literal_column, select
+from sqlalchemy.orm import Session
 
 from tessera.entra.clock import Clock
 from tessera.entra.models import SigningKey
 from tessera.entra.pki import b64url, self_signed_rsa, x5t
-from tessera.entra.store import Store
+from tessera.entra.store import LazySession, Store
 
 SIGNING_KEY_SUBJECT = "accounts.accesscontrol.windows.net"
 # SQLite's insertion order breaks ties between keys created within the same clock tick (tests
 # freeze the clock).
-_INSERTION = literal_column("signing_keys.rowid")
+_INSERTION: ColumnClause[int] = literal_column("signing_keys.rowid")
 
 
 @dataclass(frozen=True)
@@ -67,16 +68,30 @@ class KeyRing:
             s.add(SigningKey(kid=kid, private_key_pem=pem, certificate=der, created=self._clock.now()))
         return kid
 
-    def active(self) -> ActiveKey:
-        """The newest key. Read from the store on each call so that a ``keys rotate`` run by the
-        CLI against the same database takes effect in a running server."""
-        with self._store.transaction() as s:
-            row = s.execute(
-                select(SigningKey.kid, SigningKey.private_key_pem)
-                .where(SigningKey.retired.is_(False))
-                .order_by(SigningKey.created.desc(), _INSERTION.desc())
-                .limit(1)
-            ).first()
+    def active(self, session: Session | LazySession | None = None) -> ActiveKey:
+        """The newest key. Read through the store's cache, which a ``keys rotate`` run by the
+        CLI against the same database invalidates, so rotation takes effect in a running server.
+        Pass the caller's ``session`` when inside a transaction already."""
+        if session is None:
+            with self._store.transaction() as s:
+                return self.active(s)
+
+        def db() -> Session:
+            return session.session if isinstance(session, LazySession) else session
+
+        row = self._store.cached(
+            ("signing-key",),
+            lambda: (
+                db()
+                .execute(
+                    select(SigningKey.kid, SigningKey.private_key_pem)
+                    .where(SigningKey.retired.is_(False))
+                    .order_by(SigningKey.created.desc(), _INSERTION.desc())
+                    .limit(1)
+                )
+                .first()
+            ),
+        )
         if row is None:
             raise LookupError("no signing key: KeyRing.ensure() was not called")
         kid, pem = row

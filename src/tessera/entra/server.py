@@ -30,7 +30,7 @@ def uvicorn_config(
         # No websockets here; leaving them out also avoids loading the websockets package.
         ws="none",
         # One asyncio loop per background thread; uvloop adds nothing for a test server.
-        loop="asyncio",
+        loop="auto",
         server_header=False,
     )
 

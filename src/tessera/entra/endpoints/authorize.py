@@ -46,6 +46,7 @@ from tessera.entra.grants.base import (
 from tessera.entra.models import SignInSession, Tenant, User
 from tessera.entra.scopes import ScopeRequest, find_resource, parse
 from tessera.entra.state import EmulatorState, emulator
+from tessera.entra.store import LazySession
 from tessera.entra.tokens import sign
 
 SESSION_COOKIE = "tessera_entra_session"
@@ -408,7 +409,7 @@ def _implicit_tokens(
     checkboxes (``web.implicitGrantSettings``)."""
     origin = st.origin(request)
     ctx = GrantContext(
-        s=s,
+        unit=_Bound(s),
         state=st,
         req=TokenRequest(
             form={},
@@ -467,9 +468,19 @@ def _implicit_tokens(
                 times=claims.Times(int(st.now()), st.settings.lifetimes.id_token),
                 hashes=hashes,
             ),
-            st.keys.active(),
+            st.keys.active(s),
         )
     return out
+
+
+class _Bound(LazySession):
+    """A unit of work that already has its session (the authorize request's)."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def finish(self, *, commit: bool) -> None:  # the owner of the session finishes it
+        return None
 
 
 def respond(st: EmulatorState, redirect_uri: str, mode: str, params: dict[str, str]) -> Response:

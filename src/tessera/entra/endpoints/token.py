@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import parse_qsl
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -17,6 +18,17 @@ from tessera.entra.grants.base import GrantContext, TokenRequest
 from tessera.entra.render import NO_STORE, json_response
 from tessera.entra.state import emulator
 
+
+async def form_fields(request: Request) -> dict[str, str]:
+    """The POST body as a dict. The token endpoint only takes ``application/x-www-form-urlencoded``
+    (RFC 6749 §3.2), which the standard library parses faster than a multipart-capable parser."""
+    content_type = request.headers.get("content-type", "")
+    if content_type.split(";")[0].strip().lower() == "application/x-www-form-urlencoded":
+        body = (await request.body()).decode("utf-8", "replace")
+        return dict(parse_qsl(body, keep_blank_values=True))
+    return {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+
+
 GRANTS: dict[str, Callable[[GrantContext], dict[str, Any]]] = {
     "authorization_code": authorization_code.handle,
     "client_credentials": client_credentials.handle,
@@ -26,7 +38,7 @@ GRANTS: dict[str, Callable[[GrantContext], dict[str, Any]]] = {
 
 async def token(request: Request) -> Response:
     st = emulator(request)
-    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    form = await form_fields(request)
     credentials = presented(form, request.headers.get("authorization"))
     if not form.get("client_id") and credentials.basic_client_id:
         form["client_id"] = credentials.basic_client_id
@@ -34,8 +46,8 @@ async def token(request: Request) -> Response:
     segment = request.path_params["tenant"]
     ctx: GrantContext | None = None
     try:
-        with st.store.transaction() as s:
-            path = tenants.resolve(s, segment)
+        with st.store.unit() as unit:
+            path = st.store.cached(("tenant-path", segment), lambda: tenants.resolve(unit.session, segment))
             grant_type = form.get("grant_type")
             if not grant_type:
                 raise errors.missing_parameter("grant_type")
@@ -60,7 +72,7 @@ async def token(request: Request) -> Response:
                 client_ip=request.client.host if request.client else None,
                 assertion_audiences=frozenset(audiences),
             )
-            ctx = GrantContext(s=s, state=st, req=req, now=st.now())
+            ctx = GrantContext(unit=unit, state=st, req=req, now=st.now())
             body = handler(ctx)
     except EntraError:
         if ctx is not None and ctx.on_failure:

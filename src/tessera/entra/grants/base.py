@@ -22,6 +22,7 @@ from tessera.entra.directory import (
 from tessera.entra.models import Application, ServicePrincipal, Tenant, User
 from tessera.entra.scopes import Resource, ScopeRequest, find_resource
 from tessera.entra.state import EmulatorState
+from tessera.entra.store import LazySession
 from tessera.entra.tenants import TenantPath
 from tessera.entra.tokens import sign
 
@@ -54,13 +55,18 @@ class TokenRequest:
 
 @dataclass
 class GrantContext:
-    s: Session
+    unit: LazySession
     state: EmulatorState
     req: TokenRequest
     now: float
     on_failure: list[Callable[[Session], None]] = field(default_factory=list)
     """Changes that must persist although the request fails (the session's transaction is
     rolled back): revoking a refresh-token family on reuse."""
+
+    @property
+    def s(self) -> Session:
+        """The unit of work's session, opened on first use."""
+        return self.unit.session
 
 
 @dataclass(frozen=True)
@@ -192,7 +198,7 @@ def user_tokens(
         sid=sid,
         ip=ctx.req.client_ip,
     )
-    key = ctx.state.keys.active()
+    key = ctx.state.keys.active(ctx.unit)
     access_token = sign(at_claims, key, x5t_header=resource.token_version == 1, graph_nonce=resource.is_graph)
     body: dict[str, Any] = {
         "token_type": "Bearer",

@@ -8,21 +8,65 @@ has ``appRoleAssignmentRequired`` (AADSTS501051). No refresh token, no ID token,
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from tessera.entra import claims, errors
-from tessera.entra.clients import ACR, authenticate, find_client
+from tessera.entra.clients import (
+    ACR,
+    AuthMethod,
+    Client,
+    authenticate,
+    check_secret,
+    find_client,
+    secret_hashes,
+)
 from tessera.entra.directory import role_assignments
 from tessera.entra.grants.base import GrantContext
-from tessera.entra.scopes import find_resource, parse
+from tessera.entra.models import Tenant
+from tessera.entra.scopes import Resource, find_resource, parse
 from tessera.entra.tenants import require_tenant
 from tessera.entra.tokens import sign
 
 
+@dataclass(frozen=True)
+class _Caller:
+    client: Client
+    tenant: Tenant
+    secrets: tuple[tuple[str, float], ...]
+
+
+@dataclass(frozen=True)
+class _Target:
+    resource: Resource
+    role_ids: frozenset[str]
+
+
+def _caller(ctx: GrantContext, client_id: str | None) -> _Caller:
+    def load() -> _Caller:
+        client = find_client(ctx.s, ctx.req.path, client_id)
+        return _Caller(client, require_tenant(ctx.s, ctx.req.path), secret_hashes(ctx.s, client.app))
+
+    return ctx.state.store.cached(("cc-caller", ctx.req.path.segment, client_id), load)
+
+
+def _target(ctx: GrantContext, caller: _Caller, resource_ref: str) -> _Target:
+    def load() -> _Target:
+        resource = find_resource(ctx.s, caller.tenant, resource_ref)
+        assert caller.client.sp is not None  # a tenant was required
+        return _Target(resource, frozenset(role_assignments(ctx.s, [caller.client.sp.id], resource.sp)))
+
+    return ctx.state.store.cached(
+        ("cc-target", caller.tenant.id, caller.client.app.app_id, resource_ref), load
+    )
+
+
 def handle(ctx: GrantContext) -> dict[str, Any]:
     req = ctx.req
-    client = find_client(ctx.s, req.path, req.param("client_id"))
-    tenant = require_tenant(ctx.s, req.path)
+    # The directory reads of this grant are cached until the directory changes: it is the
+    # emulator's hot path (service-to-service tokens), see Store.cached.
+    caller = _caller(ctx, req.param("client_id"))
+    client, tenant = caller.client, caller.tenant
     raw_scope = req.param("scope")
     if raw_scope is None:
         raise errors.scope_missing()
@@ -30,22 +74,28 @@ def handle(ctx: GrantContext) -> dict[str, Any]:
         raise errors.credential_with_origin()
     if client.app.is_fallback_public_client and req.credentials.any:
         raise errors.public_client_with_credential()
-    # A public client has nothing to authenticate with, so it meets "credential missing".
-    method = authenticate(
-        ctx.s,
-        client.app,
-        req.credentials,
-        public=False,
-        audiences=set(req.assertion_audiences),
-        now=ctx.now,
-        skew=ctx.state.settings.lifetimes.clock_skew,
-    )
+    method: AuthMethod
+    if req.credentials.secret is not None:
+        # The common case, checked against the cached hashes without opening a session.
+        check_secret(client.app, caller.secrets, req.credentials.secret, ctx.now)
+        method = "secret"
+    else:
+        # A public client has nothing to authenticate with, so it meets "credential missing".
+        method = authenticate(
+            ctx.s,
+            client.app,
+            req.credentials,
+            public=False,
+            audiences=set(req.assertion_audiences),
+            now=ctx.now,
+            skew=ctx.state.settings.lifetimes.clock_skew,
+        )
     scope = parse(raw_scope)
     if scope.resource_ref is None or not scope.is_default or scope.oidc:
         raise errors.client_credentials_scope(raw_scope)
-    resource = find_resource(ctx.s, tenant, scope.resource_ref)
+    target = _target(ctx, caller, scope.resource_ref)
+    resource, role_ids = target.resource, target.role_ids
     assert client.sp is not None  # a tenant was required above
-    role_ids = set(role_assignments(ctx.s, [client.sp.id], resource.sp))
     roles = [
         r["value"]
         for r in resource.app_roles
@@ -67,7 +117,7 @@ def handle(ctx: GrantContext) -> dict[str, Any]:
     )
     token = sign(
         token_claims,
-        ctx.state.keys.active(),
+        ctx.state.keys.active(ctx.unit),
         x5t_header=resource.token_version == 1,
         graph_nonce=resource.is_graph,
     )
