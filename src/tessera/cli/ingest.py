@@ -16,6 +16,7 @@ from rich.logging import RichHandler
 
 if TYPE_CHECKING:
     from tessera.ingest.pipeline import RunResult
+    from tessera.ingest.workflow import Workflow
 
 EXIT_CODES = {
     0: "success (failures, if any, stayed within successThreshold)",
@@ -84,23 +85,26 @@ def ingest(
     (401/403, Entra ID AADSTS errors); 4 source database unreachable.
     """
     from tessera.ingest.errors import IngestError
+    from tessera.ingest.pipeline import threshold_error
+    from tessera.ingest.report import print_summary
 
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     out = Console(highlight=False)
     try:
-        result = _run(config, dry_run=dry_run, quiet=quiet, err=err)
+        result, workflow = _run(config, dry_run=dry_run, quiet=quiet, err=err)
+        print_summary(out, result)
+        failed = threshold_error(result, workflow)
+        if failed is not None:
+            raise failed
     except IngestError as exc:
         err.print(f"[bold red]error:[/bold red] {exc.title}")
         err.print(exc.message, markup=False)
         if exc.hint:
             err.print(f"[bold]fix:[/bold] {exc.hint}")
         raise typer.Exit(exc.exit_code) from None
-    from tessera.ingest.report import print_summary
-
-    print_summary(out, result)
 
 
-def _run(config: Path, *, dry_run: bool, quiet: bool, err: Console) -> RunResult:
+def _run(config: Path, *, dry_run: bool, quiet: bool, err: Console) -> tuple[RunResult, Workflow]:
     from tessera.ingest import pipeline
     from tessera.ingest.auth import token_provider
     from tessera.ingest.client import CatalogClient
@@ -119,9 +123,9 @@ def _run(config: Path, *, dry_run: bool, quiet: bool, err: Console) -> RunResult
     client = CatalogClient(workflow.server, tokens, user_agent=agent)
     try:
         if quiet:
-            return pipeline.run(workflow, source, client, dry_run=dry_run)
+            return pipeline.run(workflow, source, client, dry_run=dry_run), workflow
         with RichReport(err) as report:
-            return pipeline.run(workflow, source, client, dry_run=dry_run, observer=report)
+            return pipeline.run(workflow, source, client, dry_run=dry_run, observer=report), workflow
     finally:
         client.close()
         source.close()

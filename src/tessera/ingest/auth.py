@@ -287,13 +287,14 @@ class AzureToken:
         import msal
         import requests
 
+        session = _requests_session(self._context, self._verify)
         try:
             self._app = msal.ConfidentialClientApplication(
                 self._client_id,
                 client_credential=self._secret,
                 authority=self._authority,
                 instance_discovery=is_microsoft_host(self._authority),
-                http_client=_requests_session(self._context, self._verify),
+                http_client=session,
             )
         except requests.exceptions.SSLError as exc:
             raise TokenError(
@@ -307,17 +308,28 @@ class AzureToken:
                 hint="Check securityConfig.authority and that this machine can reach it.",
             ) from None
         except ValueError as exc:
-            # MSAL raises ValueError when the authority's discovery document is missing,
-            # which is what an unknown tenant (AADSTS90002) looks like from here.
-            text = str(exc)
-            found = re.search(r"AADSTS(\d+)", text)
-            if found:
-                raise explain_msal_error({"error_description": text}) from None
+            # MSAL raises a bare ValueError when the authority's discovery document is missing;
+            # Entra's answer there says why (AADSTS90002 for an unknown tenant), so ask it.
+            explained = self._discovery_error(session)
+            if explained is not None:
+                raise explained from None
             raise TokenError(
-                f"MSAL cannot use the authority {self._authority}: {text.splitlines()[0]}",
+                f"MSAL cannot use the authority {self._authority}: {str(exc).splitlines()[0]}",
                 hint=AADSTS[90002].fix,
             ) from None
         return self._app
+
+    def _discovery_error(self, session: Any) -> TokenError | None:
+        import requests
+
+        try:
+            answer = session.get(f"{self._authority}/v2.0/.well-known/openid-configuration", timeout=10)
+            body = answer.json()
+        except (requests.exceptions.RequestException, ValueError):
+            return None
+        if isinstance(body, dict) and "error" in body:
+            return explain_msal_error(body)
+        return None
 
     def token(self) -> str | None:
         with self._lock:

@@ -19,6 +19,7 @@ as in OpenMetadata: they never fail the ingestion.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import threading
@@ -186,13 +187,6 @@ class Pipeline:
             self._sender.shutdown(wait=True)
             self.result.elapsed_s = self._clock() - started
         self._finish_pipeline(failed=self.result.state == "failed", message=None)
-        config = self.workflow.workflowConfig
-        if self.result.state == "failed" and config.raiseOnError and not self.dry_run:
-            raise ThresholdError(
-                f"{self.result.total.failed} entities failed: {self.result.success_pct:.1f}% succeeded, "
-                f"below successThreshold {config.successThreshold}%",
-                hint="The failures are listed above; fix them, or lower workflowConfig.successThreshold.",
-            )
         return self.result
 
     def _run(self) -> None:
@@ -244,7 +238,10 @@ class Pipeline:
                     self._warn(f"{schema}.{table.name}: {note}")
                 builder.remember(table)
                 row = self._build_table(builder, table)
-                seen.append(builder.table_fqn(schema, table.name))
+                # Seen even if its request failed: a failure must not look like a drop. (A name
+                # no FQN can hold cannot be in the catalog either.)
+                with contextlib.suppress(om.InvalidRequest):
+                    seen.append(builder.table_fqn(schema, table.name))
                 batch.append(row)
                 if len(batch) == BATCH_SIZE:
                     self._send_rows("table", batch)
@@ -553,6 +550,18 @@ class Pipeline:
             self._put_status(state, steps)
         except (ApiError, ServerError) as exc:
             self._warn(f"Could not report the final status of {self._pipeline_fqn}: {exc}")
+
+
+def threshold_error(result: RunResult, workflow: Workflow) -> ThresholdError | None:
+    """The error to exit with when too many entities failed (OpenMetadata's raiseOnError rule)."""
+    config = workflow.workflowConfig
+    if result.state != "failed" or not config.raiseOnError or result.dry_run:
+        return None
+    return ThresholdError(
+        f"{result.total.failed} entities failed: {result.success_pct:.1f}% succeeded, "
+        f"below successThreshold {config.successThreshold}%",
+        hint="The failures are listed above; fix them, or lower workflowConfig.successThreshold.",
+    )
 
 
 def _label(entity_type: str, row: om.Request) -> str:
