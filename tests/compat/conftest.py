@@ -1,0 +1,73 @@
+"""The compat tier: OpenMetadata's own Python client (openmetadata-ingestion 2.0.7.0, its
+``metadata ingest`` CLI and its ``OpenMetadata`` SDK class) against a real ``tessera serve``.
+
+The client runs from ``.venv-compat`` (``make compat-venv``); without it the tier skips loudly,
+or fails when TESSERA_REQUIRE_ALL_TIERS=1. How the client authenticates and how the server is
+configured for it are one fixture each (``compat_token``, ``compat_server_env``), so that
+turning security on is a change in one place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.compat.client import COMPAT_BIN, COMPAT_VENV, Sdk
+from tests.conftest import tier_unavailable
+from tests.integration import conftest as integration
+from tests.integration.servers import tessera_server
+
+# The integration tier's per-backend databases (SQLite, PostgreSQL, MariaDB; one fresh,
+# migrated database per backend and session), shared rather than duplicated.
+database_url = integration.database_url
+
+
+@pytest.fixture(scope="session")
+def compat_client() -> Path:
+    """The ``bin`` directory of the client's virtualenv."""
+    if not (COMPAT_BIN / "metadata").is_file():
+        tier_unavailable(
+            "compat",
+            f"{COMPAT_VENV / 'bin' / 'metadata'} is missing; run make compat-venv "
+            "(installs openmetadata-ingestion==2.0.7.0, about a minute)",
+        )
+    return COMPAT_BIN
+
+
+@pytest.fixture(scope="session")
+def compat_token() -> str:
+    """The JWT the client sends as ``Authorization: Bearer``.
+
+    The server runs without authentication for now, and the client never validates its own
+    token, but it refuses to run without one. When tessera issues bot tokens, this fixture
+    mints one (and ``compat_server_env`` turns authentication on).
+    """
+    return "tessera-compat-tier-placeholder-token"
+
+
+@pytest.fixture(scope="session")
+def compat_server_env() -> dict[str, str]:
+    """Environment of every tessera server the compat tier starts."""
+    return {"AUTHENTICATION_PROVIDER": "no-auth"}
+
+
+@pytest.fixture(scope="module")
+def sqlite_server(
+    compat_client: Path, compat_server_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """A tessera server of this module alone, on its own SQLite database."""
+    home = tmp_path_factory.mktemp("tessera-home")
+    with tessera_server(home, f"sqlite:///{home / 'catalog.db'}", env=compat_server_env) as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def sdk(sqlite_server: str, compat_token: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sdk]:
+    """OpenMetadata's ``OpenMetadata`` SDK client, connected to ``sqlite_server``."""
+    worker = Sdk(sqlite_server, compat_token, tmp_path_factory.mktemp("sdk") / "worker.log")
+    try:
+        yield worker
+    finally:
+        worker.close()
