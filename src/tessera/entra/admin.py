@@ -177,7 +177,7 @@ async def config(request: Request) -> Response:
 
 
 async def keys(request: Request) -> Response:
-    return json_response({"value": _service(request).keys()})
+    return json_response({"value": _service(request).signing_keys()})
 
 
 async def rotate(request: Request) -> Response:

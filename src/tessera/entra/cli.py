@@ -592,7 +592,7 @@ def keys_rotate(ctx: typer.Context) -> None:
 @keys_app.command("list")
 def keys_list(ctx: typer.Context) -> None:
     """List signing keys, newest (active) first. Example: tessera entra keys list"""
-    for k in _svc(ctx):
+    for k in _svc(ctx).signing_keys():
         typer.echo(f"{k['kid']}  {'active' if k['active'] else 'published'}")
 
 

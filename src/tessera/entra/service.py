@@ -424,7 +424,7 @@ class DirectoryService:
     def rotate_keys(self) -> str:
         return KeyRing(self.store, self.clock).rotate()
 
-    def keys(self) -> list[dict[str, Any]]:
+    def signing_keys(self) -> list[dict[str, Any]]:
         ring = KeyRing(self.store, self.clock)
         ring.ensure()
         return ring.describe()

@@ -69,7 +69,10 @@ async def userinfo(request: Request) -> Response:
     if not auth.lower().startswith("bearer "):
         raise _unauthorized("Access token is missing.")
     token = auth[7:].strip()
-    signed = restore_graph_signing_input(token)
+    try:
+        signed = restore_graph_signing_input(token)
+    except ValueError:
+        raise _unauthorized("Access token is malformed.") from None
     try:
         kid = jwt.get_unverified_header(token).get("kid")
         key = st.keys.public_keys().get(str(kid))
