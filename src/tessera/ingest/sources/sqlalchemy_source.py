@@ -208,7 +208,7 @@ class SqlAlchemySource:
             fks = [
                 ForeignKeyMeta(
                     columns=tuple(fk["constrained_columns"]),
-                    referred_schema=fk.get("referred_schema") or schema,
+                    referred_schema=fk.get("referred_schema") or self._unqualified_schema(inspector, schema),
                     referred_table=fk["referred_table"],
                     referred_columns=tuple(fk["referred_columns"]),
                 )
@@ -231,6 +231,13 @@ class SqlAlchemySource:
                 view_definition=definition,
                 warnings=tuple(n for n in notes if name in n),
             )
+
+    def _unqualified_schema(self, inspector: Inspector, schema: str) -> str:
+        # A foreign key reflects without a schema when its target needs none: on PostgreSQL
+        # that is a table on the search path (public), elsewhere one in the same schema.
+        if self._kind == "postgres":
+            return inspector.default_schema_name or schema
+        return schema
 
     def _reflect(self, inspector: Inspector, schema: str, names: list[str]) -> dict[str, dict[Any, Any]]:
         def multi(method: Callable[..., dict[Any, Any]]) -> dict[Any, Any]:
