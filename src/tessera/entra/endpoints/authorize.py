@@ -344,22 +344,21 @@ def complete(
         missing = missing_consent(s, tenant, app, user, areq.scope)
     except EntraError as err:
         raise areq.redirect_error(err) from None
-    if missing or (areq.prompt == "consent" and areq.scope.resource_ref is not None and not silent):
+    if missing:
         if silent:
             raise areq.redirect_error(errors.consent_required_redirect(app.app_id, app.display_name))
-        if missing:
-            assert areq.scope.resource_ref is not None
-            resource = find_resource(s, tenant, areq.scope.resource_ref)
-            return st.pages.render(
-                "consent.html",
-                tenant_name=tenant.display_name,
-                app_name=app.display_name,
-                user=user.user_principal_name,
-                scopes=missing,
-                resource_name=resource.display_name,
-                action=f"/{areq.path.segment}/consent",
-                hidden=areq.params,
-            )
+        assert areq.scope.resource_ref is not None
+        resource = find_resource(s, tenant, areq.scope.resource_ref)
+        return st.pages.render(
+            "consent.html",
+            tenant_name=tenant.display_name,
+            app_name=app.display_name,
+            user=user.user_principal_name,
+            scopes=missing,
+            resource_name=resource.display_name,
+            action=f"/{areq.path.segment}/consent",
+            hidden=areq.params,
+        )
     now = st.now()
     out: dict[str, str] = {}
     if "code" in areq.response_type.split():
