@@ -14,7 +14,6 @@ from __future__ import annotations
 import ssl
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
@@ -31,17 +30,18 @@ RETRY_DELAYS_S = (0.5, 1.0, 2.0)
 IDEMPOTENT = frozenset({"GET", "PUT", "DELETE"})
 
 
-@dataclass
-class ApiError(Exception):
-    """A non-2xx answer other than 401/403: the entity or call it concerns failed."""
+class ApiError(ServerError):
+    """A non-2xx answer other than 401/403: the entity or call it concerns failed. Callers
+    that can count it as one failed entity catch it; anywhere else it ends the run (exit 3)."""
 
-    status: int
-    message: str
-    method: str
-    path: str
+    title = "The catalog server answered with an error"
 
-    def __str__(self) -> str:
-        return f"{self.method} {self.path} -> {self.status}: {self.message}"
+    def __init__(self, status: int, message: str, method: str, path: str) -> None:
+        super().__init__(f"{method} {path} -> {status}: {message}")
+        self.status = status
+        self.reason = message
+        self.method = method
+        self.path = path
 
 
 def quote_fqn(fqn: str) -> str:

@@ -278,7 +278,7 @@ class Pipeline:
             created = self.client.put("/services/databaseServices", request)
         except ApiError as exc:
             raise ServerError(
-                f"Cannot create the service {self.service}: {exc.message} ({exc.status})"
+                f"Cannot create the service {self.service}: {exc.reason} ({exc.status})"
             ) from None
         self.observer.phase(f"Created the {wanted} service {self.service}")
         return str(created["id"]) if isinstance(created, dict) and created.get("id") else None
@@ -346,7 +346,7 @@ class Pipeline:
             )
         except ApiError as exc:
             for row in rows:
-                self._fail(entity_type, _label(entity_type, row), f"{exc.message} ({exc.status})")
+                self._fail(entity_type, _label(entity_type, row), f"{exc.reason} ({exc.status})")
             return
         answer = answer if isinstance(answer, dict) else {}
         succeeded = answer.get("successRequest")
@@ -379,7 +379,7 @@ class Pipeline:
             answer = self.client.delete("/tables/deleteStale", body)
         except ApiError as exc:
             if exc.status != 404:
-                self._warn(f"Could not mark deleted tables of {schema_fqn}: {exc.message} ({exc.status})")
+                self._warn(f"Could not mark deleted tables of {schema_fqn}: {exc.reason} ({exc.status})")
                 return
             deleted = self._delete_stale_one_by_one(schema_fqn, set(seen))
             with self._lock:
@@ -412,7 +412,7 @@ class Pipeline:
                 deleted += 1
             except ApiError as exc:
                 self._fail(
-                    "table", str(table.get("fullyQualifiedName")), f"could not mark deleted: {exc.message}"
+                    "table", str(table.get("fullyQualifiedName")), f"could not mark deleted: {exc.reason}"
                 )
         return deleted
 
