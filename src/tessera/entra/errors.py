@@ -111,6 +111,14 @@ def redirect_params(err: EntraError, ctx: ErrorContext) -> dict[str, str]:
 # --- One factory per AADSTS code. Texts are Entra's (reference: entra-id.md §2.4). ----------
 
 
+def invalid_instance(instance: str) -> EntraError:
+    return EntraError(
+        "invalid_instance",
+        50049,
+        f"Unknown or invalid instance. The instance '{instance}' is not served by this emulator.",
+    )
+
+
 def missing_parameter(name: str) -> EntraError:
     return EntraError(
         "invalid_request", 900144, f"The request body must contain the following parameter: '{name}'."
@@ -462,11 +470,22 @@ def response_type_not_enabled(response_type: str) -> EntraError:
 def unsupported_response_type(response_type: str) -> EntraError:
     return EntraError(
         "unsupported_response_type",
-        700054 if "token" in response_type else 900144,
+        70005,
         f"The provided value for the input parameter 'response_type' is not allowed for this "
         f"request. Expected values: code, id_token, code id_token, id_token token. Got: "
         f"'{response_type}'.",
     )
+
+
+def unsupported_response_mode(mode: str, for_tokens: bool) -> EntraError:
+    what = " when requesting a token" if for_tokens else ""
+    return EntraError(
+        "invalid_request", 70007, f"'{mode}' is not a supported value of 'response_mode'{what}."
+    )
+
+
+def invalid_code_challenge_method() -> EntraError:
+    return EntraError("invalid_request", 50149, "Invalid Code_Challenge_method parameter.")
 
 
 def login_required() -> EntraError:

@@ -121,13 +121,10 @@ def validate(s: Session, segment: str, params: dict[str, str]) -> AuthorizeReque
     if response_type not in RESPONSE_TYPES:
         raise fail(errors.unsupported_response_type(response_type))
     if response_mode not in ("query", "fragment", "form_post"):
-        raise fail(
-            EntraError("invalid_request", 900144, f"The response_mode '{response_mode}' is not supported.")
-        )
-    if response_mode == "query" and "token" in response_type.replace("id_token", ""):
-        raise fail(
-            EntraError("invalid_request", 900144, "The response_mode 'query' cannot be used for tokens.")
-        )
+        raise fail(errors.unsupported_response_mode(response_mode, for_tokens=False))
+    if response_mode == "query" and response_type != "code":
+        # Tokens never travel in a query string (OAuth 2.0 Multiple Response Type Encoding §3).
+        raise fail(errors.unsupported_response_mode(response_mode, for_tokens=True))
     app = client.app
     if "id_token" in response_type and not app.enable_id_token_issuance and response_type != "code":
         raise fail(errors.response_type_not_enabled("id_token"))
@@ -144,9 +141,7 @@ def validate(s: Session, segment: str, params: dict[str, str]) -> AuthorizeReque
         raise fail(errors.missing_parameter("nonce"))
     method = params.get("code_challenge_method")
     if method not in (None, "S256", "plain"):
-        raise fail(
-            EntraError("invalid_request", 50148, f"The code_challenge_method '{method}' is not supported.")
-        )
+        raise fail(errors.invalid_code_challenge_method())
     if method and not params.get("code_challenge"):
         raise fail(errors.missing_parameter("code_challenge"))
     return AuthorizeRequest(

@@ -11,8 +11,7 @@ from urllib.parse import urlsplit
 from starlette.requests import Request
 from starlette.responses import Response
 
-from tessera.entra import tenants
-from tessera.entra.errors import EntraError
+from tessera.entra import errors, tenants
 from tessera.entra.render import json_response
 from tessera.entra.state import emulator
 
@@ -142,12 +141,7 @@ async def instance_discovery(request: Request) -> Response:
     parts = urlsplit(endpoint)
     # MSAL Python sends the host without its port; MSAL.js with it.
     if parts.hostname not in (host, "localhost", "127.0.0.1") and parts.netloc != netloc:
-        raise EntraError(
-            "invalid_instance",
-            50049,
-            f"Unknown or invalid instance. The instance '{parts.netloc or endpoint}' is not served "
-            "by this emulator.",
-        )
+        raise errors.invalid_instance(parts.netloc or endpoint)
     tenant = parts.path.strip("/").split("/")[0] or "common"
     return json_response(
         {
