@@ -354,3 +354,23 @@ def test_msal_rejects_nothing_of_the_account_cache(
     cached = app.acquire_token_silent([demo.api_scope], accounts[0])
     assert cached is not None
     assert cached["token_source"] == "cache"
+
+
+def test_organizations_authority(entra: RunningEmulator, demo: DemoTenant, http: httpx.Client) -> None:
+    client_id = _native_client(entra, demo)
+    single = public(entra, client_id, entra.authority("organizations"))
+    flow = start_flow(single, [demo.api_scope], NATIVE_REDIRECT)
+    page = http.get(flow["auth_uri"])
+    assert page.status_code == 400
+    assert "AADSTS50194" in page.text  # a single-tenant app on a multi-tenant endpoint
+    entra.service.update_app(demo.tenant_id, client_id, sign_in_audience="AzureADMultipleOrgs")
+    app = public(entra, client_id, entra.authority("organizations"))
+    flow = start_flow(app, [demo.api_scope], NATIVE_REDIRECT)
+    params = sign_in(http, flow["auth_uri"], demo.admin.user_principal_name, demo.admin.password).params
+    tokens = app.acquire_token_by_auth_code_flow(flow, params)
+    assert tokens["id_token_claims"]["iss"] == f"{demo.authority}/v2.0"  # the user's tenant
+    assert tokens["id_token_claims"]["tid"] == demo.tenant_id
+    account = app.get_accounts()[0]
+    silent = app.acquire_token_silent([demo.api_scope], account, force_refresh=True)
+    assert silent is not None
+    assert "access_token" in silent
