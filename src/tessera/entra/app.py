@@ -45,6 +45,8 @@ def build_state(settings: EmulatorSettings, store: Store | None = None) -> Emula
 
 def routes(with_admin: bool) -> list[BaseRoute]:
     out: list[BaseRoute] = [
+        # The token endpoint first: routes are tried in order and it is the busiest.
+        Route("/{tenant}/oauth2/v2.0/token", token.token, methods=["POST"]),
         Route("/common/discovery/instance", discovery.instance_discovery, methods=["GET"]),
         Route("/error", discovery.error_info, methods=["GET"]),
         Route("/oidc/userinfo", session.userinfo, methods=["GET", "POST"]),
@@ -55,7 +57,6 @@ def routes(with_admin: bool) -> list[BaseRoute]:
         Route("/{tenant}/oauth2/v2.0/authorize", authorize.authorize, methods=["GET", "POST"]),
         Route("/{tenant}/login", authorize.login, methods=["POST"]),
         Route("/{tenant}/consent", authorize.consent, methods=["POST"]),
-        Route("/{tenant}/oauth2/v2.0/token", token.token, methods=["POST"]),
         Route("/{tenant}/oauth2/v2.0/logout", session.logout, methods=["GET", "POST"]),
     ]
     if with_admin:

@@ -30,6 +30,11 @@ class EmulatorState:
         """The scheme+host+port that issuers and endpoints are built on (see settings)."""
         if self.settings.public_url:
             return self.settings.public_url.rstrip("/")
+        # From the scope and the Host header directly: building request.url costs more than the
+        # rest of a cached token request.
+        host = request.headers.get("host")
+        if host:
+            return f"{request.scope['scheme']}://{host}"
         return f"{request.url.scheme}://{request.url.netloc}"
 
 
