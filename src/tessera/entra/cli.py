@@ -131,7 +131,7 @@ def serve(
 
     obj: _Ctx = ctx.obj
     settings = obj.settings(port=port, host=host, https=not http, ephemeral=ephemeral, public_url=public_url)
-    settings.home.mkdir(parents=True, exist_ok=True)
+    settings.home.mkdir(mode=0o700, parents=True, exist_ok=True)
     tls = tls_for(settings)
     state = build_state(settings)
     if config is not None:

@@ -64,7 +64,8 @@ def ensure_tls_files(home: Path, now: dt.datetime | None = None) -> TlsFiles:
     The server certificate is reissued when it nears expiry; the CA is kept, so clients that
     already trust it keep working.
     """
-    home.mkdir(parents=True, exist_ok=True)
+    # Keys live here: the directory is its owner's only (an existing one is left as it is).
+    home.mkdir(mode=0o700, parents=True, exist_ok=True)
     files = TlsFiles.under(home)
     now = now or dt.datetime.now(dt.UTC)
     if not (files.ca_cert.exists() and files.ca_key.exists()):

@@ -68,7 +68,7 @@ class Store:
         connect_args: dict[str, Any] = {"check_same_thread": False}
         if not memory:
             path = Path(url.removeprefix("sqlite:///"))
-            path.parent.mkdir(parents=True, exist_ok=True)
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             if not path.exists():
                 # The database holds signing keys: readable by its owner only.
                 path.touch(mode=0o600)
