@@ -149,3 +149,21 @@ def test_userinfo_accepts_the_emulators_graph_tokens(
     assert info.json()["email"] == demo.admin.user_principal_name
     bad = http.get(f"{entra.base_url}/oidc/userinfo", headers={"Authorization": "Bearer x.y.z"})
     assert bad.status_code == 401
+
+
+@pytest.mark.parametrize("mode", ["oidc_authority", "validate_authority"])
+def test_other_msal_authority_modes(entra: RunningEmulator, demo: DemoTenant, mode: str) -> None:
+    import msal
+
+    kwargs: dict[str, object] = (
+        {"oidc_authority": f"{demo.authority}/v2.0"}
+        if mode == "oidc_authority"
+        else {"authority": demo.authority, "validate_authority": False}
+    )
+    app = msal.ConfidentialClientApplication(
+        demo.ingestion_client_id,
+        client_credential=demo.ingestion_secret,
+        http_client=entra.http_client(),
+        **kwargs,
+    )
+    assert "access_token" in app.acquire_token_for_client([demo.ingestion_scope])

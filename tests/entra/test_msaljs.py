@@ -140,6 +140,8 @@ def test_login_redirect_and_acquire_token_silent(
         )
         try:
             page = browser.new_context().new_page()
+            visited: list[str] = []
+            page.on("request", lambda request: visited.append(request.url))
             page.goto(redirect_uri)
             page.wait_for_url(f"{demo.authority}/oauth2/v2.0/authorize*", timeout=20_000)
             assert page.input_value("#login") == demo.admin.user_principal_name  # login_hint
@@ -149,6 +151,13 @@ def test_login_redirect_and_acquire_token_silent(
             error = page.evaluate("window.testError")
             assert error is None, error
             result = page.evaluate("window.testResult")
+            # logoutRedirect ends the emulator's session: back on the page, MSAL has no account and
+            # signs in again, and the emulator asks for the password instead of signing in silently.
+            logout = f"{{ postLogoutRedirectUri: {json.dumps(redirect_uri)} }}"
+            page.evaluate(f"() => {{ window.pca.logoutRedirect({logout}); return true; }}")
+            page.wait_for_url(f"{demo.authority}/oauth2/v2.0/authorize*", timeout=20_000)
+            page.wait_for_selector("#passwd")
+            assert "/oauth2/v2.0/logout" in " ".join(visited)
         finally:
             browser.close()
     login = result["login"]
