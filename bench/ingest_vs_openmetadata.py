@@ -236,11 +236,12 @@ def main(argv: list[str] | None = None) -> None:
     write_section(
         f"""{HEADING}
 
-`{" ".join(["python", "bench/ingest_vs_openmetadata.py"])}` generates a SQLite database of {args.tables:,}
-tables x {args.columns} columns (an integer primary key and a mix of ten column types), starts a fresh
-`tessera serve` (SQLite backend, no authentication) for each client, and runs each client on the same
-workflow YAML (`authProvider: openmetadata`). Times are wall-clock, from process start to exit; both
-clients write every table through `PUT /api/v1/tables/bulk` to the same server code.
+`python -m bench ingest_vs_openmetadata` (or `.venv/bin/python bench/ingest_vs_openmetadata.py`)
+generates a SQLite database of {args.tables:,} tables x {args.columns} columns (an integer primary key
+and a mix of ten column types), starts a fresh `tessera serve` (SQLite backend, no authentication) for
+each client, and runs each client on the same workflow YAML (`authProvider: openmetadata`). Times are
+wall-clock, from process start to exit; both clients write every table through
+`PUT /api/v1/tables/bulk` to the same server code.
 
 | Run | Wall time | Client CPU | Tables in the catalog |
 |---|---:|---:|---:|

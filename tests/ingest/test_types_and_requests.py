@@ -133,7 +133,7 @@ def test_composite_keys_and_foreign_keys_become_table_constraints() -> None:
             "relationshipType": "MANY_TO_ONE",
         },
     ]
-    assert [c["constraint"] for c in request["columns"]] == ["NOT_NULL", "NOT_NULL", "NULL"]
+    assert [c.get("constraint") for c in request["columns"]] == [None, None, "NULL"]
 
 
 def test_one_to_one_when_both_sides_are_unique_and_unknown_tables_ask_the_source() -> None:

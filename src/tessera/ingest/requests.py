@@ -142,8 +142,9 @@ class TableRequests:
         table_fqn = self.table_fqn(table.schema, table.name)
         single_pk = table.primary_key[0] if len(table.primary_key) == 1 else None
         single_unique = {u[0] for u in table.unique if len(u) == 1}
+        composite_pk = frozenset(table.primary_key) if len(table.primary_key) > 1 else frozenset()
         columns = [
-            _column(column, position, table_fqn, single_pk, single_unique)
+            _column(column, position, table_fqn, single_pk, composite_pk, single_unique)
             for position, column in enumerate(table.columns, start=1)
         ]
         constraints: list[dict[str, Any]] = []
@@ -210,12 +211,22 @@ class TableRequests:
 
 
 def _column(
-    column: ColumnMeta, position: int, table_fqn: str, single_pk: str | None, single_unique: set[str]
+    column: ColumnMeta,
+    position: int,
+    table_fqn: str,
+    single_pk: str | None,
+    composite_pk: frozenset[str],
+    single_unique: set[str],
 ) -> Request:
     mapped = column.type
     name = entity_name(column.name)
+    constraint: str | None
     if column.name == single_pk:
         constraint = "PRIMARY_KEY"
+    elif column.name in composite_pk:
+        # As OpenMetadata's client: a member of a composite primary key has no column
+        # constraint; the table's PRIMARY_KEY constraint says it (and that it is not null).
+        constraint = None
     elif column.name in single_unique:
         constraint = "UNIQUE"
     else:
@@ -225,10 +236,11 @@ def _column(
         "name": name,
         "dataType": mapped.data_type,
         "dataTypeDisplay": display,
-        "constraint": constraint,
         "ordinalPosition": position,
         "fullyQualifiedName": child_fqn(table_fqn, name),
     }
+    if constraint is not None:
+        out["constraint"] = constraint
     if mapped.length is not None:
         out["dataLength"] = mapped.length
     if mapped.precision is not None:
