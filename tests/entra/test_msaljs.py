@@ -67,7 +67,10 @@ class _SpaServer:
 
     def __init__(self, bundle: Path) -> None:
         self.config = ""
-        files = {"/msal-browser.min.js": bundle.read_bytes(), "/": (MSALJS_DIR / "index.html").read_bytes()}
+        files = {
+            "/msal-browser.min.js": bundle.read_bytes(),
+            "/": (MSALJS_DIR / "index.html").read_bytes(),
+        }
         outer = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -77,7 +80,7 @@ class _SpaServer:
                 if body is None:
                     self.send_error(404)
                     return
-                kind = "text/html" if path == "/" else "text/javascript"
+                kind = "text/javascript" if path.endswith(".js") else "text/html"
                 self.send_response(200)
                 self.send_header("Content-Type", f"{kind}; charset=utf-8")
                 self.send_header("Content-Length", str(len(body)))
@@ -142,6 +145,8 @@ def test_login_redirect_and_acquire_token_silent(
             page = browser.new_context().new_page()
             visited: list[str] = []
             page.on("request", lambda request: visited.append(request.url))
+            responses: list[str] = []  # for the failure message
+            page.on("response", lambda r: responses.append(f"{r.status} {r.url[:100]}"))
             page.goto(redirect_uri)
             page.wait_for_url(f"{demo.authority}/oauth2/v2.0/authorize*", timeout=20_000)
             assert page.input_value("#login") == demo.admin.user_principal_name  # login_hint
@@ -149,7 +154,7 @@ def test_login_redirect_and_acquire_token_silent(
             page.click("#idSIButton9")
             page.wait_for_function("document.title === 'done' || document.title === 'error'", timeout=30_000)
             error = page.evaluate("window.testError")
-            assert error is None, error
+            assert error is None, (error, responses)
             result = page.evaluate("window.testResult")
             # logoutRedirect ends the emulator's session: back on the page, MSAL has no account and
             # signs in again, and the emulator asks for the password instead of signing in silently.
