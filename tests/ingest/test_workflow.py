@@ -205,3 +205,8 @@ def test_filter_patterns_follow_openmetadata() -> None:
     assert pattern.excludes_name("products")  # not included
     assert pattern.excludes_name("my_orders") is True  # re.match anchors at the start
     assert not FilterPattern(excludes=["^tmp"]).excludes_name("orders")
+
+
+def test_connection_type_must_match_source_type() -> None:
+    message = error(SQLITE.replace("      type: SQLite", "      type: Postgres"))
+    assert "source.type sqlite needs serviceConnection.config.type SQLite, not Postgres" in message

@@ -39,6 +39,8 @@ from tessera.ingest.workflow import FilterPattern, Workflow
 log = logging.getLogger("tessera.ingest")
 
 BATCH_SIZE = 100
+# The OpenMetadata API version whose schemas tessera vendors (major.minor, as its client checks).
+SUPPORTED_API = "2.0."
 MAX_IN_FLIGHT = 3
 ENTITY_TYPES = ("database", "databaseSchema", "table")
 COLLECTIONS = {"database": "databases", "databaseSchema": "databaseSchemas", "table": "tables"}
@@ -192,7 +194,12 @@ class Pipeline:
     def _run(self) -> None:
         observer = self.observer
         observer.phase(f"Connecting to {self.client.server.hostPort}")
-        self.result.server_version = self.client.version()
+        self.result.server_version = version = self.client.version()
+        if self.client.server.enableVersionValidation and not version.startswith(SUPPORTED_API):
+            self._warn(
+                f"the server reports OpenMetadata API {version}; tessera ingest speaks {SUPPORTED_API}x "
+                "(set enableVersionValidation: false to silence this)"
+            )
         observer.phase(f"Testing the connection to the {self.source.service_type} source")
         self.source.test_connection()
         self.result.database = database = self.source.database_name

@@ -145,6 +145,16 @@ class Source(_Model):
     def service_type(self) -> str:
         return SERVICE_TYPES[self.type]
 
+    @model_validator(mode="after")
+    def _types_agree(self) -> Source:
+        declared = self.serviceConnection.config.type
+        if declared is not None and declared != self.service_type:
+            raise ValueError(
+                f"source.type {self.type} needs serviceConnection.config.type {self.service_type}, "
+                f"not {declared}"
+            )
+        return self
+
 
 class Sink(_Model):
     type: Literal["metadata-rest"] = "metadata-rest"
@@ -541,7 +551,7 @@ def _dotted(loc: Iterable[int | str]) -> str:
     for part in loc:
         if isinstance(part, int):
             out += f"[{part}]"
-        elif part not in ("function-after[_credentials(), ServerConfig]",):
+        else:
             out += f".{part}" if out else str(part)
     return out
 
