@@ -374,3 +374,42 @@ def test_organizations_authority(entra: RunningEmulator, demo: DemoTenant, http:
     silent = app.acquire_token_silent([demo.api_scope], account, force_refresh=True)
     assert silent is not None
     assert "access_token" in silent
+
+
+def test_web_app_is_a_confidential_client(
+    entra: RunningEmulator, demo: DemoTenant, http: httpx.Client
+) -> None:
+    from .conftest import confidential
+
+    web = entra.create_app(demo.tenant_id, "web", web_redirect_uris=["https://app.example/signin-oidc"])
+    secret = entra.add_secret(demo.tenant_id, web["appId"])["secretText"]
+    entra.service.add_permission(demo.tenant_id, web["appId"], demo.ui_client_id, scopes=["access_as_user"])
+    entra.service.grant_admin_consent(demo.tenant_id, web["appId"])
+    app = confidential(entra, web["appId"], secret, demo.authority)
+    flow = start_flow(app, [demo.api_scope], "https://app.example/signin-oidc")
+    params = sign_in(http, flow["auth_uri"], demo.admin.user_principal_name, demo.admin.password).params
+    tokens = app.acquire_token_by_auth_code_flow(dict(flow), params)
+    assert jwt.decode(tokens["access_token"], options={"verify_signature": False})["appidacr"] == "1"
+    # The same code flow without the secret: a web redirect URI means a confidential client.
+    flow = start_flow(app, [demo.api_scope], "https://app.example/signin-oidc")
+    params = sign_in(http, flow["auth_uri"], demo.admin.user_principal_name, demo.admin.password).params
+    without = public(entra, web["appId"], demo.authority).acquire_token_by_auth_code_flow(dict(flow), params)
+    assert without["error"] == "invalid_client"
+    assert without["error_codes"] == [7000218]
+
+
+def test_public_client_sending_a_secret(entra: RunningEmulator, demo: DemoTenant, http: httpx.Client) -> None:
+    from .conftest import confidential
+
+    client_id = _native_client(entra, demo)
+    secret = entra.add_secret(demo.tenant_id, client_id)["secretText"]
+    app = confidential(entra, client_id, secret, demo.authority)
+    flow = start_flow(app, [demo.api_scope], NATIVE_REDIRECT)
+    params = sign_in(http, flow["auth_uri"], demo.admin.user_principal_name, demo.admin.password).params
+    result = app.acquire_token_by_auth_code_flow(flow, params)
+    assert result["error"] == "invalid_client"
+    assert result["error_codes"] == [700025]
+    assert result["error_description"].startswith(
+        "AADSTS700025: Client is public so neither 'client_assertion' nor 'client_secret' should be "
+        "presented."
+    )
