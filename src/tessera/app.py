@@ -11,10 +11,12 @@ from fastapi import FastAPI
 
 from tessera import __version__
 from tessera.api import entities, http_errors, pipelines, search, system
+from tessera.audit import routes as audit_routes
 from tessera.auth.middleware import AuthenticationMiddleware
 from tessera.catalog.kinds import ALL
 from tessera.config import Settings
 from tessera.container import Container
+from tessera.users import routes as user_routes
 
 log = logging.getLogger("tessera")
 
@@ -49,6 +51,9 @@ def create_app(settings: Settings, *, container: Container | None = None) -> Fas
     app.add_middleware(AuthenticationMiddleware, authenticate=built.authenticator.authenticate)
     app.include_router(system.router)
     app.include_router(search.router)
+    app.include_router(audit_routes.router)
+    # Before the generic entity routes: these user paths must win over /users/{id}.
+    app.include_router(user_routes.router)
     # Pipeline run routes first: their paths would otherwise be read as entity ids.
     app.include_router(pipelines.router)
     for kind in ALL:

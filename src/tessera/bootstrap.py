@@ -1,38 +1,144 @@
-"""Building a tessera process: settings -> container -> a migrated, seeded database."""
+"""Building a tessera process: settings -> container -> a migrated, seeded database.
+
+``build_container`` wires the services; ``start`` refuses unsafe production configurations,
+loads keys, migrates, installs what every catalog has, and says loudly what it created.
+"""
 
 from __future__ import annotations
 
 import logging
 
+from tessera.audit.service import AuditLog
+from tessera.auth.authenticator import TokenAuthenticator
+from tessera.auth.cache import TokenCache
+from tessera.auth.keys import KeyRing
 from tessera.auth.noauth import WARNING, AllowAllAuthorizer, NoAuthAuthenticator
+from tessera.auth.policies import PolicyAuthorizer
+from tessera.auth.tokens import TesseraTokens
 from tessera.catalog import builtin
 from tessera.catalog.service import CatalogService
 from tessera.config import Settings
 from tessera.container import Container
+from tessera.errors import ConfigError
+from tessera.secrets.box import load_box
+from tessera.secrets.hooks import ConnectionSecrets, masking_presenter
 from tessera.storage import migrate
 from tessera.storage.db import create_engine
+from tessera.users import bootstrap as users_bootstrap
+from tessera.users.accounts import Accounts
+from tessera.users.directory import UserDirectory
+from tessera.users.hooks import SecurityHooks, user_presenter
+from tessera.users.listener import SecurityListener
+from tessera.users.service import UserService
 
 log = logging.getLogger("tessera")
 
 
 def build_container(settings: Settings) -> Container:
+    _refuse_unsafe_production(settings)
     engine = create_engine(
         settings.database_url, pool_size=settings.database.poolSize, echo=settings.database.echo
     )
     catalog = CatalogService(engine)
-    return Container(
+    box, _ = load_box(
+        settings.fernetConfiguration.fernetKey, settings.home, production=settings.server.production
+    )
+    jwt_settings = settings.jwtTokenConfiguration
+    keys = KeyRing(
+        settings.home,
+        private_path=jwt_settings.rsaprivateKeyFilePath,
+        public_path=jwt_settings.rsapublicKeyFilePath,
+    )
+    tokens = TesseraTokens(
+        keys, jwt_settings.jwtissuer, leeway_s=settings.authenticationConfiguration.clockLeewaySeconds
+    )
+    directory = UserDirectory(catalog, settings.authorizerConfiguration)
+    audit = AuditLog(engine)
+    accounts = Accounts(engine, settings, directory, tokens, audit)
+    users = UserService(catalog, engine, settings, directory, tokens, box, accounts, audit)
+    catalog.add_hook(SecurityHooks(catalog))
+    catalog.add_hook(ConnectionSecrets(box))
+    catalog.add_listener(SecurityListener())
+    cache = TokenCache(engine)
+    if settings.authenticationConfiguration.provider == "no-auth":
+        authenticator: NoAuthAuthenticator | TokenAuthenticator = NoAuthAuthenticator()
+        authorizer: AllowAllAuthorizer | PolicyAuthorizer = AllowAllAuthorizer()
+    else:
+        authenticator = TokenAuthenticator(tokens, cache, directory)
+        authorizer = PolicyAuthorizer(catalog)
+    container = Container(
         settings=settings,
         engine=engine,
         catalog=catalog,
-        authenticator=NoAuthAuthenticator(),
-        authorizer=AllowAllAuthorizer(),
+        authenticator=authenticator,
+        authorizer=authorizer,
+        presenters=[user_presenter(users), masking_presenter()],
     )
+    container.extras.update(users=users, audit=audit, keys=keys, tokens=tokens, box=box, token_cache=cache)
+    return container
 
 
-def start(container: Container) -> None:
+def start(container: Container) -> users_bootstrap.Bootstrapped:
     """Bring the database to the current schema and install what every catalog has."""
     settings = container.settings
+    keys: KeyRing = container.extras["keys"]
     if settings.authenticationConfiguration.provider == "no-auth":
         log.warning(WARNING)
+    keys.load()
+    if settings.server.production:
+        insecure = keys.insecure_files()
+        if insecure:
+            raise ConfigError(
+                "production mode refuses key files that others can read: "
+                + ", ".join(str(path) for path in insecure)
+                + "; run: chmod 600 "
+                + " ".join(str(path) for path in insecure)
+            )
     migrate.upgrade(container.engine)
     builtin.install(container.catalog)
+    users: UserService = container.extras["users"]
+    created = users_bootstrap.bootstrap(container.catalog, users.accounts, settings)
+    _check_passwords(container, users)
+    return created
+
+
+def _refuse_unsafe_production(settings: Settings) -> None:
+    if settings.server.production and settings.authenticationConfiguration.provider == "no-auth":
+        raise ConfigError(
+            "production mode refuses authenticationConfiguration.provider no-auth; "
+            "set AUTHENTICATION_PROVIDER to basic or azure"
+        )
+
+
+def _check_passwords(container: Container, users: UserService) -> None:
+    """Passwords left over when SSO is on, or a first-admin password never changed."""
+    from tessera.auth import store
+
+    settings = container.settings
+    production = settings.server.production
+    with container.engine.connect() as conn:
+        holders = store.users_with_passwords(conn)
+        credentials = {user_id: store.get_credential(conn, user_id) for user_id in holders}
+    named = {user_id: users.directory.by_id(user_id) for user_id in holders}
+    live = {user_id: doc for user_id, doc in named.items() if doc is not None}
+    if settings.authenticationConfiguration.provider != "basic" and live:
+        names = ", ".join(sorted(doc["name"] for doc in live.values()))
+        provider = settings.authenticationConfiguration.provider
+        message = (
+            f"users with a password still exist while provider is {provider}: "
+            f"{names}. Delete them (as the seed says for the default admin): "
+            + "; ".join(f"tessera users delete {doc['name']}" for doc in live.values())
+        )
+        if production:
+            raise ConfigError("production mode refuses to start: " + message)
+        log.warning(message)
+    if production and settings.authenticationConfiguration.provider == "basic":
+        unchanged = [
+            live[u]["name"] for u, c in credentials.items() if c is not None and c.must_change and u in live
+        ]
+        if unchanged:
+            raise ConfigError(
+                f"production mode refuses to start: the initial password of {', '.join(unchanged)} was never "
+                "changed; sign in and change it (PUT /api/v1/users/changePassword) or run "
+                f"tessera users reset-password {unchanged[0]} and change the new one"
+            )

@@ -55,7 +55,7 @@ class DatabaseSettings(_Section):
 
 
 class AuthenticationSettings(_Section):
-    provider: Provider = "no-auth"
+    provider: Provider = "basic"
     providerName: str = ""
     clientType: Literal["public", "confidential"] = "public"
     responseType: Literal["id_token", "code"] = "code"

@@ -100,7 +100,13 @@ def clean_database(database_url: str) -> str:
 @pytest.fixture
 def settings_factory(clean_database: str, tmp_path: Path):  # type: ignore[no-untyped-def]
     def make(**env: str) -> Settings:
-        environ = {"TESSERA_HOME": str(tmp_path / "home"), "TESSERA_DATABASE_URL": clean_database, **env}
+        # Catalog tests run without authentication; security tests ask for a provider.
+        environ = {
+            "TESSERA_HOME": str(tmp_path / "home"),
+            "TESSERA_DATABASE_URL": clean_database,
+            "AUTHENTICATION_PROVIDER": "no-auth",
+            **env,
+        }
         return load_settings(environ=environ)
 
     return make

@@ -32,6 +32,8 @@ def tessera_server(
         "TESSERA_HOME": str(home),
         "TESSERA_DATABASE_URL": database_url,
         "TESSERA_LOG_LEVEL": "WARNING",
+        # Tests that need authentication say which provider; the rest run without it.
+        "AUTHENTICATION_PROVIDER": "no-auth",
         **(env or {}),
     }
     command = [sys.executable, "-m", "tessera", "serve", "--port", str(port)]

@@ -50,6 +50,12 @@ async def auth_config(container: ContainerDep) -> Response:
     return json_response(browser_auth_config(container))
 
 
+@router.get("/config/jwks", dependencies=[public_route()])
+async def jwks(container: ContainerDep) -> Response:
+    """tessera's public signing keys (bots, signed-in users, personal access tokens)."""
+    return json_response(container.extras["keys"].jwks())
+
+
 @router.get("/config/authorizer", dependencies=[public_route()])
 async def authorizer_config(request: Request, container: ContainerDep) -> Response:
     authz = container.settings.authorizerConfiguration

@@ -16,6 +16,7 @@ class Principal:
     is_admin: bool = False
     is_bot: bool = False
     roles: frozenset[str] = field(default_factory=frozenset)
+    team_ids: frozenset[str] = field(default_factory=frozenset)
     via: Via = "no-auth"
 
     @property

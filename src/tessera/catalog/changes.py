@@ -65,6 +65,18 @@ def describe(old: Mapping[str, Any], new: Mapping[str, Any], previous_version: i
 
 def _encode(value: Any) -> str:
     # OpenMetadata carries old and new values as JSON text, except plain strings.
+    value = _redact(value)
     if isinstance(value, str):
         return value
     return orjson.dumps(value).decode()
+
+
+def _redact(value: Any) -> Any:
+    """Sealed secrets stay out of change descriptions, which every reader of an entity sees."""
+    if isinstance(value, str):
+        return "*********" if value.startswith("fernet:") else value
+    if isinstance(value, dict):
+        return {key: _redact(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_redact(item) for item in value]
+    return value

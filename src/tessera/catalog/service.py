@@ -404,21 +404,27 @@ class CatalogService:
 
         return self._write(run)
 
-    def install_builtin(self, kind: Kind, doc: Doc, actor: Actor, *, fqn: str | None = None) -> Doc:
-        """Create or refresh an entity tessera ships (e.g. test connection definitions)."""
-        fqn = fqn or fqns.quote(doc["name"])
+    def install_builtin(
+        self, kind: Kind, doc: Doc, actor: Actor, *, fqn: str | None = None, refresh: bool = True
+    ) -> Doc:
+        """Create an entity tessera ships; ``refresh`` also brings an existing one up to date
+        (test connection definitions), otherwise an operator's edits are kept (roles, policies).
+        """
+        target = fqn or fqns.quote(doc["name"])
 
         def run(tx: _Transaction) -> Doc:
-            existing = repo.get_by_fqn_hash(tx.conn, kind.type, fqns.digest(fqn), lock=True)
+            existing = repo.get_by_fqn_hash(tx.conn, kind.type, fqns.digest(target), lock=True)
             if existing is not None:
+                if not refresh:
+                    return existing.doc
                 return self._save(tx, kind, existing, {**existing.doc, **doc, "deleted": False}, actor).doc
-            new = {"id": str(uuid.uuid4()), **doc, "fullyQualifiedName": fqn}
+            new = {"id": str(uuid.uuid4()), **doc, "fullyQualifiedName": target}
             row = EntityRow(
                 id=new["id"],
                 entity_type=kind.type,
                 name=doc["name"],
-                fqn=fqn,
-                fqn_hash=fqns.digest(fqn),
+                fqn=target,
+                fqn_hash=fqns.digest(target),
                 parent_id=None,
                 deleted=False,
                 version=1,

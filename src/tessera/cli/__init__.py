@@ -42,12 +42,16 @@ def _register() -> None:
     # Imported here, not at module import, so each group's module stays independent.
     from tessera.cli.db import app as db_app
     from tessera.cli.ingest import ingest
+    from tessera.cli.operators import bots_app, keys_app, users_app
     from tessera.cli.serve import serve
     from tessera.entra import cli as entra_cli
 
     app.command("serve")(serve)
     app.command("ingest")(ingest)
     app.add_typer(db_app, name="db")
+    app.add_typer(users_app, name="users")
+    app.add_typer(bots_app, name="bots")
+    app.add_typer(keys_app, name="keys")
     app.add_typer(entra_cli.app, name="entra")
 
 

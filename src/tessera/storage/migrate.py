@@ -53,6 +53,13 @@ def downgrade(engine: Engine, revision: str) -> None:
 
 
 @contextlib.contextmanager
+def exclusive(engine: Engine) -> Iterator[None]:
+    """Hold tessera's database-wide lock (one process at a time migrates or bootstraps)."""
+    with engine.connect() as conn, _migration_lock(conn):
+        yield
+
+
+@contextlib.contextmanager
 def _migration_lock(conn: Connection) -> Iterator[None]:
     dialect = conn.dialect.name
     if dialect == "postgresql":

@@ -64,9 +64,11 @@ def test_search_finds_tables_by_name_prefix_column_and_description(client: TestC
     assert names("buy") == ["customers"]
     assert names("order") == ["orders"]
     assert names("*") == ["customers", "orders"]
-    everything = ok(client.get("/api/v1/search/query?q=*&index=all&size=50"))
-    types = {hit["_source"]["entityType"] for hit in everything["hits"]["hits"]}
+    assets = ok(client.get("/api/v1/search/query?q=*&index=dataAsset&size=50"))
+    types = {hit["_source"]["entityType"] for hit in assets["hits"]["hits"]}
     assert types == {"databaseService", "database", "databaseSchema", "table"}
+    everything = ok(client.get("/api/v1/search/query?q=*&index=all&size=50"))
+    assert {hit["_source"]["entityType"] for hit in everything["hits"]["hits"]} == types | {"user"}
     filtered = ok(
         client.get(
             "/api/v1/search/query",

@@ -1,0 +1,29 @@
+"""GET /api/v1/audit/events: the audit log, for administrators."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from tessera.api.deps import ContainerDep, PrincipalDep, authorize
+from tessera.api.entities import json_response
+from tessera.audit.service import AuditLog
+from tessera.auth.permissions import Operation
+from tessera.errors import Forbidden
+
+router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
+
+
+@router.get("/events", dependencies=[authorize(Operation.VIEW_ALL, "audit")])
+async def events(
+    container: ContainerDep,
+    principal: PrincipalDep,
+    limit: int = Query(50, ge=1, le=1000),
+    before: int | None = None,
+    action: str | None = None,
+) -> Response:
+    if not principal.is_admin:
+        raise Forbidden(f"Principal: {principal.display} is not admin; the audit log is for admins")
+    audit: AuditLog = container.extras["audit"]
+    return json_response(await run_in_threadpool(audit.page, limit=limit, before=before, action=action))

@@ -1,0 +1,80 @@
+"""The audit log: sign-ins, token issue and revoke, and changes to users, bots and their
+authentication mechanisms. Append-only; administrators read it at GET /api/v1/audit/events.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any, Literal
+
+import orjson
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from tessera.storage.schema import audit_event
+
+log = logging.getLogger("tessera.audit")
+
+Outcome = Literal["success", "failure"]
+
+
+class AuditLog:
+    def __init__(self, engine: Engine, *, clock: Callable[[], float] = time.time) -> None:
+        self._engine = engine
+        self._clock = clock
+
+    def record(
+        self,
+        actor: str,
+        action: str,
+        *,
+        target_type: str | None = None,
+        target: str | None = None,
+        outcome: Outcome = "success",
+        detail: dict[str, Any] | None = None,
+        conn: Connection | None = None,
+    ) -> None:
+        values = {
+            "at": int(self._clock() * 1000),
+            "actor": actor[:320],
+            "action": action,
+            "target_type": target_type,
+            "target": (target or "")[:512] or None,
+            "outcome": outcome,
+            "detail": orjson.dumps(detail).decode() if detail else None,
+        }
+        if conn is not None:
+            conn.execute(sa.insert(audit_event).values(**values))
+        else:
+            with self._engine.begin() as own:
+                own.execute(sa.insert(audit_event).values(**values))
+        log.info("%s %s %s %s: %s", actor, action, target_type or "", target or "", outcome)
+
+    def page(self, *, limit: int, before: int | None = None, action: str | None = None) -> dict[str, Any]:
+        """Newest first; ``before`` is the id of the oldest event already seen."""
+        query = sa.select(audit_event).order_by(audit_event.c.id.desc()).limit(limit + 1)
+        if before is not None:
+            query = query.where(audit_event.c.id < before)
+        if action:
+            query = query.where(audit_event.c.action == action)
+        with self._engine.connect() as conn:
+            rows = conn.execute(query).all()
+        events = [
+            {
+                "id": row.id,
+                "timestamp": row.at,
+                "actor": row.actor,
+                "action": row.action,
+                "targetType": row.target_type,
+                "target": row.target,
+                "outcome": row.outcome,
+                "detail": orjson.loads(row.detail) if row.detail else None,
+            }
+            for row in rows[:limit]
+        ]
+        paging: dict[str, Any] = {"total": len(events)}
+        if len(rows) > limit and events:
+            paging["before"] = str(events[-1]["id"])
+        return {"data": events, "paging": paging}

@@ -1,0 +1,334 @@
+"""Roles and policies: who may do what to which kind of entity.
+
+A policy is a list of rules ``{resources, operations, effect, condition}`` as in OpenMetadata.
+A condition is one of a fixed set of names (``isOwner()``, ``noOwner()`` and their negations),
+looked up in a table, never evaluated as an expression: OpenMetadata evaluated SpEL here and
+got remote code execution for it (CVE-2024-28254 and siblings).
+
+Deny wins: any matching deny rule refuses, and every operation asked for needs a matching
+allow rule. Administrators (``isAdmin`` or listed in ``adminPrincipals``) are not evaluated.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from tessera.auth.permissions import Operation
+from tessera.auth.principal import Principal
+from tessera.catalog.kinds import ALL as ALL_KINDS
+from tessera.catalog.kinds import POLICY, ROLE
+from tessera.catalog.service import CatalogService
+from tessera.errors import BadRequest, Forbidden
+
+Doc = dict[str, Any]
+
+# Resources that are not entity kinds but still need a decision.
+EXTRA_RESOURCES = ("All", "search", "audit", "personalAccessToken")
+RESOURCES = frozenset({kind.type for kind in ALL_KINDS} | set(EXTRA_RESOURCES))
+
+
+def _owned_by(principal: Principal, entity: Mapping[str, Any] | None) -> bool:
+    if entity is None:
+        return False
+    owners = entity.get("owners") or []
+    if entity.get("id") == principal.user_id and principal.user_id is not None:
+        return True
+    return any(
+        owner.get("id") == principal.user_id or owner.get("id") in principal.team_ids for owner in owners
+    )
+
+
+def _has_no_owner(principal: Principal, entity: Mapping[str, Any] | None) -> bool:
+    return entity is not None and not entity.get("owners")
+
+
+CONDITIONS: dict[str, Callable[[Principal, Mapping[str, Any] | None], bool]] = {
+    "isOwner()": _owned_by,
+    "!isOwner()": lambda p, e: not _owned_by(p, e),
+    "noOwner()": _has_no_owner,
+    "!noOwner()": lambda p, e: not _has_no_owner(p, e),
+}
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    resources: frozenset[str]
+    operations: frozenset[str]
+    allow: bool
+    condition: str | None
+
+    def matches(self, operation: Operation, resource: str) -> bool:
+        return ("All" in self.resources or resource in self.resources) and _covers(self.operations, operation)
+
+
+def _covers(granted: frozenset[str], operation: Operation) -> bool:
+    if "All" in granted or operation.value in granted:
+        return True
+    # EditAll covers every Edit*, ViewAll every View*, as in OpenMetadata.
+    if operation.value.startswith("Edit") and "EditAll" in granted:
+        return True
+    return operation.value.startswith("View") and "ViewAll" in granted
+
+
+def validate_rules(rules: Sequence[Mapping[str, Any]]) -> None:
+    """Refuse rules tessera cannot enforce exactly (bad condition, resource or operation)."""
+    operations = {op.value for op in Operation}
+    for rule in rules:
+        condition = rule.get("condition")
+        if condition and condition.strip() not in CONDITIONS:
+            raise BadRequest(
+                f"Rule {rule.get('name')!r}: condition {condition!r} is not supported; tessera supports "
+                f"{', '.join(CONDITIONS)} (conditions are names, never evaluated expressions)"
+            )
+        for resource in rule.get("resources") or []:
+            if resource not in RESOURCES:
+                raise BadRequest(f"Rule {rule.get('name')!r}: unknown resource {resource!r}")
+        for operation in rule.get("operations") or []:
+            if operation not in operations:
+                raise BadRequest(f"Rule {rule.get('name')!r}: unknown operation {operation!r}")
+
+
+def _rules(policy: Mapping[str, Any]) -> list[Rule]:
+    if policy.get("enabled") is False:
+        return []
+    return [
+        Rule(
+            name=str(rule.get("name", "")),
+            resources=frozenset(rule.get("resources") or []),
+            operations=frozenset(rule.get("operations") or []),
+            allow=rule.get("effect") == "allow",
+            condition=(rule.get("condition") or "").strip() or None,
+        )
+        for rule in policy.get("rules") or []
+    ]
+
+
+class PolicyAuthorizer:
+    """Evaluates the caller's roles; role and policy definitions are re-read every few seconds."""
+
+    def __init__(
+        self,
+        catalog: CatalogService,
+        *,
+        everyone_policies: Sequence[str] = ("OrganizationPolicy",),
+        ttl_s: float = 2.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._catalog = catalog
+        self._everyone = tuple(everyone_policies)
+        self._ttl = ttl_s
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._loaded_at = float("-inf")
+        self._role_rules: dict[str, list[Rule]] = {}
+        self._policy_rules: dict[str, list[Rule]] = {}
+
+    def check(
+        self,
+        principal: Principal,
+        operations: Sequence[Operation],
+        resource: str,
+        entity: dict[str, Any] | None = None,
+    ) -> None:
+        if principal.is_admin:
+            return
+        rules = self.rules_for(principal)
+        for operation in operations:
+            if not self._allowed(rules, operation, resource, principal, entity):
+                raise Forbidden(
+                    f"Principal: {principal.display} operations [{operation.value}] not allowed on {resource}"
+                )
+
+    def allows(
+        self, principal: Principal, operation: Operation, resource: str, entity: Doc | None = None
+    ) -> bool:
+        if principal.is_admin:
+            return True
+        return self._allowed(self.rules_for(principal), operation, resource, principal, entity)
+
+    def rules_for(self, principal: Principal) -> list[Rule]:
+        self._maybe_load()
+        rules: list[Rule] = []
+        for role in principal.roles:
+            rules.extend(self._role_rules.get(role, []))
+        if not principal.is_bot:
+            for name in self._everyone:
+                rules.extend(self._policy_rules.get(name, []))
+        return rules
+
+    def invalidate(self) -> None:
+        self._loaded_at = float("-inf")
+
+    def _allowed(
+        self,
+        rules: list[Rule],
+        operation: Operation,
+        resource: str,
+        principal: Principal,
+        entity: Mapping[str, Any] | None,
+    ) -> bool:
+        matching = [
+            rule
+            for rule in rules
+            if rule.matches(operation, resource) and self._holds(rule, principal, entity)
+        ]
+        if any(not rule.allow for rule in matching):
+            return False
+        return any(rule.allow for rule in matching)
+
+    @staticmethod
+    def _holds(rule: Rule, principal: Principal, entity: Mapping[str, Any] | None) -> bool:
+        if rule.condition is None:
+            return True
+        check = CONDITIONS.get(rule.condition)
+        # An unknown condition (only possible in data written before validation) never matches
+        # an allow rule and always matches a deny rule: fail closed.
+        if check is None:
+            return not rule.allow
+        return check(principal, entity)
+
+    def _maybe_load(self) -> None:
+        now = self._clock()
+        if now - self._loaded_at < self._ttl:
+            return
+        with self._lock:
+            if now - self._loaded_at < self._ttl:
+                return
+            policies = {doc["id"]: doc for doc in _all(self._catalog, POLICY)}
+            self._policy_rules = {doc["name"]: _rules(doc) for doc in policies.values()}
+            role_rules: dict[str, list[Rule]] = {}
+            for role in _all(self._catalog, ROLE):
+                collected: list[Rule] = []
+                for ref in role.get("policies") or []:
+                    policy = policies.get(ref.get("id"))
+                    if policy is not None:
+                        collected.extend(_rules(policy))
+                role_rules[role["name"]] = collected
+            self._role_rules = role_rules
+            self._loaded_at = now
+
+
+def _all(catalog: CatalogService, kind: Any) -> list[Doc]:
+    docs: list[Doc] = []
+    after = None
+    while True:
+        page = catalog.page(kind, limit=500, after=after)
+        docs.extend(row.doc for row in page.rows)
+        if page.after is None:
+            return docs
+        after = page.after
+
+
+# -- the roles and policies every catalog starts with --------------------------------------------
+
+_CATALOG = ["databaseService", "database", "databaseSchema", "table", "storedProcedure"]
+
+BUILTIN_POLICIES: list[Doc] = [
+    {
+        "name": "OrganizationPolicy",
+        "description": "Applies to every person: owners may do anything to what they own; anyone may claim "
+        "ownership of what has no owner.",
+        "rules": [
+            {
+                "name": "OrganizationPolicy-Owner-Rule",
+                "resources": ["All"],
+                "operations": ["All"],
+                "effect": "allow",
+                "condition": "isOwner()",
+            },
+            {
+                "name": "OrganizationPolicy-NoOwner-Rule",
+                "resources": ["All"],
+                "operations": ["EditOwners"],
+                "effect": "allow",
+                "condition": "noOwner()",
+            },
+        ],
+    },
+    {
+        "name": "DataConsumerPolicy",
+        "description": "Read the catalog and improve descriptions and tags.",
+        "rules": [
+            {
+                "name": "DataConsumerPolicy-ViewAll-Rule",
+                "resources": ["All"],
+                "operations": ["ViewAll"],
+                "effect": "allow",
+            },
+            {
+                "name": "DataConsumerPolicy-EditRule",
+                "resources": _CATALOG,
+                "operations": ["EditDescription", "EditTags"],
+                "effect": "allow",
+            },
+        ],
+    },
+    {
+        "name": "DataStewardPolicy",
+        "description": "A data consumer who also curates display names and owners.",
+        "rules": [
+            {
+                "name": "DataStewardPolicy-ViewAll-Rule",
+                "resources": ["All"],
+                "operations": ["ViewAll"],
+                "effect": "allow",
+            },
+            {
+                "name": "DataStewardPolicy-EditRule",
+                "resources": _CATALOG,
+                "operations": ["EditDescription", "EditDisplayName", "EditTags", "EditOwners"],
+                "effect": "allow",
+            },
+        ],
+    },
+    {
+        "name": "IngestionBotPolicy",
+        "description": "What ingestion needs and no more: write the catalog's services, databases, schemas, "
+        "tables and stored procedures, and report pipeline runs. No users, bots, roles or policies.",
+        "rules": [
+            {
+                "name": "IngestionBotPolicy-Catalog-Rule",
+                "resources": [*_CATALOG, "ingestionPipeline"],
+                "operations": ["ViewAll", "Create", "EditAll", "Delete", "EditIngestionPipelineStatus"],
+                "effect": "allow",
+            },
+            {
+                "name": "IngestionBotPolicy-Read-Rule",
+                "resources": ["testConnectionDefinition", "search"],
+                "operations": ["ViewAll"],
+                "effect": "allow",
+            },
+        ],
+    },
+    {
+        "name": "DefaultBotPolicy",
+        "description": "Bots never manage identities or permissions.",
+        "rules": [
+            {
+                "name": "DefaultBotPolicy-Deny-Rule",
+                "resources": ["bot", "user", "role", "policy", "team"],
+                "operations": ["Create", "Delete", "EditAll", "GenerateToken"],
+                "effect": "deny",
+            }
+        ],
+    },
+]
+
+BUILTIN_ROLES: list[tuple[str, str, list[str]]] = [
+    (
+        "DataConsumer",
+        "Reads the catalog; edits descriptions and tags. Every new user has it.",
+        ["DataConsumerPolicy"],
+    ),
+    (
+        "DataSteward",
+        "Curates the catalog: descriptions, display names, tags and owners.",
+        ["DataStewardPolicy"],
+    ),
+    ("IngestionBotRole", "The ingestion bot's role.", ["IngestionBotPolicy", "DefaultBotPolicy"]),
+]

@@ -1,0 +1,247 @@
+"""Basic authentication: sign-in, refresh with rotation, sign-out, passwords and lockout.
+
+Everything is stored in the shared database, so a lockout or a sign-out holds on every
+tessera process and across restarts (OpenMetadata kept both in per-node memory).
+
+A refresh token is opaque and single-use: each use returns a new one in the same family. A
+refresh token used twice means it was copied; the whole family (every access and refresh
+token of that sign-in) is revoked.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.engine import Engine
+
+from tessera.audit.service import AuditLog
+from tessera.auth import passwords, store
+from tessera.auth.principal import Principal
+from tessera.auth.tokens import TesseraTokens, TokenType
+from tessera.config import Settings
+from tessera.errors import BadRequest, Forbidden, NotAuthenticated, NotFound
+from tessera.storage.db import write_transaction
+from tessera.users.directory import UserDirectory
+
+REFRESH_LIFETIME_S = 30 * 24 * 3600
+NOT_PERMITTED = "Operation is not permitted with the Selected Authenticator."
+INVALID_LOGIN = "You have entered an invalid username or password."
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    access_token: str
+    refresh_token: str
+    expires_at_ms: int
+
+    def as_json(self) -> dict[str, Any]:
+        # OpenMetadata's JwtResponse.
+        return {
+            "accessToken": self.access_token,
+            "refreshToken": self.refresh_token,
+            "tokenType": "Bearer",
+            "expiryDuration": self.expires_at_ms,
+        }
+
+
+class Accounts:
+    def __init__(
+        self,
+        engine: Engine,
+        settings: Settings,
+        directory: UserDirectory,
+        tokens: TesseraTokens,
+        audit: AuditLog,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._engine = engine
+        self._settings = settings
+        self._directory = directory
+        self._tokens = tokens
+        self._audit = audit
+        self._clock = clock
+
+    @property
+    def basic(self) -> bool:
+        return self._settings.authenticationConfiguration.provider == "basic"
+
+    def require_basic(self) -> None:
+        if not self.basic:
+            raise Forbidden(NOT_PERMITTED)
+
+    # -- sign in ------------------------------------------------------------------------------
+
+    def login(self, login: str, encoded_password: str) -> SignedIn:
+        self.require_basic()
+        password = passwords.decode_base64(encoded_password)
+        key = login.strip().lower()
+        config = self._settings.loginConfiguration
+        now_ms = self._now_ms()
+        failure: NotAuthenticated | None = None
+        # Failures are recorded and committed before they are raised: a raise inside the
+        # transaction would roll the failed-attempt count back.
+        with write_transaction(self._engine) as conn:
+            failures, blocked_until = store.attempts(conn, key, lock=True)
+            if blocked_until > now_ms:
+                wait_s = (blocked_until - now_ms + 999) // 1000
+                self._audit.record(key, "login", outcome="failure", detail={"reason": "locked"}, conn=conn)
+                failure = NotAuthenticated(
+                    f"Failed Login Attempts Exceeded. Please try after some time ({wait_s} seconds)."
+                )
+            else:
+                user = self._directory.by_email(key) if "@" in key else self._directory.by_name(login.strip())
+                credential = (
+                    store.get_credential(conn, user["id"])
+                    if user is not None and not user.get("isBot")
+                    else None
+                )
+                if passwords.verify(credential.password_hash if credential else None, password):
+                    assert user is not None
+                    store.set_attempts(conn, key, 0, 0, now_ms)
+                    signed_in = self._issue_session(conn, user, family_id=str(uuid.uuid4()))
+                    self._audit.record(
+                        user["name"], "login", target_type="user", target=user["name"], conn=conn
+                    )
+                    return signed_in
+                failures += 1
+                blocked = (
+                    now_ms + config.accessBlockTime * 1000 if failures >= config.maxLoginFailAttempts else 0
+                )
+                store.set_attempts(conn, key, 0 if blocked else failures, blocked, now_ms)
+                self._audit.record(
+                    key, "login", outcome="failure", detail={"reason": "bad credentials"}, conn=conn
+                )
+                failure = NotAuthenticated(
+                    "Failed Login Attempts Exceeded. Please try after some time "
+                    f"({config.accessBlockTime} seconds)."
+                    if blocked
+                    else INVALID_LOGIN
+                )
+        raise failure
+
+    def refresh(self, refresh_token: str) -> SignedIn:
+        self.require_basic()
+        digest = store.token_hash(refresh_token)
+        now_ms = self._now_ms()
+        with write_transaction(self._engine) as conn:
+            record = store.find_token(conn, digest, lock=True)
+            if record is None or record.token_type != "REFRESH":
+                raise NotAuthenticated("Invalid refresh token. Please login again.")
+            if record.revoked_at is not None:
+                raise NotAuthenticated("Refresh token was revoked. Please login again.")
+            if record.expires_at is not None and record.expires_at <= now_ms:
+                raise NotAuthenticated("Expired token. Please login again.")
+            assert record.family_id is not None
+            if record.used_at is None:
+                user = self._directory.by_id(record.user_id)
+                if user is None:
+                    raise NotAuthenticated("The user of this refresh token no longer exists.")
+                store.mark_used(conn, digest, now_ms)
+                return self._issue_session(conn, user, family_id=record.family_id)
+            # Used before: someone holds a copy. End the whole sign-in everywhere; the revocation
+            # must commit, so the refusal is raised after the transaction.
+            store.revoke(conn, store.family(conn, record.family_id), now_ms)
+            self._audit.record(
+                record.user_id, "refresh-token-reuse", target_type="user", outcome="failure", conn=conn
+            )
+        raise NotAuthenticated(
+            "Refresh token reuse detected: every session of that sign-in was revoked. Please login again."
+        )
+
+    def logout(self, principal: Principal, token: str) -> None:
+        digest = store.token_hash(token)
+        with write_transaction(self._engine) as conn:
+            record = store.find_token(conn, digest)
+            if record is None or record.user_id != principal.user_id:
+                raise BadRequest("The token to sign out is not a session of the signed-in user")
+            targets = store.family(conn, record.family_id) if record.family_id else [record]
+            store.revoke(conn, targets, self._now_ms())
+            self._audit.record(principal.name, "logout", target_type="user", target=principal.name, conn=conn)
+
+    def _issue_session(self, conn: Any, user: dict[str, Any], *, family_id: str) -> SignedIn:
+        now_ms = self._now_ms()
+        lifetime = self._settings.loginConfiguration.jwtTokenExpiryTime
+        issued = self._tokens.issue(
+            subject=user["name"], email=user["email"], token_type=TokenType.USER, lifetime_s=lifetime
+        )
+        store.add_token(
+            conn,
+            token_hash=store.token_hash(issued.token),
+            token_type=TokenType.USER.value,
+            token_id=issued.token_id,
+            user_id=user["id"],
+            created_at=now_ms,
+            expires_at=issued.expires_at_ms,
+            family_id=family_id,
+        )
+        refresh = secrets.token_urlsafe(32)
+        store.add_token(
+            conn,
+            token_hash=store.token_hash(refresh),
+            token_type="REFRESH",
+            token_id=str(uuid.uuid4()),
+            user_id=user["id"],
+            created_at=now_ms,
+            expires_at=now_ms + REFRESH_LIFETIME_S * 1000,
+            family_id=family_id,
+        )
+        return SignedIn(issued.token, refresh, issued.expires_at_ms)
+
+    # -- passwords ----------------------------------------------------------------------------
+
+    def change_password(self, principal: Principal, request: dict[str, Any]) -> None:
+        self.require_basic()
+        new = str(request.get("newPassword", ""))
+        if new != request.get("confirmPassword"):
+            raise BadRequest("newPassword and confirmPassword do not match")
+        passwords.check_policy(new)
+        for_other = request.get("requestType") == "USER"
+        if for_other:
+            if not principal.is_admin:
+                raise Forbidden(
+                    f"Principal: {principal.display} is not admin; only admins change others' passwords"
+                )
+            user = self._directory.by_name(str(request.get("username", "")))
+            if user is None:
+                raise NotFound(f"user {request.get('username')!r} not found")
+        else:
+            user = self._directory.by_id(principal.user_id or "")
+            if user is None:
+                raise NotFound("the signed-in user no longer exists")
+        with write_transaction(self._engine) as conn:
+            if not for_other:
+                credential = store.get_credential(conn, user["id"])
+                if not passwords.verify(
+                    credential.password_hash if credential else None, str(request.get("oldPassword") or "")
+                ):
+                    raise BadRequest("Old Password is not correct")
+            self.set_password(conn, user, new, must_change=for_other, end_sessions=for_other)
+            self._audit.record(
+                principal.name, "change-password", target_type="user", target=user["name"], conn=conn
+            )
+
+    def set_password(
+        self, conn: Any, user: dict[str, Any], password: str, *, must_change: bool, end_sessions: bool
+    ) -> None:
+        if user.get("isBot"):
+            raise BadRequest("Bots have no password; they authenticate with a token")
+        store.set_credential(
+            conn, user["id"], passwords.hash_password(password), self._now_ms(), must_change=must_change
+        )
+        if end_sessions:
+            # A password set by someone else ends every session the user had.
+            sessions = [
+                r
+                for r in store.tokens_of(conn, user["id"])
+                if r.token_type in (TokenType.USER.value, "REFRESH")
+            ]
+            store.revoke(conn, sessions, self._now_ms())
+
+    def _now_ms(self) -> int:
+        return int(self._clock() * 1000)

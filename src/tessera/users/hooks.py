@@ -1,0 +1,55 @@
+"""Rules the generic catalog cannot know, applied to users, bots and policies on every write,
+and the presenter that keeps secrets out of user documents on their way out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from tessera.auth.policies import validate_rules
+from tessera.auth.principal import Principal
+from tessera.catalog.kinds import USER, Kind
+from tessera.catalog.service import CatalogService
+from tessera.errors import BadRequest
+from tessera.users.service import UserService
+
+Doc = dict[str, Any]
+
+
+class SecurityHooks:
+    def __init__(self, catalog: CatalogService) -> None:
+        self._catalog = catalog
+
+    def before_store(
+        self, kind: Kind, doc: Doc, existing: Doc | None, request: Mapping[str, Any] | None
+    ) -> None:
+        if kind.type == "policy":
+            validate_rules(doc.get("rules") or [])
+        elif kind.type == "bot":
+            bot_user = doc.get("botUser") or {}
+            user = self._catalog.find_by_name(USER, bot_user.get("fullyQualifiedName", ""))
+            if user is None or not user.get("isBot"):
+                raise BadRequest(
+                    f"botUser {bot_user.get('name')!r} is not a bot user; create it with "
+                    'PUT /api/v1/users {"name": ..., "email": ..., "isBot": true} first'
+                )
+        elif kind.type == "user" and existing is not None and existing.get("isBot") != doc.get("isBot"):
+            raise BadRequest("isBot cannot change: a person cannot become a bot or the other way round")
+
+
+def user_presenter(users: UserService) -> Any:
+    def present(kind: Kind, doc: Doc, principal: Principal | None) -> Doc:
+        if kind.type != "user" or "authenticationMechanism" not in doc:
+            return doc
+        out = dict(doc)
+        visible = principal is not None and (principal.is_admin or principal.user_id == doc.get("id"))
+        if visible:
+            out["authenticationMechanism"] = users.present_mechanism(
+                doc["authenticationMechanism"], principal, owner_id=doc["id"]
+            )
+        else:
+            del out["authenticationMechanism"]
+        return out
+
+    return present

@@ -1,0 +1,274 @@
+"""OpenMetadata's user, bot-token and personal-token endpoints beyond the generic entity routes.
+
+Registered before the generic ``/api/v1/users`` routes so that these paths win.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from tessera.api.deps import ContainerDep, PrincipalDep, authorize, authorize_in_handler, public_route
+from tessera.api.entities import json_response, read_json, render
+from tessera.auth.permissions import Operation
+from tessera.auth.principal import Principal
+from tessera.catalog.kinds import USER
+from tessera.container import Container
+from tessera.errors import BadRequest, Forbidden, NotFound
+from tessera.users.accounts import NOT_PERMITTED
+from tessera.users.service import UserService, actor_of
+
+router = APIRouter(prefix="/api/v1/users", tags=["users"])
+ALL_FIELDS = frozenset({"*"})
+
+
+def users(container: Container) -> UserService:
+    service: UserService = container.extras["users"]
+    return service
+
+
+def _object(body: Any) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise BadRequest("The request body must be a JSON object")
+    return body
+
+
+def _require_admin(principal: Principal, what: str) -> None:
+    if not principal.is_admin:
+        raise Forbidden(f"Principal: {principal.display} is not admin; only admins {what}")
+
+
+# -- basic authentication ---------------------------------------------------------------------
+
+
+@router.post("/login", dependencies=[public_route()])
+async def login(request: Request, container: ContainerDep) -> Response:
+    body = _object(await read_json(request))
+    if not isinstance(body.get("email"), str) or not isinstance(body.get("password"), str):
+        raise BadRequest(
+            'Login needs {"email": "<email or user name>", "password": "<base64 of the password>"}'
+        )
+    signed_in = await run_in_threadpool(users(container).accounts.login, body["email"], body["password"])
+    return json_response(signed_in.as_json())
+
+
+@router.post("/refresh", dependencies=[public_route()])
+async def refresh(request: Request, container: ContainerDep) -> Response:
+    body = _object(await read_json(request))
+    if not isinstance(body.get("refreshToken"), str):
+        raise BadRequest('Refresh needs {"refreshToken": "<token>"}')
+    signed_in = await run_in_threadpool(users(container).accounts.refresh, body["refreshToken"])
+    return json_response(signed_in.as_json())
+
+
+@router.post("/logout", dependencies=[authorize_in_handler("user")])
+async def logout(request: Request, container: ContainerDep, principal: PrincipalDep) -> Response:
+    body = _object(await read_json(request))
+    token = body.get("token")
+    if not isinstance(token, str):
+        header = request.headers.get("authorization", "")
+        token = header.partition(" ")[2].strip()
+    await run_in_threadpool(users(container).accounts.logout, principal, token)
+    return json_response({"message": "signed out"})
+
+
+@router.put("/changePassword", dependencies=[authorize_in_handler("user")])
+async def change_password(request: Request, container: ContainerDep, principal: PrincipalDep) -> Response:
+    body = _object(await read_json(request))
+    await run_in_threadpool(users(container).accounts.change_password, principal, body)
+    return json_response({"message": "password changed"})
+
+
+@router.post("/signup", dependencies=[public_route()])
+@router.post("/generatePasswordResetLink", dependencies=[public_route()])
+@router.post("/password/reset", dependencies=[public_route()])
+async def not_offered(container: ContainerDep) -> Response:
+    if container.settings.authenticationConfiguration.provider != "basic":
+        raise Forbidden(NOT_PERMITTED)
+    raise Forbidden(
+        "Self-service sign-up and password reset are not offered: an administrator creates users "
+        "(POST /api/v1/users) and resets passwords (tessera users reset-password NAME)"
+    )
+
+
+# -- who am I ---------------------------------------------------------------------------------
+
+
+@router.get("/loggedInUser", dependencies=[authorize_in_handler("user")])
+async def logged_in_user(
+    request: Request, container: ContainerDep, principal: PrincipalDep, fields: str | None = None
+) -> Response:
+    if principal.user_id is None:
+        raise NotFound("No signed-in user: authentication is off (provider no-auth)")
+    doc = await run_in_threadpool(container.catalog.get, USER, principal.user_id)
+    body = render(container, request, USER, doc, ALL_FIELDS)
+    body["isAdmin"] = principal.is_admin
+    return json_response(body)
+
+
+# -- bot tokens -------------------------------------------------------------------------------
+
+
+@router.put("/generateToken/{user_id}", dependencies=[authorize(Operation.GENERATE_TOKEN, "user")])
+async def generate_token(
+    user_id: str, request: Request, container: ContainerDep, principal: PrincipalDep
+) -> Response:
+    _require_admin(principal, "generate bot tokens")
+    body = _object(await read_json(request))
+    expiry = str(body.get("JWTTokenExpiry") or "30")
+    mechanism = await run_in_threadpool(users(container).generate_bot_token, principal, user_id, expiry)
+    return json_response(mechanism)
+
+
+@router.put("/revokeToken", dependencies=[authorize(Operation.GENERATE_TOKEN, "user")])
+async def revoke_token(request: Request, container: ContainerDep, principal: PrincipalDep) -> Response:
+    _require_admin(principal, "revoke bot tokens")
+    body = _object(await read_json(request))
+    if not isinstance(body.get("id"), str):
+        raise BadRequest('Revoke needs {"id": "<bot user id>"}')
+    await run_in_threadpool(users(container).revoke_bot_token, principal, body["id"])
+    doc = await run_in_threadpool(container.catalog.get, USER, body["id"])
+    return json_response(render(container, request, USER, doc, ALL_FIELDS))
+
+
+@router.get("/token/{user_id}", dependencies=[authorize(Operation.GENERATE_TOKEN, "user")])
+async def get_token(user_id: str, container: ContainerDep, principal: PrincipalDep) -> Response:
+    _require_admin(principal, "read bot tokens")
+    return json_response(await run_in_threadpool(users(container).bot_token, user_id))
+
+
+@router.get("/auth-mechanism/{user_id}", dependencies=[authorize_in_handler("user")])
+async def get_auth_mechanism(user_id: str, container: ContainerDep, principal: PrincipalDep) -> Response:
+    return json_response(await run_in_threadpool(users(container).auth_mechanism, principal, user_id))
+
+
+# -- personal access tokens -------------------------------------------------------------------
+
+
+@router.put("/security/token/revoke", dependencies=[authorize_in_handler("personalAccessToken")])
+async def revoke_personal_tokens(
+    request: Request, container: ContainerDep, principal: PrincipalDep, removeAll: bool = False
+) -> Response:
+    body = _object(await read_json(request)) if await request.body() else {}
+    ids = None if removeAll else body.get("tokenIds")
+    if not removeAll and not isinstance(ids, list):
+        raise BadRequest('Revoke needs {"tokenIds": ["<token id>", ...]} or ?removeAll=true')
+    remaining = await run_in_threadpool(users(container).revoke_personal_tokens, principal, ids)
+    return json_response({"data": remaining, "paging": {"total": len(remaining)}})
+
+
+@router.put("/security/token", dependencies=[authorize_in_handler("personalAccessToken")])
+async def create_personal_token(
+    request: Request, container: ContainerDep, principal: PrincipalDep
+) -> Response:
+    body = _object(await read_json(request))
+    return json_response(
+        await run_in_threadpool(users(container).create_personal_token, principal, body), 201
+    )
+
+
+@router.get("/security/token", dependencies=[authorize_in_handler("personalAccessToken")])
+async def list_personal_tokens(container: ContainerDep, principal: PrincipalDep) -> Response:
+    tokens = await run_in_threadpool(users(container).personal_tokens, principal)
+    return json_response({"data": tokens, "paging": {"total": len(tokens)}})
+
+
+# -- creating, updating and deleting users ------------------------------------------------------
+
+
+@router.post("", status_code=201, dependencies=[authorize(Operation.CREATE, "user")])
+async def create_user(request: Request, container: ContainerDep, principal: PrincipalDep) -> Response:
+    body = _object(await read_json(request))
+    doc, _ = await run_in_threadpool(users(container).create_or_update, principal, body, create_only=True)
+    return json_response(render(container, request, USER, doc, ALL_FIELDS), 201)
+
+
+@router.put("", dependencies=[authorize_in_handler("user")])
+async def create_or_update_user(
+    request: Request, container: ContainerDep, principal: PrincipalDep
+) -> Response:
+    body = _object(await read_json(request))
+    name = body.get("name")
+    existing = users(container).directory.by_name(name) if isinstance(name, str) else None
+    operation = Operation.EDIT_ALL if existing is not None else Operation.CREATE
+    container.authorizer.check(principal, [operation], "user", existing)
+    doc, created = await run_in_threadpool(users(container).create_or_update, principal, body)
+    return json_response(render(container, request, USER, doc, ALL_FIELDS), 201 if created else 200)
+
+
+@router.patch("/{user_id}", dependencies=[authorize_in_handler("user")])
+async def patch_user(
+    user_id: str, request: Request, container: ContainerDep, principal: PrincipalDep
+) -> Response:
+    operations = await read_json(request)
+    if not isinstance(operations, list):
+        raise BadRequest("A JSON Patch body must be an array of operations (RFC 6902)")
+    paths = {
+        str(op.get("path", "")).lstrip("/").split("/", 1)[0] for op in operations if isinstance(op, dict)
+    }
+    if "authenticationMechanism" in paths:
+        raise BadRequest(
+            "authenticationMechanism cannot be patched; use PUT /api/v1/users (bots) or "
+            "PUT /api/v1/users/generateToken/{id}"
+        )
+    existing = await run_in_threadpool(container.catalog.get, USER, user_id)
+    own_profile = principal.user_id == user_id and paths <= {
+        "displayName",
+        "description",
+        "profile",
+        "timezone",
+    }
+    if not own_profile:
+        operation = (
+            Operation.EDIT_ALL if paths - {"description", "displayName"} else Operation.EDIT_DESCRIPTION
+        )
+        container.authorizer.check(principal, [operation], "user", existing)
+    if ("isAdmin" in paths or "roles" in paths or "isBot" in paths) and not principal.is_admin:
+        raise Forbidden(
+            f"Principal: {principal.display} is not admin; only admins change roles or admin status"
+        )
+    doc = await run_in_threadpool(
+        container.catalog.patch,
+        USER,
+        user_id,
+        operations,
+        actor_of(principal),
+        if_match=request.headers.get("if-match"),
+    )
+    return json_response(render(container, request, USER, doc, ALL_FIELDS))
+
+
+@router.delete("/name/{name}", dependencies=[authorize(Operation.DELETE, "user")])
+async def delete_user_by_name(
+    name: str,
+    request: Request,
+    container: ContainerDep,
+    principal: PrincipalDep,
+    hardDelete: bool = False,
+    recursive: bool = False,
+) -> Response:
+    user = users(container).directory.by_name(name)
+    if user is None:
+        raise NotFound(f"user instance for {name} not found")
+    doc = await run_in_threadpool(
+        users(container).delete, principal, user["id"], hard=hardDelete, recursive=recursive
+    )
+    return json_response(render(container, request, USER, doc, ALL_FIELDS))
+
+
+@router.delete("/{user_id}", dependencies=[authorize(Operation.DELETE, "user")])
+async def delete_user(
+    user_id: str,
+    request: Request,
+    container: ContainerDep,
+    principal: PrincipalDep,
+    hardDelete: bool = False,
+    recursive: bool = False,
+) -> Response:
+    doc = await run_in_threadpool(
+        users(container).delete, principal, user_id, hard=hardDelete, recursive=recursive
+    )
+    return json_response(render(container, request, USER, doc, ALL_FIELDS))
