@@ -155,6 +155,10 @@ class Worker:
     def create_or_update(self, entity: str, request: dict[str, Any]) -> Any:
         return dump(self.om.create_or_update(create_model(entity).model_validate(request)))
 
+    def create_or_update_pipeline_status(self, fqn: str, status: dict[str, Any]) -> Any:
+        model = _load("entity.services.ingestionPipelines.ingestionPipeline.PipelineStatus")
+        self.om.create_or_update_pipeline_status(fqn, model.model_validate(status))
+
     def create(self, entity: str, request: dict[str, Any]) -> Any:
         return dump(self.om.create(create_model(entity).model_validate(request)))
 
@@ -169,14 +173,24 @@ class Worker:
         return dump(patched)
 
     def patch(
-        self, entity: str, entity_id: str, changes: dict[str, Any], override_metadata: bool = False
+        self,
+        entity: str,
+        entity_id: str,
+        changes: dict[str, Any],
+        override_metadata: bool = False,
+        if_match: str | None = None,
     ) -> Any:
         """JSON-patch the fields in ``changes``: the SDK diffs the entity against its edited copy."""
         model = entity_model(entity)
         source = self.om.get_by_id(model, entity_id, fields=["*"])
         destination = model.model_validate({**dump(source), **changes})
         patched = self.om.patch(
-            model, source, destination, override_metadata=override_metadata, skip_on_failure=False
+            model,
+            source,
+            destination,
+            override_metadata=override_metadata,
+            skip_on_failure=False,
+            if_match=if_match,
         )
         return dump(patched)
 

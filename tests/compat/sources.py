@@ -2,7 +2,8 @@
 
 Primary keys (single and composite), foreign keys (to a plain and to a text key), UNIQUE
 (single-column and composite), NOT NULL, numeric precision and scale, varchar lengths, a view,
-and a table whose name contains a dot (so its FQN part is quoted).
+a table whose name contains a dot (so its FQN part is quoted), and one with non-ASCII letters,
+a slash and a space in its names.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ SHOP = (
     'CREATE TABLE "audit.log" (id INTEGER PRIMARY KEY, logged_at TIMESTAMP, message TEXT,'
     " customer_id INTEGER REFERENCES customers(id))",
     "CREATE VIEW big_orders AS SELECT id, customer_id, total FROM orders WHERE total > 100",
+    # Non-ASCII, a slash (%2F in the client's URLs) and a space.
+    'CREATE TABLE "café/menü" (id INTEGER PRIMARY KEY, größe VARCHAR(10), "odd name" TEXT)',
 )
 # Between the second and the third run: one table goes, another arrives.
 DROPPED = "line_items"
@@ -47,6 +50,7 @@ CLIENT_TYPES: dict[str, dict[str, object]] = {
     "DATETIME": {"dataType": "DATETIME"},
     "TIMESTAMP": {"dataType": "TIMESTAMP"},
     "BLOB": {"dataType": "BLOB"},
+    "VARCHAR(10)": {"dataType": "VARCHAR", "dataLength": 10},
     "VARCHAR(32)": {"dataType": "VARCHAR", "dataLength": 32},
     "VARCHAR(120)": {"dataType": "VARCHAR", "dataLength": 120},
     "VARCHAR(200)": {"dataType": "VARCHAR", "dataLength": 200},
