@@ -167,3 +167,12 @@ def test_other_msal_authority_modes(entra: RunningEmulator, demo: DemoTenant, mo
         **kwargs,
     )
     assert "access_token" in app.acquire_token_for_client([demo.ingestion_scope])
+
+
+def test_token_endpoint_is_post_only(entra: RunningEmulator, demo: DemoTenant, http: httpx.Client) -> None:
+    response = http.get(f"{demo.authority}/oauth2/v2.0/token")
+    assert response.status_code == 400
+    assert response.json()["error_codes"] == [900561]
+    assert response.json()["error_description"].startswith(
+        "AADSTS900561: The endpoint only accepts POST, OPTIONS requests. Received a GET request."
+    )

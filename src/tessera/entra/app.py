@@ -46,7 +46,7 @@ def build_state(settings: EmulatorSettings, store: Store | None = None) -> Emula
 def routes(with_admin: bool) -> list[BaseRoute]:
     out: list[BaseRoute] = [
         # The token endpoint first: routes are tried in order and it is the busiest.
-        Route("/{tenant}/oauth2/v2.0/token", token.token, methods=["POST"]),
+        Route("/{tenant}/oauth2/v2.0/token", token.token, methods=["POST", "GET", "PUT", "DELETE", "PATCH"]),
         Route("/common/discovery/instance", discovery.instance_discovery, methods=["GET"]),
         Route("/error", discovery.error_info, methods=["GET"]),
         Route("/oidc/userinfo", session.userinfo, methods=["GET", "POST"]),

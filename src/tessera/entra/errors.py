@@ -125,6 +125,14 @@ def missing_parameter(name: str) -> EntraError:
     )
 
 
+def post_only(method: str) -> EntraError:
+    return EntraError(
+        "invalid_request",
+        900561,
+        f"The endpoint only accepts POST, OPTIONS requests. Received a {method} request.",
+    )
+
+
 def unsupported_grant_type(grant_type: str) -> EntraError:
     return EntraError(
         "unsupported_grant_type",

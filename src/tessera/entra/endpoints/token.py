@@ -37,6 +37,8 @@ GRANTS: dict[str, Callable[[GrantContext], dict[str, Any]]] = {
 
 
 async def token(request: Request) -> Response:
+    if request.method != "POST":
+        raise errors.post_only(request.method)
     st = emulator(request)
     form = await form_fields(request)
     credentials = presented(form, request.headers.get("authorization"))
