@@ -33,6 +33,9 @@ PUBLIC_PATHS = frozenset(
         "/api/v1/system/config/logininfo",
         "/api/v1/users/login",
         "/api/v1/users/refresh",
+        "/api/v1/users/signup",
+        "/api/v1/users/generatePasswordResetLink",
+        "/api/v1/users/password/reset",
     }
 )
 MAX_TOKEN_BYTES = 16 * 1024
