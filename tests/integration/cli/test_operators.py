@@ -1,0 +1,94 @@
+"""The operators' commands act on the configured database with no server and no token."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+
+import jwt
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from tessera.app import create_app
+from tessera.cli import _register, app
+from tessera.config import Settings
+
+
+@pytest.fixture
+def cli(settings_factory: Callable[..., Settings], monkeypatch: pytest.MonkeyPatch) -> Callable[..., object]:
+    settings = settings_factory(AUTHENTICATION_PROVIDER="basic")
+    monkeypatch.setenv("TESSERA_HOME", str(settings.home))
+    monkeypatch.setenv("TESSERA_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("AUTHENTICATION_PROVIDER", "basic")
+    _register()
+    runner = CliRunner()
+
+    def run(*args: str) -> object:
+        return runner.invoke(app, list(args), catch_exceptions=False)
+
+    # First start: migrations, the ingestion bot and the first admin.
+    with TestClient(create_app(settings)):
+        pass
+    run.settings = settings  # type: ignore[attr-defined]
+    return run
+
+
+def _login(client: TestClient, name: str, password: str) -> int:
+    encoded = base64.b64encode(password.encode()).decode()
+    return client.post("/api/v1/users/login", json={"email": name, "password": encoded}).status_code
+
+
+def test_users_list_shows_admin_and_bot(cli: Callable[..., object]) -> None:
+    result = cli("users", "list")
+    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+    assert "admin" in result.output  # type: ignore[attr-defined]
+    assert "ingestion-bot" in result.output  # type: ignore[attr-defined]
+
+
+def test_bots_token_prints_a_working_token_and_replaces_the_old_one(cli: Callable[..., object]) -> None:
+    settings: Settings = cli.settings  # type: ignore[attr-defined]
+    first = cli("bots", "token", "ingestion-bot", "--expiry", "7")
+    assert first.exit_code == 0, first.output  # type: ignore[attr-defined]
+    token = first.output.strip()  # type: ignore[attr-defined]
+    claims = jwt.decode(token, options={"verify_signature": False})
+    assert claims["sub"] == "ingestion-bot"
+    assert claims["tokenType"] == "BOT"
+    assert claims["exp"] - claims["iat"] == 7 * 86400
+    second = cli("bots", "token", "ingestion-bot").output.strip()  # type: ignore[attr-defined]
+    with TestClient(create_app(settings)) as client:
+        assert client.get("/api/v1/tables", headers={"Authorization": f"Bearer {second}"}).status_code == 200
+        assert client.get("/api/v1/tables", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+    unlimited = cli("bots", "token", "ingestion-bot", "--expiry", "Unlimited")
+    assert unlimited.exit_code == 1  # type: ignore[attr-defined]
+    assert "without expiry" in unlimited.output  # type: ignore[attr-defined]
+    assert cli("bots", "token", "nobody").exit_code == 1  # type: ignore[attr-defined]
+
+
+def test_users_delete_admin_and_reset_password(cli: Callable[..., object]) -> None:
+    settings: Settings = cli.settings  # type: ignore[attr-defined]
+    reset = cli("users", "reset-password", "admin")
+    assert reset.exit_code == 0, reset.output  # type: ignore[attr-defined]
+    password = reset.output.strip().rsplit(": ", 1)[1]  # type: ignore[attr-defined]
+    with TestClient(create_app(settings)) as client:
+        assert _login(client, "admin", password) == 200
+    deleted = cli("users", "delete", "admin")
+    assert deleted.exit_code == 0, deleted.output  # type: ignore[attr-defined]
+    with TestClient(create_app(settings)) as client:
+        assert _login(client, "admin", password) == 401
+    assert "│ admin " not in cli("users", "list").output  # type: ignore[attr-defined]
+    missing = cli("users", "delete", "admin")
+    assert missing.exit_code == 1  # type: ignore[attr-defined]
+    assert "no user named 'admin'" in missing.output  # type: ignore[attr-defined]
+
+
+def test_keys_rotate_publishes_both_keys(cli: Callable[..., object]) -> None:
+    settings: Settings = cli.settings  # type: ignore[attr-defined]
+    with TestClient(create_app(settings)) as client:
+        before = {k["kid"] for k in client.get("/api/v1/system/config/jwks").json()["keys"]}
+    result = cli("keys", "rotate")
+    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+    assert "2 key(s) published" in result.output  # type: ignore[attr-defined]
+    with TestClient(create_app(settings)) as client:
+        after = {k["kid"] for k in client.get("/api/v1/system/config/jwks").json()["keys"]}
+    assert before < after
