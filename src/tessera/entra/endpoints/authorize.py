@@ -412,7 +412,6 @@ def _implicit_tokens(
             request_origin=None,
             credentials=Credentials(None, None, None),
             client_ip=request.client.host if request.client else None,
-            assertion_audiences=frozenset(),
         ),
         now=st.now(),
     )

@@ -56,15 +56,6 @@ async def token(request: Request) -> Response:
             handler = GRANTS.get(grant_type)
             if handler is None:
                 raise errors.unsupported_grant_type(grant_type)
-            audiences = {
-                f"{origin}/{segment}/oauth2/v2.0/token",
-                f"{origin}/{segment}/oauth2/token",
-            }
-            if path.tenant_id is not None:
-                audiences |= {
-                    f"{origin}/{path.tenant_id}/oauth2/v2.0/token",
-                    f"{origin}/{path.tenant_id}/oauth2/token",
-                }
             req = TokenRequest(
                 form=form,
                 path=path,
@@ -72,7 +63,6 @@ async def token(request: Request) -> Response:
                 request_origin=request.headers.get("origin"),
                 credentials=credentials,
                 client_ip=request.client.host if request.client else None,
-                assertion_audiences=frozenset(audiences),
             )
             ctx = GrantContext(unit=unit, state=st, req=req, now=st.now())
             body = handler(ctx)

@@ -105,7 +105,7 @@ def handle(ctx: GrantContext) -> dict[str, Any]:
         client.app,
         req.credentials,
         public=public,
-        audiences=set(req.assertion_audiences),
+        audiences=req.assertion_audiences(),
         now=ctx.now,
         skew=ctx.state.settings.lifetimes.clock_skew,
     )

@@ -40,7 +40,13 @@ class TokenRequest:
     """The browser's ``Origin`` header: present only on cross-origin (SPA) calls."""
     credentials: Credentials
     client_ip: str | None
-    assertion_audiences: frozenset[str]
+
+    def assertion_audiences(self) -> set[str]:
+        """The ``aud`` values a client assertion may carry: this tenant's token endpoint, v2 or
+        v1, by the segment used or by tenant id (RFC 7523 §3: the authorization server's token
+        endpoint identifies it)."""
+        segments = {self.path.segment, *([self.path.tenant_id] if self.path.tenant_id else [])}
+        return {f"{self.origin}/{seg}/oauth2/{v}token" for seg in segments for v in ("v2.0/", "")}
 
     def param(self, name: str) -> str | None:
         value = self.form.get(name)
