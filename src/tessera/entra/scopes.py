@@ -104,8 +104,11 @@ def find_resource(s: Session, tenant: Tenant, ref: str) -> Resource:
     lowered = ref.lower().rstrip("/")
     if lowered in (GRAPH_RESOURCE, GRAPH_APP_ID, "https://graph.microsoft.com/v1.0"):
         return graph_resource(s, tenant)
+    # By appId (never by object id, which Entra does not accept as a resource name) ...
     app = find_application(s, lowered) if _looks_like_guid(lowered) else None
-    if app is None:
+    if app is not None and app.app_id != lowered:
+        app = None
+    if app is None:  # ... or by Application ID URI.
         app = _by_identifier_uri(s, ref.rstrip("/"))
     if app is None:
         raise errors.resource_not_found(ref, tenant.display_name)
