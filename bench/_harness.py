@@ -1,0 +1,318 @@
+"""What every benchmark needs: real server processes, scratch databases, timing and reporting.
+
+Timings are taken on the client with ``time.perf_counter_ns`` around whole HTTP requests over
+keep-alive connections, so they include HTTP parsing, the server's work and the response
+transfer, as a caller sees them. Concurrent load comes from separate client *processes*: threads
+in one Python process would measure our own GIL rather than the server.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import math
+import multiprocessing
+import os
+import platform
+import secrets
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import sqlalchemy as sa
+
+PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "artifacts" / "bench"
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+# -- databases and servers ----------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def stoppable() -> Iterator[None]:
+    """SIGTERM and SIGINT stop the run through its ``finally`` blocks, so that the servers it
+    started are stopped and its scratch databases dropped (a background job ignores SIGINT)."""
+
+    def stop(signum: int, _frame: Any) -> None:
+        raise SystemExit(128 + signum)
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+@contextlib.contextmanager
+def scratch_database(backend: str) -> Iterator[str]:
+    """A database URL for one run: a temp SQLite file, or a PostgreSQL database dropped after."""
+    if backend == "sqlite":
+        with tempfile.TemporaryDirectory(prefix="tessera_bench_") as home:
+            yield f"sqlite:///{home}/tessera.db"
+        return
+    if backend != "postgresql":
+        raise ValueError(f"unknown backend {backend!r}")
+    name = f"tessera_bench_{secrets.token_hex(4)}"
+    admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass(frozen=True)
+class Server:
+    base: str
+    pid: int
+
+    def cpu_ns(self) -> int:
+        """CPU time (user + system) the server process has used so far, all threads included."""
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks = int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat(5))
+        return ticks * 1_000_000_000 // os.sysconf("SC_CLK_TCK")
+
+
+@contextlib.contextmanager
+def tessera_server(database_url: str, *, env: Mapping[str, str] | None = None) -> Iterator[Server]:
+    """``tessera serve`` in a subprocess, as an operator would run it."""
+    with tempfile.TemporaryDirectory(prefix="tessera_bench_home_") as home:
+        port = _free_port()
+        environ = {
+            **os.environ,
+            "TESSERA_HOME": home,
+            "TESSERA_DATABASE_URL": database_url,
+            "TESSERA_LOG_LEVEL": "WARNING",
+            # The catalog's own cost; what authentication adds is a benchmark of its own.
+            "AUTHENTICATION_PROVIDER": "no-auth",
+            **(env or {}),
+        }
+        command = [sys.executable, "-m", "tessera", "serve", "--port", str(port)]
+        log_path = Path(home) / "server.log"
+        with log_path.open("wb") as server_log:
+            process = subprocess.Popen(command, env=environ, stdout=server_log, stderr=subprocess.STDOUT)
+            base = f"http://127.0.0.1:{port}"
+            try:
+                deadline = time.monotonic() + 60
+                while True:
+                    if process.poll() is not None:
+                        raise RuntimeError(f"tessera serve exited:\n{log_path.read_text()}")
+                    with contextlib.suppress(httpx.TransportError):
+                        if httpx.get(f"{base}/api/v1/system/version", timeout=1).status_code == 200:
+                            break
+                    if time.monotonic() > deadline:
+                        raise RuntimeError(f"tessera serve did not answer in 60 s:\n{log_path.read_text()}")
+                    time.sleep(0.1)
+                yield Server(base, process.pid)
+            finally:
+                process.terminate()
+                try:
+                    process.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+
+
+def client(base: str) -> httpx.Client:
+    # One connection, kept alive: we time tessera, not TCP handshakes.
+    return httpx.Client(base_url=base, timeout=120, limits=httpx.Limits(max_connections=1))
+
+
+# -- statistics ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Sample:
+    """Latencies (ns) of one measured series, and the wall time it took."""
+
+    latencies_ns: list[int] = field(default_factory=list)
+    wall_ns: int = 0
+    errors: int = 0
+    # Server CPU time spent on the series, and how many requests (warm-ups included) it served:
+    # unlike latency, this hardly moves when other processes compete for the machine.
+    server_cpu_ns: int = 0
+    served: int = 0
+
+    def merge(self, other: Sample) -> None:
+        self.latencies_ns.extend(other.latencies_ns)
+        self.errors += other.errors
+        self.wall_ns = max(self.wall_ns, other.wall_ns)
+
+    def percentile_ms(self, p: float) -> float:
+        ordered = sorted(self.latencies_ns)
+        if not ordered:
+            return math.nan
+        rank = max(0, math.ceil(p / 100 * len(ordered)) - 1)
+        return ordered[rank] / 1e6
+
+    @property
+    def mean_ms(self) -> float:
+        return sum(self.latencies_ns) / len(self.latencies_ns) / 1e6 if self.latencies_ns else math.nan
+
+    @property
+    def throughput(self) -> float:
+        return len(self.latencies_ns) / (self.wall_ns / 1e9) if self.wall_ns else math.nan
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "requests": len(self.latencies_ns),
+            "errors": self.errors,
+            "p50_ms": round(self.percentile_ms(50), 2),
+            "p99_ms": round(self.percentile_ms(99), 2),
+            "mean_ms": round(self.mean_ms, 2),
+            "req_per_s": round(self.throughput, 1),
+            "server_cpu_ms": round(self.server_cpu_ns / self.served / 1e6, 2) if self.served else None,
+        }
+
+
+def time_requests(http: httpx.Client, paths: Sequence[str], *, warmup: int = 0) -> Sample:
+    """GET each path in turn on one keep-alive connection; non-200 answers count as errors."""
+    for path in paths[:warmup]:
+        http.get(path)
+    sample = Sample()
+    started = time.perf_counter_ns()
+    for path in paths[warmup:]:
+        before = time.perf_counter_ns()
+        response = http.get(path)
+        sample.latencies_ns.append(time.perf_counter_ns() - before)
+        if response.status_code != 200:
+            sample.errors += 1
+    sample.wall_ns = time.perf_counter_ns() - started
+    return sample
+
+
+_CLIENT_WARMUP = 20
+
+
+def _client_process(base: str, paths: Sequence[str], start_at: float, stop_at: float) -> Sample:
+    with client(base) as http:
+        for path in paths[:_CLIENT_WARMUP]:
+            http.get(path)
+        while time.time() < start_at:
+            time.sleep(0.001)
+        sample = Sample()
+        started = time.perf_counter_ns()
+        index = 0
+        while time.time() < stop_at:
+            before = time.perf_counter_ns()
+            response = http.get(paths[index % len(paths)])
+            sample.latencies_ns.append(time.perf_counter_ns() - before)
+            if response.status_code != 200:
+                sample.errors += 1
+            index += 1
+        sample.wall_ns = time.perf_counter_ns() - started
+        return sample
+
+
+def measured(server: Server, http: httpx.Client, paths: Sequence[str], *, warmup: int = 0) -> Sample:
+    """:func:`time_requests`, plus the server CPU time it cost."""
+    cpu = server.cpu_ns()
+    sample = time_requests(http, paths, warmup=warmup)
+    sample.server_cpu_ns, sample.served = server.cpu_ns() - cpu, len(paths)
+    return sample
+
+
+def concurrent_requests(server: Server, paths: Sequence[str], *, clients: int, seconds: float) -> Sample:
+    """``clients`` processes GET the paths (each its own slice) for ``seconds``, all at once."""
+    context = multiprocessing.get_context("spawn")
+    # Spawned interpreters take ~1 s to start; they all begin measuring at the same moment.
+    start_at = time.time() + 3.0
+    stop_at = start_at + seconds
+    with context.Pool(clients) as pool:
+        cpu = server.cpu_ns()
+        results = pool.starmap(
+            _client_process, [(server.base, paths[i::clients], start_at, stop_at) for i in range(clients)]
+        )
+        cpu = server.cpu_ns() - cpu
+    total = Sample()
+    for result in results:
+        total.merge(result)
+    total.server_cpu_ns, total.served = cpu, len(total.latencies_ns) + clients * _CLIENT_WARMUP
+    return total
+
+
+# -- reporting ----------------------------------------------------------------------------------
+
+
+def machine() -> dict[str, str]:
+    cpu = "unknown"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    postgres = "unavailable"
+    with contextlib.suppress(Exception):
+        engine = sa.create_engine(PG_ADMIN)
+        with engine.connect() as conn:
+            postgres = str(conn.exec_driver_sql("SHOW server_version").scalar_one()).split()[0]
+        engine.dispose()
+    return {
+        "date": time.strftime("%Y-%m-%d"),
+        "cpu": f"{os.cpu_count()} cores ({cpu})",
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "postgresql": postgres,
+        "commit": _git_commit(),
+        "load_average": load_average(),
+    }
+
+
+def load_average() -> str:
+    """The 1/5/15-minute load: other work on the machine shows up in the latencies."""
+    one, five, fifteen = os.getloadavg()
+    return f"{one:.1f}/{five:.1f}/{fifteen:.1f}"
+
+
+def _git_commit() -> str:
+    """The commit of the tessera the servers run (PYTHONPATH may point at another checkout)."""
+    spec = importlib.util.find_spec("tessera")
+    where = Path(spec.origin).parent if spec is not None and spec.origin else ROOT
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(where), "describe", "--always", "--dirty"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return out.stdout.strip()
+
+
+def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    def cell(value: Any) -> str:
+        if isinstance(value, float):
+            return f"{value:,.1f}" if value >= 100 else f"{value:.2f}"
+        if isinstance(value, int):
+            return f"{value:,}"
+        return str(value)
+
+    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
+    lines += ["| " + " | ".join(cell(value) for value in row) + " |" for row in rows]
+    return "\n".join(lines)

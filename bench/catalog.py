@@ -1,0 +1,478 @@
+"""Catalog benchmarks: bulk ingest rate, GET-by-name and list latency, deep cursor paging.
+
+For each backend a real ``tessera serve`` process is started on a scratch database and filled
+through ``PUT /api/v1/tables/bulk`` (20 columns per table, 1,000 tables per schema). At each
+size (10k and 100k tables; ``--quick``: 10k only, fewer requests) it measures:
+
+- bulk ingest: seconds for the first 1,000 tables and the sustained tables/s of the whole load;
+- GET ``/api/v1/tables/name/{fqn}`` of random existing tables: one client, then several
+  concurrent client processes (throughput);
+- GET ``/api/v1/tables?limit=10``, and with ``databaseSchema=`` of a random schema;
+- page 1 against page 1,000 of ``/api/v1/tables?limit=10``, reached by following ``after``
+  cursors; the ratio of their median latencies shows whether paging cost grows with depth.
+
+On PostgreSQL it runs ``VACUUM ANALYZE`` after each load, as autovacuum soon would.
+
+    python -m bench catalog [--quick] [--backends sqlite,postgresql] [--sizes 10000,100000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+import orjson
+import sqlalchemy as sa
+
+from bench._harness import (
+    ARTIFACTS,
+    Sample,
+    Server,
+    client,
+    concurrent_requests,
+    load_average,
+    log,
+    machine,
+    markdown_table,
+    measured,
+    scratch_database,
+    stoppable,
+    tessera_server,
+)
+
+SERVICE = "bench_service"
+DATABASE = "bench_db"
+TABLES_PER_SCHEMA = 1_000
+COLUMNS = 20
+PAGE_DEPTH = 1_000
+_JSON = {"content-type": "application/json"}
+_TYPES = ("BIGINT", "VARCHAR", "TIMESTAMP", "BOOLEAN", "DOUBLE", "DATE", "INT", "TEXT")
+
+
+@dataclass(frozen=True)
+class Plan:
+    backends: tuple[str, ...]
+    sizes: tuple[int, ...]
+    batch: int
+    requests: int  # single-client requests per series
+    clients: int  # concurrent client processes
+    seconds: float  # duration of each concurrent series
+    page_repeats: int  # fetches of page 1 and of page 1,000 each
+    seed: int
+    quick: bool
+
+
+@dataclass
+class Results:
+    machine: dict[str, str]
+    command: str
+    ingest: list[dict[str, Any]] = field(default_factory=list)
+    latency: list[dict[str, Any]] = field(default_factory=list)
+    paging: list[dict[str, Any]] = field(default_factory=list)
+
+
+def schema_fqn(index: int) -> str:
+    return f"{SERVICE}.{DATABASE}.schema_{index // TABLES_PER_SCHEMA:03d}"
+
+
+def table_name(index: int) -> str:
+    return f"table_{index:06d}"
+
+
+def table_request(index: int) -> dict[str, Any]:
+    """A CreateTable request shaped like an ingested one: 20 typed, described columns."""
+    columns = []
+    for position in range(COLUMNS):
+        data_type = _TYPES[(index + position) % len(_TYPES)]
+        column: dict[str, Any] = {
+            "name": f"column_{position:02d}",
+            "dataType": data_type,
+            "dataTypeDisplay": data_type.lower(),
+            "description": f"Column {position} of table {index}",
+        }
+        if data_type == "VARCHAR":
+            column["dataLength"] = 255
+        columns.append(column)
+    return {
+        "name": table_name(index),
+        "databaseSchema": schema_fqn(index),
+        "tableType": "Regular",
+        "description": f"Benchmark table {index}",
+        "columns": columns,
+    }
+
+
+def _ok(response: httpx.Response) -> dict[str, Any]:
+    if response.status_code not in (200, 201):
+        raise RuntimeError(
+            f"{response.request.method} {response.request.url}: {response.status_code} {response.text}"
+        )
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def create_hierarchy(http: httpx.Client) -> None:
+    _ok(
+        http.put(
+            "/api/v1/services/databaseServices",
+            json={
+                "name": SERVICE,
+                "serviceType": "Postgres",
+                "connection": {
+                    "config": {
+                        "type": "Postgres",
+                        "username": "bench",
+                        "hostPort": "localhost:5432",
+                        "database": DATABASE,
+                    }
+                },
+            },
+        )
+    )
+    _ok(http.put("/api/v1/databases", json={"name": DATABASE, "service": SERVICE}))
+
+
+def load(http: httpx.Client, start: int, stop: int, batch: int) -> list[tuple[int, int]]:
+    """Tables [start, stop) through /bulk; returns (tables written, ns) per request."""
+    timings: list[tuple[int, int]] = []
+    for first in range(start, stop, batch):
+        last = min(first + batch, stop)
+        for index in range(first, last):
+            if index % TABLES_PER_SCHEMA == 0:
+                name = schema_fqn(index).rsplit(".", 1)[1]
+                _ok(
+                    http.put(
+                        "/api/v1/databaseSchemas", json={"name": name, "database": f"{SERVICE}.{DATABASE}"}
+                    )
+                )
+        # Encoded before the clock starts: we time the server, not the client's JSON encoder.
+        body = orjson.dumps([table_request(index) for index in range(first, last)])
+        before = time.perf_counter_ns()
+        result = _ok(http.put("/api/v1/tables/bulk", content=body, headers=_JSON))
+        timings.append((last - first, time.perf_counter_ns() - before))
+        if result["numberOfRowsFailed"]:
+            raise RuntimeError(
+                f"bulk failed for {result['numberOfRowsFailed']} rows: {result['failedRequest'][:3]}"
+            )
+        if last % 10_000 == 0:
+            log(f"  loaded {last:,} tables")
+    return timings
+
+
+def by_name_paths(rng: random.Random, size: int, count: int) -> list[str]:
+    return [
+        f"/api/v1/tables/name/{quote(schema_fqn(i) + '.' + table_name(i), safe='')}"
+        for i in (rng.randrange(size) for _ in range(count))
+    ]
+
+
+def list_paths(rng: random.Random, size: int, count: int, *, by_schema: bool) -> list[str]:
+    if not by_schema:
+        return ["/api/v1/tables?limit=10"] * count
+    schemas = size // TABLES_PER_SCHEMA
+    picked = (schema_fqn(rng.randrange(schemas) * TABLES_PER_SCHEMA) for _ in range(count))
+    return [f"/api/v1/tables?limit=10&databaseSchema={quote(fqn)}" for fqn in picked]
+
+
+def measure_latency(server: Server, plan: Plan, backend: str, size: int, results: Results) -> None:
+    rng = random.Random(plan.seed + size)
+    series = {
+        "GET /tables/name/{fqn}": lambda n: by_name_paths(rng, size, n),
+        "GET /tables?limit=10": lambda n: list_paths(rng, size, n, by_schema=False),
+        "GET /tables?limit=10&databaseSchema=": lambda n: list_paths(rng, size, n, by_schema=True),
+    }
+    with client(server.base) as http:
+        for name, make_paths in series.items():
+            warmup = min(200, plan.requests // 5)
+            sample = measured(server, http, make_paths(plan.requests + warmup), warmup=warmup)
+            results.latency.append(
+                {
+                    "backend": backend,
+                    "tables": size,
+                    "request": name,
+                    "clients": 1,
+                    **sample.summary(),
+                    "load": load_average(),
+                }
+            )
+            log(f"  {name} x1: {sample.summary()}")
+    for name, make_paths in series.items():
+        sample = concurrent_requests(server, make_paths(20_000), clients=plan.clients, seconds=plan.seconds)
+        results.latency.append(
+            {
+                "backend": backend,
+                "tables": size,
+                "request": name,
+                "clients": plan.clients,
+                **sample.summary(),
+                "load": load_average(),
+            }
+        )
+        log(f"  {name} x{plan.clients}: {sample.summary()}")
+
+
+def measure_paging(server: Server, plan: Plan, backend: str, size: int, results: Results) -> None:
+    with client(server.base) as http:
+        walk_started = time.perf_counter_ns()
+        cursor: str | None = None
+        for _ in range(PAGE_DEPTH - 1):
+            params = {"limit": "10", **({"after": cursor} if cursor else {})}
+            page = _ok(http.get("/api/v1/tables", params=params))
+            cursor = page["paging"].get("after")
+            if cursor is None:
+                raise RuntimeError(f"ran out of pages before page {PAGE_DEPTH}")
+        walk_s = (time.perf_counter_ns() - walk_started) / 1e9
+        assert cursor is not None
+        first = "/api/v1/tables?limit=10"
+        deep = f"/api/v1/tables?limit=10&after={quote(cursor)}"
+        deep_page = _ok(http.get(deep))
+        if len(deep_page["data"]) != 10:
+            raise RuntimeError(f"page {PAGE_DEPTH} has {len(deep_page['data'])} rows, expected 10")
+        page_1, page_deep = Sample(), Sample()
+        # Alternate the two so that drift (autovacuum, caches) affects both alike.
+        for _ in range(plan.page_repeats):
+            for sample, path in ((page_1, first), (page_deep, deep)):
+                part = measured(server, http, [path])
+                sample.latencies_ns += part.latencies_ns
+                sample.errors += part.errors
+                sample.server_cpu_ns += part.server_cpu_ns
+                sample.served += part.served
+    row = {
+        "backend": backend,
+        "tables": size,
+        "page_1_p50_ms": round(page_1.percentile_ms(50), 2),
+        "page_1000_p50_ms": round(page_deep.percentile_ms(50), 2),
+        "page_1_p99_ms": round(page_1.percentile_ms(99), 2),
+        "page_1000_p99_ms": round(page_deep.percentile_ms(99), 2),
+        "ratio_p50": round(page_deep.percentile_ms(50) / page_1.percentile_ms(50), 2),
+        "page_1_cpu_ms": page_1.summary()["server_cpu_ms"],
+        "page_1000_cpu_ms": page_deep.summary()["server_cpu_ms"],
+        "walk_999_pages_s": round(walk_s, 2),
+        "errors": page_1.errors + page_deep.errors,
+    }
+    results.paging.append(row)
+    log(f"  paging: {row}")
+
+
+def run_backend(backend: str, plan: Plan, results: Results) -> None:
+    with scratch_database(backend) as url, tessera_server(url) as server:
+        log(f"{backend}: server at {server.base}")
+        with client(server.base) as http:
+            create_hierarchy(http)
+        loaded, timings, load_cpu_ns = 0, [], 0
+        for size in plan.sizes:
+            cpu = server.cpu_ns()
+            with client(server.base) as http:
+                timings += load(http, loaded, size, plan.batch)
+            load_cpu_ns += server.cpu_ns() - cpu
+            if backend == "postgresql":
+                analyze(url)
+            loaded = size
+            first_1000_s = _first(timings, 1_000) / 1e9
+            total_s = sum(ns for _, ns in timings) / 1e9
+            results.ingest.append(
+                {
+                    "backend": backend,
+                    "tables": size,
+                    "batch": plan.batch,
+                    "first_1000_s": round(first_1000_s, 2),
+                    "first_1000_tables_per_s": round(1_000 / first_1000_s, 1),
+                    "sustained_tables_per_s": round(size / total_s, 1),
+                    "load_s": round(total_s, 1),
+                    "server_cpu_ms_per_table": round(load_cpu_ns / size / 1e6, 2),
+                }
+            )
+            log(f"{backend} {size:,}: {results.ingest[-1]}")
+            measure_latency(server, plan, backend, size, results)
+            measure_paging(server, plan, backend, size, results)
+
+
+def analyze(url: str) -> None:
+    """What autovacuum does soon after a load (it is off on some machines, this one included):
+    without statistics PostgreSQL plans every list as if the table were empty."""
+    engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql("VACUUM ANALYZE")
+    finally:
+        engine.dispose()
+
+
+def _first(timings: Sequence[tuple[int, int]], tables: int) -> int:
+    """Time of the requests that wrote the first ``tables`` tables."""
+    done, ns = 0, 0
+    for count, took in timings:
+        if done >= tables:
+            break
+        done, ns = done + count, ns + took
+    return ns
+
+
+def report(results: Results) -> str:
+    m = results.machine
+    ingest = markdown_table(
+        [
+            "backend",
+            "tables",
+            "batch",
+            "first 1,000 (s)",
+            "first 1,000 tables/s",
+            "sustained tables/s",
+            "server CPU ms/table",
+        ],
+        [
+            [
+                r["backend"],
+                r["tables"],
+                r["batch"],
+                r["first_1000_s"],
+                r["first_1000_tables_per_s"],
+                r["sustained_tables_per_s"],
+                r["server_cpu_ms_per_table"],
+            ]
+            for r in results.ingest
+        ],
+    )
+    latency = markdown_table(
+        [
+            "backend",
+            "tables",
+            "request",
+            "clients",
+            "p50",
+            "p99",
+            "mean",
+            "req/s",
+            "server CPU ms/req",
+            "load",
+        ],
+        [
+            [
+                r["backend"],
+                r["tables"],
+                f"`{r['request']}`",
+                r["clients"],
+                r["p50_ms"],
+                r["p99_ms"],
+                r["mean_ms"],
+                r["req_per_s"],
+                r["server_cpu_ms"],
+                r["load"],
+            ]
+            for r in results.latency
+        ],
+    )
+    deep = f"page {PAGE_DEPTH:,}"
+    paging = markdown_table(
+        [
+            "backend",
+            "tables",
+            "page 1 p50",
+            f"{deep} p50",
+            "ratio",
+            "page 1 p99",
+            f"{deep} p99",
+            "page 1 CPU ms",
+            f"{deep} CPU ms",
+            "walk to it (s)",
+        ],
+        [
+            [
+                r["backend"],
+                r["tables"],
+                r["page_1_p50_ms"],
+                r["page_1000_p50_ms"],
+                f"{r['ratio_p50']:.2f}x",
+                r["page_1_p99_ms"],
+                r["page_1000_p99_ms"],
+                r["page_1_cpu_ms"],
+                r["page_1000_cpu_ms"],
+                r["walk_999_pages_s"],
+            ]
+            for r in results.paging
+        ],
+    )
+    errors = sum(r["errors"] for r in results.latency) + sum(r["errors"] for r in results.paging)
+    return "\n".join(
+        [
+            f"Machine: {m['cpu']}; Python {m['python']}, SQLite {m['sqlite']}, PostgreSQL {m['postgresql']}; "
+            f"tessera {m['commit']}; {m['date']}; load average at start {m['load_average']}.",
+            f"Command: `{results.command}`",
+            "",
+            "Bulk ingest (`PUT /api/v1/tables/bulk`, 20 columns per table):",
+            "",
+            ingest,
+            "",
+            "Read latency (ms, client side, keep-alive) and throughput (requests/s):",
+            "",
+            latency,
+            "",
+            f"Cursor paging, page 1 vs {deep} of `GET /api/v1/tables?limit=10` (ms):",
+            "",
+            paging,
+            "",
+            f"Requests that did not answer 200: {errors}.",
+        ]
+    )
+
+
+def parse(argv: Sequence[str]) -> Plan:
+    parser = argparse.ArgumentParser(prog="python -m bench catalog", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="10k tables only, fewer requests (a smoke run)")
+    parser.add_argument("--backends", default="sqlite,postgresql", help="comma-separated: sqlite,postgresql")
+    parser.add_argument("--sizes", default=None, help="comma-separated table counts (default 10000,100000)")
+    parser.add_argument("--batch", type=int, default=250, help="tables per bulk request (default 250)")
+    parser.add_argument("--clients", type=int, default=4, help="concurrent client processes (default 4)")
+    parser.add_argument("--seed", type=int, default=7)
+    args, _unknown = parser.parse_known_args(argv)
+    sizes = (
+        tuple(int(s) for s in args.sizes.split(","))
+        if args.sizes
+        else ((10_000,) if args.quick else (10_000, 100_000))
+    )
+    if min(sizes) < PAGE_DEPTH * 10:
+        parser.error(f"sizes must be at least {PAGE_DEPTH * 10:,} tables to reach page {PAGE_DEPTH:,}")
+    return Plan(
+        backends=tuple(b.strip() for b in args.backends.split(",") if b.strip()),
+        sizes=tuple(sorted(sizes)),
+        batch=args.batch,
+        requests=1_000 if args.quick else 5_000,
+        clients=args.clients,
+        seconds=3.0 if args.quick else 10.0,
+        page_repeats=50 if args.quick else 200,
+        seed=args.seed,
+        quick=args.quick,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    plan = parse(argv)
+    results = Results(machine=machine(), command=" ".join(["python -m bench catalog", *argv]))
+    with stoppable():
+        for backend in plan.backends:
+            run_backend(backend, plan, results)
+    text = report(results)
+    print(text)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    suffix = "-quick" if plan.quick else ""
+    (ARTIFACTS / f"catalog{suffix}.md").write_text(text + "\n")
+    (ARTIFACTS / f"catalog{suffix}.json").write_text(json.dumps(results.__dict__, indent=2) + "\n")
+    log(f"results written to {ARTIFACTS.relative_to(ARTIFACTS.parent.parent)}/catalog{suffix}.{{md,json}}")
+    errors = sum(r["errors"] for r in results.latency) + sum(r["errors"] for r in results.paging)
+    if errors:
+        log(f"{errors} timed requests did not answer 200; the figures above are not trustworthy")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
