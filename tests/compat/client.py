@@ -25,6 +25,14 @@ WORKER = Path(__file__).with_name("sdk_worker.py")
 CALL_TIMEOUT_S = 180
 
 
+@dataclass(frozen=True)
+class CompatServer:
+    """A running ``tessera serve`` and the token the client sends to it."""
+
+    base_url: str
+    token: str
+
+
 def hosted_api(base_url: str) -> str:
     """The client's ``hostPort``: it must end in ``/api`` (the client only appends ``/v1``)."""
     return f"{base_url}/api"

@@ -3,18 +3,19 @@
 
 The client runs from ``.venv-compat`` (``make compat-venv``); without it the tier skips loudly,
 or fails when TESSERA_REQUIRE_ALL_TIERS=1. How the client authenticates and how the server is
-configured for it are one fixture each (``compat_token``, ``compat_server_env``), so that
-turning security on is a change in one place.
+configured for it are one fixture each (``compat_token``, ``compat_server_env``), applied in
+one place (``compat_server``), so that turning security on is a change to this file alone.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 import pytest
 
-from tests.compat.client import COMPAT_BIN, COMPAT_VENV, Sdk
+from tests.compat.client import COMPAT_BIN, COMPAT_VENV, CompatServer, Sdk
 from tests.conftest import tier_unavailable
 from tests.integration import conftest as integration
 from tests.integration.servers import tessera_server
@@ -40,9 +41,10 @@ def compat_client() -> Path:
 def compat_token() -> str:
     """The JWT the client sends as ``Authorization: Bearer``.
 
-    The server runs without authentication for now, and the client never validates its own
-    token, but it refuses to run without one. When tessera issues bot tokens, this fixture
-    mints one (and ``compat_server_env`` turns authentication on).
+    The servers run without authentication for now; the client never validates its own token
+    but refuses to run without one. When the tier turns authentication on, the token becomes
+    one that the server issued to its ingestion bot (``tessera bots token ingestion-bot`` with
+    the server's home and database), minted in ``compat_server``.
     """
     return "tessera-compat-tier-placeholder-token"
 
@@ -53,20 +55,35 @@ def compat_server_env() -> dict[str, str]:
     return {"AUTHENTICATION_PROVIDER": "no-auth"}
 
 
+@pytest.fixture(scope="session")
+def compat_server(
+    compat_client: Path, compat_server_env: dict[str, str], compat_token: str
+) -> Callable[[Path, str], AbstractContextManager[CompatServer]]:
+    """Starts ``tessera serve`` for the client: ``with compat_server(home, database_url) as server``."""
+
+    @contextmanager
+    def start(home: Path, database_url: str) -> Iterator[CompatServer]:
+        with tessera_server(home, database_url, env=compat_server_env) as base_url:
+            yield CompatServer(base_url, compat_token)
+
+    return start
+
+
 @pytest.fixture(scope="module")
 def sqlite_server(
-    compat_client: Path, compat_server_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
+    compat_server: Callable[[Path, str], AbstractContextManager[CompatServer]],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[CompatServer]:
     """A tessera server of this module alone, on its own SQLite database."""
     home = tmp_path_factory.mktemp("tessera-home")
-    with tessera_server(home, f"sqlite:///{home / 'catalog.db'}", env=compat_server_env) as base:
-        yield base
+    with compat_server(home, f"sqlite:///{home / 'catalog.db'}") as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
-def sdk(sqlite_server: str, compat_token: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sdk]:
+def sdk(sqlite_server: CompatServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sdk]:
     """OpenMetadata's ``OpenMetadata`` SDK client, connected to ``sqlite_server``."""
-    worker = Sdk(sqlite_server, compat_token, tmp_path_factory.mktemp("sdk") / "worker.log")
+    worker = Sdk(sqlite_server.base_url, sqlite_server.token, tmp_path_factory.mktemp("sdk") / "worker.log")
     try:
         yield worker
     finally:

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,8 +28,7 @@ import httpx
 import pytest
 
 from tests.compat import sources
-from tests.compat.client import IngestRun, metadata_ingest, sqlite_workflow
-from tests.integration.servers import tessera_server
+from tests.compat.client import CompatServer, IngestRun, metadata_ingest, sqlite_workflow
 
 pytestmark = [pytest.mark.compat, pytest.mark.slow]
 
@@ -68,9 +68,7 @@ class Ingested:
 
 @pytest.fixture(scope="module")
 def ingested(
-    compat_client: Path,
-    compat_token: str,
-    compat_server_env: dict[str, str],
+    compat_server: Callable[[Path, str], AbstractContextManager[CompatServer]],
     database_url: str,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Ingested]:
@@ -81,10 +79,11 @@ def ingested(
     run_ids = [str(uuid.uuid4()), str(uuid.uuid4())]
     runs: list[IngestRun] = []
     snapshots: list[Snapshot] = []
-    with tessera_server(work / "home", database_url, env=compat_server_env) as base:
+    with compat_server(work / "home", database_url) as server:
+        base = server.base_url
 
         def ingest(label: str, **options: Any) -> None:
-            workflow = sqlite_workflow(base, compat_token, service=SERVICE, database=DATABASE, **options)
+            workflow = sqlite_workflow(base, server.token, service=SERVICE, database=DATABASE, **options)
             runs.append(metadata_ingest(workflow, work, label))
             snapshots.append(snapshot(base))
 
