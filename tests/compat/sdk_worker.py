@@ -150,6 +150,18 @@ class Worker:
     def get_pipeline_status(self, fqn: str, run_id: str) -> Any:
         return dump(self.om.get_pipeline_status(fqn, run_id))
 
+    def es_search_from_fqn(self, entity: str, fqn_search_string: str) -> Any:
+        """The search the client uses to resolve (wildcard) FQNs, e.g. for lineage."""
+        found = self.om.es_search_from_fqn(entity_model(entity), fqn_search_string)
+        return None if found is None else [dump(e) for e in found]
+
+    def get_reference_by_email(self, email: str) -> Any:
+        """How connectors resolve an owner's e-mail to a user (or team) reference."""
+        return dump(self.om.get_reference_by_email(email))
+
+    def get_reference_by_name(self, name: str, is_owner: bool = False) -> Any:
+        return dump(self.om.get_reference_by_name(name, is_owner=is_owner))
+
     # -- writes ---------------------------------------------------------------------------
 
     def create_or_update(self, entity: str, request: dict[str, Any]) -> Any:
