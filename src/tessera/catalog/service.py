@@ -24,7 +24,7 @@ from tessera import contract
 from tessera.catalog import changes, documents
 from tessera.catalog import fqn as fqns
 from tessera.catalog.documents import Doc
-from tessera.catalog.kinds import Kind, by_type
+from tessera.catalog.kinds import Kind, RefBy, by_type
 from tessera.errors import BadRequest, Conflict, NotFound, PreconditionFailed, TesseraError
 from tessera.storage import repository as repo
 from tessera.storage import search as search_store
@@ -101,6 +101,13 @@ class _Transaction:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
         self._by_fqn: dict[tuple[str, str], Doc | None] = {}
+        # Rows read for writing (locked), by (entity_type, fqn_hash); None = known not to exist.
+        # A bulk request fills it with one query instead of one per row (see lock_rows).
+        self._rows: dict[tuple[str, str], EntityRow | None] = {}
+        # Entities created in this transaction, written together by flush() (at the latest just
+        # before commit): one INSERT per table for a whole bulk request, not several per row.
+        self._new: dict[str, EntityRow] = {}
+        self._new_search: list[dict[str, Any]] = []
 
     def by_fqn(self, entity_type: str, fqn: str) -> Doc | None:
         key = (entity_type, fqn)
@@ -112,11 +119,54 @@ class _Transaction:
     def by_id(self, entity_type: str, entity_id: str) -> Doc | None:
         if not _is_uuid(entity_id):
             return None
+        new = self._new.get(entity_id)
+        if new is not None:
+            return new.doc if new.entity_type == entity_type else None
         row = repo.get_by_id(self.conn, entity_id, entity_type=entity_type)
         return row.doc if row is not None and not row.deleted else None
 
     def remember(self, entity_type: str, doc: Doc) -> None:
         self._by_fqn[(entity_type, doc["fullyQualifiedName"])] = doc
+
+    def locked_row(self, entity_type: str, fqn_hash: str) -> EntityRow | None:
+        key = (entity_type, fqn_hash)
+        if key not in self._rows:
+            self._rows[key] = repo.get_by_fqn_hash(self.conn, entity_type, fqn_hash, lock=True)
+        return self._rows[key]
+
+    def lock_rows(self, entity_type: str, hashes: Iterable[str]) -> None:
+        """Read (and lock) the rows a bulk request will write, in one query."""
+        wanted = [h for h in dict.fromkeys(hashes) if (entity_type, h) not in self._rows]
+        found = {
+            row.fqn_hash: row for row in repo.get_many_by_fqn_hash(self.conn, entity_type, wanted, lock=True)
+        }
+        for fqn_hash in wanted:
+            self._rows[(entity_type, fqn_hash)] = found.get(fqn_hash)
+
+    def written(self, row: EntityRow) -> None:
+        if (row.entity_type, row.fqn_hash) in self._rows:
+            self._rows[(row.entity_type, row.fqn_hash)] = row
+
+    def add(self, row: EntityRow, search: dict[str, Any] | None) -> None:
+        """A new entity (and its search document), inserted by the next :meth:`flush`."""
+        self._new[row.id] = row
+        self._rows[(row.entity_type, row.fqn_hash)] = row
+        if search is not None:
+            self._new_search.append(search)
+
+    def is_new(self, entity_id: str) -> bool:
+        return entity_id in self._new
+
+    def flush(self) -> None:
+        """Insert the entities added so far. A concurrent writer that inserted one of them first
+        makes this raise IntegrityError, and the whole transaction is retried (see _write)."""
+        if not self._new:
+            return
+        rows = list(self._new.values())
+        repo.insert_many(self.conn, rows)
+        repo.add_versions(self.conn, rows)
+        search_store.insert_many(self.conn, self._new_search)
+        self._new, self._new_search = {}, []
 
 
 class CatalogService:
@@ -242,6 +292,8 @@ class CatalogService:
 
         def run(tx: _Transaction) -> BulkResult:
             result = BulkResult(processed=len(checked))
+            # The rows this request will update, read (and locked) in one query up front.
+            tx.lock_rows(kind.type, _likely_hashes(kind, (r for _i, r, p in checked if p is None)))
             for _index, request, problem in checked:
                 label = _label(kind, request)
                 if problem is not None or request is None:
@@ -523,7 +575,10 @@ class CatalogService:
         for attempt in range(1, _MAX_ATTEMPTS + 1):
             try:
                 with write_transaction(self.engine) as conn:
-                    return work(_Transaction(conn))
+                    tx = _Transaction(conn)
+                    result = work(tx)
+                    tx.flush()
+                    return result
             except (_Retry, sa.exc.IntegrityError, sa.exc.OperationalError) as exc:
                 if isinstance(exc, sa.exc.OperationalError) and not _is_transient(exc):
                     raise
@@ -547,7 +602,7 @@ class CatalogService:
         parent = documents.resolve_parent(kind, request, tx)
         built = documents.build(kind, request, parent, tx)
         fqn_hash = fqns.digest(built["fullyQualifiedName"])
-        existing = repo.get_by_fqn_hash(tx.conn, kind.type, fqn_hash, lock=True)
+        existing = tx.locked_row(kind.type, fqn_hash)
         if existing is None:
             doc = {"id": str(uuid.uuid4()), **built}
             for hook in self._hooks:
@@ -567,13 +622,8 @@ class CatalogService:
             )
             row.alt_key, row.subtype = documents.index_keys(kind, doc)
             self._stamp(row, actor, change=None)
-            try:
-                with tx.conn.begin_nested():
-                    repo.insert(tx.conn, row)
-            except sa.exc.IntegrityError:
-                raise _Retry from None
-            repo.add_version(tx.conn, row)
-            self._index(tx.conn, kind, row)
+            # Inserted with its version and search document when the transaction flushes.
+            tx.add(row, self._search_values(kind, row))
             self._notify(tx.conn, kind, row.doc, None)
             tx.remember(kind.type, row.doc)
             return Upserted(row.doc, "created")
@@ -603,6 +653,9 @@ class CatalogService:
         *,
         source_hash: str | None = None,
     ) -> EntityRow:
+        if tx.is_new(row.id):
+            # Created earlier in this transaction (a bulk request naming it twice): write it first.
+            tx.flush()
         change = changes.describe(row.doc, new_doc, row.version)
         if change is None:
             if source_hash is not None and source_hash != row.source_hash:
@@ -629,6 +682,7 @@ class CatalogService:
         repo.update(tx.conn, updated)
         repo.add_version(tx.conn, updated)
         self._index(tx.conn, kind, updated)
+        tx.written(updated)
         self._notify(tx.conn, kind, updated.doc, row.doc)
         return updated
 
@@ -647,29 +701,33 @@ class CatalogService:
             row.doc.pop("changeDescription", None)
 
     def _index(self, conn: Connection, kind: Kind, row: EntityRow) -> None:
+        values = self._search_values(kind, row)
+        if values is not None:
+            search_store.put(conn, **values)
+
+    def _search_values(self, kind: Kind, row: EntityRow) -> dict[str, Any] | None:
         if kind.search_index is None:
-            return
+            return None
         doc = row.doc
         column_words = " ".join(
             f"{c.get('name', '')} {c.get('displayName') or ''} {c.get('description') or ''}"
             for c in _all_columns(doc.get("columns") or [])
         )
         service = (doc.get("service") or {}).get("name") if kind.type != "databaseService" else doc["name"]
-        search_store.put(
-            conn,
-            entity_id=row.id,
-            entity_type=kind.type,
-            service=service,
-            deleted=row.deleted,
-            name=row.name,
-            body=search_store.searchable_words(
+        return {
+            "entity_id": row.id,
+            "entity_type": kind.type,
+            "service": service,
+            "deleted": row.deleted,
+            "name": row.name,
+            "body": search_store.searchable_words(
                 doc.get("name"),
                 doc.get("displayName"),
                 doc.get("fullyQualifiedName"),
                 doc.get("description"),
                 column_words,
             ),
-        )
+        }
 
     def _descendants(self, conn: Connection, roots: list[EntityRow]) -> list[EntityRow]:
         found: list[EntityRow] = []
@@ -723,6 +781,25 @@ def _containment_chain(kind: Kind, scope: Kind) -> list[str]:
     if current.parent is None:
         raise BadRequest(f"{kind.type} entities are not contained in a {scope.type}")
     return list(reversed(chain))
+
+
+def _likely_hashes(kind: Kind, requests: Iterable[Mapping[str, Any] | None]) -> list[str]:
+    """FQN digests of the entities these requests name, where the request alone says (a parent
+    given by FQN, or none). Only a hint for prefetching: what it misses is looked up per row."""
+    out: list[str] = []
+    for request in requests:
+        name = request.get("name") if request is not None else None
+        if request is None or not isinstance(name, str):
+            continue
+        parent = request.get(kind.parent.field) if kind.parent is not None else None
+        try:
+            if kind.parent is None:
+                out.append(fqns.digest(fqns.quote(name)))
+            elif kind.parent.by is RefBy.FQN and isinstance(parent, str):
+                out.append(fqns.digest(fqns.build(*fqns.split(parent), name)))
+        except BadRequest:
+            continue
+    return out
 
 
 def _service_type(kind: Kind) -> str:

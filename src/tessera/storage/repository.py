@@ -94,26 +94,36 @@ def _for_update(query: sa.Select[Any], conn: Connection) -> sa.Select[Any]:
     return query if conn.dialect.name == "sqlite" else query.with_for_update()
 
 
+# The lookups every request makes, built once with bound parameters. Building a SELECT and its
+# cache key anew on each call cost several times what SQLite took to answer it.
+_BY_ID = sa.select(*_COLUMNS).where(entity.c.id == sa.bindparam("entity_id"))
+_BY_ID_OF_TYPE = _BY_ID.where(entity.c.entity_type == sa.bindparam("entity_type"))
+_BY_FQN_HASH = sa.select(*_COLUMNS).where(
+    entity.c.entity_type == sa.bindparam("entity_type"), entity.c.fqn_hash == sa.bindparam("fqn_hash")
+)
+_LOCKED = {query: query.with_for_update() for query in (_BY_ID, _BY_ID_OF_TYPE, _BY_FQN_HASH)}
+
+
+def _lookup(conn: Connection, query: sa.Select[Any], params: dict[str, str], lock: bool) -> EntityRow | None:
+    # SQLite has no row locks; its write transactions are already exclusive (BEGIN IMMEDIATE).
+    if lock and conn.dialect.name != "sqlite":
+        query = _LOCKED[query]
+    raw = conn.execute(query, params).first()
+    return _row(raw) if raw is not None else None
+
+
 def get_by_id(
     conn: Connection, entity_id: str, *, entity_type: str | None = None, lock: bool = False
 ) -> EntityRow | None:
-    query = sa.select(*_COLUMNS).where(entity.c.id == entity_id)
-    if entity_type is not None:
-        query = query.where(entity.c.entity_type == entity_type)
-    if lock:
-        query = _for_update(query, conn)
-    raw = conn.execute(query).first()
-    return _row(raw) if raw is not None else None
+    if entity_type is None:
+        return _lookup(conn, _BY_ID, {"entity_id": entity_id}, lock)
+    return _lookup(conn, _BY_ID_OF_TYPE, {"entity_id": entity_id, "entity_type": entity_type}, lock)
 
 
 def get_by_fqn_hash(
     conn: Connection, entity_type: str, fqn_hash: str, *, lock: bool = False
 ) -> EntityRow | None:
-    query = sa.select(*_COLUMNS).where(entity.c.entity_type == entity_type, entity.c.fqn_hash == fqn_hash)
-    if lock:
-        query = _for_update(query, conn)
-    raw = conn.execute(query).first()
-    return _row(raw) if raw is not None else None
+    return _lookup(conn, _BY_FQN_HASH, {"entity_type": entity_type, "fqn_hash": fqn_hash}, lock)
 
 
 def get_by_alt_key(conn: Connection, entity_type: str, alt_key: str) -> list[EntityRow]:
@@ -121,21 +131,40 @@ def get_by_alt_key(conn: Connection, entity_type: str, alt_key: str) -> list[Ent
     return [_row(raw) for raw in conn.execute(query)]
 
 
-def get_many_by_fqn_hash(conn: Connection, entity_type: str, hashes: Sequence[str]) -> list[EntityRow]:
-    if not hashes:
-        return []
-    query = sa.select(*_COLUMNS).where(entity.c.entity_type == entity_type, entity.c.fqn_hash.in_(hashes))
-    return [_row(raw) for raw in conn.execute(query)]
+def get_many_by_fqn_hash(
+    conn: Connection, entity_type: str, hashes: Sequence[str], *, lock: bool = False
+) -> list[EntityRow]:
+    out: list[EntityRow] = []
+    for chunk in _chunks(hashes, 500):
+        query = sa.select(*_COLUMNS).where(entity.c.entity_type == entity_type, entity.c.fqn_hash.in_(chunk))
+        if lock:
+            query = _for_update(query, conn)
+        out.extend(_row(raw) for raw in conn.execute(query))
+    return out
+
+
+# Writes pass their values as parameters of one constant statement rather than building a
+# statement around them (`.values(...)`): SQLAlchemy then compiles each statement once and
+# reuses it, where a new statement per row cost more than the database's work for it.
+_INSERT_ENTITY = sa.insert(entity)
+_UPDATE_ENTITY = sa.update(entity).where(entity.c.id == sa.bindparam("row_id"))
+_INSERT_VERSION = sa.insert(entity_version)
 
 
 def insert(conn: Connection, row: EntityRow) -> None:
-    conn.execute(sa.insert(entity).values(**row.values()))
+    conn.execute(_INSERT_ENTITY, row.values())
+
+
+def insert_many(conn: Connection, rows: Sequence[EntityRow]) -> None:
+    """New rows in one executemany; the caller adds their versions with :func:`add_versions`."""
+    if rows:
+        conn.execute(_INSERT_ENTITY, [row.values() for row in rows])
 
 
 def update(conn: Connection, row: EntityRow) -> None:
     values = row.values()
-    del values["id"]
-    conn.execute(sa.update(entity).where(entity.c.id == row.id).values(**values))
+    values["row_id"] = values.pop("id")
+    conn.execute(_UPDATE_ENTITY, values)
 
 
 def delete(conn: Connection, ids: Sequence[str]) -> None:
@@ -147,15 +176,22 @@ def delete(conn: Connection, ids: Sequence[str]) -> None:
 
 
 def add_version(conn: Connection, row: EntityRow) -> None:
-    conn.execute(
-        sa.insert(entity_version).values(
-            entity_id=row.id,
-            version=row.version,
-            entity_type=row.entity_type,
-            updated_at=row.updated_at,
-            doc=orjson.dumps(row.doc).decode(),
-        )
-    )
+    add_versions(conn, [row])
+
+
+def add_versions(conn: Connection, rows: Sequence[EntityRow]) -> None:
+    if rows:
+        conn.execute(_INSERT_VERSION, [_version_values(row) for row in rows])
+
+
+def _version_values(row: EntityRow) -> dict[str, Any]:
+    return {
+        "entity_id": row.id,
+        "version": row.version,
+        "entity_type": row.entity_type,
+        "updated_at": row.updated_at,
+        "doc": orjson.dumps(row.doc).decode(),
+    }
 
 
 def versions(conn: Connection, entity_id: str) -> list[Doc]:

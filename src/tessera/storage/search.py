@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
@@ -38,6 +39,11 @@ def searchable_words(*texts: str | None) -> str:
     return " ".join(dict.fromkeys(words))
 
 
+# Constant statements with their values as parameters: compiled once, not once per entity.
+_UPDATE = sa.update(search_document).where(search_document.c.entity_id == sa.bindparam("doc_id"))
+_INSERT = sa.insert(search_document)
+
+
 def put(
     conn: Connection,
     *,
@@ -49,11 +55,19 @@ def put(
     body: str,
 ) -> None:
     values = {"entity_type": entity_type, "service": service, "deleted": deleted, "name": name, "body": body}
-    updated = conn.execute(
-        sa.update(search_document).where(search_document.c.entity_id == entity_id).values(**values)
-    )
+    updated = conn.execute(_UPDATE, {"doc_id": entity_id, **values})
     if updated.rowcount == 0:
-        conn.execute(sa.insert(search_document).values(entity_id=entity_id, **values))
+        conn.execute(_INSERT, {"entity_id": entity_id, **values})
+
+
+def insert_many(conn: Connection, documents: Sequence[dict[str, Any]]) -> None:
+    """Search documents of new entities (which have none yet), in one executemany.
+
+    Each is a mapping of ``search_document``'s columns: entity_id, entity_type, service, deleted,
+    name, body.
+    """
+    if documents:
+        conn.execute(_INSERT, list(documents))
 
 
 def set_deleted(conn: Connection, entity_ids: Sequence[str], deleted: bool) -> None:
