@@ -30,7 +30,8 @@ import pytest
 from tests.compat import sources
 from tests.compat.client import CompatServer, IngestRun, metadata_ingest, sqlite_workflow
 
-pytestmark = [pytest.mark.compat, pytest.mark.slow]
+# Three client runs per backend happen in one fixture setup: give it room on a busy machine.
+pytestmark = [pytest.mark.compat, pytest.mark.slow, pytest.mark.timeout(900)]
 
 SERVICE = "shop_sqlite"
 DATABASE = "shop"
