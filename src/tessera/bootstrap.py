@@ -11,6 +11,8 @@ import logging
 from tessera.audit.service import AuditLog
 from tessera.auth.authenticator import TokenAuthenticator
 from tessera.auth.cache import TokenCache
+from tessera.auth.entra import EntraValidator
+from tessera.auth.entra import http_client as entra_http_client
 from tessera.auth.keys import KeyRing
 from tessera.auth.noauth import WARNING, AllowAllAuthorizer, NoAuthAuthenticator
 from tessera.auth.policies import PolicyAuthorizer
@@ -28,6 +30,7 @@ from tessera.users import bootstrap as users_bootstrap
 from tessera.users.accounts import Accounts
 from tessera.users.directory import UserDirectory
 from tessera.users.hooks import SecurityHooks, user_presenter
+from tessera.users.identity import EntraIdentities
 from tessera.users.listener import SecurityListener
 from tessera.users.service import UserService
 
@@ -60,11 +63,18 @@ def build_container(settings: Settings) -> Container:
     catalog.add_hook(ConnectionSecrets(box))
     catalog.add_listener(SecurityListener())
     cache = TokenCache(engine)
-    if settings.authenticationConfiguration.provider == "no-auth":
+    provider = settings.authenticationConfiguration.provider
+    identities: EntraIdentities | None = None
+    idp_http = None
+    if provider == "azure":
+        idp_http = entra_http_client(settings.authenticationConfiguration)
+        validator = EntraValidator(settings.authenticationConfiguration, idp_http)
+        identities = EntraIdentities(validator, catalog, engine, directory, settings, audit)
+    if provider == "no-auth":
         authenticator: NoAuthAuthenticator | TokenAuthenticator = NoAuthAuthenticator()
         authorizer: AllowAllAuthorizer | PolicyAuthorizer = AllowAllAuthorizer()
     else:
-        authenticator = TokenAuthenticator(tokens, cache, directory)
+        authenticator = TokenAuthenticator(tokens, cache, directory, idp=identities)
         authorizer = PolicyAuthorizer(catalog)
     container = Container(
         settings=settings,
@@ -74,7 +84,12 @@ def build_container(settings: Settings) -> Container:
         authorizer=authorizer,
         presenters=[user_presenter(users), masking_presenter()],
     )
-    container.extras.update(users=users, audit=audit, keys=keys, tokens=tokens, box=box, token_cache=cache)
+    container.extras.update(
+        users=users, audit=audit, keys=keys, tokens=tokens, box=box, token_cache=cache, entra=identities
+    )
+    container.extras["browser_auth_extra"] = lambda: _browser_extra(settings)
+    if idp_http is not None:
+        container.closeables.append(idp_http.close)
     return container
 
 
@@ -100,6 +115,15 @@ def start(container: Container) -> users_bootstrap.Bootstrapped:
     created = users_bootstrap.bootstrap(container.catalog, users.accounts, settings)
     _check_passwords(container, users)
     return created
+
+
+def _browser_extra(settings: Settings) -> dict[str, object]:
+    """The scopes a browser signs in with; tessera's own API scope when one is configured."""
+    auth = settings.authenticationConfiguration
+    if auth.provider != "azure":
+        return {}
+    scopes = list(auth.scopes) or ["openid", "profile", "email", "offline_access"]
+    return {"scopes": scopes, "jwtPrincipalClaims": list(auth.jwtPrincipalClaims)}
 
 
 def _refuse_unsafe_production(settings: Settings) -> None:

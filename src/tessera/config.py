@@ -77,6 +77,12 @@ class AuthenticationSettings(_Section):
     # scopes the browser asks for when signing in; empty = openid profile email offline_access
     # plus the API scope if one is configured.
     scopes: tuple[str, ...] = ()
+    # An unknown `kid` refetches the IdP's keys at most once per this many seconds, so a flood
+    # of forged tokens never hammers the IdP.
+    jwksRefreshCooldownSeconds: int = Field(30, ge=0, le=3600)
+    # CA bundle (PEM) trusted when fetching the IdP's discovery document and keys; empty =
+    # the system's. Needed for a local tessera.entra.
+    idpCaBundle: str = ""
 
 
 class AuthorizerSettings(_Section):
@@ -173,6 +179,8 @@ ENV_KEYS: dict[str, str] = {
     "TESSERA_ACCEPTED_TOKEN_VERSIONS": "authenticationConfiguration.acceptedTokenVersions",
     "TESSERA_CLOCK_LEEWAY_SECONDS": "authenticationConfiguration.clockLeewaySeconds",
     "TESSERA_AUTH_SCOPES": "authenticationConfiguration.scopes",
+    "TESSERA_JWKS_REFRESH_COOLDOWN_SECONDS": "authenticationConfiguration.jwksRefreshCooldownSeconds",
+    "TESSERA_IDP_CA_BUNDLE": "authenticationConfiguration.idpCaBundle",
 }
 
 _PRODUCTION_ENV = "TESSERA_ENV"

@@ -39,6 +39,7 @@ class Container:
     authorizer: Authorizer
     presenters: list[Presenter] = field(default_factory=list)
     extras: dict[str, Any] = field(default_factory=dict)
+    closeables: list[Callable[[], None]] = field(default_factory=list)
 
     def present(self, kind: Kind, doc: Doc, principal: Principal | None) -> Doc:
         for presenter in self.presenters:
@@ -51,4 +52,6 @@ class Container:
         return str(request.base_url).rstrip("/")
 
     def close(self) -> None:
+        for closeable in self.closeables:
+            closeable()
         self.engine.dispose()

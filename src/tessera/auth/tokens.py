@@ -58,7 +58,9 @@ def expiry_seconds(choice: str) -> int:
 
 def invalid_token(reason: str) -> NotAuthenticated:
     """401 with the reason in the body and in RFC 6750 §3's WWW-Authenticate challenge."""
-    description = reason.replace("\\", "\\\\").replace('"', "'")
+    # Header values are ASCII (RFC 9110 §5.5); the body keeps the full text.
+    description = reason.replace("»", ">").replace("\\", "\\\\").replace('"', "'")
+    description = description.encode("ascii", "replace").decode("ascii")
     challenge = f'Bearer realm="tessera", error="invalid_token", error_description="{description}"'
     return NotAuthenticated(f"Not Authorized! {reason}", headers={"WWW-Authenticate": challenge})
 

@@ -128,6 +128,31 @@ class DirectoryService:
             user = d.find_user(s, d.get_tenant(s, tenant), ref)
             return user_json(user) if user else None
 
+    def update_user(
+        self,
+        tenant: str | None,
+        user: str,
+        *,
+        user_principal_name: str | None = None,
+        mail: str | None = None,
+        display_name: str | None = None,
+    ) -> dict[str, Any]:
+        """Graph's PATCH /users/{id}: the object id (``oid``) never changes, the names may."""
+        with self.store.transaction() as s:
+            t = d.get_tenant(s, tenant)
+            found = d.get_user(s, t, user)
+            if user_principal_name is not None:
+                upn = user_principal_name.strip().lower()
+                other = d.find_user(s, t, upn)
+                if other is not None and other.id != found.id:
+                    raise d.DirectoryError(f"a user '{upn}' already exists.", status=409)
+                found.user_principal_name = upn
+            if mail is not None:
+                found.mail = mail
+            if display_name is not None:
+                found.display_name = display_name
+            return user_json(found)
+
     def set_password(self, tenant: str | None, user: str, password: str) -> None:
         with self.store.transaction() as s:
             d.get_user(s, d.get_tenant(s, tenant), user).password_hash = d.hash_password(password)

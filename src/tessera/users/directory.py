@@ -32,9 +32,17 @@ class UserDirectory:
         found = self._catalog.find_by_alt_key(USER, email.lower())
         return found[0] if found else None
 
-    def is_admin_principal(self, user: Doc) -> bool:
+    def is_admin_login(self, email: str) -> bool:
+        return email.lower() in self._admins
+
+    def is_admin_principal(self, user: Doc, via: Via) -> bool:
+        """isAdmin, or listed in adminPrincipals: by email for IdP sign-ins (an IdP user named
+        "admin" in some tenant is not our admin, OpenMetadata's mistake), by name or email otherwise.
+        """
         email = str(user.get("email", "")).lower()
-        return bool(user.get("isAdmin")) or user["name"].lower() in self._admins or email in self._admins
+        if user.get("isAdmin") or email in self._admins:
+            return True
+        return via not in ("azure", "azure-app") and user["name"].lower() in self._admins
 
     def principal(self, user: Doc, via: Via) -> Principal:
         roles = {ref["name"] for ref in user.get("roles") or []}
@@ -50,7 +58,7 @@ class UserDirectory:
             name=user["name"],
             email=user.get("email"),
             user_id=user["id"],
-            is_admin=self.is_admin_principal(user) and not user.get("isBot", False),
+            is_admin=self.is_admin_principal(user, via) and not user.get("isBot", False),
             is_bot=bool(user.get("isBot", False)),
             roles=frozenset(roles),
             team_ids=frozenset(team_ids),

@@ -27,6 +27,7 @@ from tessera.config import Settings
 from tessera.errors import BadRequest, Forbidden, NotFound
 from tessera.secrets.box import MASK, SecretBox
 from tessera.storage.db import write_transaction
+from tessera.storage.schema import entity
 from tessera.users.accounts import Accounts
 from tessera.users.directory import UserDirectory
 
@@ -155,6 +156,7 @@ class UserService:
             ]
             if missing:
                 raise BadRequest(f"Azure SSO for a bot needs {', '.join(missing)} in authConfig")
+            self._refuse_shared_client_id(user, str(auth_config["clientId"]))
             secret = str(auth_config["clientSecret"])
             if secret == MASK:
                 previous = ((stored.get("config") or {}).get("authConfig") or {}).get("clientSecret")
@@ -180,6 +182,23 @@ class UserService:
             detail={"authType": auth_type},
         )
         return doc
+
+    def _refuse_shared_client_id(self, user: Doc, client_id: str) -> None:
+        """One Entra application authenticates one bot, or its tokens would be ambiguous."""
+        after = None
+        while True:
+            page = self.catalog.page(USER, limit=200, after=after, extra=[entity.c.subtype == "bot"])
+            for row in page.rows:
+                mechanism = row.doc.get("authenticationMechanism") or {}
+                config = (mechanism.get("config") or {}).get("authConfig") or {}
+                if row.id != user["id"] and str(config.get("clientId", "")).lower() == client_id.lower():
+                    raise BadRequest(
+                        f"ClientId {client_id} already authenticates bot {row.doc['name']!r}; "
+                        "each bot needs its own Entra application"
+                    )
+            if page.after is None:
+                return
+            after = page.after
 
     def _store_mechanism(self, principal: Principal, user: Doc, mechanism: Doc) -> Doc:
         operation = "replace" if "authenticationMechanism" in user else "add"

@@ -1,0 +1,250 @@
+"""Who an Entra ID token speaks for.
+
+People are keyed by (``tid``, ``oid``), which Entra never reuses or lets a user change, bound to
+a tessera user at first sign-in. The email (from the configured claims) is only used to find a
+pre-created user on that first sign-in and for domain rules; a later change of email at the IdP
+keeps the same tessera user. OpenMetadata keyed people on the local part of a mutable email,
+so ``admin@attacker.onmicrosoft.com`` became ``admin``.
+
+Machines (client-credentials tokens) are bots: the one whose Azure SSO ``clientId`` is the
+token's ``azp``/``appid``, or, as the Azure SSO guide documents, whose email is
+``<service principal object id>@<principalDomain>``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from tessera.audit.service import AuditLog
+from tessera.auth import store
+from tessera.auth.entra import EntraClaims, EntraValidator
+from tessera.auth.principal import Principal
+from tessera.auth.tokens import invalid_token
+from tessera.catalog.kinds import ROLE, USER
+from tessera.catalog.service import Actor, CatalogService
+from tessera.config import Settings
+from tessera.errors import Forbidden
+from tessera.storage.db import write_transaction
+from tessera.storage.schema import entity
+from tessera.users.directory import UserDirectory
+
+Doc = dict[str, Any]
+PROVIDER = "azure"
+SIGN_UP = Actor(name="tessera", is_bot=True)
+
+
+class EntraIdentities:
+    """The identity-provider half of authentication for ``provider: azure``."""
+
+    def __init__(
+        self,
+        validator: EntraValidator,
+        catalog: CatalogService,
+        engine: Engine,
+        directory: UserDirectory,
+        settings: Settings,
+        audit: AuditLog,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.validator = validator
+        self._catalog = catalog
+        self._engine = engine
+        self._directory = directory
+        self._settings = settings
+        self._audit = audit
+        self._clock = clock
+
+    def handles(self, unverified_issuer: str) -> bool:
+        return self.validator.handles(unverified_issuer)
+
+    def authenticate(self, token: str) -> tuple[Principal, float]:
+        parsed = self.validator.validate(token)
+        expires = float(parsed.claims["exp"])
+        if parsed.app_only:
+            bot, audiences = self._bot_for(parsed)
+            self.validator.check_audience(parsed, audiences)
+            return self._directory.principal(bot, "azure-app"), expires
+        self.validator.check_audience(parsed)
+        user = self._person(parsed)
+        return self._directory.principal(user, "azure"), expires
+
+    # -- people -------------------------------------------------------------------------------
+
+    def _person(self, parsed: EntraClaims) -> Doc:
+        tid, oid = parsed.tenant_id, parsed.object_id
+        with self._engine.connect() as conn:
+            user_id = store.find_identity(conn, PROVIDER, tid, oid)
+        if user_id is not None:
+            user = self._directory.by_id(user_id)
+            if user is None:
+                raise Forbidden(
+                    "Your tessera user was deleted; ask an administrator to restore it "
+                    "(PUT /api/v1/users/restore) or to delete it for good so that you can sign up again"
+                )
+            return user
+        email, username = self._principal_claims(parsed)
+        self._check_domain(email)
+        existing = self._directory.by_email(email)
+        if existing is not None:
+            if existing.get("isBot"):
+                raise Forbidden(f"{email} belongs to a bot; people cannot sign in as a bot")
+            self._bind(existing, tid, oid)
+            return existing
+        auth = self._settings.authenticationConfiguration
+        # Listed administrators may always make their first sign-in: someone has to.
+        if not auth.enableSelfSignup and not self._directory.is_admin_login(email):
+            raise Forbidden(
+                f"User {email} is not registered in this catalog and self sign-up is off; ask an "
+                "administrator to create the user (PUT /api/v1/users) before signing in"
+            )
+        self._check_registration_domain(email)
+        return self._sign_up(email, username, parsed)
+
+    def _principal_claims(self, parsed: EntraClaims) -> tuple[str, str]:
+        auth = self._settings.authenticationConfiguration
+        claims = {key.lower(): value for key, value in parsed.claims.items()}
+        mapping = dict(entry.split(":", 1) for entry in auth.jwtPrincipalClaimsMapping if ":" in entry)
+        if mapping:
+            email = claims.get(mapping.get("email", "").lower())
+            username = claims.get(mapping.get("username", "").lower())
+            if not email or not username:
+                named = ", ".join(auth.jwtPrincipalClaimsMapping)
+                raise invalid_token(f"Token lacks the claims named by jwtPrincipalClaimsMapping ({named})")
+            return str(email).lower(), str(username).split("@", 1)[0].lower()
+        # Entra's `sub` is pairwise (a different value for every app): the last resort only.
+        configured = [name for name in auth.jwtPrincipalClaims if name.lower() != "sub"]
+        fallback = ["sub"] if any(name.lower() == "sub" for name in auth.jwtPrincipalClaims) else []
+        for name in (*configured, "upn", "unique_name", *fallback):
+            value = claims.get(name.lower())
+            if isinstance(value, str) and value:
+                if "@" not in value:
+                    value = f"{value}@{self._settings.authorizerConfiguration.principalDomain}"
+                value = value.lower()
+                return value, value.split("@", 1)[0]
+        raise invalid_token(
+            f"Token has none of the claims {', '.join(auth.jwtPrincipalClaims)}; add the email or upn "
+            "optional claim to the app registration"
+        )
+
+    def _check_domain(self, email: str) -> None:
+        authz = self._settings.authorizerConfiguration
+        if not authz.enforcePrincipalDomain:
+            return
+        domain = email.rsplit("@", 1)[1]
+        allowed = {authz.principalDomain.lower(), *(d.lower() for d in authz.allowedDomains)}
+        if domain not in allowed:
+            raise Forbidden(
+                f"Email domain {domain!r} is not allowed here; this catalog accepts "
+                f"{', '.join(sorted(allowed))} (authorizerConfiguration.principalDomain / allowedDomains)"
+            )
+
+    def _check_registration_domain(self, email: str) -> None:
+        allowed = {d.lower() for d in self._settings.authorizerConfiguration.allowedEmailRegistrationDomains}
+        domain = email.rsplit("@", 1)[1]
+        if "all" not in allowed and domain not in allowed:
+            listed = ", ".join(sorted(allowed))
+            raise Forbidden(
+                f"Sign-up from {domain!r} is not allowed (allowedEmailRegistrationDomains: {listed})"
+            )
+
+    def _sign_up(self, email: str, username: str, parsed: EntraClaims) -> Doc:
+        name = self._free_name(username)
+        role = self._catalog.find_by_name(ROLE, "DataConsumer")
+        request: Doc = {"name": name, "email": email, "isBot": False}
+        display = parsed.claims.get("name")
+        if isinstance(display, str) and display:
+            request["displayName"] = display
+        if role is not None:
+            request["roles"] = [role["id"]]
+        user = self._catalog.create_or_update(USER, request, SIGN_UP).doc
+        bound = self._bind(user, parsed.tenant_id, parsed.object_id)
+        self._audit.record(
+            name, "user-sign-up", target_type="user", target=email, detail={"tid": parsed.tenant_id}
+        )
+        return bound
+
+    def _free_name(self, username: str) -> str:
+        candidate, suffix = username, 1
+        while self._directory.by_name(candidate) is not None:
+            suffix += 1
+            candidate = f"{username}{suffix}"
+        return candidate
+
+    def _bind(self, user: Doc, tid: str, oid: str) -> Doc:
+        now = int(self._clock() * 1000)
+        try:
+            with write_transaction(self._engine) as conn:
+                store.bind_identity(conn, PROVIDER, tid, oid, user["id"], now)
+        except sa.exc.IntegrityError:
+            # A concurrent first request bound it already; that binding wins.
+            with self._engine.connect() as conn:
+                bound = store.find_identity(conn, PROVIDER, tid, oid)
+            other = self._directory.by_id(bound) if bound else None
+            if other is not None:
+                return other
+            raise
+        return user
+
+    # -- service principals -------------------------------------------------------------------
+
+    def _bot_for(self, parsed: EntraClaims) -> tuple[Doc, frozenset[str]]:
+        client_id = parsed.client_id or ""
+        oid = parsed.object_id
+        domain = self._settings.authorizerConfiguration.principalDomain.lower()
+        by_email: Doc | None = None
+        for bot in self._bot_users():
+            config = _azure_config(bot)
+            if config is not None and str(config.get("clientId", "")).lower() == client_id.lower():
+                return bot, _scope_audiences(config)
+            if str(bot.get("email", "")).lower() == f"{oid}@{domain}".lower():
+                by_email = bot
+        if by_email is not None:
+            config = _azure_config(by_email) or {}
+            return by_email, _scope_audiences(config) | {client_id, f"api://{client_id}"}
+        raise invalid_token(
+            f"Unknown service principal: appid {client_id} (object id {oid}) is not a bot of this catalog. "
+            f"Register it: Settings » Bots » <bot> » Azure SSO with ClientId {client_id}, or set the bot's "
+            f"email to {oid}@{self._settings.authorizerConfiguration.principalDomain}"
+        )
+
+    def _bot_users(self) -> Iterator[Doc]:
+        after = None
+        while True:
+            page = self._catalog.page(USER, limit=200, after=after, extra=[entity.c.subtype == "bot"])
+            for row in page.rows:
+                yield row.doc
+            if page.after is None:
+                return
+            after = page.after
+
+
+def _azure_config(user: Doc) -> Doc | None:
+    mechanism = user.get("authenticationMechanism") or {}
+    config = mechanism.get("config") or {}
+    if mechanism.get("authType") != "SSO" or config.get("ssoServiceType") != "azure":
+        return None
+    auth_config = config.get("authConfig")
+    return auth_config if isinstance(auth_config, dict) else None
+
+
+def _scope_audiences(config: Doc) -> frozenset[str]:
+    """The resources a bot's configured scopes name (``api://x/.default`` -> ``api://x``), and
+    for ``api://<guid>`` also the bare application id, which v2 tokens carry as ``aud``.
+    The bot's own client id counts too: the guide's ingestion app asks for a token for itself.
+    """
+    audiences: set[str] = set()
+    client = config.get("clientId")
+    if client:
+        audiences.update({str(client), f"api://{client}"})
+    for scope in config.get("scopes") or []:
+        resource = str(scope).rsplit("/", 1)[0] if "/" in str(scope) else str(scope)
+        audiences.add(resource)
+        if resource.startswith("api://"):
+            audiences.add(resource[len("api://") :])
+    return frozenset(audiences)
