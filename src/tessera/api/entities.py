@@ -1,11 +1,14 @@
 """The standard OpenMetadata routes of an entity collection, built from its :class:`Kind`.
 
-Handlers are thin: parse, authorize, call the catalog service in a worker thread, render.
+Handlers are thin: parse, authorize, call the catalog service (in a worker thread, or inline for
+a small read on SQLite: see catalog_read), render.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import functools
+from collections.abc import Callable
+from typing import Any, Literal, TypeVar
 
 import orjson
 from fastapi import APIRouter, Query, Request
@@ -25,7 +28,10 @@ from tessera.errors import BadRequest, NotFound
 
 IncludeParam = Literal["non-deleted", "deleted", "all"]
 MAX_LIMIT = 1_000_000
+# Pages up to this size are read inline on SQLite (see catalog_read).
+INLINE_PAGE_LIMIT = 100
 JSON = "application/json"
+T = TypeVar("T")
 
 
 def json_response(payload: Any, status: int = 200) -> Response:
@@ -42,6 +48,19 @@ async def read_json(request: Request) -> Any:
         raise BadRequest(f"The request body is not valid JSON: {exc}") from None
 
 
+async def catalog_read(container: Container, call: Callable[[], T], *, small: bool = True) -> T:
+    """Run a small catalog read inline on SQLite, anything else in the worker pool.
+
+    An SQLite read of one entity or one page is an in-process call of a fraction of a
+    millisecond that never waits for a writer (WAL): handing it to a worker thread and back cost
+    several times the read itself. A server database is a network round trip away, and a large
+    page takes long enough to hold up other requests, so those keep the event loop free.
+    """
+    if small and container.engine.dialect.name == "sqlite":
+        return call()
+    return await run_in_threadpool(call)
+
+
 def actor_of(principal: Principal) -> Actor:
     return Actor(name=principal.name, is_bot=principal.is_bot)
 
@@ -50,6 +69,8 @@ def render(
     container: Container, request: Request, kind: Kind, doc: Doc, fields: frozenset[str] | None
 ) -> Doc:
     out = documents.select_fields(kind, doc, fields)
+    if fields and not fields.isdisjoint(container.catalog.expansions(kind)):
+        out = container.catalog.expand(kind, out, fields)
     out = container.present(kind, out, getattr(request.state, "principal", None))
     out["href"] = f"{container.base_url(request)}/api/v1/{kind.collection}/{doc['id']}"
     return out
@@ -77,14 +98,18 @@ def entity_router(kind: Kind) -> APIRouter:
     ) -> Response:
         wanted = documents.parse_fields(kind, fields)
         filters = parent_filters(request)
-        page = await run_in_threadpool(
-            container.catalog.page,
-            kind,
-            filters=filters,
-            include=include,
-            limit=limit,
-            after=after,
-            before=before,
+        page = await catalog_read(
+            container,
+            functools.partial(
+                container.catalog.page,
+                kind,
+                filters=filters,
+                include=include,
+                limit=limit,
+                after=after,
+                before=before,
+            ),
+            small=limit <= INLINE_PAGE_LIMIT,
         )
         paging: dict[str, Any] = {"total": page.total}
         if page.after:
@@ -136,7 +161,7 @@ def entity_router(kind: Kind) -> APIRouter:
         include: IncludeParam = "non-deleted",
     ) -> Response:
         wanted = documents.parse_fields(kind, fields)
-        doc = await run_in_threadpool(container.catalog.get_by_name, kind, fqn, include)
+        doc = await catalog_read(container, lambda: container.catalog.get_by_name(kind, fqn, include))
         return json_response(render(container, request, kind, doc, wanted))
 
     @router.get("/{entity_id}", dependencies=[authorize(Operation.VIEW_ALL, resource)])
@@ -148,7 +173,7 @@ def entity_router(kind: Kind) -> APIRouter:
         include: IncludeParam = "non-deleted",
     ) -> Response:
         wanted = documents.parse_fields(kind, fields)
-        doc = await run_in_threadpool(container.catalog.get, kind, entity_id, include)
+        doc = await catalog_read(container, lambda: container.catalog.get(kind, entity_id, include))
         return json_response(render(container, request, kind, doc, wanted))
 
     @router.get("/{entity_id}/versions", dependencies=[authorize(Operation.VIEW_ALL, resource)])
