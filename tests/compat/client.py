@@ -27,10 +27,16 @@ CALL_TIMEOUT_S = 180
 
 @dataclass(frozen=True)
 class CompatServer:
-    """A running ``tessera serve`` and the token the client sends to it."""
+    """A running ``tessera serve``, its ingestion bot's JWT (what the client sends), and an
+    administrator's session for setting up and reading back what the client wrote."""
 
     base_url: str
     token: str
+    admin_token: str
+
+    @property
+    def admin_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.admin_token}"}
 
 
 def hosted_api(base_url: str) -> str:

@@ -2,19 +2,26 @@
 ``metadata ingest`` CLI and its ``OpenMetadata`` SDK class) against a real ``tessera serve``.
 
 The client runs from ``.venv-compat`` (``make compat-venv``); without it the tier skips loudly,
-or fails when TESSERA_REQUIRE_ALL_TIERS=1. How the client authenticates and how the server is
-configured for it are one fixture each (``compat_token``, ``compat_server_env``), applied in
-one place (``compat_server``), so that turning security on is a change to this file alone.
+or fails when TESSERA_REQUIRE_ALL_TIERS=1. The servers run with basic authentication, as a bare
+``tessera serve`` does: the client authenticates with the JWT the server issues to its ingestion
+bot (``tessera bots token ingestion-bot``), the SDK tests and read-backs with the first admin's
+session.
 """
 
 from __future__ import annotations
 
+import base64
+import os
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
+import httpx
 import pytest
 
+from tessera.users.bootstrap import ADMIN_PASSWORD_FILE
 from tests.compat.client import COMPAT_BIN, COMPAT_VENV, CompatServer, Sdk
 from tests.conftest import tier_unavailable
 from tests.integration import conftest as integration
@@ -38,33 +45,48 @@ def compat_client() -> Path:
 
 
 @pytest.fixture(scope="session")
-def compat_token() -> str:
-    """The JWT the client sends as ``Authorization: Bearer``.
-
-    The servers run without authentication for now; the client never validates its own token
-    but refuses to run without one. When the tier turns authentication on, the token becomes
-    one that the server issued to its ingestion bot (``tessera bots token ingestion-bot`` with
-    the server's home and database), minted in ``compat_server``.
-    """
-    return "tessera-compat-tier-placeholder-token"
-
-
-@pytest.fixture(scope="session")
 def compat_server_env() -> dict[str, str]:
     """Environment of every tessera server the compat tier starts."""
-    return {"AUTHENTICATION_PROVIDER": "no-auth"}
+    return {"AUTHENTICATION_PROVIDER": "basic"}
+
+
+def mint_bot_token(home: Path, database_url: str, env: dict[str, str]) -> str:
+    """What an operator does: ``tessera bots token ingestion-bot`` on the server's database."""
+    result = subprocess.run(
+        [sys.executable, "-m", "tessera", "bots", "token", "ingestion-bot", "--expiry", "1"],
+        env={**os.environ, "TESSERA_HOME": str(home), "TESSERA_DATABASE_URL": database_url, **env},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def admin_session(base_url: str, home: Path) -> str:
+    password = (home / ADMIN_PASSWORD_FILE).read_text().strip()
+    response = httpx.post(
+        f"{base_url}/api/v1/users/login",
+        json={"email": "admin", "password": base64.b64encode(password.encode()).decode()},
+        timeout=30,
+    )
+    assert response.status_code == 200, response.text
+    token: str = response.json()["accessToken"]
+    return token
 
 
 @pytest.fixture(scope="session")
 def compat_server(
-    compat_client: Path, compat_server_env: dict[str, str], compat_token: str
+    compat_client: Path, compat_server_env: dict[str, str]
 ) -> Callable[[Path, str], AbstractContextManager[CompatServer]]:
     """Starts ``tessera serve`` for the client: ``with compat_server(home, database_url) as server``."""
 
     @contextmanager
     def start(home: Path, database_url: str) -> Iterator[CompatServer]:
         with tessera_server(home, database_url, env=compat_server_env) as base_url:
-            yield CompatServer(base_url, compat_token)
+            token = mint_bot_token(home, database_url, compat_server_env)
+            yield CompatServer(base_url, token, admin_session(base_url, home))
 
     return start
 
@@ -83,7 +105,10 @@ def sqlite_server(
 @pytest.fixture(scope="module")
 def sdk(sqlite_server: CompatServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sdk]:
     """OpenMetadata's ``OpenMetadata`` SDK client, connected to ``sqlite_server``."""
-    worker = Sdk(sqlite_server.base_url, sqlite_server.token, tmp_path_factory.mktemp("sdk") / "worker.log")
+    # The SDK tests create users, roles and policies too: an administrator's session.
+    worker = Sdk(
+        sqlite_server.base_url, sqlite_server.admin_token, tmp_path_factory.mktemp("sdk") / "worker.log"
+    )
     try:
         yield worker
     finally:

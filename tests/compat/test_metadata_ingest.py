@@ -59,6 +59,7 @@ class Snapshot:
 @dataclass(frozen=True)
 class Ingested:
     base_url: str
+    headers: dict[str, str]
     runs: list[IngestRun]
     snapshots: list[Snapshot]
     run_ids: list[str]
@@ -86,13 +87,22 @@ def ingested(
         def ingest(label: str, **options: Any) -> None:
             workflow = sqlite_workflow(base, server.token, service=SERVICE, database=DATABASE, **options)
             runs.append(metadata_ingest(workflow, work, label))
-            snapshots.append(snapshot(base))
+            snapshots.append(snapshot(base, server.admin_headers))
 
         for number, run_id in enumerate(run_ids, start=1):
             ingest(f"run{number}", source_file=source, pipeline_fqn=PIPELINE, run_id=run_id)
         sources.execute(source, sources.CHANGE)
         ingest("run3", source_file=None)
-        yield Ingested(base, runs, snapshots, run_ids, source_before, sources.introspect(source), source_sql)
+        yield Ingested(
+            base,
+            server.admin_headers,
+            runs,
+            snapshots,
+            run_ids,
+            source_before,
+            sources.introspect(source),
+            source_sql,
+        )
 
 
 def test_first_run_catalogs_every_table_and_column(ingested: Ingested) -> None:
@@ -124,7 +134,7 @@ def test_first_run_catalogs_every_table_and_column(ingested: Ingested) -> None:
 def test_tables_are_found_by_their_quoted_fqn(ingested: Ingested) -> None:
     tables = ingested.snapshots[0].tables()
     assert tables["audit.log"]["fullyQualifiedName"] == f'{SCHEMA}."audit.log"'
-    with httpx.Client(base_url=ingested.base_url, timeout=30) as api:
+    with httpx.Client(base_url=ingested.base_url, headers=ingested.headers, timeout=30) as api:
         for table in tables.values():
             # As the client quotes it: requests.utils.quote(fqn, safe="") (`"` -> %22).
             fqn = quote(table["fullyQualifiedName"], safe="")
@@ -165,7 +175,7 @@ def test_third_run_adds_the_new_table_and_soft_deletes_the_dropped_one(ingested:
     assert dropped["deleted"] is True
     assert dropped["id"] == before[sources.DROPPED]["id"]
     assert dropped["columns"] == before[sources.DROPPED]["columns"]
-    with httpx.Client(base_url=ingested.base_url, timeout=30) as api:
+    with httpx.Client(base_url=ingested.base_url, headers=ingested.headers, timeout=30) as api:
         fqn = dropped["fullyQualifiedName"]
         missing = api.get(f"/api/v1/tables/name/{fqn}")
         assert missing.status_code == 404
@@ -191,7 +201,7 @@ def test_pipeline_runs_report_status_progress_and_logs(ingested: Ingested) -> No
     assert pipeline["enableStreamableLogs"] is True
 
     base = "/api/v1/services/ingestionPipelines"
-    with httpx.Client(base_url=ingested.base_url, timeout=30) as api:
+    with httpx.Client(base_url=ingested.base_url, headers=ingested.headers, timeout=30) as api:
         for run_id in ingested.run_ids:
             status = ok(api.get(f"{base}/{quote(PIPELINE, safe='')}/pipelineStatus/{run_id}"))
             assert status["runId"] == run_id
@@ -282,10 +292,10 @@ def canonical(constraints: list[dict[str, Any]]) -> list[str]:
     return sorted(json.dumps(c, sort_keys=True) for c in constraints)
 
 
-def snapshot(base: str) -> Snapshot:
+def snapshot(base: str, headers: dict[str, str]) -> Snapshot:
     """Every entity of the service, deleted ones included, with all fields and its history size."""
     entities: dict[tuple[str, str], dict[str, Any]] = {}
-    with httpx.Client(base_url=f"{base}/api/v1", timeout=30) as api:
+    with httpx.Client(base_url=f"{base}/api/v1", headers=headers, timeout=30) as api:
         service = api.get(f"/services/databaseServices/name/{SERVICE}", params={"fields": "*"})
         if service.status_code == 404:
             return Snapshot({}, {})

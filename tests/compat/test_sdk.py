@@ -22,11 +22,6 @@ pytestmark = [pytest.mark.compat, pytest.mark.slow]
 SQLITE_CONNECTION = {"config": {"type": "SQLite", "database": "shop", "databaseMode": "/data/shop.db"}}
 
 
-def server_bug(reason: str) -> pytest.MarkDecorator:
-    """A known tessera bug: the test must fail, and on its own assertion (not on setup)."""
-    return pytest.mark.xfail(strict=True, raises=AssertionError, reason=f"server bug: {reason}")
-
-
 def make_schema(sdk: Sdk, service: str) -> dict[str, dict[str, Any]]:
     """A database service with one database and one schema, created as the SDK does."""
     created = {
@@ -377,11 +372,6 @@ def test_search_by_exact_fqn_finds_the_table(sdk: Sdk) -> None:
     assert [t["id"] for t in found] == [table["id"]]
 
 
-@server_bug(
-    "GET /api/v1/search/fieldQuery?fieldName=fullyQualifiedName&fieldValue=svc.*.main.orders "
-    "finds nothing; OpenMetadata runs a wildcard query, which the client uses to resolve FQNs "
-    "with an unknown database or schema (lineage, dbt)"
-)
 def test_search_by_fqn_accepts_wildcards(sdk: Sdk) -> None:
     schema_fqn = make_schema(sdk, "sdk_wildcards")["schema"]["fullyQualifiedName"]
     table = put_table(sdk, schema_fqn, "orders")
@@ -396,11 +386,6 @@ def test_owner_lookup_by_team_name(sdk: Sdk) -> None:
     ]
 
 
-@server_bug(
-    "GET /api/v1/search/query?query_filter=<query_string 'name AND isBot:false'>"
-    "&index=team_search_index ignores the query_string and returns any team, so the SDK's "
-    "get_reference_by_name(<user name>) resolves an owner to an unrelated team"
-)
 def test_owner_lookup_by_user_name_finds_the_user_not_another_team(sdk: Sdk) -> None:
     sdk.call("create_or_update", entity="team", request={"name": "unrelated_team", "teamType": "Group"})
     user = sdk.call(
@@ -414,10 +399,6 @@ def test_owner_lookup_by_user_name_finds_the_user_not_another_team(sdk: Sdk) -> 
     ]
 
 
-@server_bug(
-    "GET /api/v1/search/query?q=email.keyword:<email>&index=user_search_index finds "
-    "nothing (Elasticsearch field:value query syntax), so get_reference_by_email finds no owner"
-)
 def test_owner_lookup_by_email_finds_the_user(sdk: Sdk) -> None:
     user = sdk.call(
         "create_or_update", entity="user", request={"name": "mailed_mia", "email": "mia@example.com"}
@@ -485,10 +466,6 @@ def test_users_teams_roles_policies_and_bots(sdk: Sdk) -> None:
     assert read_policy["rules"][0]["operations"] == ["ViewAll", "EditDescription"]
 
 
-@server_bug(
-    "GET /api/v1/users/name/first.last answers 404; OpenMetadata quotes a user's "
-    'name itself (UserResource.getByName: quoteName), so the SDK finds FQN "first.last" by name'
-)
 def test_a_user_whose_name_has_a_dot_is_found_by_that_name(sdk: Sdk) -> None:
     # OpenMetadata derives user names from e-mail addresses: "first.last" is the common case.
     user = sdk.call(
@@ -501,7 +478,6 @@ def test_a_user_whose_name_has_a_dot_is_found_by_that_name(sdk: Sdk) -> None:
     assert found["id"] == user["id"]
 
 
-@server_bug("GET /api/v1/teams/name/{team}?fields=users has no users; a user's teams name it")
 def test_a_team_lists_the_users_that_joined_it(sdk: Sdk) -> None:
     team = sdk.call("create_or_update", entity="team", request={"name": "joined_team", "teamType": "Group"})
     user = sdk.call(
@@ -513,7 +489,6 @@ def test_a_team_lists_the_users_that_joined_it(sdk: Sdk) -> None:
     assert [u["id"] for u in read.get("users") or []] == [user["id"]]
 
 
-@server_bug("GET /api/v1/roles/name/{role}?fields=users has no users; a user's roles name it")
 def test_a_role_lists_the_users_that_have_it(sdk: Sdk) -> None:
     role = sdk.call("create_or_update", entity="role", request={"name": "HeldRole", "policies": []})
     user = sdk.call(
@@ -525,10 +500,6 @@ def test_a_role_lists_the_users_that_have_it(sdk: Sdk) -> None:
     assert [u["id"] for u in read.get("users") or []] == [user["id"]]
 
 
-@server_bug(
-    "GET /api/v1/databaseSchemas/name/{fqn}?fields=tables and "
-    "/databases/name/{fqn}?fields=databaseSchemas leave out the children"
-)
 def test_containers_list_their_children_when_asked(sdk: Sdk) -> None:
     created = make_schema(sdk, "sdk_children")
     table = put_table(sdk, created["schema"]["fullyQualifiedName"], "orders")

@@ -69,6 +69,8 @@ def render(
     container: Container, request: Request, kind: Kind, doc: Doc, fields: frozenset[str] | None
 ) -> Doc:
     out = documents.select_fields(kind, doc, fields)
+    if fields and not fields.isdisjoint(container.catalog.expansions(kind)):
+        out = container.catalog.expand(kind, out, fields)
     out = container.present(kind, out, getattr(request.state, "principal", None))
     out["href"] = f"{container.base_url(request)}/api/v1/{kind.collection}/{doc['id']}"
     return out

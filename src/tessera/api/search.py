@@ -6,6 +6,7 @@ Responses have the Elasticsearch shape OpenMetadata's clients parse
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import orjson
@@ -16,8 +17,8 @@ from starlette.responses import Response
 from tessera.api.deps import ContainerDep, authorize
 from tessera.api.entities import json_response, render
 from tessera.auth.permissions import Operation
-from tessera.catalog import fqn as fqns
-from tessera.catalog.kinds import ALL, by_type
+from tessera.catalog.kinds import ALL, Kind, by_type
+from tessera.container import Container
 from tessera.errors import BadRequest
 
 router = APIRouter(prefix="/api/v1/search", tags=["search"])
@@ -49,10 +50,10 @@ def _entity_types(index: str) -> list[str] | None:
     return types
 
 
-def _filters(query_filter: str | None) -> tuple[list[str], list[str]]:
-    """Term filters from an Elasticsearch-style query_filter: (entity types, services)."""
+def _filters(query_filter: str | None) -> tuple[list[str], list[str], list[str]]:
+    """From an Elasticsearch-style query_filter: (entity types, services, query_string queries)."""
     if not query_filter:
-        return [], []
+        return [], [], []
     try:
         parsed = orjson.loads(query_filter)
     except orjson.JSONDecodeError:
@@ -68,7 +69,71 @@ def _filters(query_filter: str | None) -> tuple[list[str], list[str]]:
             raise BadRequest(
                 f"query_filter field {field!r} is not supported; filter on entityType or service.name.keyword"
             )
-    return types, services
+    return types, services, _query_strings(parsed)
+
+
+def _query_strings(node: Any) -> list[str]:
+    found: list[str] = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "query_string" and isinstance(value, dict) and isinstance(value.get("query"), str):
+                found.append(value["query"])
+            else:
+                found.extend(_query_strings(value))
+    elif isinstance(node, list):
+        for value in node:
+            found.extend(_query_strings(value))
+    return found
+
+
+_FIELD_QUERY = re.compile(r"^\s*([A-Za-z][A-Za-z.]*)\s*:\s*(.+?)\s*$")
+_FIELDS = {
+    "email": "email",
+    "email.keyword": "email",
+    "name": "name",
+    "name.keyword": "name",
+    "fullyQualifiedName": "fullyQualifiedName",
+    "fullyQualifiedName.keyword": "fullyQualifiedName",
+}
+
+
+def _field_query(q: str) -> tuple[str, str] | None:
+    """``email.keyword:mia@example.com`` style queries, as OpenMetadata's SDK sends them."""
+    match = _FIELD_QUERY.match(q)
+    if match is None or match.group(1) not in _FIELDS:
+        return None
+    return _FIELDS[match.group(1)], match.group(2).strip('"')
+
+
+def _words(text: str) -> set[str]:
+    return {word.lower() for word in re.findall(r"[0-9A-Za-z\u00C0-\uFFFF]+", text)}
+
+
+def _matches_query_string(kind: Kind, doc: dict[str, Any], query: str) -> bool:
+    """A small, exact reading of Elasticsearch's query_string: ``words AND field:value``.
+
+    Every word must be a word of the name or display name; a ``field:value`` term must equal
+    the field, and never matches an entity that has no such field (as in Elasticsearch).
+    """
+    names = _words(f"{doc.get('name', '')} {doc.get('displayName') or ''}")
+    for term in re.split(r"\s+AND\s+", query.strip()):
+        term = term.strip()
+        if not term:
+            continue
+        field_term = _FIELD_QUERY.match(term)
+        if field_term is not None and " " not in field_term.group(1):
+            field, value = (
+                field_term.group(1).removesuffix(".keyword"),
+                field_term.group(2).strip('"').lower(),
+            )
+            if field not in kind.entity_fields:
+                return False
+            actual = doc.get(field, False if field in ("isBot", "isAdmin", "deleted") else None)
+            if str(actual).lower() != value:
+                return False
+        elif not _words(term) <= names:
+            return False
+    return True
 
 
 def _terms(node: Any) -> list[tuple[str, str]]:
@@ -112,10 +177,17 @@ async def search_query(
     query_filter: str | None = None,
 ) -> Response:
     types = _entity_types(index)
-    filter_types, services = _filters(query_filter)
+    filter_types, services, query_strings = _filters(query_filter)
     if filter_types:
         types = [t for t in filter_types if types is None or t in types]
-    total, rows = await run_in_threadpool(
+    field_query = _field_query(q)
+    if field_query is not None or query_strings:
+        rows = await run_in_threadpool(
+            _exact_search, container, types, field_query, query_strings, services, deleted
+        )
+        window = rows[from_ : from_ + size]
+        return json_response(_hits(len(rows), [_hit(container, request, kind, doc) for kind, doc in window]))
+    total, found = await run_in_threadpool(
         container.catalog.search,
         q,
         entity_types=types,
@@ -124,13 +196,45 @@ async def search_query(
         offset=from_,
         size=size,
     )
-    hits = []
-    for row in rows:
-        kind = by_type(row.entity_type)
-        source = render(container, request, kind, row.doc, None)
-        source["entityType"] = row.entity_type
-        hits.append({"_index": kind.search_index, "_id": row.id, "_score": None, "_source": source})
-    return json_response(_hits(total, hits))
+    return json_response(
+        _hits(total, [_hit(container, request, by_type(row.entity_type), row.doc) for row in found])
+    )
+
+
+def _hit(container: Container, request: Request, kind: Kind, doc: dict[str, Any]) -> dict[str, Any]:
+    source = render(container, request, kind, doc, None)
+    source["entityType"] = kind.type
+    return {"_index": kind.search_index, "_id": doc["id"], "_score": None, "_source": source}
+
+
+def _exact_search(
+    container: Container,
+    types: list[str] | None,
+    field_query: tuple[str, str] | None,
+    query_strings: list[str],
+    services: list[str],
+    deleted: bool | None,
+) -> list[tuple[Kind, dict[str, Any]]]:
+    kinds = [by_type(t) for t in (types or list(INDEXES.values()))]
+    found: list[tuple[Kind, dict[str, Any]]] = []
+    for kind in kinds:
+        if field_query is not None:
+            field, value = field_query
+            if field == "email" and kind.type != "user":
+                continue
+            docs = container.catalog.find_by_field(kind, field, value, deleted=deleted)
+        else:
+            words = " ".join(" ".join(_words(re.sub(r"\S+:\S+", " ", query))) for query in query_strings)
+            _, rows = container.catalog.search(
+                words or "*", entity_types=[kind.type], services=None, deleted=deleted, offset=0, size=1000
+            )
+            docs = [row.doc for row in rows]
+        for doc in docs:
+            if services and (doc.get("service") or {}).get("name") not in services:
+                continue
+            if all(_matches_query_string(kind, doc, query) for query in query_strings):
+                found.append((kind, doc))
+    return found
 
 
 @router.get("/fieldQuery", dependencies=[authorize(Operation.VIEW_ALL, "search")])
@@ -147,32 +251,20 @@ async def field_query(
     types = _entity_types(index) or list(_DATA_ASSETS)
     if fieldName not in ("fullyQualifiedName", "name", "fullyQualifiedName.keyword", "name.keyword"):
         raise BadRequest(f"fieldQuery on {fieldName!r} is not supported; use fullyQualifiedName or name")
-    hits = []
-    if fieldName.startswith("fullyQualifiedName"):
+    field = fieldName.removesuffix(".keyword")
+
+    def lookup() -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
         for entity_type in types:
             kind = by_type(entity_type)
-            doc = await run_in_threadpool(container.catalog.find_by_name, kind, fieldValue)
-            if doc is not None and bool(doc.get("deleted")) == deleted:
-                source = render(container, request, kind, doc, None)
-                source["entityType"] = entity_type
-                hits.append(
-                    {"_index": kind.search_index, "_id": doc["id"], "_score": None, "_source": source}
-                )
-    else:
-        _, rows = await run_in_threadpool(
-            container.catalog.search,
-            fqns.quote(fieldValue),
-            entity_types=types,
-            services=None,
-            deleted=deleted,
-            offset=0,
-            size=1000,
-        )
-        for row in rows:
-            if row.name == fieldValue:
-                kind = by_type(row.entity_type)
-                source = render(container, request, kind, row.doc, None)
-                source["entityType"] = row.entity_type
-                hits.append({"_index": kind.search_index, "_id": row.id, "_score": None, "_source": source})
+            if field == "fullyQualifiedName" and "*" not in fieldValue:
+                doc = container.catalog.find_by_name(kind, fieldValue)
+                docs = [doc] if doc is not None and bool(doc.get("deleted")) == deleted else []
+            else:
+                docs = container.catalog.find_by_field(kind, field, fieldValue, deleted=deleted)
+            found.extend(_hit(container, request, kind, doc) for doc in docs)
+        return found
+
+    hits = await run_in_threadpool(lookup)
     window = hits[from_ : from_ + size]
     return json_response(_hits(len(hits), window))

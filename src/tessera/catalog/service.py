@@ -200,9 +200,63 @@ class CatalogService:
     def get_by_name(self, kind: Kind, fqn: str, include: Include = "non-deleted") -> Doc:
         with self.engine.connect() as conn:
             row = repo.get_by_fqn_hash(conn, kind.type, fqns.digest(fqn))
+            if row is None and kind.parent is None and '"' not in fqn:
+                # A top-level entity's FQN is its quoted name; OpenMetadata looks users, teams,
+                # roles and services up by the bare name too ("first.last" finds "\"first.last\"").
+                quoted = fqns.quote(fqn)
+                if quoted != fqn:
+                    row = repo.get_by_fqn_hash(conn, kind.type, fqns.digest(quoted))
         if row is None or not _included(row, include):
             raise NotFound(f"{kind.type} instance for {fqn} not found")
         return row.doc
+
+    def find_by_field(self, kind: Kind, field: str, value: str, *, deleted: bool | None = False) -> list[Doc]:
+        """Exact lookups search offers: by name, by FQN (``*`` wildcards allowed), users by email."""
+        with self.engine.connect() as conn:
+            if field == "name":
+                rows = repo.find_by_name(conn, kind.type, value, deleted=deleted)
+            elif field == "fullyQualifiedName":
+                rows = repo.find_by_fqn_pattern(conn, kind.type, value, deleted=deleted, limit=1000)
+            elif field == "email" and kind.type == "user":
+                rows = [
+                    r
+                    for r in repo.get_by_alt_key(conn, kind.type, value.lower())
+                    if deleted is None or r.deleted == deleted
+                ]
+            else:
+                raise BadRequest(f"Searching {kind.type} by {field!r} is not supported")
+        return [row.doc for row in rows]
+
+    def referencing(self, kind: Kind, target_id: str) -> list[Doc]:
+        with self.engine.connect() as conn:
+            return [row.doc for row in repo.referencing(conn, kind.type, target_id)]
+
+    def children_of(self, kind: Kind, parent_ids: Sequence[str]) -> dict[str, list[Doc]]:
+        """Live children of ``kind`` by parent id, in name order: one query for many parents."""
+        with self.engine.connect() as conn:
+            rows = repo.ids_of_type(conn, kind.type, list(parent_ids), deleted=False)
+        grouped: dict[str, list[Doc]] = {parent: [] for parent in parent_ids}
+        for row in sorted(rows, key=lambda r: (r.name, r.id)):
+            if row.parent_id is not None:
+                grouped.setdefault(row.parent_id, []).append(row.doc)
+        return grouped
+
+    def expansions(self, kind: Kind) -> frozenset[str]:
+        """Fields of ``kind`` computed from other entities, served when asked for by name."""
+        return frozenset(EXPANSIONS.get(kind.type, {}))
+
+    def expand(self, kind: Kind, doc: Doc, fields: frozenset[str]) -> Doc:
+        out = dict(doc)
+        for name, (related, how) in EXPANSIONS.get(kind.type, {}).items():
+            if name not in fields:
+                continue
+            related_kind = by_type(related)
+            if how == "children":
+                docs = self.children_of(related_kind, [doc["id"]])[doc["id"]]
+            else:
+                docs = self.referencing(related_kind, doc["id"])
+            out[name] = [documents.reference(found, related) for found in docs]
+        return out
 
     def find_by_alt_key(self, kind: Kind, key: str) -> list[Doc]:
         """Live entities found by their second key (users: lower-cased email)."""
@@ -769,6 +823,18 @@ class CatalogService:
 
     def _now_ms(self) -> int:
         return int(self._clock() * 1000)
+
+
+# Fields OpenMetadata derives from relationships: (related kind, children by parent or documents
+# that reference this entity).
+EXPANSIONS: dict[str, dict[str, tuple[str, Literal["children", "referencing"]]]] = {
+    "databaseService": {"pipelines": ("ingestionPipeline", "children")},
+    "database": {"databaseSchemas": ("databaseSchema", "children")},
+    "databaseSchema": {"tables": ("table", "children")},
+    "team": {"users": ("user", "referencing")},
+    "role": {"users": ("user", "referencing"), "teams": ("team", "referencing")},
+    "policy": {"roles": ("role", "referencing")},
+}
 
 
 def _containment_chain(kind: Kind, scope: Kind) -> list[str]:

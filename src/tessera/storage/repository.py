@@ -381,3 +381,38 @@ def list_records(
 def _chunks(items: Sequence[str], size: int) -> Iterable[Sequence[str]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def find_by_name(
+    conn: Connection, entity_type: str, name: str, *, deleted: bool | None = False
+) -> list[EntityRow]:
+    query = sa.select(*_COLUMNS).where(entity.c.entity_type == entity_type, entity.c.name == name)
+    if deleted is not None:
+        query = query.where(entity.c.deleted == (sa.true() if deleted else sa.false()))
+    return [_row(raw) for raw in conn.execute(query.limit(1000))]
+
+
+def find_by_fqn_pattern(
+    conn: Connection, entity_type: str, pattern: str, *, deleted: bool | None, limit: int
+) -> list[EntityRow]:
+    """Entities whose FQN matches ``pattern``, where ``*`` stands for any run of characters."""
+    escaped = pattern.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_").replace("*", "%")
+    query = sa.select(*_COLUMNS).where(
+        entity.c.entity_type == entity_type, entity.c.fqn.like(escaped, escape="\\")
+    )
+    if deleted is not None:
+        query = query.where(entity.c.deleted == (sa.true() if deleted else sa.false()))
+    return [_row(raw) for raw in conn.execute(query.order_by(entity.c.name, entity.c.id).limit(limit))]
+
+
+def referencing(
+    conn: Connection, entity_type: str, target_id: str, *, limit: int = 10_000
+) -> list[EntityRow]:
+    """Live entities of a type whose document mentions ``target_id`` (reverse references:
+    a team's users, a role's users). Ids are UUIDs, so a mention is a reference."""
+    query = sa.select(*_COLUMNS).where(
+        entity.c.entity_type == entity_type,
+        entity.c.deleted == sa.false(),
+        entity.c.doc.contains(f'"id":"{target_id}"'),
+    )
+    return [_row(raw) for raw in conn.execute(query.order_by(entity.c.name, entity.c.id).limit(limit))]
