@@ -29,7 +29,7 @@ from tessera.storage.db import create_engine
 from tessera.users import bootstrap as users_bootstrap
 from tessera.users.accounts import Accounts
 from tessera.users.directory import UserDirectory
-from tessera.users.hooks import SecurityHooks, user_presenter
+from tessera.users.hooks import SecurityHooks, pipeline_connection_presenter, user_presenter
 from tessera.users.identity import EntraIdentities
 from tessera.users.listener import SecurityListener
 from tessera.users.service import UserService
@@ -82,7 +82,11 @@ def build_container(settings: Settings) -> Container:
         catalog=catalog,
         authenticator=authenticator,
         authorizer=authorizer,
-        presenters=[user_presenter(users), masking_presenter()],
+        presenters=[
+            user_presenter(users),
+            masking_presenter(),
+            pipeline_connection_presenter(users, settings),
+        ],
     )
     container.extras.update(
         users=users, audit=audit, keys=keys, tokens=tokens, box=box, token_cache=cache, entra=identities

@@ -26,8 +26,9 @@ class Authenticator(Protocol):
         """Who sent this request; raise NotAuthenticated (401) with the reason otherwise."""
 
 
-# Adjusts a document on its way out (e.g. masks secrets for callers who may not see them).
-Presenter = Callable[[Kind, Doc, Principal | None], Doc]
+# Adjusts a document on its way out (e.g. masks secrets for callers who may not see them); gets
+# the fields the caller asked for by name (None: the default fields).
+Presenter = Callable[[Kind, Doc, Principal | None, frozenset[str] | None], Doc]
 
 
 @dataclass
@@ -41,9 +42,11 @@ class Container:
     extras: dict[str, Any] = field(default_factory=dict)
     closeables: list[Callable[[], None]] = field(default_factory=list)
 
-    def present(self, kind: Kind, doc: Doc, principal: Principal | None) -> Doc:
+    def present(
+        self, kind: Kind, doc: Doc, principal: Principal | None, fields: frozenset[str] | None = None
+    ) -> Doc:
         for presenter in self.presenters:
-            doc = presenter(kind, doc, principal)
+            doc = presenter(kind, doc, principal, fields)
         return doc
 
     def base_url(self, request: Request) -> str:

@@ -71,7 +71,7 @@ def render(
     out = documents.select_fields(kind, doc, fields)
     if fields and not fields.isdisjoint(container.catalog.expansions(kind)):
         out = container.catalog.expand(kind, out, fields)
-    out = container.present(kind, out, getattr(request.state, "principal", None))
+    out = container.present(kind, out, getattr(request.state, "principal", None), fields)
     out["href"] = f"{container.base_url(request)}/api/v1/{kind.collection}/{doc['id']}"
     return out
 

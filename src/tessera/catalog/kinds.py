@@ -146,7 +146,7 @@ INGESTION_PIPELINE = Kind(
     entity_schema="ingestionPipeline",
     create_schema="createIngestionPipeline",
     parent=Ref("service", "databaseService", RefBy.REFERENCE),
-    optional_fields=("owners", "followers", "pipelineStatuses", "domains"),
+    optional_fields=("owners", "followers", "pipelineStatuses", "domains", "openMetadataServerConnection"),
     search_index="ingestion_pipeline_search_index",
 )
 USER = Kind(

@@ -19,6 +19,7 @@ users_app = typer.Typer(
 )
 bots_app = typer.Typer(help="Manage bots and their tokens.", no_args_is_help=True)
 keys_app = typer.Typer(help="tessera's JWT signing keys.", no_args_is_help=True)
+secrets_app = typer.Typer(help="Secrets at rest (Fernet).", no_args_is_help=True)
 
 OPERATOR = "tessera-cli"
 
@@ -184,3 +185,19 @@ def rotate_keys(config: Path | None = ConfigOption) -> None:
     except ConfigError as exc:
         fail(str(exc), 2)
     typer.echo(f"signing with new key {kid}; {len(ring.jwks()['keys'])} key(s) published")
+
+
+@secrets_app.command("rotate")
+def rotate_secrets(config: Path | None = ConfigOption) -> None:
+    """Re-encrypt every stored secret with the first key of FERNET_KEY.
+
+    To change the key: put the new key first and keep the old one after it
+    (FERNET_KEY=new,old), restart the servers, run this, then drop the old key.
+
+    Example: FERNET_KEY=$NEW,$OLD tessera secrets rotate
+    """
+    from tessera.secrets.rotate import rotate_all
+
+    with _container(config) as container:
+        result = rotate_all(container.engine, container.extras["box"])  # type: ignore[attr-defined]
+    typer.echo(f"re-encrypted {result.secrets} secret(s) in {result.documents} document(s)")

@@ -41,8 +41,8 @@ class ConnectionSecrets:
         return self._box.seal(value)
 
 
-def masking_presenter() -> Callable[[Kind, Doc, Principal | None], Doc]:
-    def present(kind: Kind, doc: Doc, principal: Principal | None) -> Doc:
+def masking_presenter() -> Callable[[Kind, Doc, Principal | None, frozenset[str] | None], Doc]:
+    def present(kind: Kind, doc: Doc, principal: Principal | None, fields: frozenset[str] | None) -> Doc:
         place = SECRET_PLACES.get(kind.type)
         if place is None or place[0] not in doc:
             return doc

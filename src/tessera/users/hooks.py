@@ -11,7 +11,9 @@ from tessera.auth.policies import validate_rules
 from tessera.auth.principal import Principal
 from tessera.catalog.kinds import USER, Kind
 from tessera.catalog.service import CatalogService
+from tessera.config import Settings
 from tessera.errors import BadRequest
+from tessera.users.bootstrap import INGESTION_BOT
 from tessera.users.service import UserService
 
 Doc = dict[str, Any]
@@ -39,7 +41,7 @@ class SecurityHooks:
 
 
 def user_presenter(users: UserService) -> Any:
-    def present(kind: Kind, doc: Doc, principal: Principal | None) -> Doc:
+    def present(kind: Kind, doc: Doc, principal: Principal | None, fields: frozenset[str] | None) -> Doc:
         if kind.type != "user" or "authenticationMechanism" not in doc:
             return doc
         out = dict(doc)
@@ -51,5 +53,43 @@ def user_presenter(users: UserService) -> Any:
         else:
             del out["authenticationMechanism"]
         return out
+
+    return present
+
+
+def pipeline_connection_presenter(users: UserService, settings: Settings) -> Any:
+    """``openMetadataServerConnection`` of an ingestion pipeline, from its bot (the ingestion bot).
+
+    Computed when asked for by name (``fields=openMetadataServerConnection``) and shown only to
+    administrators and the bot itself: a JWT bot's connection carries its token. An Azure SSO bot's
+    connection carries its Azure configuration with the secret masked (secrets never leave), in
+    OpenMetadata 1.1's AzureSSOClientConfig shape, which OpenMetadata 2.x clients do not parse:
+    hence never part of the default or ``*`` fields.
+    """
+    host_port = (settings.server.publicUrl or f"http://{settings.server.host}:{settings.server.port}").rstrip(
+        "/"
+    )
+
+    def present(kind: Kind, doc: Doc, principal: Principal | None, fields: frozenset[str] | None) -> Doc:
+        if kind.type != "ingestionPipeline" or not fields or "openMetadataServerConnection" not in fields:
+            return doc
+        bot = users.directory.by_name(INGESTION_BOT)
+        allowed = principal is not None and (
+            principal.is_admin or (bot is not None and principal.user_id == bot["id"])
+        )
+        if bot is None or not allowed:
+            return {key: value for key, value in doc.items() if key != "openMetadataServerConnection"}
+        mechanism = users.present_mechanism(
+            bot.get("authenticationMechanism") or {}, principal, owner_id=bot["id"]
+        )
+        config = mechanism.get("config") or {}
+        connection: Doc = {"hostPort": f"{host_port}/api", "verifySSL": "no-ssl"}
+        if mechanism.get("authType") == "SSO":
+            connection.update(authProvider="azure", securityConfig=dict(config.get("authConfig") or {}))
+        else:
+            connection.update(
+                authProvider="openmetadata", securityConfig={"jwtToken": config.get("JWTToken")}
+            )
+        return {**doc, "openMetadataServerConnection": connection}
 
     return present

@@ -354,3 +354,34 @@ def test_common_authority_without_allowed_tenants_is_refused(tmp_path: Any) -> N
     )
     with pytest.raises(ConfigError, match="multi-tenant 'common' endpoint and no tenant is allowed"):
         build_container(settings)
+
+
+def test_pipelines_of_an_azure_sso_bot_carry_its_azure_configuration_masked(
+    entra: RunningEmulator, demo: DemoTenant, idp_http: httpx.Client, catalog_for: Callable[..., AzureCatalog]
+) -> None:
+    catalog = catalog_for(demo)
+    admin = person_tokens(entra, demo, idp_http, demo.admin)["access_token"]
+    _set_bot_to_azure(catalog, admin, demo)
+    service = catalog.put(
+        "/api/v1/services/databaseServices", admin, {"name": "svc", "serviceType": "SQLite"}
+    ).json()
+    pipeline = catalog.put(
+        "/api/v1/services/ingestionPipelines",
+        admin,
+        {
+            "name": "nightly",
+            "pipelineType": "metadata",
+            "sourceConfig": {"config": {"type": "DatabaseMetadata"}},
+            "airflowConfig": {},
+            "service": {"id": service["id"], "type": "databaseService"},
+        },
+    ).json()
+    url = f"/api/v1/services/ingestionPipelines/{pipeline['id']}?fields=openMetadataServerConnection"
+    connection = catalog.get(url, admin).json()["openMetadataServerConnection"]
+    assert connection["authProvider"] == "azure"
+    assert connection["securityConfig"] == {
+        "clientId": demo.ingestion_client_id,
+        "clientSecret": "*********",
+        "authority": demo.authority,
+        "scopes": [demo.ingestion_scope],
+    }

@@ -1,0 +1,127 @@
+"""Secrets at rest: sealed with Fernet, never returned, kept when a masked value comes back,
+re-encrypted by ``tessera secrets rotate``; and the pipeline connection a bot would use."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sqlalchemy as sa
+from cryptography.fernet import Fernet
+
+from tessera.bootstrap import build_container
+from tessera.config import Settings
+from tessera.secrets.rotate import rotate_all
+from tests.integration.security.conftest import Session
+
+PASSWORD = "s3cret-db-password"
+
+
+def _raw(settings: Settings) -> str:
+    engine = sa.create_engine(settings.database_url)
+    with engine.connect() as conn:
+        rows = [row[0] for row in conn.execute(sa.text("SELECT doc FROM entity"))]
+        rows += [row[0] for row in conn.execute(sa.text("SELECT doc FROM entity_version"))]
+    engine.dispose()
+    return "\n".join(rows)
+
+
+def _service(password: str) -> dict[str, object]:
+    return {
+        "name": "pg",
+        "serviceType": "Postgres",
+        "connection": {
+            "config": {
+                "type": "Postgres",
+                "hostPort": "db:5432",
+                "username": "reader",
+                "authType": {"password": password},
+                "database": "shop",
+            }
+        },
+    }
+
+
+def test_connection_passwords_are_sealed_masked_and_kept(session: Session) -> None:
+    admin = session.as_(session.admin_token())
+    created = session.client.put("/api/v1/services/databaseServices", json=_service(PASSWORD), headers=admin)
+    assert created.status_code == 201, created.text
+    assert created.json()["connection"]["config"]["authType"]["password"] == "*********"
+    assert PASSWORD not in _raw(session.settings)
+    assert "fernet:" in _raw(session.settings)
+    # The UI sends back what it shows: the stored password stays (no new version either).
+    again = session.client.put("/api/v1/services/databaseServices", json=_service("*********"), headers=admin)
+    assert again.status_code == 200
+    assert again.json()["version"] == created.json()["version"]
+    assert "fernet:" in _raw(session.settings)
+    # A real change is sealed too, and its change description shows no ciphertext.
+    changed = session.client.put(
+        "/api/v1/services/databaseServices", json=_service("another-one"), headers=admin
+    )
+    assert changed.json()["version"] > created.json()["version"]
+    assert "another-one" not in _raw(session.settings)
+    assert "fernet:" not in changed.text
+
+
+def test_secrets_rotate_re_encrypts_under_the_new_key(
+    session: Session, settings_factory: Callable[..., Settings]
+) -> None:
+    admin = session.as_(session.admin_token())
+    session.client.put("/api/v1/services/databaseServices", json=_service(PASSWORD), headers=admin)
+    old_key = (session.settings.home / "fernet.key").read_text().strip()
+    new_key = Fernet.generate_key().decode()
+    before = _raw(session.settings)
+    rotating = build_container(
+        settings_factory(AUTHENTICATION_PROVIDER="basic", FERNET_KEY=f"{new_key},{old_key}")
+    )
+    result = rotate_all(rotating.engine, rotating.extras["box"])
+    rotating.close()
+    assert result.secrets >= 1
+    after = _raw(session.settings)
+    assert after != before
+    # Only the new key is needed now: every stored secret opens with it.
+    only_new = build_container(settings_factory(AUTHENTICATION_PROVIDER="basic", FERNET_KEY=new_key))
+    box = only_new.extras["box"]
+    import re
+
+    sealed = re.findall(r"fernet:[A-Za-z0-9_\-=]+", after)
+    assert sealed
+    assert {box.open(value) for value in sealed if value} >= {PASSWORD}
+    only_new.close()
+
+
+def test_pipeline_connection_comes_from_the_bot_and_only_to_admins_and_the_bot(session: Session) -> None:
+    admin = session.as_(session.admin_token())
+    service = session.client.put(
+        "/api/v1/services/databaseServices", json={"name": "svc", "serviceType": "SQLite"}, headers=admin
+    ).json()
+    pipeline = session.client.put(
+        "/api/v1/services/ingestionPipelines",
+        json={
+            "name": "nightly",
+            "pipelineType": "metadata",
+            "sourceConfig": {"config": {"type": "DatabaseMetadata"}},
+            "airflowConfig": {},
+            "service": {"id": service["id"], "type": "databaseService"},
+        },
+        headers=admin,
+    ).json()
+    bot = session.client.get("/api/v1/bots/name/ingestion-bot", headers=admin).json()
+    token = session.client.put(
+        f"/api/v1/users/generateToken/{bot['botUser']['id']}", json={"JWTTokenExpiry": "1"}, headers=admin
+    ).json()["JWTToken"]
+    url = f"/api/v1/services/ingestionPipelines/{pipeline['id']}?fields=openMetadataServerConnection"
+    seen = session.client.get(url, headers=admin).json()["openMetadataServerConnection"]
+    assert seen["authProvider"] == "openmetadata"
+    assert seen["securityConfig"] == {"jwtToken": token}
+    assert seen["hostPort"].endswith("/api")
+    assert session.client.get(url, headers=session.as_(token)).json()["openMetadataServerConnection"][
+        "authProvider"
+    ]
+    session.create_user(session.admin_token(), "ivan", password="Str0ng!Passw0rd-for-tests")
+    ivan = session.as_(session.token_for("ivan", "Str0ng!Passw0rd-for-tests"))
+    assert "openMetadataServerConnection" not in session.client.get(url, headers=ivan).json()
+    # Not part of the default or "*" fields: OpenMetadata 2.x clients must not see it.
+    plain = session.client.get(
+        f"/api/v1/services/ingestionPipelines/{pipeline['id']}?fields=*", headers=admin
+    )
+    assert "openMetadataServerConnection" not in plain.json()
