@@ -6,8 +6,10 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
 
 from tessera import __version__
 from tessera.api import entities, http_errors, pipelines, search, system
@@ -59,7 +61,22 @@ def create_app(settings: Settings, *, container: Container | None = None) -> Fas
     for kind in ALL:
         app.include_router(entities.entity_router(kind))
     built.extras["started_at_ms"] = int(time.time() * 1000)
+    app.openapi = lambda: _openapi_with_bearer(app)  # type: ignore[method-assign]
     return app
+
+
+def _openapi_with_bearer(app: FastAPI) -> dict[str, Any]:
+    """The OpenAPI document, saying that /api/v1 takes a Bearer JWT (so /docs can send one)."""
+    if app.openapi_schema is None:
+        schema = get_openapi(
+            title=app.title, version=app.version, description=app.description, routes=app.routes
+        )
+        schema.setdefault("components", {})["securitySchemes"] = {
+            "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+        }
+        schema["security"] = [{"bearer": []}]
+        app.openapi_schema = schema
+    return app.openapi_schema
 
 
 def create_app_from_environment() -> FastAPI:

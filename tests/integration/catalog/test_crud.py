@@ -162,3 +162,10 @@ def test_test_connection_definitions_are_built_in(client: TestClient) -> None:
         assert_valid_entity("testConnectionDefinition", definition)
     refused = client.put("/api/v1/services/testConnectionDefinitions", json={"name": "x"})
     assert refused.status_code == 405
+
+
+def test_openapi_documents_the_api_and_its_bearer_scheme(client: TestClient) -> None:
+    schema = ok(client.get("/openapi.json"))
+    assert "/api/v1/tables/name/{fqn}" in schema["paths"]
+    assert schema["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+    assert client.get("/docs").status_code == 200
