@@ -38,6 +38,7 @@ log = logging.getLogger("tessera")
 
 
 def build_container(settings: Settings) -> Container:
+    _refuse_unsupported(settings)
     _refuse_unsafe_production(settings)
     engine = create_engine(
         settings.database_url, pool_size=settings.database.poolSize, echo=settings.database.echo
@@ -128,6 +129,16 @@ def _browser_extra(settings: Settings) -> dict[str, object]:
         return {}
     scopes = list(auth.scopes) or ["openid", "profile", "email", "offline_access"]
     return {"scopes": scopes, "jwtPrincipalClaims": list(auth.jwtPrincipalClaims)}
+
+
+def _refuse_unsupported(settings: Settings) -> None:
+    if settings.authenticationConfiguration.clientType == "confidential":
+        raise ConfigError(
+            "authenticationConfiguration.clientType confidential is not supported: tessera's UI signs in "
+            "as a single-page application (authorization code + PKCE, no client secret on the server). "
+            "Register the UI as a Single-page application (the Azure SSO guide, step 2) and set "
+            "clientType: public"
+        )
 
 
 def _refuse_unsafe_production(settings: Settings) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import Any
 
 import sqlalchemy as sa
@@ -72,7 +73,12 @@ class EntraIdentities:
             return self._directory.principal(bot, "azure-app"), expires
         self.validator.check_audience(parsed)
         user = self._person(parsed)
-        return self._directory.principal(user, "azure"), expires
+        principal = self._directory.principal(user, "azure")
+        if self._settings.authorizerConfiguration.useRolesFromProvider:
+            # Entra app roles assigned to the person count as tessera roles of the same name.
+            granted = parsed.claims.get("roles") or []
+            principal = replace(principal, roles=principal.roles | {str(role) for role in granted})
+        return principal, expires
 
     # -- people -------------------------------------------------------------------------------
 

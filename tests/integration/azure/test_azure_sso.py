@@ -385,3 +385,44 @@ def test_pipelines_of_an_azure_sso_bot_carry_its_azure_configuration_masked(
         "authority": demo.authority,
         "scopes": [demo.ingestion_scope],
     }
+
+
+def test_roles_from_the_provider_grant_tessera_roles_of_the_same_name(
+    entra: RunningEmulator, demo: DemoTenant, idp_http: httpx.Client, catalog_for: Callable[..., AzureCatalog]
+) -> None:
+    entra.service.add_app_role(
+        demo.tenant_id, demo.ui_client_id, "DataSteward", allowed_member_types=["User"]
+    )
+    alice = demo.users[1]
+    entra.service.assign_user(demo.tenant_id, demo.ui_client_id, alice.user_principal_name, "DataSteward")
+    catalog = catalog_for(demo, AUTHORIZER_USE_ROLES_FROM_PROVIDER="true")
+    admin = person_tokens(entra, demo, idp_http, demo.admin)["access_token"]
+    service = catalog.put(
+        "/api/v1/services/databaseServices", admin, {"name": "svc", "serviceType": "SQLite"}
+    ).json()
+    token = person_tokens(entra, demo, idp_http, alice)["access_token"]
+    assert jwt.decode(token, options={"verify_signature": False}).get("roles") == ["DataSteward"]
+    renamed = catalog.client.patch(
+        f"/api/v1/services/databaseServices/{service['id']}",
+        json=[{"op": "add", "path": "/displayName", "value": "Shop"}],
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert renamed.status_code == 200, renamed.text
+    # Without the setting the same token is only a DataConsumer, who may not rename.
+    plain = catalog_for(demo)
+    refused = plain.client.patch(
+        f"/api/v1/services/databaseServices/{service['id']}",
+        json=[{"op": "add", "path": "/displayName", "value": "Shop2"}],
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert refused.status_code == 403
+
+
+def test_confidential_client_type_is_refused_with_what_to_do(tmp_path: Any) -> None:
+    from tessera.bootstrap import build_container
+
+    settings = load_settings(
+        environ={"TESSERA_HOME": str(tmp_path), "AUTHENTICATION_CLIENT_TYPE": "confidential"}
+    )
+    with pytest.raises(ConfigError, match="set clientType: public"):
+        build_container(settings)
