@@ -30,7 +30,6 @@ PUBLIC_PATHS = frozenset(
         "/api/v1/system/config/auth",
         "/api/v1/system/config/authorizer",
         "/api/v1/system/config/jwks",
-        "/api/v1/system/config/logininfo",
         "/api/v1/users/login",
         "/api/v1/users/refresh",
         "/api/v1/users/signup",
