@@ -37,7 +37,6 @@ PUBLIC_PATHS = frozenset(
         "/api/v1/users/password/reset",
     }
 )
-MAX_TOKEN_BYTES = 16 * 1024
 _SLASHES = re.compile(r"/{2,}")
 
 
