@@ -43,11 +43,13 @@ def _register() -> None:
     from tessera.cli.db import app as db_app
     from tessera.cli.ingest import ingest
     from tessera.cli.operators import bots_app, keys_app, secrets_app, users_app
+    from tessera.cli.quickstart import quickstart
     from tessera.cli.serve import serve
     from tessera.entra import cli as entra_cli
 
     app.command("serve")(serve)
     app.command("ingest")(ingest)
+    app.command("quickstart")(quickstart)
     app.add_typer(db_app, name="db")
     app.add_typer(users_app, name="users")
     app.add_typer(bots_app, name="bots")
