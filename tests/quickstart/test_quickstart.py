@@ -9,6 +9,7 @@ import shutil
 import signal
 import socket
 import sqlite3
+import ssl
 import stat
 import subprocess
 from collections.abc import Callable
@@ -22,6 +23,7 @@ import pytest
 import requests
 
 from tessera.quickstart import sample
+from tests.entra.conftest import sign_in, start_flow
 from tests.quickstart.conftest import READY, Foreground, Quickstart
 
 pytestmark = pytest.mark.slow
@@ -53,6 +55,36 @@ def _token(quickstart: Quickstart) -> str:
         session.close()
     assert "access_token" in result, result
     token: str = result["access_token"]
+    return token
+
+
+def _sign_in_to_the_ui(quickstart: Quickstart, login: str) -> str:
+    """What the browser does for a person: the UI app's (SPA) authorization code flow with
+    PKCE, redeemed cross-origin from the UI's origin as Entra requires of SPAs."""
+    record, secrets = quickstart.record()["tenant"], quickstart.secrets()
+    ca = str(quickstart.home / "entra" / "ca.pem")
+    origin = f"http://localhost:{quickstart.port}"
+    session = requests.Session()
+    session.trust_env = False
+    session.verify = ca
+    session.headers["Origin"] = origin
+    app = msal.PublicClientApplication(
+        record["uiClientId"],
+        authority=f"https://127.0.0.1:{quickstart.idp_port}/{record['tenantId']}",
+        instance_discovery=False,
+        http_client=session,
+    )
+    upn = f"{login}@{record['domain']}"
+    flow = start_flow(app, [record["apiScope"]], f"{origin}/callback", login_hint=upn)
+    password = secrets[f"TESSERA_DEMO_{login.upper()}_PASSWORD"]
+    try:
+        with httpx.Client(verify=ssl.create_default_context(cafile=ca), follow_redirects=False) as http:
+            signed_in = sign_in(http, flow["auth_uri"], upn, password)
+        tokens = app.acquire_token_by_auth_code_flow(flow, signed_in.params)
+    finally:
+        session.close()
+    assert "access_token" in tokens, tokens
+    token: str = tokens["access_token"]
     return token
 
 
@@ -109,6 +141,16 @@ def test_the_guide_runs_and_ctrl_c_stops_everything(
     assert {row["name"] for row in rows} == SAMPLE
     assert {row["updatedBy"] for row in rows} == {"ingestion-bot"}
     assert {row["fullyQualifiedName"].split(".")[0] for row in rows} == {sample.SERVICE}
+
+    # The demo people printed in the summary sign in through the UI app; admin@ is an admin.
+    for login, is_admin in (("admin", True), ("alice", False)):
+        me = httpx.get(
+            f"http://127.0.0.1:{quickstart.port}/api/v1/users/loggedInUser",
+            headers={"Authorization": f"Bearer {_sign_in_to_the_ui(quickstart, login)}"},
+        )
+        assert me.status_code == 200, me.text
+        assert me.json()["isAdmin"] is is_admin, me.json()
+        assert f"{login}@tessera-demo.onmicrosoft.com" in output
 
     # The printed curl commands work when pasted into a shell.
     if shutil.which("curl") is None:

@@ -7,12 +7,15 @@ running meanwhile, so a test or a curious user can see them.
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import ssl
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -145,6 +148,24 @@ def run(options: Options, console: Console) -> int:
             signal.signal(signal.SIGINT, previous_int)
             signal.signal(signal.SIGTERM, previous_term)
     return 0
+
+
+@contextmanager
+def _logged_to(out: Out) -> Iterator[None]:
+    """The catalog's start-up notes (keys generated, where) printed as part of the step that
+    caused them, rather than as bare lines from Python's last-resort log handler."""
+
+    class _Handler(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            out.note(record.getMessage())
+
+    logger = logging.getLogger("tessera")
+    handler = _Handler(logging.INFO)
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
 
 
 def _check_ports(urls: Urls, record: Record | None) -> None:
@@ -343,7 +364,10 @@ class _Flow:
         settings = load_settings(self.layout.server_config, environ=environ)
         authority = f"{self.urls.idp}/{tenant.tenantId}"
         try:
-            changed = steps.service_step10_ingestion_bot(settings, tenant, authority, secrets.client_secret)
+            with _logged_to(self.out):
+                changed = steps.service_step10_ingestion_bot(
+                    settings, tenant, authority, secrets.client_secret
+                )
         except TesseraError as exc:
             raise QuickstartError(
                 f"cannot set the ingestion bot to Azure SSO: {exc.message}",
