@@ -59,6 +59,8 @@ class Urls:
 
     @property
     def local_server(self) -> str:
+        # For the quickstart's own requests: the server listens on 127.0.0.1 only, and
+        # localhost may resolve to ::1 first.
         return f"http://127.0.0.1:{self.server_port}"
 
     @property
