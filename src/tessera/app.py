@@ -19,6 +19,7 @@ from tessera.catalog.kinds import ALL
 from tessera.config import Settings
 from tessera.container import Container
 from tessera.users import routes as user_routes
+from tessera.web import routes as web_routes
 
 log = logging.getLogger("tessera")
 
@@ -60,6 +61,8 @@ def create_app(settings: Settings, *, container: Container | None = None) -> Fas
     app.include_router(pipelines.router)
     for kind in ALL:
         app.include_router(entities.entity_router(kind))
+    # Last: the UI answers every path the API does not (client-side routing).
+    app.include_router(web_routes.build_router(settings))
     built.extras["started_at_ms"] = int(time.time() * 1000)
     app.openapi = lambda: _openapi_with_bearer(app)  # type: ignore[method-assign]
     return app

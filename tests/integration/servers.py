@@ -23,10 +23,19 @@ def free_port() -> int:
 
 @contextmanager
 def tessera_server(
-    home: Path, database_url: str, *, env: Mapping[str, str] | None = None, config: Path | None = None
+    home: Path,
+    database_url: str,
+    *,
+    env: Mapping[str, str] | None = None,
+    config: Path | None = None,
+    port: int | None = None,
 ) -> Iterator[str]:
-    """Start ``tessera serve`` in a subprocess; yield its base URL once it answers."""
-    port = free_port()
+    """Start ``tessera serve`` in a subprocess; yield its base URL once it answers.
+
+    ``port`` is for callers that must know the URL before the server starts (an SSO redirect
+    URI registered with the identity provider); a free one is chosen otherwise.
+    """
+    port = port or free_port()
     environ = {
         **os.environ,
         "TESSERA_HOME": str(home),

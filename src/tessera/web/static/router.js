@@ -1,0 +1,69 @@
+// Client-side routing with the History API: the server answers every page path with the same
+// index.html, and this module maps the path to a page.
+
+const routes = [];
+let listener = () => {};
+
+export function addRoute(pattern, page, options = {}) {
+  const keys = [];
+  const source = pattern.replace(/\/:(\w+)/g, (_, key) => {
+    keys.push(key);
+    return "/([^/]+)";
+  });
+  routes.push({ regex: new RegExp(`^${source}/?$`), keys, page, options });
+}
+
+function decode(value) {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}
+
+export function match(pathname) {
+  for (const route of routes) {
+    const found = route.regex.exec(pathname);
+    if (found) {
+      const params = Object.fromEntries(route.keys.map((key, i) => [key, decode(found[i + 1])]));
+      return { ...route, params };
+    }
+  }
+  return null;
+}
+
+// `initial` passes on that this is still the page load (a redirect), where focus stays put.
+export function navigate(to, { replace = false, initial = false } = {}) {
+  if (replace) history.replaceState(null, "", to);
+  else history.pushState(null, "", to);
+  listener({ initial });
+}
+
+// Only a same-origin, local path may be a place to return to after sign-in (never an open
+// redirect to another site, never the sign-in or callback pages themselves).
+export function safeReturnPath(value) {
+  if (typeof value !== "string" || !value.startsWith("/") || value.startsWith("//")) return null;
+  if (value.startsWith("/signin") || value.startsWith("/callback") || value.startsWith("/api/")) return null;
+  return value;
+}
+
+function onClick(event) {
+  if (event.defaultPrevented || event.button !== 0) return;
+  if (event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+  const anchor = event.target instanceof Element ? event.target.closest("a[href]") : null;
+  if (!anchor || anchor.target || anchor.hasAttribute("download")) return;
+  const url = new URL(anchor.href, location.href);
+  if (url.origin !== location.origin) return;
+  if (url.pathname.startsWith("/api/") || url.pathname.startsWith("/docs")) return;
+  event.preventDefault();
+  if (url.pathname + url.search !== location.pathname + location.search) {
+    navigate(url.pathname + url.search + url.hash);
+  }
+}
+
+export function startRouter(onChange) {
+  listener = onChange;
+  document.addEventListener("click", onClick);
+  addEventListener("popstate", () => listener({ initial: false }));
+  listener({ initial: true });
+}

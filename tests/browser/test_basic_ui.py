@@ -1,0 +1,328 @@
+"""The UI with basic authentication: sign-in, the server's wrong-password and lockout messages,
+a 401 that returns the person to sign-in with the reason, users (delete, and the default
+administrator), the audit log, browsing, renewal, keyboard and small screens, and the HTTP
+side (CSP and the other headers, caching, client-side routing)."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.browser.conftest import Api, Ui, basic_password, seed_catalog, unique
+from tests.integration.servers import tessera_server
+
+pytestmark = pytest.mark.browser
+
+ROOT_PASSWORD = "Str0ng!Root-passw0rd"
+USER_PASSWORD = "Str0ng!User-passw0rd"
+
+
+@dataclass
+class Site:
+    base: str
+    api: Api
+    home: Path
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    home = tmp_path_factory.mktemp("basic-ui")
+    env = {"AUTHENTICATION_PROVIDER": "basic", "OM_MAX_FAILED_LOGIN_ATTEMPTS": "3"}
+    with tessera_server(home, f"sqlite:///{home / 'tessera.db'}", env=env) as base:
+        first = (home / "initial-admin-password").read_text().strip()
+        login = httpx.post(
+            f"{base}/api/v1/users/login",
+            json={"email": "admin", "password": basic_password(first)},
+            timeout=15,
+        )
+        api = Api(base, login.json()["accessToken"])
+        # The tests sign in as a second administrator, so that one of them can delete the
+        # default one.
+        root = api.ok(
+            "PUT",
+            "/api/v1/users",
+            json={
+                "name": "root",
+                "email": "root@example.com",
+                "displayName": "Root Admin",
+                "password": ROOT_PASSWORD,
+                "isAdmin": True,
+            },
+        )
+        signed_in = httpx.post(
+            f"{base}/api/v1/users/login",
+            json={"email": "root", "password": basic_password(ROOT_PASSWORD)},
+            timeout=15,
+        )
+        api.token = signed_in.json()["accessToken"]
+        seed_catalog(api, root["id"])
+        yield Site(base, api, home)
+        api.close()
+
+
+def create_user(site: Site, name: str, **extra: object) -> dict[str, object]:
+    body = {"name": name, "email": f"{name}@example.com", "password": USER_PASSWORD, **extra}
+    user: dict[str, object] = site.api.ok("PUT", "/api/v1/users", json=body)
+    return user
+
+
+def sign_in(ui: Ui, site: Site, login: str = "root", password: str = ROOT_PASSWORD, path: str = "/") -> None:
+    page = ui.page
+    ui.goto(f"{site.base}{path}")
+    page.fill("#email", login)
+    page.fill("#password", password)
+    page.click("#sign-in")
+    page.wait_for_function("() => !location.pathname.startsWith('/signin')")
+    ui.settled()
+
+
+def test_basic_sign_in_lands_on_explore_with_tokens_in_session_storage_only(ui: Ui, site: Site) -> None:
+    page = ui.page
+    sign_in(ui, site)
+    ui.at(f"{site.base}/explore")
+    assert page.inner_text("main h1") == "Explore"
+    assert page.title() == "Explore · tessera"
+    session = json.loads(ui.session_storage()["tessera.session"])
+    assert session["provider"] == "basic"
+    assert session["token"].count(".") == 2
+    assert ui.local_storage_keys() == []
+    # The page's own calls carry the token; the login call carried the base64 password.
+    login = next(r for r in ui.requests if r.url.endswith("/api/v1/users/login"))
+    assert json.loads(login.post_data)["password"] == basic_password(ROOT_PASSWORD)
+    me = next(r for r in ui.requests if "/api/v1/users/loggedInUser" in r.url)
+    assert me.headers["authorization"] == f"Bearer {session['token']}"
+
+
+def test_basic_wrong_password_and_lockout_are_shown_as_the_server_words_them(ui: Ui, site: Site) -> None:
+    ui.console.expect_http(401)
+    name = unique("carol")
+    create_user(site, name)
+    page = ui.page
+    ui.goto(f"{site.base}/signin")
+    for _ in range(2):
+        page.fill("#email", name)
+        page.fill("#password", "not-the-password")
+        page.click("#sign-in")
+        page.wait_for_selector("#sign-in-error [role=alert]")
+        assert page.inner_text("#sign-in-error") == "You have entered an invalid username or password."
+        # The password field is emptied and focused for the next try.
+        assert page.input_value("#password") == ""
+        assert page.evaluate("document.activeElement.id") == "password"
+        page.evaluate("document.querySelector('#sign-in-error').replaceChildren()")
+    page.fill("#password", "still-not-it")
+    page.click("#sign-in")
+    page.wait_for_selector("#sign-in-error [role=alert]")
+    locked = page.inner_text("#sign-in-error")
+    assert locked == "Failed Login Attempts Exceeded. Please try after some time (600 seconds)."
+    # Even the right password is refused while locked, with the time left.
+    page.evaluate("document.querySelector('#sign-in-error').replaceChildren()")
+    page.fill("#password", USER_PASSWORD)
+    page.click("#sign-in")
+    page.wait_for_selector("#sign-in-error [role=alert]")
+    assert re.fullmatch(
+        r"Failed Login Attempts Exceeded\. Please try after some time \(\d+ seconds\)\.",
+        page.inner_text("#sign-in-error"),
+    )
+    assert page.url.startswith(f"{site.base}/signin")
+
+
+def test_basic_any_401_returns_to_sign_in_with_the_servers_reason(ui: Ui, site: Site) -> None:
+    ui.console.expect_http(401)
+    page = ui.page
+    sign_in(ui, site, path="/browse")
+    ui.at(f"{site.base}/browse")
+    token = json.loads(ui.session_storage()["tessera.session"])["token"]
+    # Signed out elsewhere (another tab, an administrator): the next call gets a 401.
+    site.api.ok("POST", "/api/v1/users/logout", json={"token": token}, token=token)
+    page.click("nav >> text=Explore")
+    ui.at(f"{site.base}/signin?next=%2Fexplore")
+    assert page.inner_text("#notice") == "Not Authorized! Token was revoked (signed out); sign in again"
+    assert "tessera.session" not in ui.session_storage()
+    # Signing in again returns to where the person was going.
+    page.fill("#email", "root")
+    page.fill("#password", ROOT_PASSWORD)
+    page.click("#sign-in")
+    ui.at(f"{site.base}/explore")
+
+
+def test_basic_browse_explore_filters_and_table_page(ui: Ui, site: Site) -> None:
+    page = ui.page
+    sign_in(ui, site, path="/browse")
+    page.click("#main >> text=warehouse")
+    page.click("#main >> text=sales")
+    page.click("#main >> text=public")
+    page.wait_for_selector("#main td >> text=customers")
+    page.click("#main >> text=orders")
+    ui.at(f"{site.base}/tables/warehouse.sales.public.orders")
+    assert page.inner_text("#owner").startswith("Root Admin")
+    assert "PII.Sensitive" in page.inner_text("#tags")
+    rows = page.locator("#columns tbody tr")
+    assert rows.count() == 3
+    assert rows.nth(0).inner_text().split("\t")[:3] == ["id", "BIGINT", "Primary key"]
+    assert "VARCHAR(64)" in rows.nth(1).inner_text()
+    assert page.locator("#versions li").count() == 2
+    # Explore: filter by type, then by service.
+    page.click("nav >> text=Explore")
+    page.select_option("#filter-type", "database")
+    page.click("form[role=search] button")
+    ui.at(f"{site.base}/explore?type=database")
+    assert sorted(page.locator("#results .result-title").all_inner_texts()) == ["events", "sales"]
+    page.select_option("#filter-type", "table")
+    page.select_option("#filter-service", "lake")
+    page.click("form[role=search] button")
+    ui.at(f"{site.base}/explore?type=table&service=lake")
+    assert page.locator("#results .result-title").all_inner_texts() == ["clicks"]
+    # After a search, focus is on the result count, which screen readers announce.
+    assert page.evaluate("document.activeElement.id") == "result-count"
+
+
+def test_basic_users_delete_with_confirmation(ui: Ui, site: Site) -> None:
+    name = unique("dave")
+    create_user(site, name)
+    page = ui.page
+    sign_in(ui, site, path="/settings/users")
+    page.click(f"#main >> text={name}")
+    ui.at(f"{site.base}/settings/users/{name}")
+    page.click("#delete-user")
+    dialog = page.locator("dialog[open]")
+    assert "stop working at once" in dialog.inner_text()
+    confirm = dialog.locator("button[value=confirm]")
+    assert confirm.is_disabled()
+    page.fill("#confirm-typed", name)
+    assert confirm.is_enabled()
+    confirm.click()
+    ui.at(f"{site.base}/settings/users")
+    assert f"User {name} was deleted." in page.inner_text("#main")
+    assert site.api.call("GET", f"/api/v1/users/name/{name}").status_code == 404
+
+
+def test_basic_deleting_the_default_admin_is_explained(ui: Ui, site: Site) -> None:
+    page = ui.page
+    sign_in(ui, site, path="/settings/users/admin")
+    callout = page.locator("#main .message").first.inner_text()
+    assert "default administrator admin" in callout
+    assert "never re-creates it" in callout
+    page.click("text=Delete the default administrator")
+    dialog = page.locator("dialog[open]")
+    assert "Make sure another administrator can sign in first." in dialog.inner_text()
+    # Escape cancels; focus returns to the button that opened the dialog.
+    page.keyboard.press("Escape")
+    assert page.locator("dialog").count() == 0
+    assert page.evaluate("document.activeElement.id") == "delete-user"
+    page.click("#delete-user")
+    page.fill("#confirm-typed", "admin")
+    page.click("dialog[open] button[value=confirm]")
+    ui.at(f"{site.base}/settings/users")
+    assert site.api.call("GET", "/api/v1/users/name/admin").status_code == 404
+
+
+def test_basic_audit_log_for_admins(ui: Ui, site: Site) -> None:
+    page = ui.page
+    sign_in(ui, site)
+    page.click("nav >> text=Audit log")
+    ui.at(f"{site.base}/audit")
+    page.wait_for_selector("#audit tbody tr")
+    actions = page.locator("#audit tbody tr td:nth-child(3)").all_inner_texts()
+    assert "login" in actions
+    page.fill("#audit-action", "user-create")
+    page.press("#audit-action", "Enter")
+    ui.at(f"{site.base}/audit?action=user-create")
+    page.wait_for_selector("#audit tbody tr")
+    assert set(page.locator("#audit tbody tr td:nth-child(3)").all_inner_texts()) == {"user-create"}
+
+
+def test_basic_session_is_renewed_before_it_expires(ui: Ui, site: Site) -> None:
+    page = ui.page
+    sign_in(ui, site)
+    before = json.loads(ui.session_storage()["tessera.session"])
+    # As if the access token had 20 seconds left: the UI renews at once with the refresh token.
+    page.evaluate(
+        """() => {
+            const s = JSON.parse(sessionStorage.getItem('tessera.session'));
+            s.expiresAt = Date.now() + 20000;
+            sessionStorage.setItem('tessera.session', JSON.stringify(s));
+        }"""
+    )
+    with page.expect_response(lambda r: r.url.endswith("/api/v1/users/refresh")) as refreshed:
+        page.reload()
+    assert refreshed.value.status == 200
+    page.wait_for_function(
+        "(old) => JSON.parse(sessionStorage.getItem('tessera.session')).token !== old", arg=before["token"]
+    )
+    after = json.loads(ui.session_storage()["tessera.session"])
+    assert after["refreshToken"] != before["refreshToken"]  # rotated
+    assert site.api.call("GET", "/api/v1/users/loggedInUser", token=after["token"]).status_code == 200
+    page.click("nav >> text=Browse")
+    page.wait_for_selector("#main td >> text=warehouse")
+
+
+def test_basic_keyboard_only_on_a_small_screen(ui: Ui, site: Site) -> None:
+    page = ui.page
+    page.set_viewport_size({"width": 390, "height": 800})
+    ui.goto(f"{site.base}/explore")
+    # Tab order: skip link, then the form's fields and button.
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Skip to content"
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "email"
+    page.keyboard.type("root")
+    page.keyboard.press("Tab")
+    page.keyboard.type(ROOT_PASSWORD)
+    page.keyboard.press("Enter")
+    ui.at(f"{site.base}/explore")
+    # The navigation folds behind "Menu" on a phone-sized screen.
+    assert not page.is_visible("nav >> text=Browse")
+    page.focus(".nav-toggle")
+    page.keyboard.press("Enter")
+    assert page.get_attribute(".nav-toggle", "aria-expanded") == "true"
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Browse"
+    # The focus ring is visible (an outline, not just a colour change).
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline == "solid"
+    page.keyboard.press("Enter")
+    ui.at(f"{site.base}/browse")
+    assert page.evaluate("document.activeElement.tagName") == "H1"
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390  # nothing overflows sideways
+
+
+def test_basic_http_headers_caching_and_routing(site: Site) -> None:
+    http = site.api.http
+    for path in ("/", "/explore", "/callback", "/tables/warehouse.sales.public.orders", "/settings/bots/x"):
+        page = http.get(path)
+        assert page.status_code == 200, path
+        assert page.headers["content-type"] == "text/html; charset=utf-8"
+    headers = http.get("/").headers
+    csp = headers["content-security-policy"]
+    assert "script-src 'self'" in csp
+    assert "connect-src 'self';" in csp
+    assert "frame-ancestors 'none'" in csp
+    assert "'unsafe-inline'" not in csp
+    assert headers["x-content-type-options"] == "nosniff"
+    assert headers["referrer-policy"] == "no-referrer"
+    html = http.get("/").text
+    assert "<script>" not in html
+    assert " style=" not in html
+    script = re.search(r'src="(/static/[0-9a-f]+/main\.js)"', html)
+    assert script is not None
+    asset = http.get(script.group(1))
+    assert asset.status_code == 200
+    assert asset.headers["content-type"] == "text/javascript; charset=utf-8"
+    assert asset.headers["cache-control"] == "public, max-age=31536000, immutable"
+    assert http.get(script.group(1), headers={"If-None-Match": asset.headers["etag"]}).status_code == 304
+    assert http.get("/static/0000000000000000/main.js").status_code == 404
+    assert http.get(script.group(1).replace("main.js", "nope.js")).status_code == 404
+    # The API keeps its own answers: JSON errors, never the UI's page.
+    for method, path in (("GET", "/api/v1/nope"), ("POST", "/api/v1/nope"), ("GET", "/API/v1/nope")):
+        response = site.api.call(method, path)
+        assert response.status_code == 404, (method, path)
+        assert response.json()["code"] == 404
+    assert http.get("/api/v1/nope").status_code == 401  # no token: authentication first
