@@ -44,7 +44,7 @@ def quickstart(
     client credentials.
 
     What it does, each step printed as it happens. "step N" is the guide's own
-    number (shared/seed/azure-sso.md has two parts, each numbered from 1):
+    number (the guide has two parts, each numbered from 1):
 
       1. Starts tessera.entra, a local Microsoft Entra ID, with its own CA,
          on https://127.0.0.1:8443 (--idp-port).

@@ -1,4 +1,4 @@
-"""``tessera quickstart``: the Azure SSO guide (``shared/seed/azure-sso.md``) running on one machine.
+"""``tessera quickstart``: the Azure SSO guide (``docs/azure-sso.md``) running on one machine.
 
 A local Entra ID (``tessera.entra``) gets the guide's tenant, step by step; ``tessera serve``
 runs with ``provider: azure`` against it; the ingestion bot is switched to Azure SSO (step 10);

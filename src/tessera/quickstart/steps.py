@@ -1,6 +1,6 @@
 """The Azure SSO guide's steps, one function each, done through the emulator's directory API.
 
-The guide (``shared/seed/azure-sso.md``) numbers two parts on their own: "Create Server
+The guide (``docs/azure-sso.md``) numbers two parts on their own: "Create Server
 Credentials" (steps 1-3: the UI app) and "Create Service Application" (steps 1-10: tokens,
 the exposed API and scope, the ingestion app with its permission, consent, App ID URI and
 secret, and finally the ingestion bot). Each function here is one of those steps, in the
