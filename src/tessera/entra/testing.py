@@ -3,7 +3,7 @@
 ``running_emulator()`` starts a real HTTPS server (uvicorn, the local CA) on a free port in a
 background thread, with its state in memory, and hands back a :class:`RunningEmulator` with
 the base URL, the CA file and the directory API. ``build_demo_tenant()`` creates the tenant the
-Azure SSO guide (``shared/seed/azure-sso.md``) builds by hand::
+Azure SSO guide (``docs/azure-sso.md``) builds by hand::
 
     with running_emulator() as idp:
         demo = idp.build_demo_tenant()
