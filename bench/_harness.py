@@ -209,16 +209,18 @@ def time_requests(http: httpx.Client, paths: Sequence[str], *, warmup: int = 0) 
 _CLIENT_WARMUP = 20
 
 
-def _client_process(base: str, paths: Sequence[str], start_at: float, stop_at: float) -> Sample:
+def _client_process(
+    base: str, paths: Sequence[str], seconds: float, start: Any, results: multiprocessing.Queue[Sample]
+) -> None:
     with client(base) as http:
         for path in paths[:_CLIENT_WARMUP]:
             http.get(path)
-        while time.time() < start_at:
-            time.sleep(0.001)
+        start.wait()  # every client is connected and warm, and the parent is reading the CPU
         sample = Sample()
         started = time.perf_counter_ns()
+        stop = started + int(seconds * 1e9)
         index = 0
-        while time.time() < stop_at:
+        while time.perf_counter_ns() < stop:
             before = time.perf_counter_ns()
             response = http.get(paths[index % len(paths)])
             sample.latencies_ns.append(time.perf_counter_ns() - before)
@@ -226,7 +228,7 @@ def _client_process(base: str, paths: Sequence[str], start_at: float, stop_at: f
                 sample.errors += 1
             index += 1
         sample.wall_ns = time.perf_counter_ns() - started
-        return sample
+    results.put(sample)
 
 
 def measured(server: Server, http: httpx.Client, paths: Sequence[str], *, warmup: int = 0) -> Sample:
@@ -239,20 +241,27 @@ def measured(server: Server, http: httpx.Client, paths: Sequence[str], *, warmup
 
 def concurrent_requests(server: Server, paths: Sequence[str], *, clients: int, seconds: float) -> Sample:
     """``clients`` processes GET the paths (each its own slice) for ``seconds``, all at once."""
-    context = multiprocessing.get_context("spawn")
-    # Spawned interpreters take ~1 s to start; they all begin measuring at the same moment.
-    start_at = time.time() + 3.0
-    stop_at = start_at + seconds
-    with context.Pool(clients) as pool:
-        cpu = server.cpu_ns()
-        results = pool.starmap(
-            _client_process, [(server.base, paths[i::clients], start_at, stop_at) for i in range(clients)]
+    # Forked, not spawned: a spawned interpreter takes seconds to start on a busy machine.
+    context = multiprocessing.get_context("fork")
+    start = context.Barrier(clients + 1)
+    results: multiprocessing.Queue[Sample] = context.Queue()
+    processes = []
+    for i in range(clients):
+        mine = paths[i::clients]
+        processes.append(
+            context.Process(target=_client_process, args=(server.base, mine, seconds, start, results))
         )
-        cpu = server.cpu_ns() - cpu
+        processes[-1].start()
+    start.wait(timeout=120)
+    cpu = server.cpu_ns()
+    samples = [results.get(timeout=seconds + 120) for _ in processes]
+    cpu = server.cpu_ns() - cpu
+    for process in processes:
+        process.join()
     total = Sample()
-    for result in results:
-        total.merge(result)
-    total.server_cpu_ns, total.served = cpu, len(total.latencies_ns) + clients * _CLIENT_WARMUP
+    for sample in samples:
+        total.merge(sample)
+    total.server_cpu_ns, total.served = cpu, len(total.latencies_ns)
     return total
 
 
