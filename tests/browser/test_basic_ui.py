@@ -326,3 +326,36 @@ def test_basic_http_headers_caching_and_routing(site: Site) -> None:
         assert response.status_code == 404, (method, path)
         assert response.json()["code"] == 404
     assert http.get("/api/v1/nope").status_code == 401  # no token: authentication first
+
+
+def test_basic_bot_jwt_generate_copy_once_and_revoke(ui: Ui, site: Site) -> None:
+    ui.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=site.base)
+    page = ui.page
+    sign_in(ui, site, path="/settings/bots/ingestion-bot")
+    assert page.input_value("#auth-type") == "JWT"
+    assert page.is_hidden("#sso-section")
+    page.select_option("#token-expiry", "7")
+    page.click("#generate-token")
+    page.wait_for_selector("#bot-token")
+    token = page.input_value("#bot-token")
+    page.click("#bot-token-copy")
+    page.wait_for_selector("#token-output >> text=Copied to the clipboard.")
+    assert page.evaluate("navigator.clipboard.readText()") == token
+    assert site.api.call("GET", "/api/v1/tables", token=token).status_code == 200
+    # Shown once: a reload says a token is active, and does not show it.
+    page.reload()
+    ui.settled()
+    assert page.locator("#bot-token").count() == 0
+    assert page.inner_text("#token-status").startswith("An active token expires")
+    page.click("#revoke-token")
+    page.click("dialog[open] button[value=confirm]")
+    page.wait_for_selector("#form-status >> text=Token revoked.")
+    refused = site.api.call("GET", "/api/v1/tables", token=token)
+    assert refused.status_code == 401
+    assert "does not match the current bot's token" in refused.json()["message"]
+    # Saving with JWT (OpenMetadata's PUT /users, then PUT /bots) issues a token when there is none.
+    page.click("#save-bot")
+    page.wait_for_selector("#form-status .message-success")
+    fresh = page.input_value("#bot-token")
+    assert fresh != token
+    assert site.api.call("GET", "/api/v1/tables", token=fresh).status_code == 200

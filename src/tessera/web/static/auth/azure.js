@@ -83,7 +83,10 @@ export async function discover(config) {
   try {
     response = await fetch(url, { credentials: "omit", cache: "no-store" });
   } catch (error) {
-    throw new SignInError(`The identity provider at ${new URL(url).origin} could not be reached (${error.message}).`);
+    const origin = new URL(url).origin;
+    throw new SignInError(
+      `The identity provider at ${origin} could not be reached (${error.message}). If its certificate is not one this browser trusts (tessera.entra's local CA), import the CA or open ${origin} once and accept the certificate.`,
+    );
   }
   if (!response.ok) {
     throw new SignInError(`The identity provider's discovery document (${url}) answered ${response.status}.`);

@@ -91,6 +91,8 @@ function ssoFields(user, mechanism, config) {
 
 function jwtFields(user, mechanism, show) {
   const config = mechanism?.authType === "JWT" ? (mechanism.config ?? {}) : {};
+  // Whether the bot has a live token right now, as this page last saw it.
+  const state = { hasToken: Boolean(config.JWTToken) };
   const expiry = select("token-expiry", EXPIRY, config.JWTTokenExpiry ?? "30");
   const status = h(
     "p",
@@ -111,6 +113,7 @@ function jwtFields(user, mechanism, show) {
       status.textContent = `A new token was issued; it expires ${formatTime(issued.JWTTokenExpiresAt)}. The previous one no longer works.`;
       output.replaceChildren(tokenReveal(issued.JWTToken, "bot-token"));
       revoke.disabled = false;
+      state.hasToken = true;
     } catch (error) {
       show(message("error", error.message));
     } finally {
@@ -129,6 +132,7 @@ function jwtFields(user, mechanism, show) {
       status.textContent = "The token was revoked. This bot has no active token.";
       output.replaceChildren();
       revoke.disabled = true;
+      state.hasToken = false;
       show(message("success", "Token revoked."));
     } catch (error) {
       show(message("error", error.message));
@@ -143,7 +147,7 @@ function jwtFields(user, mechanism, show) {
     h("div", { class: "actions" }, generate, revoke),
     output,
   );
-  return { section, expiry, output };
+  return { section, expiry, output, status, revoke, state };
 }
 
 function scopesOf(text) {
@@ -222,11 +226,21 @@ export async function botPage(ctx, { params }) {
       const now = await api.get(`/api/v1/users/auth-mechanism/${segment(user.id)}`);
       if (now.authType === "SSO") {
         sso.inputs.clientSecret.value = now.config?.authConfig?.clientSecret ?? "";
+        // Switching to Azure SSO revoked the bot's tessera token.
+        jwt.state.hasToken = false;
+        jwt.revoke.disabled = true;
+        jwt.output.replaceChildren();
+        jwt.status.textContent = "The bot uses Azure SSO; saving with OpenMetadata JWT (or generating a token) switches it to a tessera token.";
         show(message("success", "Saved: the bot authenticates with Azure SSO. The client secret is stored sealed and shown masked."));
       } else {
         show(message("success", "Saved: the bot authenticates with a tessera JWT."));
-        const fresh = now.config?.JWTToken && !mechanism?.config?.JWTToken;
-        if (fresh) jwt.output.replaceChildren(tokenReveal(now.config.JWTToken, "bot-token"));
+        // The server issues a token only when the bot had none; that one is shown, once.
+        if (now.config?.JWTToken && !jwt.state.hasToken) {
+          jwt.output.replaceChildren(tokenReveal(now.config.JWTToken, "bot-token"));
+          jwt.status.textContent = `A new token was issued; it expires ${formatTime(now.config.JWTTokenExpiresAt)}.`;
+          jwt.revoke.disabled = false;
+        }
+        jwt.state.hasToken = Boolean(now.config?.JWTToken);
       }
     } catch (error) {
       show(message("error", error.message));
