@@ -7,6 +7,7 @@ exactly one of them migrate while the others wait and then find nothing to do.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 from collections.abc import Iterator
 
 from alembic import command
@@ -77,5 +78,16 @@ def _migration_lock(conn: Connection) -> Iterator[None]:
         finally:
             conn.exec_driver_sql(f"SELECT RELEASE_LOCK('{_LOCK_NAME}')")
     else:
-        # SQLite serialises writers on the file itself.
-        yield
+        # SQLite serialises single statements, not a read-then-migrate sequence: two processes
+        # starting on one file would both see an empty schema. A lock file beside the database
+        # (SQLite is single-host anyway) makes them take turns.
+        database = conn.engine.url.database
+        if not database or database == ":memory:":
+            yield
+            return
+        with open(f"{database}.lock", "a+") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
