@@ -309,14 +309,20 @@ def list_page(
 
 
 def _beyond(conn: Connection, name: str, entity_id: str, *, ascending: bool) -> sa.ColumnElement[bool]:
-    """Rows strictly after (or before) the cursor in (name, id) order."""
-    if conn.dialect.name == "postgresql":
-        # PostgreSQL turns a row-value comparison into one index range scan.
+    """Rows strictly after (or before) the cursor in (name, id) order.
+
+    Written so that the index on (..., name, id) seeks straight to the cursor: page 1,000 must
+    cost what page 1 does. SQLite planned ``name > :n OR (name = :n AND id > :id)`` with bound
+    parameters as a scan from the first row.
+    """
+    if conn.dialect.name in ("postgresql", "sqlite"):
+        # Both turn a row-value comparison into one index range scan.
         left, right = (
             sa.tuple_(entity.c.name, entity.c.id),
             sa.tuple_(sa.literal(name), sa.literal(entity_id)),
         )
         return left > right if ascending else left < right
+    # MySQL/MariaDB make a range scan of this form (and not of the row-value one).
     if ascending:
         return sa.or_(entity.c.name > name, sa.and_(entity.c.name == name, entity.c.id > entity_id))
     return sa.or_(entity.c.name < name, sa.and_(entity.c.name == name, entity.c.id < entity_id))
