@@ -716,7 +716,7 @@ class CatalogService:
                 # Same content, new request fingerprint: remember it without a new version.
                 row.source_hash = source_hash
                 row.doc["sourceHash"] = source_hash
-                repo.update(tx.conn, row)
+                repo.update(tx.conn, row, was_deleted=row.deleted)
             return row
         updated = EntityRow(
             id=row.id,
@@ -733,7 +733,7 @@ class CatalogService:
         )
         updated.alt_key, updated.subtype = documents.index_keys(kind, new_doc)
         self._stamp(updated, actor, change=change)
-        repo.update(tx.conn, updated)
+        repo.update(tx.conn, updated, was_deleted=row.deleted)
         repo.add_version(tx.conn, updated)
         self._index(tx.conn, kind, updated)
         tx.written(updated)

@@ -6,16 +6,19 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Iterable, Sequence
+import collections
+import functools
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
 import sqlalchemy as sa
+from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from tessera.errors import BadRequest
-from tessera.storage.schema import entity, entity_record, entity_version, search_document
+from tessera.storage.schema import entity, entity_count, entity_record, entity_version, search_document
 
 Doc = dict[str, Any]
 
@@ -152,27 +155,93 @@ _INSERT_VERSION = sa.insert(entity_version)
 
 
 def insert(conn: Connection, row: EntityRow) -> None:
-    conn.execute(_INSERT_ENTITY, row.values())
+    insert_many(conn, [row])
 
 
 def insert_many(conn: Connection, rows: Sequence[EntityRow]) -> None:
     """New rows in one executemany; the caller adds their versions with :func:`add_versions`."""
     if rows:
         conn.execute(_INSERT_ENTITY, [row.values() for row in rows])
+        _count(conn, collections.Counter(_count_key(row, row.deleted) for row in rows))
 
 
-def update(conn: Connection, row: EntityRow) -> None:
+def update(conn: Connection, row: EntityRow, *, was_deleted: bool) -> None:
+    """Write ``row`` over the stored one, which was (soft-)deleted or not as ``was_deleted`` says."""
     values = row.values()
     values["row_id"] = values.pop("id")
     conn.execute(_UPDATE_ENTITY, values)
+    if row.deleted != was_deleted:
+        _count(conn, {_count_key(row, was_deleted): -1, _count_key(row, row.deleted): 1})
 
 
 def delete(conn: Connection, ids: Sequence[str]) -> None:
     for chunk in _chunks(ids, 500):
+        key = (entity.c.entity_type, sa.func.coalesce(entity.c.parent_id, ""), entity.c.deleted)
+        gone = conn.execute(sa.select(*key, sa.func.count()).where(entity.c.id.in_(chunk)).group_by(*key))
+        counts = {(t, p, bool(d)): -n for t, p, d, n in gone}
         conn.execute(sa.delete(entity_version).where(entity_version.c.entity_id.in_(chunk)))
         conn.execute(sa.delete(entity_record).where(entity_record.c.entity_id.in_(chunk)))
         conn.execute(sa.delete(search_document).where(search_document.c.entity_id.in_(chunk)))
         conn.execute(sa.delete(entity).where(entity.c.id.in_(chunk)))
+        _count(conn, counts)
+
+
+# -- entity counts (paging totals) --------------------------------------------------------------
+
+CountKey = tuple[str, str, bool]
+
+
+def _count_key(row: EntityRow, deleted: bool) -> CountKey:
+    return (row.entity_type, row.parent_id or "", deleted)
+
+
+def _count(conn: Connection, deltas: Mapping[CountKey, int]) -> None:
+    """Add ``deltas`` to entity_count. Keys are applied in sorted order, so two transactions
+    that touch the same counters take their row locks in the same order and cannot deadlock."""
+    params = [
+        {"entity_type": kind, "parent_id": parent, "deleted": deleted, "n": n}
+        for (kind, parent, deleted), n in sorted(deltas.items())
+        if n
+    ]
+    if params:
+        conn.execute(_count_upsert(conn.dialect.name), params)
+
+
+@functools.cache
+def _count_upsert(dialect: str) -> sa.Executable:
+    # One statement, whether or not the counter exists yet: two writers creating the first
+    # entity under a parent must not race on inserting its counter.
+    n = entity_count.c.n
+    if dialect in ("mysql", "mariadb"):
+        statement = mysql.insert(entity_count)
+        return statement.on_duplicate_key_update(n=n + statement.inserted.n)
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    upsert = insert(entity_count)
+    return upsert.on_conflict_do_update(
+        index_elements=[entity_count.c.entity_type, entity_count.c.parent_id, entity_count.c.deleted],
+        set_={"n": n + upsert.excluded.n},
+    )
+
+
+_COUNT = sa.select(sa.func.coalesce(sa.func.sum(entity_count.c.n), 0)).where(
+    entity_count.c.entity_type == sa.bindparam("entity_type"),
+    entity_count.c.deleted.in_(sa.bindparam("states", expanding=True)),
+)
+_COUNT_UNDER = _COUNT.where(entity_count.c.parent_id.in_(sa.bindparam("parents", expanding=True)))
+
+
+def count(conn: Connection, entity_type: str, *, parent_ids: Sequence[str] | None, include: str) -> int:
+    """Entities of a type (under the given parents), from entity_count instead of the rows."""
+    params: dict[str, Any] = {
+        "entity_type": entity_type,
+        "states": {"non-deleted": [False], "deleted": [True]}.get(include, [False, True]),
+    }
+    if parent_ids is None:
+        return int(conn.execute(_COUNT, params).scalar_one())
+    return sum(
+        int(conn.execute(_COUNT_UNDER, {**params, "parents": list(chunk)}).scalar_one())
+        for chunk in _chunks(parent_ids, 500)
+    )
 
 
 def add_version(conn: Connection, row: EntityRow) -> None:
@@ -269,6 +338,7 @@ def list_page(
     before: str | None,
     extra: Iterable[sa.ColumnElement[bool]] = (),
 ) -> Page:
+    extra = list(extra)
     filters: list[sa.ColumnElement[bool]] = [entity.c.entity_type == entity_type, *extra]
     if parent_ids is not None:
         if not parent_ids:
@@ -280,7 +350,11 @@ def list_page(
         filters.append(entity.c.deleted == sa.false())
     elif include == "deleted":
         filters.append(entity.c.deleted == sa.true())
-    total = conn.execute(sa.select(sa.func.count()).select_from(entity).where(*filters)).scalar_one()
+    if extra:
+        # Filters on other columns than type, parent and deleted: only the rows can say.
+        total = conn.execute(sa.select(sa.func.count()).select_from(entity).where(*filters)).scalar_one()
+    else:
+        total = count(conn, entity_type, parent_ids=parent_ids, include=include)
     query = sa.select(*_COLUMNS).where(*filters)
     if before is not None:
         name, entity_id = decode_cursor(before)

@@ -60,6 +60,19 @@ entity = sa.Table(
     sa.Index("ix_entity_alt_key", "entity_type", "alt_key"),
 )
 
+# How many entities of a type each parent holds, live and deleted: list responses carry a
+# `paging.total`, and counting the rows for it cost more than the page itself once a type has
+# tens of thousands of entities. The repository keeps it in step with `entity` in the same
+# transaction (migration 0003). Top-level entities count under parent_id ''.
+entity_count = sa.Table(
+    "entity_count",
+    metadata,
+    sa.Column("entity_type", sa.String(64), primary_key=True),
+    sa.Column("parent_id", Id, primary_key=True),
+    sa.Column("deleted", sa.Boolean(), primary_key=True),
+    sa.Column("n", sa.BigInteger(), nullable=False),
+)
+
 entity_version = sa.Table(
     "entity_version",
     metadata,
