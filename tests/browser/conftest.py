@@ -81,13 +81,20 @@ class Console:
     # have) are not the UI under test.
     foreign_origins: set[str] = field(default_factory=set)
 
+    expected_messages: list[str] = field(default_factory=list)
+
     def expect_http(self, *statuses: int) -> None:
         self.expected_statuses.update(statuses)
+
+    def expect_message(self, text: str) -> None:
+        self.expected_messages.append(text)
 
     def unexpected(self) -> list[str]:
         found = []
         for line, url in self.lines:
             if any(url.startswith(f"{origin}/") for origin in self.foreign_origins):
+                continue
+            if any(text in line for text in self.expected_messages):
                 continue
             network = _NETWORK_ERROR.search(line)
             if network and int(network.group(1)) in self.expected_statuses:
