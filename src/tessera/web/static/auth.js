@@ -62,7 +62,8 @@ async function renewOnce() {
   const session = loadSession();
   if (!session) return null;
   try {
-    const next = session.provider === "azure" ? await azure.renew(session, config) : await basic.renew(session);
+    const next =
+      session.provider === "azure" ? await azure.renew(session, config) : await basic.renew(session);
     return start(next);
   } catch (error) {
     sessionEnded(`Your session could not be renewed: ${error.message}`);

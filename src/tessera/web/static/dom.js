@@ -72,11 +72,25 @@ export function table(caption, headers, rows) {
       "table",
       {},
       caption ? h("caption", {}, caption) : null,
-      h("thead", {}, h("tr", {}, headers.map((text) => h("th", { scope: "col" }, text)))),
+      h(
+        "thead",
+        {},
+        h(
+          "tr",
+          {},
+          headers.map((text) => h("th", { scope: "col" }, text)),
+        ),
+      ),
       h(
         "tbody",
         {},
-        rows.map((cells) => h("tr", {}, cells.map((cell) => h("td", {}, cell)))),
+        rows.map((cells) =>
+          h(
+            "tr",
+            {},
+            cells.map((cell) => h("td", {}, cell)),
+          ),
+        ),
       ),
     ),
   );

@@ -36,7 +36,15 @@ export function buildShell({ me, config, onSignOut }) {
       navLink("/profile", me?.displayName || me?.name || "Profile"),
       config.provider === "no-auth"
         ? null
-        : h("li", {}, h("button", { type: "button", id: "sign-out", class: "link-button", onclick: onSignOut }, "Sign out")),
+        : h(
+            "li",
+            {},
+            h(
+              "button",
+              { type: "button", id: "sign-out", class: "link-button", onclick: onSignOut },
+              "Sign out",
+            ),
+          ),
     ),
   );
   const toggle = h(
@@ -52,7 +60,12 @@ export function buildShell({ me, config, onSignOut }) {
   const header = h(
     "header",
     { class: "topbar" },
-    h("a", { href: "/explore", class: "brand" }, h("span", { class: "brand-mark", "aria-hidden": "true" }), "tessera"),
+    h(
+      "a",
+      { href: "/explore", class: "brand" },
+      h("span", { class: "brand-mark", "aria-hidden": "true" }),
+      "tessera",
+    ),
     toggle,
     nav,
   );

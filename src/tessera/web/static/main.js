@@ -84,7 +84,9 @@ async function show({ initial }) {
     ctx.shell = null;
     const main = h("main", { id: "main", class: "main narrow", tabindex: "-1" });
     root.replaceChildren(main);
-    main.replaceChildren(await found.page(ctx, { params: found.params, query: new URLSearchParams(location.search) }));
+    main.replaceChildren(
+      await found.page(ctx, { params: found.params, query: new URLSearchParams(location.search) }),
+    );
     setState("ready");
     return focusAfterRender(main, initial);
   }
@@ -115,7 +117,12 @@ async function show({ initial }) {
   try {
     view = found
       ? await found.page(ctx, { params: found.params, query: new URLSearchParams(location.search) })
-      : h("section", { class: "page" }, h("h1", {}, "Page not found"), h("p", {}, "There is no page at this address."));
+      : h(
+          "section",
+          { class: "page" },
+          h("h1", {}, "Page not found"),
+          h("p", {}, "There is no page at this address."),
+        );
   } catch (error) {
     if (error instanceof ApiError && error.status === 401) return;
     view = errorView(error);
@@ -132,7 +139,12 @@ async function main() {
     ctx.config = await request("GET", "/api/v1/system/config/auth", { auth: false });
   } catch (error) {
     root.replaceChildren(
-      h("main", { id: "main", class: "main narrow" }, h("h1", {}, "tessera"), message("error", `The server's sign-in settings could not be read: ${error.message}`)),
+      h(
+        "main",
+        { id: "main", class: "main narrow" },
+        h("h1", {}, "tessera"),
+        message("error", `The server's sign-in settings could not be read: ${error.message}`),
+      ),
     );
     return;
   }

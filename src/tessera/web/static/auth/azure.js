@@ -46,7 +46,10 @@ async function s256(verifier) {
 
 export function decodeJwt(token) {
   const payload = String(token).split(".")[1] ?? "";
-  const padded = payload.replace(/-/g, "+").replace(/_/g, "/").padEnd(Math.ceil(payload.length / 4) * 4, "=");
+  const padded = payload
+    .replace(/-/g, "+")
+    .replace(/_/g, "/")
+    .padEnd(Math.ceil(payload.length / 4) * 4, "=");
   const bytes = Uint8Array.from(atob(padded), (c) => c.charCodeAt(0));
   return JSON.parse(new TextDecoder().decode(bytes));
 }
@@ -150,7 +153,9 @@ export function isSignOutReturn() {
 }
 
 function firstLine(text) {
-  return String(text ?? "").split(/\r?\n/)[0].trim();
+  return String(text ?? "")
+    .split(/\r?\n/)[0]
+    .trim();
 }
 
 export async function finishSignIn(config) {
@@ -160,15 +165,22 @@ export async function finishSignIn(config) {
   const pending = JSON.parse(sessionStorage.getItem(PENDING) ?? "null");
   sessionStorage.removeItem(PENDING);
   if (!pending || Date.now() - pending.createdAt > PENDING_MAX_AGE_MS) {
-    throw new SignInError("This sign-in response does not belong to a sign-in started in this tab (or it is too old). Sign in again.");
+    throw new SignInError(
+      "This sign-in response does not belong to a sign-in started in this tab (or it is too old). Sign in again.",
+    );
   }
   // RFC 6749 §10.12: a response whose state is not ours was not requested by us.
   if (params.get("state") !== pending.state) {
-    throw new SignInError("The sign-in response's state does not match the request, so it was refused. Sign in again.");
+    throw new SignInError(
+      "The sign-in response's state does not match the request, so it was refused. Sign in again.",
+    );
   }
   if (params.get("error")) {
     const description = firstLine(params.get("error_description"));
-    throw new SignInError(`Sign-in failed: ${params.get("error")}${description ? `: ${description}` : ""}`, params.get("error"));
+    throw new SignInError(
+      `Sign-in failed: ${params.get("error")}${description ? `: ${description}` : ""}`,
+      params.get("error"),
+    );
   }
   const metadata = await discover(config);
   const tokens = await tokenRequest(metadata, {
@@ -185,7 +197,8 @@ export async function finishSignIn(config) {
 
 // RFC 6749 §6 with Entra's rotation: each refresh returns a new refresh token.
 export async function renew(session, config) {
-  if (!session.refreshToken) throw new SignInError("There is no refresh token (the offline_access scope is missing).");
+  if (!session.refreshToken)
+    throw new SignInError("There is no refresh token (the offline_access scope is missing).");
   const metadata = await discover(config);
   const tokens = await tokenRequest(metadata, {
     grant_type: "refresh_token",
@@ -228,7 +241,8 @@ async function tokenRequest(metadata, form) {
 // from the token endpoint over TLS, which item 6 allows in its place (and tessera's server
 // checks it on every call). Issuer, audience, expiry and nonce are checked.
 export function validateIdToken(idToken, metadata, config, { nonce, previous } = {}) {
-  if (!idToken) throw new SignInError("The identity provider returned no ID token (is the openid scope requested?).");
+  if (!idToken)
+    throw new SignInError("The identity provider returned no ID token (is the openid scope requested?).");
   let claims;
   try {
     claims = decodeJwt(idToken);
@@ -258,7 +272,8 @@ export function validateIdToken(idToken, metadata, config, { nonce, previous } =
 
 function toSession(tokens, claims, config) {
   const useAccessToken = apiScopes(config).length > 0;
-  if (useAccessToken && !tokens.access_token) throw new SignInError("The identity provider returned no access token.");
+  if (useAccessToken && !tokens.access_token)
+    throw new SignInError("The identity provider returned no access token.");
   return {
     provider: "azure",
     tokenKind: useAccessToken ? "access_token" : "id_token",

@@ -17,7 +17,11 @@ function row(event) {
   return h(
     "tr",
     {},
-    h("td", {}, h("time", { datetime: new Date(event.timestamp).toISOString() }, formatTime(event.timestamp))),
+    h(
+      "td",
+      {},
+      h("time", { datetime: new Date(event.timestamp).toISOString() }, formatTime(event.timestamp)),
+    ),
     h("td", {}, event.actor),
     h("td", {}, event.action),
     h("td", {}, [event.targetType, event.target].filter(Boolean).join(" ")),
@@ -41,9 +45,16 @@ export async function auditPage(_ctx, { query }) {
     older.hidden = !before;
     status.textContent = shown ? `Showing the ${shown} most recent events.` : "No events.";
   }
-  older.addEventListener("click", () => load().catch((error) => status.replaceWith(message("error", error.message))));
+  older.addEventListener("click", () =>
+    load().catch((error) => status.replaceWith(message("error", error.message))),
+  );
   await load();
-  const filter = h("input", { id: "audit-action", type: "text", value: action, placeholder: "e.g. login, token-issue" });
+  const filter = h("input", {
+    id: "audit-action",
+    type: "text",
+    value: action,
+    placeholder: "e.g. login, token-issue",
+  });
   const form = h(
     "form",
     { class: "inline-form", "aria-label": "Filter events" },
@@ -66,7 +77,15 @@ export async function auditPage(_ctx, { query }) {
         "table",
         { id: "audit" },
         h("caption", { class: "visually-hidden" }, "Audit events"),
-        h("thead", {}, h("tr", {}, ["When", "Who", "Action", "Target", "Outcome", "Detail"].map((t) => h("th", { scope: "col" }, t)))),
+        h(
+          "thead",
+          {},
+          h(
+            "tr",
+            {},
+            ["When", "Who", "Action", "Target", "Outcome", "Detail"].map((t) => h("th", { scope: "col" }, t)),
+          ),
+        ),
         tbody,
       ),
     ),

@@ -16,7 +16,8 @@ const EXPIRY = [
 
 function mechanismLabel(mechanism) {
   if (mechanism?.authType === "SSO") return `Azure SSO (${mechanism.config?.authConfig?.clientId ?? "?"})`;
-  if (mechanism?.authType === "JWT") return mechanism.config?.JWTToken ? "JWT token" : "JWT (no active token)";
+  if (mechanism?.authType === "JWT")
+    return mechanism.config?.JWTToken ? "JWT token" : "JWT (no active token)";
   return "Not configured";
 }
 
@@ -40,9 +41,16 @@ export async function botsPage() {
   return h(
     "section",
     { class: "page" },
-    breadcrumbs([["Settings", null], ["Bots", ""]]),
+    breadcrumbs([
+      ["Settings", null],
+      ["Bots", ""],
+    ]),
     pageHeader("Bots"),
-    h("p", {}, "Bots are the accounts ingestion and other automation use. Choose one to change how it authenticates."),
+    h(
+      "p",
+      {},
+      "Bots are the accounts ingestion and other automation use. Choose one to change how it authenticates.",
+    ),
     h(
       "div",
       { class: "table-wrap" },
@@ -50,7 +58,15 @@ export async function botsPage() {
         "table",
         { id: "bots" },
         h("caption", { class: "visually-hidden" }, "Bots"),
-        h("thead", {}, h("tr", {}, ["Bot", "Name", "Authentication", "Description"].map((t) => h("th", { scope: "col" }, t)))),
+        h(
+          "thead",
+          {},
+          h(
+            "tr",
+            {},
+            ["Bot", "Name", "Authentication", "Description"].map((t) => h("th", { scope: "col" }, t)),
+          ),
+        ),
         h("tbody", {}, rows),
       ),
     ),
@@ -61,26 +77,70 @@ function ssoFields(user, mechanism, config) {
   const auth = mechanism?.authType === "SSO" ? (mechanism.config?.authConfig ?? {}) : {};
   const defaultAuthority = config.provider === "azure" ? config.authority : "";
   const inputs = {
-    email: h("input", { id: "bot-email", type: "email", value: user.email ?? "", autocomplete: "off", required: true }),
-    clientSecret: h("input", { id: "client-secret", type: "password", value: auth.clientSecret ?? "", autocomplete: "off", required: true }),
-    clientId: h("input", { id: "client-id", type: "text", value: auth.clientId ?? "", autocomplete: "off", spellcheck: "false", required: true }),
-    authority: h("input", { id: "authority", type: "url", value: auth.authority ?? defaultAuthority, autocomplete: "off", required: true }),
-    scopes: h("input", { id: "scopes", type: "text", value: (auth.scopes ?? []).join(", "), autocomplete: "off", spellcheck: "false", required: true }),
+    email: h("input", {
+      id: "bot-email",
+      type: "email",
+      value: user.email ?? "",
+      autocomplete: "off",
+      required: true,
+    }),
+    clientSecret: h("input", {
+      id: "client-secret",
+      type: "password",
+      value: auth.clientSecret ?? "",
+      autocomplete: "off",
+      required: true,
+    }),
+    clientId: h("input", {
+      id: "client-id",
+      type: "text",
+      value: auth.clientId ?? "",
+      autocomplete: "off",
+      spellcheck: "false",
+      required: true,
+    }),
+    authority: h("input", {
+      id: "authority",
+      type: "url",
+      value: auth.authority ?? defaultAuthority,
+      autocomplete: "off",
+      required: true,
+    }),
+    scopes: h("input", {
+      id: "scopes",
+      type: "text",
+      value: (auth.scopes ?? []).join(", "),
+      autocomplete: "off",
+      spellcheck: "false",
+      required: true,
+    }),
   };
-  const reveal = h("button", { type: "button", class: "secondary small", "aria-pressed": "false", "aria-controls": "client-secret" }, "Show");
+  const reveal = h(
+    "button",
+    { type: "button", class: "secondary small", "aria-pressed": "false", "aria-controls": "client-secret" },
+    "Show",
+  );
   reveal.addEventListener("click", () => {
     const shown = inputs.clientSecret.type === "text";
     inputs.clientSecret.type = shown ? "password" : "text";
     reveal.setAttribute("aria-pressed", String(!shown));
     reveal.textContent = shown ? "Show" : "Hide";
   });
-  const secretField = field("ClientSecret", inputs.clientSecret, "Stored sealed and shown masked (*********) once saved; leave the mask to keep the saved secret.");
+  const secretField = field(
+    "ClientSecret",
+    inputs.clientSecret,
+    "Stored sealed and shown masked (*********) once saved; leave the mask to keep the saved secret.",
+  );
   secretField.append(reveal);
   const section = h(
     "fieldset",
     { id: "sso-section", class: "stack" },
     h("legend", {}, "Azure SSO (the ingestion application of the Azure SSO guide, step 9)"),
-    field("Email", inputs.email, "<object id of the ingestion app's enterprise application>@<your domain>: the bot's identity in tessera."),
+    field(
+      "Email",
+      inputs.email,
+      "<object id of the ingestion app's enterprise application>@<your domain>: the bot's identity in tessera.",
+    ),
     secretField,
     field("ClientId", inputs.clientId, "The ingestion application's Application (client) ID."),
     field("Authority", inputs.authority, "https://login.microsoftonline.com/<tenant id>"),
@@ -104,12 +164,22 @@ function jwtFields(user, mechanism, show) {
         : "This bot has no active token.",
   );
   const output = h("div", { id: "token-output" });
-  const generate = h("button", { type: "button", class: "secondary", id: "generate-token" }, "Generate new token");
-  const revoke = h("button", { type: "button", class: "danger", id: "revoke-token", disabled: !config.JWTToken }, "Revoke token");
+  const generate = h(
+    "button",
+    { type: "button", class: "secondary", id: "generate-token" },
+    "Generate new token",
+  );
+  const revoke = h(
+    "button",
+    { type: "button", class: "danger", id: "revoke-token", disabled: !config.JWTToken },
+    "Revoke token",
+  );
   generate.addEventListener("click", async () => {
     generate.disabled = true;
     try {
-      const issued = await api.put(`/api/v1/users/generateToken/${segment(user.id)}`, { JWTTokenExpiry: expiry.value });
+      const issued = await api.put(`/api/v1/users/generateToken/${segment(user.id)}`, {
+        JWTTokenExpiry: expiry.value,
+      });
       status.textContent = `A new token was issued; it expires ${formatTime(issued.JWTTokenExpiresAt)}. The previous one no longer works.`;
       output.replaceChildren(tokenReveal(issued.JWTToken, "bot-token"));
       revoke.disabled = false;
@@ -180,13 +250,23 @@ export async function botPage(ctx, { params }) {
   kind.addEventListener("change", sync);
   sync();
   const save = h("button", { type: "submit", class: "primary", id: "save-bot" }, "Save");
-  const form = h("form", { id: "bot-form", class: "stack form-page", novalidate: true }, field("Auth Mechanism", kind), jwt.section, sso.section, status, h("div", { class: "actions" }, save));
+  const form = h(
+    "form",
+    { id: "bot-form", class: "stack form-page", novalidate: true },
+    field("Auth Mechanism", kind),
+    jwt.section,
+    sso.section,
+    status,
+    h("div", { class: "actions" }, save),
+  );
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     let authenticationMechanism;
     let email = user.email;
     if (kind.value === "SSO") {
-      const values = Object.fromEntries(Object.entries(sso.inputs).map(([key, input]) => [key, input.value.trim()]));
+      const values = Object.fromEntries(
+        Object.entries(sso.inputs).map(([key, input]) => [key, input.value.trim()]),
+      );
       const missing = Object.entries(values).filter(([, value]) => !value);
       if (missing.length) {
         show(message("error", `Fill in ${missing.map(([key]) => key).join(", ")}.`));
@@ -198,7 +278,12 @@ export async function botPage(ctx, { params }) {
         authType: "SSO",
         config: {
           ssoServiceType: "azure",
-          authConfig: { clientId: values.clientId, clientSecret: values.clientSecret, authority: values.authority, scopes: scopesOf(values.scopes) },
+          authConfig: {
+            clientId: values.clientId,
+            clientSecret: values.clientSecret,
+            authority: values.authority,
+            scopes: scopesOf(values.scopes),
+          },
         },
       };
     } else {
@@ -230,8 +315,14 @@ export async function botPage(ctx, { params }) {
         jwt.state.hasToken = false;
         jwt.revoke.disabled = true;
         jwt.output.replaceChildren();
-        jwt.status.textContent = "The bot uses Azure SSO; saving with OpenMetadata JWT (or generating a token) switches it to a tessera token.";
-        show(message("success", "Saved: the bot authenticates with Azure SSO. The client secret is stored sealed and shown masked."));
+        jwt.status.textContent =
+          "The bot uses Azure SSO; saving with OpenMetadata JWT (or generating a token) switches it to a tessera token.";
+        show(
+          message(
+            "success",
+            "Saved: the bot authenticates with Azure SSO. The client secret is stored sealed and shown masked.",
+          ),
+        );
       } else {
         show(message("success", "Saved: the bot authenticates with a tessera JWT."));
         // The server issues a token only when the bot had none; that one is shown, once.
@@ -251,8 +342,15 @@ export async function botPage(ctx, { params }) {
   return h(
     "section",
     { class: "page" },
-    breadcrumbs([["Settings", null], ["Bots", "/settings/bots"], [bot.name, ""]]),
-    pageHeader(bot.displayName || bot.name, h("p", { class: "muted" }, `Bot user ${user.name} · ${user.email}`)),
+    breadcrumbs([
+      ["Settings", null],
+      ["Bots", "/settings/bots"],
+      [bot.name, ""],
+    ]),
+    pageHeader(
+      bot.displayName || bot.name,
+      h("p", { class: "muted" }, `Bot user ${user.name} · ${user.email}`),
+    ),
     description(bot.description),
     form,
   );

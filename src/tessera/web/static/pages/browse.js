@@ -13,11 +13,22 @@ export async function servicesPage() {
   const list = await pagedTable({
     caption: "Database services",
     headers: ["Service", "Type", "Description"],
-    row: (service) => [entityLink("databaseService", service), service.serviceType ?? "", service.description ?? ""],
+    row: (service) => [
+      entityLink("databaseService", service),
+      service.serviceType ?? "",
+      service.description ?? "",
+    ],
     fetchPage: lister("services/databaseServices", {}),
-    empty: "No database services yet. Ingest metadata (tessera ingest, or OpenMetadata's metadata CLI) to fill the catalog.",
+    empty:
+      "No database services yet. Ingest metadata (tessera ingest, or OpenMetadata's metadata CLI) to fill the catalog.",
   });
-  return h("section", { class: "page" }, breadcrumbs([["Browse", "/browse"]]), pageHeader("Database services"), list);
+  return h(
+    "section",
+    { class: "page" },
+    breadcrumbs([["Browse", "/browse"]]),
+    pageHeader("Database services"),
+    list,
+  );
 }
 
 export async function servicePage(_ctx, { params }) {
@@ -36,7 +47,10 @@ export async function servicePage(_ctx, { params }) {
       ["Browse", "/browse"],
       [service.name, ""],
     ]),
-    pageHeader(service.displayName || service.name, h("p", { class: "muted" }, `Database service · ${service.serviceType ?? ""}`)),
+    pageHeader(
+      service.displayName || service.name,
+      h("p", { class: "muted" }, `Database service · ${service.serviceType ?? ""}`),
+    ),
     description(service.description),
     h("h2", {}, "Databases"),
     list,

@@ -43,7 +43,11 @@ export function breadcrumbs(crumbs) {
         h(
           "li",
           {},
-          i === crumbs.length - 1 ? h("span", { "aria-current": "page" }, text) : path ? link(path, text) : text,
+          i === crumbs.length - 1
+            ? h("span", { "aria-current": "page" }, text)
+            : path
+              ? link(path, text)
+              : text,
         ),
       ),
     ),
@@ -55,7 +59,9 @@ export function pageHeader(title, ...extra) {
 }
 
 export function description(text) {
-  return text ? h("p", { class: "description" }, text) : h("p", { class: "description muted" }, "No description.");
+  return text
+    ? h("p", { class: "description" }, text)
+    : h("p", { class: "description muted" }, "No description.");
 }
 
 export function badge(text, kind = "") {
@@ -72,11 +78,19 @@ export async function pagedTable({ caption, headers, row, fetchPage, empty }) {
   async function load() {
     more.disabled = true;
     const page = await fetchPage(after);
-    for (const item of page.data ?? []) tbody.append(h("tr", {}, row(item).map((cell) => h("td", {}, cell))));
+    for (const item of page.data ?? [])
+      tbody.append(
+        h(
+          "tr",
+          {},
+          row(item).map((cell) => h("td", {}, cell)),
+        ),
+      );
     shown += (page.data ?? []).length;
     after = page.paging?.after ?? null;
     const total = page.paging?.total;
-    status.textContent = shown === 0 ? empty : `Showing ${shown}${total !== undefined ? ` of ${total}` : ""}.`;
+    status.textContent =
+      shown === 0 ? empty : `Showing ${shown}${total !== undefined ? ` of ${total}` : ""}.`;
     more.hidden = !after;
     more.disabled = false;
   }
@@ -94,7 +108,15 @@ export async function pagedTable({ caption, headers, row, fetchPage, empty }) {
         "table",
         {},
         h("caption", { class: "visually-hidden" }, caption),
-        h("thead", {}, h("tr", {}, headers.map((text) => h("th", { scope: "col" }, text)))),
+        h(
+          "thead",
+          {},
+          h(
+            "tr",
+            {},
+            headers.map((text) => h("th", { scope: "col" }, text)),
+          ),
+        ),
         tbody,
       ),
     ),

@@ -15,7 +15,8 @@ const EXPIRY = [
 ];
 
 function tokensTable(tokens, onRevoke) {
-  if (!tokens.length) return h("p", { class: "muted", id: "pat-empty" }, "You have no personal access tokens.");
+  if (!tokens.length)
+    return h("p", { class: "muted", id: "pat-empty" }, "You have no personal access tokens.");
   return h(
     "div",
     { class: "table-wrap" },
@@ -23,7 +24,15 @@ function tokensTable(tokens, onRevoke) {
       "table",
       { id: "pats" },
       h("caption", { class: "visually-hidden" }, "Your personal access tokens"),
-      h("thead", {}, h("tr", {}, ["Name", "Expires", ""].map((t) => h("th", { scope: "col" }, t)))),
+      h(
+        "thead",
+        {},
+        h(
+          "tr",
+          {},
+          ["Name", "Expires", ""].map((t) => h("th", { scope: "col" }, t)),
+        ),
+      ),
       h(
         "tbody",
         {},
@@ -38,7 +47,12 @@ function tokensTable(tokens, onRevoke) {
               {},
               h(
                 "button",
-                { type: "button", class: "danger small", "aria-label": `Revoke ${token.tokenName}`, onclick: () => onRevoke(token) },
+                {
+                  type: "button",
+                  class: "danger small",
+                  "aria-label": `Revoke ${token.tokenName}`,
+                  onclick: () => onRevoke(token),
+                },
                 "Revoke",
               ),
             ),
@@ -76,7 +90,13 @@ function tokensSection() {
   const name = h("input", { id: "pat-name", type: "text", required: true, autocomplete: "off" });
   const expiry = select("pat-expiry", EXPIRY, "30");
   const create = h("button", { type: "submit", class: "primary", id: "pat-create" }, "Create token");
-  const form = h("form", { class: "inline-form", id: "pat-form", novalidate: true }, field("Token name", name), field("Expires after", expiry), h("div", { class: "field field-submit" }, create));
+  const form = h(
+    "form",
+    { class: "inline-form", id: "pat-form", novalidate: true },
+    field("Token name", name),
+    field("Expires after", expiry),
+    h("div", { class: "field field-submit" }, create),
+  );
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     if (!name.value.trim()) {
@@ -86,8 +106,16 @@ function tokensSection() {
     }
     create.disabled = true;
     try {
-      const created = await api.put("/api/v1/users/security/token", { tokenName: name.value.trim(), JWTTokenExpiry: expiry.value });
-      status.replaceChildren(message("success", `Token “${created.tokenName}” created; it expires ${formatTime(created.expiryDate)}.`));
+      const created = await api.put("/api/v1/users/security/token", {
+        tokenName: name.value.trim(),
+        JWTTokenExpiry: expiry.value,
+      });
+      status.replaceChildren(
+        message(
+          "success",
+          `Token “${created.tokenName}” created; it expires ${formatTime(created.expiryDate)}.`,
+        ),
+      );
       output.replaceChildren(tokenReveal(created.jwtToken, "pat-token"));
       name.value = "";
       await refresh();
@@ -121,7 +149,11 @@ function passwordSection() {
     "form",
     { class: "stack narrow-form", novalidate: true },
     field("Current password", old),
-    field("New password", fresh, "At least 8 characters, with upper and lower case letters, a digit and a special character."),
+    field(
+      "New password",
+      fresh,
+      "At least 8 characters, with upper and lower case letters, a digit and a special character.",
+    ),
     field("Confirm the new password", again),
     status,
     h("div", { class: "actions" }, h("button", { type: "submit", class: "secondary" }, "Change password")),
@@ -129,20 +161,35 @@ function passwordSection() {
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     try {
-      await api.put("/api/v1/users/changePassword", { oldPassword: old.value, newPassword: fresh.value, confirmPassword: again.value, requestType: "SELF" });
+      await api.put("/api/v1/users/changePassword", {
+        oldPassword: old.value,
+        newPassword: fresh.value,
+        confirmPassword: again.value,
+        requestType: "SELF",
+      });
       status.replaceChildren(message("success", "Password changed."));
       form.reset();
     } catch (error) {
       status.replaceChildren(message("error", error.message));
     }
   });
-  return h("section", { "aria-labelledby": "password-heading" }, h("h2", { id: "password-heading" }, "Password"), form);
+  return h(
+    "section",
+    { "aria-labelledby": "password-heading" },
+    h("h2", { id: "password-heading" }, "Password"),
+    form,
+  );
 }
 
 export async function profilePage(ctx) {
   const me = ctx.me;
   if (me.anonymous) {
-    return h("section", { class: "page" }, pageHeader("Profile"), message("warning", "Authentication is off: there is no signed-in user."));
+    return h(
+      "section",
+      { class: "page" },
+      pageHeader("Profile"),
+      message("warning", "Authentication is off: there is no signed-in user."),
+    );
   }
   const user = await api.get(`/api/v1/users/${segment(me.id)}`, { fields: "roles,teams" });
   const tokens = tokensSection();

@@ -5,8 +5,22 @@ import { navigate, safeReturnPath } from "../router.js";
 import { takeNotice } from "../session.js";
 
 function basicForm(next) {
-  const login = h("input", { id: "email", name: "email", type: "text", autocomplete: "username", required: true, autocapitalize: "none", spellcheck: "false" });
-  const password = h("input", { id: "password", name: "password", type: "password", autocomplete: "current-password", required: true });
+  const login = h("input", {
+    id: "email",
+    name: "email",
+    type: "text",
+    autocomplete: "username",
+    required: true,
+    autocapitalize: "none",
+    spellcheck: "false",
+  });
+  const password = h("input", {
+    id: "password",
+    name: "password",
+    type: "password",
+    autocomplete: "current-password",
+    required: true,
+  });
   const submit = h("button", { type: "submit", class: "primary", id: "sign-in" }, "Sign in");
   const errors = h("div", { id: "sign-in-error" });
   const form = h(
@@ -60,7 +74,11 @@ function azureButton(config, next) {
       ),
     );
   }
-  const button = h("button", { type: "button", class: "primary", id: "sign-in-microsoft" }, "Sign in with Microsoft");
+  const button = h(
+    "button",
+    { type: "button", class: "primary", id: "sign-in-microsoft" },
+    "Sign in with Microsoft",
+  );
   button.addEventListener("click", async () => {
     button.disabled = true;
     try {
@@ -86,11 +104,17 @@ export function signInPage(ctx, { query }) {
   let body;
   if (config.provider === "basic") body = basicForm(next);
   else if (config.provider === "azure") body = azureButton(config, next);
-  else body = h("p", {}, "Authentication is off on this server. ", link("/explore", "Go to the catalog"), ".");
+  else
+    body = h("p", {}, "Authentication is off on this server. ", link("/explore", "Go to the catalog"), ".");
   return h(
     "section",
     { class: "card signin" },
-    h("p", { class: "brand brand-large" }, h("span", { class: "brand-mark", "aria-hidden": "true" }), "tessera"),
+    h(
+      "p",
+      { class: "brand brand-large" },
+      h("span", { class: "brand-mark", "aria-hidden": "true" }),
+      "tessera",
+    ),
     h("h1", {}, "Sign in"),
     notice ? h("div", { id: "notice" }, message(notice.kind, notice.text)) : null,
     body,

@@ -33,7 +33,11 @@ function constraintsOf(table) {
 
 function tagList(tags) {
   if (!tags?.length) return null;
-  return h("ul", { class: "tags", "aria-label": "Tags" }, tags.map((tag) => h("li", {}, badge(tag.tagFQN, "tag"))));
+  return h(
+    "ul",
+    { class: "tags", "aria-label": "Tags" },
+    tags.map((tag) => h("li", {}, badge(tag.tagFQN, "tag"))),
+  );
 }
 
 function owners(table) {
@@ -53,7 +57,15 @@ function columnsTable(table) {
       "table",
       { id: "columns" },
       h("caption", { class: "visually-hidden" }, "Columns"),
-      h("thead", {}, h("tr", {}, headers.map((t) => h("th", { scope: "col" }, t)))),
+      h(
+        "thead",
+        {},
+        h(
+          "tr",
+          {},
+          headers.map((t) => h("th", { scope: "col" }, t)),
+        ),
+      ),
       h(
         "tbody",
         {},
@@ -108,8 +120,10 @@ export async function tablePage(_ctx, { params }) {
   const table = await api.get(`/api/v1/tables/name/${segment(params.fqn)}`, { fields: "*" });
   const history = await api.get(`/api/v1/tables/${segment(table.id)}/versions`);
   const crumbs = [["Browse", "/browse"]];
-  if (table.service) crumbs.push([table.service.name, `/services/${segment(table.service.fullyQualifiedName)}`]);
-  if (table.database) crumbs.push([table.database.name, `/databases/${segment(table.database.fullyQualifiedName)}`]);
+  if (table.service)
+    crumbs.push([table.service.name, `/services/${segment(table.service.fullyQualifiedName)}`]);
+  if (table.database)
+    crumbs.push([table.database.name, `/databases/${segment(table.database.fullyQualifiedName)}`]);
   if (table.databaseSchema) {
     crumbs.push([table.databaseSchema.name, `/schemas/${segment(table.databaseSchema.fullyQualifiedName)}`]);
   }

@@ -3,12 +3,22 @@
 import { copyText, h } from "../dom.js";
 
 export function tokenReveal(token, id) {
-  const input = h("input", { id, type: "text", class: "token", readonly: true, value: token, spellcheck: "false", "aria-describedby": `${id}-note` });
+  const input = h("input", {
+    id,
+    type: "text",
+    class: "token",
+    readonly: true,
+    value: token,
+    spellcheck: "false",
+    "aria-describedby": `${id}-note`,
+  });
   const status = h("span", { class: "muted", role: "status" });
   const copy = h("button", { type: "button", class: "secondary", id: `${id}-copy` }, "Copy");
   copy.addEventListener("click", async () => {
     const copied = await copyText(token, input);
-    status.textContent = copied ? "Copied to the clipboard." : "Selected: press Ctrl+C (⌘C on a Mac) to copy.";
+    status.textContent = copied
+      ? "Copied to the clipboard."
+      : "Selected: press Ctrl+C (⌘C on a Mac) to copy.";
   });
   return h(
     "div",

@@ -54,7 +54,10 @@ export async function usersPage(ctx) {
   return h(
     "section",
     { class: "page" },
-    breadcrumbs([["Settings", null], ["Users", ""]]),
+    breadcrumbs([
+      ["Settings", null],
+      ["Users", ""],
+    ]),
     pageHeader("Users"),
     notice ? message(notice.kind, notice.text) : null,
     admin ? defaultAdminCallout(ctx.config, true) : null,
@@ -76,7 +79,11 @@ export async function userPage(ctx, { params }) {
   const user = await api.get(`/api/v1/users/name/${segment(params.name)}`, { fields: "roles,teams" });
   const self = ctx.me?.id === user.id;
   const status = h("div", { id: "user-status" });
-  const remove = h("button", { type: "button", class: "danger", id: "delete-user" }, isDefaultAdmin(user) ? "Delete the default administrator" : "Delete user");
+  const remove = h(
+    "button",
+    { type: "button", class: "danger", id: "delete-user" },
+    isDefaultAdmin(user) ? "Delete the default administrator" : "Delete user",
+  );
   remove.addEventListener("click", async () => {
     const consequences = [
       "The user is deleted permanently (hard delete), with every token and personal access token: they stop working at once.",
@@ -85,7 +92,11 @@ export async function userPage(ctx, { params }) {
     if (isDefaultAdmin(user)) consequences.push("Make sure another administrator can sign in first.");
     const sure = await confirmDialog({
       title: `Delete ${user.name}?`,
-      body: h("ul", {}, consequences.map((text) => h("li", {}, text))),
+      body: h(
+        "ul",
+        {},
+        consequences.map((text) => h("li", {}, text)),
+      ),
       confirmLabel: "Delete permanently",
       typeToConfirm: user.name,
     });
@@ -105,7 +116,11 @@ export async function userPage(ctx, { params }) {
   return h(
     "section",
     { class: "page" },
-    breadcrumbs([["Settings", null], ["Users", "/settings/users"], [user.name, ""]]),
+    breadcrumbs([
+      ["Settings", null],
+      ["Users", "/settings/users"],
+      [user.name, ""],
+    ]),
     pageHeader(user.displayName || user.name, h("p", {}, badges(user))),
     isDefaultAdmin(user) ? defaultAdminCallout(ctx.config, false) : null,
     h(
@@ -122,7 +137,15 @@ export async function userPage(ctx, { params }) {
       h("dt", {}, "Last changed"),
       h("dd", {}, `${formatTime(user.updatedAt)} by ${user.updatedBy ?? "?"}`),
     ),
-    user.isBot ? h("p", {}, "This is a bot: manage its authentication under ", link(`/settings/bots/${segment(user.name)}`, "Settings » Bots"), ".") : null,
+    user.isBot
+      ? h(
+          "p",
+          {},
+          "This is a bot: manage its authentication under ",
+          link(`/settings/bots/${segment(user.name)}`, "Settings » Bots"),
+          ".",
+        )
+      : null,
     status,
     h("div", { class: "actions" }, remove),
   );
