@@ -302,3 +302,9 @@ def test_azure_without_an_api_scope_the_id_token_is_sent(ui: Ui, id_token_site: 
     assert page.inner_text("main h1") == "Database services"
     csp = site.api.http.get("/").headers["content-security-policy"]
     assert f"connect-src 'self' {site.entra.base_url};" in csp
+    # At another origin than the registered redirect URI's, the sign-in page says where to go.
+    elsewhere = site.base.replace("127.0.0.1", "localhost")
+    ui.goto(f"{elsewhere}/browse")
+    assert page.locator("#sign-in-microsoft").count() == 0
+    assert f"Sign-in returns to {site.base}/callback" in page.inner_text("main")
+    assert page.get_attribute("main .message a", "href") == site.base

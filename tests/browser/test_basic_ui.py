@@ -302,7 +302,10 @@ def test_basic_keyboard_only_on_a_small_screen(ui: Ui, site: Site) -> None:
     assert width <= 390  # nothing overflows sideways
 
 
-def test_basic_http_headers_caching_and_routing(site: Site) -> None:
+def test_basic_http_headers_caching_and_routing(ui: Ui, site: Site) -> None:
+    # A deep link without a session: the server answers with the UI, the UI asks to sign in first.
+    ui.goto(f"{site.base}/tables/warehouse.sales.public.orders")
+    assert ui.page.url == f"{site.base}/signin?next=%2Ftables%2Fwarehouse.sales.public.orders"
     http = site.api.http
     for path in ("/", "/explore", "/callback", "/tables/warehouse.sales.public.orders", "/settings/bots/x"):
         page = http.get(path)
