@@ -218,6 +218,7 @@ def test_azure_personal_access_token_create_copy_and_revoke(ui: Ui, site: Site) 
     page.click("dialog[open] button[value=confirm]")
     page.wait_for_selector("#pat-status >> text=revoked")
     assert page.locator("#pats >> text=ci-pipeline").count() == 0
+    assert page.evaluate("document.activeElement.closest('#pat-status') !== null")
     refused = site.api.call("GET", "/api/v1/users/loggedInUser", token=token)
     assert refused.status_code == 401
     assert refused.json()["message"] == "Not Authorized! Personal access token was revoked"

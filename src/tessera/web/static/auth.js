@@ -79,7 +79,11 @@ export function renewNow() {
 
 export function sessionEnded(reason, kind = "error") {
   clearTimeout(timer);
+  const hadSession = loadSession() !== null;
   clearSession();
+  // When a session ends, the page's calls in flight fail together. The first says why; the
+  // others must not re-render the sign-in page while the person is typing into it.
+  if (!hadSession && location.pathname === "/signin") return;
   setNotice(kind, reason);
   if (location.pathname === "/signin") {
     navigate(location.pathname + location.search, { replace: true });

@@ -203,7 +203,11 @@ function jwtFields(user, mechanism, show) {
       output.replaceChildren();
       revoke.disabled = true;
       state.hasToken = false;
-      show(message("success", "Token revoked."));
+      const done = message("success", "Token revoked.");
+      show(done);
+      // The Revoke button is now disabled, which would drop keyboard focus: put it on the outcome.
+      done.setAttribute("tabindex", "-1");
+      done.focus();
     } catch (error) {
       show(message("error", error.message));
     }
@@ -301,6 +305,7 @@ export async function botPage(ctx, { params }) {
         botName: bot.name,
         authenticationMechanism,
       });
+      user.email = saved.email;
       await api.put("/api/v1/bots", {
         name: bot.name,
         displayName: bot.displayName,

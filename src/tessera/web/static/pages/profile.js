@@ -81,8 +81,12 @@ function tokensSection() {
     try {
       await api.put("/api/v1/users/security/token/revoke", { tokenIds: [token.token] });
       output.replaceChildren();
-      status.replaceChildren(message("success", `Token “${token.tokenName}” revoked.`));
       await refresh();
+      const done = message("success", `Token “${token.tokenName}” revoked.`);
+      status.replaceChildren(done);
+      // Its Revoke button is gone with the row: keep keyboard focus on the page, at the outcome.
+      done.setAttribute("tabindex", "-1");
+      done.focus();
     } catch (error) {
       status.replaceChildren(message("error", error.message));
     }
