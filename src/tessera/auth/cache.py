@@ -18,12 +18,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.pool import ConnectionPoolEntry
 
 from tessera.auth import store
 from tessera.auth.principal import Principal
 
 POLL_INTERVAL_S = 1.0
+_COMMITTED = "tessera.token_cache.committed"
 
 
 @dataclass(frozen=True)
@@ -53,9 +55,18 @@ class TokenCache:
         # Listeners told about user changes (e.g. the IdP identity cache).
         self.on_user_changed: list[Callable[[str], None]] = []
         event.listen(engine, "commit", self._after_local_commit)
+        event.listen(engine, "checkin", self._after_checkin)
 
-    def _after_local_commit(self, _conn: object) -> None:
+    def _after_local_commit(self, conn: Connection) -> None:
         self._polled_at = float("-inf")
+        # SQLAlchemy fires "commit" before the database commits: a poll by another thread in
+        # between reads the log without this commit's events, then waits a whole interval. So
+        # the log is read again once the connection is back in the pool, after the commit.
+        conn.info[_COMMITTED] = True
+
+    def _after_checkin(self, _dbapi_connection: object, record: ConnectionPoolEntry | None) -> None:
+        if record is not None and record.info.pop(_COMMITTED, False):
+            self._polled_at = float("-inf")
 
     def get(self, digest: str) -> Principal | None:
         self.refresh()
