@@ -76,6 +76,7 @@ export function buildShell({ me, config, onSignOut }) {
           "Authentication is off (provider no-auth): anyone who can reach this server can read and change everything.",
         )
       : null;
+  banner?.classList.add("banner");
   const main = h("main", { id: "main", class: "main", tabindex: "-1" });
   return { root: h("div", { class: "shell" }, header, banner, main), main, nav, toggle };
 }
