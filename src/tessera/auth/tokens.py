@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -123,51 +123,63 @@ class TesseraTokens:
             header = jwt.get_unverified_header(token)
         except jwt.DecodeError as exc:
             raise invalid_token(f"Malformed token: {exc}") from None
-        for name in _FORBIDDEN_HEADERS:
-            if name in header:
-                raise invalid_token(
-                    f"Token header '{name}' is not accepted: tessera never takes keys from a token"
-                )
-        if header.get("alg") != ALGORITHM:
-            raise invalid_token(
-                f"Token algorithm {_shown(header.get('alg'))} is not accepted; tokens must be RS256"
-            )
-        kid = header.get("kid")
-        if not isinstance(kid, str) or not kid:
-            raise invalid_token("Token has no key id (kid)")
+        kid = pinned_key_id(header, refusal="tessera never takes keys from a token")
         key = self.keys.verifying_key(kid)
         if key is None:
             raise invalid_token(
                 f"Unknown signing key {_shown(kid)}: the token was not signed by this server's keys"
             )
-        try:
-            claims: dict[str, Any] = jwt.decode(
-                token,
-                key,
-                algorithms=[ALGORITHM],
-                issuer=self.issuer,
-                leeway=self.leeway_s,
-                options={"require": ["exp", "iat", "iss", "sub"], "verify_aud": False, "strict_aud": False},
-            )
-        except jwt.MissingRequiredClaimError as exc:
-            if exc.claim == "exp":
-                raise invalid_token(
-                    "Token has no expiry (exp); tessera accepts no token without one"
-                ) from None
-            raise invalid_token(f"Token lacks the required claim '{exc.claim}'") from None
-        except jwt.ExpiredSignatureError:
-            raise invalid_token("Token expired") from None
-        except jwt.ImmatureSignatureError:
-            raise invalid_token("Token is not valid yet (nbf/iat in the future)") from None
-        except jwt.InvalidIssuerError:
-            raise invalid_token(f"Token issuer is not {self.issuer!r}") from None
-        except jwt.InvalidSignatureError:
-            raise invalid_token("Token signature does not verify") from None
-        except jwt.InvalidTokenError as exc:
-            raise invalid_token(f"Malformed token: {exc}") from None
+        claims = decode_verified(
+            token, key, leeway_s=self.leeway_s, require=("exp", "iat", "iss", "sub"), issuer=self.issuer
+        )
         if claims.get("tokenType") not in {t.value for t in TokenType}:
             raise invalid_token(f"Token type {_shown(claims.get('tokenType'))} is not one tessera issues")
         return claims
+
+
+def pinned_key_id(header: Mapping[str, Any], *, refusal: str) -> str:
+    """The ``kid`` of a token whose header asks for nothing we do not allow (RFC 7515 §4.1)."""
+    for name in _FORBIDDEN_HEADERS:
+        if name in header:
+            raise invalid_token(f"Token header '{name}' is not accepted: {refusal}")
+    if header.get("alg") != ALGORITHM:
+        raise invalid_token(
+            f"Token algorithm {_shown(header.get('alg'))} is not accepted; tokens must be RS256"
+        )
+    kid = header.get("kid")
+    if not isinstance(kid, str) or not kid:
+        raise invalid_token("Token has no key id (kid)")
+    return kid
+
+
+def decode_verified(
+    token: str, key: Any, *, leeway_s: int, require: Sequence[str], issuer: str | None = None
+) -> dict[str, Any]:
+    """Signature (RS256 only) and time claims checked, each failure a 401 that names it."""
+    try:
+        claims: dict[str, Any] = jwt.decode(
+            token,
+            key,
+            algorithms=[ALGORITHM],
+            issuer=issuer,
+            leeway=leeway_s,
+            options={"require": list(require), "verify_aud": False, "verify_iss": issuer is not None},
+        )
+    except jwt.MissingRequiredClaimError as exc:
+        if exc.claim == "exp":
+            raise invalid_token("Token has no expiry (exp); tessera accepts no token without one") from None
+        raise invalid_token(f"Token lacks the required claim '{exc.claim}'") from None
+    except jwt.ExpiredSignatureError:
+        raise invalid_token("Token expired") from None
+    except jwt.ImmatureSignatureError:
+        raise invalid_token("Token is not valid yet (nbf/iat in the future)") from None
+    except jwt.InvalidIssuerError:
+        raise invalid_token(f"Token issuer is not {issuer!r}") from None
+    except jwt.InvalidSignatureError:
+        raise invalid_token("Token signature does not verify") from None
+    except jwt.InvalidTokenError as exc:
+        raise invalid_token(f"Malformed token: {exc}") from None
+    return claims
 
 
 def _shown(value: Any) -> str:
