@@ -172,6 +172,11 @@ def test_azure_switch_the_ingestion_bot_to_azure_sso(ui: Ui, site: Site) -> None
         },
     }
     assert json.loads(puts[1].post_data)["botUser"] == "ingestion-bot"
+    page.click("nav >> text=Bots")
+    ui.at(f"{site.base}/settings/bots")
+    assert f"Azure SSO ({demo.ingestion_client_id})" in page.inner_text("#bots")
+    page.click("#bots >> text=Ingestion Bot")
+    ui.at(f"{site.base}/settings/bots/ingestion-bot")
     # Reloaded: Azure SSO, the secret masked.
     page.reload()
     ui.settled()
@@ -186,9 +191,6 @@ def test_azure_switch_the_ingestion_bot_to_azure_sso(ui: Ui, site: Site) -> None
     page.click("#save-bot")
     page.wait_for_selector("#form-status .message-success")
     assert site.api.call("GET", "/api/v1/tables", token=ingestion_token(site.entra, demo)).status_code == 200
-    page.click("nav >> text=Bots")
-    ui.at(f"{site.base}/settings/bots")
-    assert f"Azure SSO ({demo.ingestion_client_id})" in page.inner_text("#bots")
 
 
 def test_azure_personal_access_token_create_copy_and_revoke(ui: Ui, site: Site) -> None:

@@ -131,7 +131,10 @@ function ssoFields(user, mechanism, config) {
     inputs.clientSecret,
     "Stored sealed and shown masked (*********) once saved; leave the mask to keep the saved secret.",
   );
-  secretField.append(reveal);
+  // The input and its Show button side by side, the hint below both.
+  const secretRow = h("div", { class: "token-row" });
+  inputs.clientSecret.replaceWith(secretRow);
+  secretRow.append(inputs.clientSecret, reveal);
   const section = h(
     "fieldset",
     { id: "sso-section", class: "stack" },
