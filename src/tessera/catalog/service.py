@@ -28,7 +28,7 @@ from tessera.catalog.kinds import Kind, RefBy, by_type
 from tessera.errors import BadRequest, Conflict, NotFound, PreconditionFailed, TesseraError
 from tessera.storage import repository as repo
 from tessera.storage import search as search_store
-from tessera.storage.db import write_transaction
+from tessera.storage.db import read_once, write_transaction
 from tessera.storage.repository import EntityRow
 
 log = logging.getLogger(__name__)
@@ -198,7 +198,7 @@ class CatalogService:
         return self._get_row(kind, entity_id, include)
 
     def get_by_name(self, kind: Kind, fqn: str, include: Include = "non-deleted") -> Doc:
-        with self.engine.connect() as conn:
+        with read_once(self.engine) as conn:
             row = repo.get_by_fqn_hash(conn, kind.type, fqns.digest(fqn))
             if row is None and kind.parent is None and '"' not in fqn:
                 # A top-level entity's FQN is its quoted name; OpenMetadata looks users, teams,
@@ -562,7 +562,7 @@ class CatalogService:
         self._write(run)
 
     def get_record(self, entity_id: str, record_kind: str, key: str) -> Doc | None:
-        with self.engine.connect() as conn:
+        with read_once(self.engine) as conn:
             return repo.get_record(conn, entity_id, record_kind, key)
 
     def list_records(
@@ -609,7 +609,7 @@ class CatalogService:
     def _get_row(self, kind: Kind, entity_id: str, include: Include) -> EntityRow:
         if not _is_uuid(entity_id):
             raise NotFound(f"{kind.type} instance for {entity_id} not found")
-        with self.engine.connect() as conn:
+        with read_once(self.engine) as conn:
             row = repo.get_by_id(conn, entity_id, entity_type=kind.type)
         if row is None or not _included(row, include):
             raise NotFound(f"{kind.type} instance for {entity_id} not found")

@@ -79,9 +79,12 @@ def _tune_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
+        options = connection.get_execution_options()
+        if options.get("tessera_read_once", False):
+            return  # see read_once: the statement runs on its own
         # A write transaction takes the write lock up front, so two writers queue on
         # busy_timeout instead of one failing with "database is locked" half-way through.
-        immediate = connection.get_execution_options().get("tessera_write", False)
+        immediate = options.get("tessera_write", False)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
@@ -98,6 +101,23 @@ def _tune_mysql(engine: Engine) -> None:
 def write_transaction(engine: Engine) -> Iterator[Connection]:
     """A transaction that will write; on SQLite it takes the write lock at BEGIN."""
     with engine.connect().execution_options(tessera_write=True) as conn, conn.begin():
+        yield conn
+
+
+@contextlib.contextmanager
+def read_once(engine: Engine) -> Iterator[Connection]:
+    """A connection for a read that is one statement, run outside a transaction.
+
+    A single statement sees a consistent state on its own; the BEGIN and ROLLBACK around it were
+    two more round trips to PostgreSQL than the read itself (and two more statements on SQLite).
+    MySQL would need a round trip to switch autocommit on, so it keeps its implicit transaction.
+    """
+    backend = backend_of(engine)
+    with engine.connect() as conn:
+        if backend == "postgresql":
+            conn.execution_options(isolation_level="AUTOCOMMIT")
+        elif backend == "sqlite":
+            conn.execution_options(tessera_read_once=True)
         yield conn
 
 
