@@ -32,12 +32,21 @@ class Authorizer(Protocol):
         """Raise Forbidden naming the principal and the operation when it is not allowed."""
 
 
-def get_container(request: Request) -> Container:
+# The dependencies are coroutines although nothing in them waits: FastAPI runs a plain `def`
+# dependency in its worker pool, and those hand-offs (two or three per request) cost more than
+# the rest of a GET by name. They must never block.
+
+
+async def get_container(request: Request) -> Container:
     container: Container = request.app.state.container
     return container
 
 
-def get_principal(request: Request) -> Principal:
+async def get_principal(request: Request) -> Principal:
+    return _principal(request)
+
+
+def _principal(request: Request) -> Principal:
     principal = getattr(request.state, "principal", None)
     if not isinstance(principal, Principal):
         # The authentication middleware runs before every route; reaching here without a
@@ -64,11 +73,13 @@ class Authorize:
     deferred: bool = False
     public: bool = False
 
-    def __call__(self, request: Request) -> None:
+    async def __call__(self, request: Request) -> None:
         if self.public or self.deferred or self.operation is None:
             return
         container: Container = request.app.state.container
-        container.authorizer.check(get_principal(request), [self.operation], self.resource)
+        # In memory (the policy authorizer re-reads roles from the catalog every few seconds),
+        # as in the handlers that call it for deferred decisions.
+        container.authorizer.check(_principal(request), [self.operation], self.resource)
 
 
 def authorize(operation: Operation, resource: str) -> Any:
