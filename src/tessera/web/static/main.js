@@ -47,7 +47,9 @@ async function onCallback() {
   root.replaceChildren(h("main", { id: "main", class: "main narrow" }, message("info", "Signing you in…")));
   try {
     const { signedIn, returnTo } = await completeRedirect();
-    navigate(signedIn ? (safeReturnPath(returnTo) ?? "/explore") : "/signin", { replace: true });
+    // Nothing to complete (say, /callback reloaded) with a session still open: carry on.
+    const fallback = isSignedIn() ? "/explore" : "/signin";
+    navigate(signedIn ? (safeReturnPath(returnTo) ?? "/explore") : fallback, { replace: true });
   } catch (error) {
     setNotice("error", error.message);
     navigate("/signin", { replace: true });
