@@ -74,8 +74,9 @@ class AuthenticationSettings(_Section):
     acceptedAudiences: tuple[str, ...] = ()
     acceptedTokenVersions: tuple[Literal["1.0", "2.0"], ...] = ("1.0", "2.0")
     clockLeewaySeconds: int = Field(60, ge=0, le=600)
-    # scopes the browser asks for when signing in; empty = openid profile email offline_access
-    # plus the API scope if one is configured.
+    # scopes the browser asks for when signing in; empty = openid profile email offline_access,
+    # and the UI then calls the API with the ID token. Add tessera's API scope
+    # (api://<clientId>/access_as_user) for access tokens.
     scopes: tuple[str, ...] = ()
     # An unknown `kid` refetches the IdP's keys at most once per this many seconds, so a flood
     # of forged tokens never hammers the IdP.

@@ -425,3 +425,9 @@ def test_basic_ui_in_firefox(site: Site) -> None:
         assert browser.errors() == []
         assert browser.evaluate("window.violations") == []
         assert browser.evaluate("Object.keys(localStorage).length") == 0
+
+
+def test_favicon_ico_is_a_404_not_the_page(site: Site) -> None:
+    response = httpx.get(f"{site.base}/favicon.ico", timeout=10)
+    assert response.status_code == 404
+    assert response.json()["code"] == 404

@@ -103,6 +103,9 @@ def _is_page_path(path: str) -> bool:
     # Normalised as the authentication middleware does, so that whatever it treats as the API
     # (``/API/v1``, ``/api;x/v1``, ``//api``) is never answered with the UI's HTML.
     normalised = normalise(path)
+    if normalised == "/favicon.ico":
+        # Browsers ask for it whatever the page links; a 404 beats an HTML page posing as an icon.
+        return False
     return not (normalised.startswith("/api") or normalised.split("/")[1] == "static")
 
 
