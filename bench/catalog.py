@@ -34,6 +34,7 @@ import sqlalchemy as sa
 
 from bench._harness import (
     ARTIFACTS,
+    ROOT,
     Sample,
     Server,
     client,
@@ -54,6 +55,9 @@ TABLES_PER_SCHEMA = 1_000
 COLUMNS = 20
 PAGE_DEPTH = 1_000
 PAGE_BLOCK = 30
+DOC = ROOT / "docs" / "benchmarks.md"
+DOC_START = "<!-- catalog: latest full run, written by python -m bench catalog -->"
+DOC_END = "<!-- catalog: end of latest run -->"
 _JSON = {"content-type": "application/json"}
 _TYPES = ("BIGINT", "VARCHAR", "TIMESTAMP", "BOOLEAN", "DOUBLE", "DATE", "INT", "TEXT")
 
@@ -69,6 +73,8 @@ class Plan:
     page_rounds: int  # alternating blocks of PAGE_BLOCK fetches of page 1 and of page 1,000
     seed: int
     quick: bool
+    # Only the default full matrix replaces the figures in docs/benchmarks.md.
+    write_docs: bool
 
 
 @dataclass
@@ -426,6 +432,19 @@ def report(results: Results) -> str:
     )
 
 
+def write_docs(text: str) -> None:
+    """Replace the latest-run block of the catalog section of docs/benchmarks.md; the rest of the
+    section (targets, before and after, what changed) is written by people."""
+    current = DOC.read_text(encoding="utf-8") if DOC.exists() else ""
+    if DOC_START not in current or DOC_END not in current:
+        log(f"{DOC.relative_to(ROOT)} has no catalog block ({DOC_START}); paste {ARTIFACTS}/catalog.md")
+        return
+    head, rest = current.split(DOC_START, 1)
+    tail = rest.split(DOC_END, 1)[1]
+    DOC.write_text(f"{head}{DOC_START}\n{text}\n{DOC_END}{tail}", encoding="utf-8")
+    log(f"wrote the latest run into {DOC.relative_to(ROOT)}")
+
+
 def parse(argv: Sequence[str]) -> Plan:
     parser = argparse.ArgumentParser(prog="python -m bench catalog", description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="10k tables only, fewer requests (a smoke run)")
@@ -434,7 +453,12 @@ def parse(argv: Sequence[str]) -> Plan:
     parser.add_argument("--batch", type=int, default=250, help="tables per bulk request (default 250)")
     parser.add_argument("--clients", type=int, default=4, help="concurrent client processes (default 4)")
     parser.add_argument("--seed", type=int, default=7)
-    args, _unknown = parser.parse_known_args(argv)
+    parser.add_argument(
+        "--no-docs",
+        action="store_true",
+        help="leave docs/benchmarks.md alone (a full run rewrites its figures)",
+    )
+    args = parser.parse_args(argv)
     sizes = (
         tuple(int(s) for s in args.sizes.split(","))
         if args.sizes
@@ -452,6 +476,11 @@ def parse(argv: Sequence[str]) -> Plan:
         page_rounds=5 if args.quick else 10,
         seed=args.seed,
         quick=args.quick,
+        write_docs=not args.no_docs
+        and all(
+            getattr(args, name) == parser.get_default(name)
+            for name in ("quick", "backends", "sizes", "batch", "clients", "seed")
+        ),
     )
 
 
@@ -469,6 +498,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     (ARTIFACTS / f"catalog{suffix}.md").write_text(text + "\n")
     (ARTIFACTS / f"catalog{suffix}.json").write_text(json.dumps(results.__dict__, indent=2) + "\n")
     log(f"results written to {ARTIFACTS.relative_to(ARTIFACTS.parent.parent)}/catalog{suffix}.{{md,json}}")
+    if plan.write_docs:
+        write_docs(text)
     errors = sum(r["errors"] for r in results.latency) + sum(r["errors"] for r in results.paging)
     if errors:
         log(f"{errors} timed requests did not answer 200; the figures above are not trustworthy")
