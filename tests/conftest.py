@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -15,3 +17,16 @@ def tier_unavailable(tier: str, reason: str) -> None:
     if REQUIRE_ALL_TIERS:
         pytest.fail(message + " (TESSERA_REQUIRE_ALL_TIERS=1: every tier must run)", pytrace=False)
     pytest.skip("!!! " + message.upper())
+
+
+@pytest.fixture(scope="session")
+def playwright_driver() -> Iterator[Any]:
+    """The one Playwright of the test session.
+
+    Playwright's sync API keeps an event loop running in this thread for as long as it is open,
+    so a second ``sync_playwright()`` in the same process fails: every browser test shares this.
+    """
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as driver:
+        yield driver

@@ -55,19 +55,16 @@ def entra() -> Iterator[RunningEmulator]:
 
 
 @pytest.fixture(scope="session")
-def browser(chromium_path: str, entra: RunningEmulator) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
+def browser(chromium_path: str, entra: RunningEmulator, playwright_driver: Any) -> Iterator[Any]:
     assert entra.spki_hash is not None
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=chromium_path,
-            args=[*CHROMIUM_ARGS, f"--ignore-certificate-errors-spki-list={entra.spki_hash}"],
-        )
-        try:
-            yield launched
-        finally:
-            launched.close()
+    launched = playwright_driver.chromium.launch(
+        executable_path=chromium_path,
+        args=[*CHROMIUM_ARGS, f"--ignore-certificate-errors-spki-list={entra.spki_hash}"],
+    )
+    try:
+        yield launched
+    finally:
+        launched.close()
 
 
 @dataclass

@@ -18,6 +18,7 @@ import subprocess
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import jwt
 import pytest
@@ -110,10 +111,8 @@ def spa(msal_browser_js: Path) -> Iterator[_SpaServer]:
 
 
 def test_login_redirect_and_acquire_token_silent(
-    entra: RunningEmulator, spa: _SpaServer, chromium_path: str
+    entra: RunningEmulator, spa: _SpaServer, chromium_path: str, playwright_driver: Any
 ) -> None:
-    from playwright.sync_api import sync_playwright
-
     redirect_uri = f"http://localhost:{spa.port}/"
     demo = new_demo(entra, spa_redirect_uris=(redirect_uri,))
     host = entra.base_url.split("://")[1]
@@ -128,43 +127,42 @@ def test_login_redirect_and_acquire_token_silent(
         }
     )
     assert entra.spki_hash is not None
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=chromium_path,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-                f"--ignore-certificate-errors-spki-list={entra.spki_hash}",
-            ],
-        )
-        try:
-            page = browser.new_context().new_page()
-            visited: list[str] = []
-            page.on("request", lambda request: visited.append(request.url))
-            responses: list[str] = []  # for the failure message
-            page.on("response", lambda r: responses.append(f"{r.status} {r.url[:100]}"))
-            page.goto(redirect_uri)
-            page.wait_for_url(f"{demo.authority}/oauth2/v2.0/authorize*", timeout=20_000)
-            assert page.input_value("#login") == demo.admin.user_principal_name  # login_hint
-            page.fill("#passwd", demo.admin.password)
-            page.click("#idSIButton9")
-            page.wait_for_function("document.title === 'done' || document.title === 'error'", timeout=30_000)
-            error = page.evaluate("window.testError")
-            assert error is None, (error, responses)
-            result = page.evaluate("window.testResult")
-            # logoutRedirect ends the emulator's session: back on the page, MSAL has no account and
-            # signs in again, and the emulator asks for the password instead of signing in silently.
-            logout = f"{{ postLogoutRedirectUri: {json.dumps(redirect_uri)} }}"
-            page.evaluate(f"() => {{ window.pca.logoutRedirect({logout}); return true; }}")
-            page.wait_for_url(f"{demo.authority}/oauth2/v2.0/authorize*", timeout=20_000)
-            page.wait_for_selector("#passwd")
-            assert "/oauth2/v2.0/logout" in " ".join(visited)
-        finally:
-            browser.close()
+    browser = playwright_driver.chromium.launch(
+        executable_path=chromium_path,
+        args=[
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            f"--ignore-certificate-errors-spki-list={entra.spki_hash}",
+        ],
+    )
+    try:
+        page = browser.new_context().new_page()
+        visited: list[str] = []
+        page.on("request", lambda request: visited.append(request.url))
+        responses: list[str] = []  # for the failure message
+        page.on("response", lambda r: responses.append(f"{r.status} {r.url[:100]}"))
+        page.goto(redirect_uri)
+        page.wait_for_url(f"{demo.authority}/oauth2/v2.0/authorize*", timeout=20_000)
+        assert page.input_value("#login") == demo.admin.user_principal_name  # login_hint
+        page.fill("#passwd", demo.admin.password)
+        page.click("#idSIButton9")
+        page.wait_for_function("document.title === 'done' || document.title === 'error'", timeout=30_000)
+        error = page.evaluate("window.testError")
+        assert error is None, (error, responses)
+        result = page.evaluate("window.testResult")
+        # logoutRedirect ends the emulator's session: back on the page, MSAL has no account and
+        # signs in again, and the emulator asks for the password instead of signing in silently.
+        logout = f"{{ postLogoutRedirectUri: {json.dumps(redirect_uri)} }}"
+        page.evaluate(f"() => {{ window.pca.logoutRedirect({logout}); return true; }}")
+        page.wait_for_url(f"{demo.authority}/oauth2/v2.0/authorize*", timeout=20_000)
+        page.wait_for_selector("#passwd")
+        assert "/oauth2/v2.0/logout" in " ".join(visited)
+    finally:
+        browser.close()
     login = result["login"]
     assert login["homeAccountId"] == f"{demo.admin.id}.{demo.tenant_id}"
     assert login["username"] == demo.admin.user_principal_name
