@@ -325,3 +325,23 @@ def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str
     lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
     lines += ["| " + " | ".join(cell(value) for value in row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+BENCHMARKS_DOC = ROOT / "docs" / "benchmarks.md"
+
+
+def write_doc_section(heading: str, text: str, doc: Path = BENCHMARKS_DOC) -> None:
+    """Replace the ``heading`` section of docs/benchmarks.md with ``text`` (which starts with the
+    heading), or append it; the other sections are left as they are."""
+    current = doc.read_text(encoding="utf-8") if doc.exists() else "# Benchmarks\n"
+    text = text.rstrip("\n") + "\n"
+    if heading in current:
+        start = current.index(heading)
+        following = current.find("\n## ", start + len(heading))
+        tail = "" if following == -1 else "\n" + current[following + 1 :]
+        updated = current[:start] + text + tail
+    else:
+        updated = current.rstrip("\n") + "\n\n" + text
+    doc.parent.mkdir(parents=True, exist_ok=True)
+    doc.write_text(updated, encoding="utf-8")
+    log(f"wrote {heading.lstrip('# ')} into {doc.relative_to(ROOT) if doc.is_relative_to(ROOT) else doc}")

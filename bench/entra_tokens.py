@@ -1,7 +1,10 @@
 """Benchmark: client-credentials tokens per second from tessera.entra's token endpoint, against
 raw RS256 signing of the same claims in the same run (target: at least 50% of the raw rate).
 
-    python -m bench.entra_tokens [--seconds 6] [--rounds 3] [--clients 4] [--http] [--no-wire]
+    python -m bench entra_tokens [--seconds 6] [--rounds 3] [--clients 3] [--http] [--no-wire]
+    python -m bench entra_tokens --quick     # a smoke run; leaves docs/benchmarks.md alone
+
+A full run rewrites its section of docs/benchmarks.md (`--no-docs` only prints).
 
 Three figures, measured in alternating rounds so that other load on the machine hits them alike:
 
@@ -38,6 +41,8 @@ from urllib.parse import urlencode
 import httpx
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
+
+from bench._harness import load_average, machine, markdown_table, write_doc_section
 
 
 def raw_signing_rate(seconds: float) -> tuple[float, int]:
@@ -266,21 +271,34 @@ class InProcessEndpoint:
         return asyncio.run(run())
 
 
-def main() -> None:
+HEADING = "## Entra emulator: client-credentials tokens"
+
+
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="python -m bench entra_tokens",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--seconds", type=float, default=6.0, help="per figure, split over the rounds")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--clients", type=int, default=3, help="client processes for the wire figure")
     parser.add_argument("--http", action="store_true", help="wire figure over plain http")
     parser.add_argument("--no-wire", action="store_true", help="skip the wire figure")
-    args = parser.parse_args()
+    parser.add_argument("--quick", action="store_true", help="a smoke run: 1.5 s per figure, 2 rounds")
+    parser.add_argument(
+        "--no-docs", action="store_true", help="print the results, leave docs/benchmarks.md alone"
+    )
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.seconds, args.rounds = 1.5, 2
+    command = f"python -m bench entra_tokens {' '.join(argv if argv is not None else sys.argv[1:])}".rstrip()
     endpoint = InProcessEndpoint()
     endpoint.rate(0.3)  # warm-up: key loading, directory cache
     slice_ = args.seconds / args.rounds
     raws: list[float] = []
     rates: list[float] = []
+    load = load_average()
     # Both single-threaded figures on the same core, so that they see the same machine.
     cpus = os.sched_getaffinity(0)
     os.sched_setaffinity(0, {min(cpus)})
@@ -291,20 +309,48 @@ def main() -> None:
     finally:
         os.sched_setaffinity(0, cpus)
     raw, rate = statistics.median(raws), statistics.median(rates)
-    print(f"command: python -m bench.entra_tokens {' '.join(sys.argv[1:])}".rstrip())
-    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} at start of report")
-    print(f"raw RS256 signing (PyJWT, 2048-bit RSA, one thread):   {raw:7.0f} tokens/s  rounds {_fmt(raws)}")
-    print(
-        f"token endpoint, client_credentials (ASGI, one thread): {rate:7.0f} tokens/s  rounds {_fmt(rates)}"
-    )
-    print(f"ratio: {rate / raw:.0%} of raw signing (target >= 50%)")
+    rows: list[list[object]] = [
+        ["raw RS256 signing (PyJWT, 2048-bit RSA, one thread)", round(raw), _fmt(raws), "100%"],
+        [
+            "token endpoint, client_credentials (ASGI, one thread)",
+            round(rate),
+            _fmt(rates),
+            f"{rate / raw:.0%}",
+        ],
+    ]
+    wire_note = ""
     if not args.no_wire:
         wire, n, server_command = endpoint_rate(args.seconds / 2, args.clients, https=not args.http)
-        print(
-            f"over the wire ({'http' if args.http else 'https'}, {args.clients} keep-alive client processes, "
-            f"server in its own process): {wire:7.0f} tokens/s ({n} tokens; {wire / raw:.0%} of raw)"
+        scheme = "http" if args.http else "https"
+        rows.append(
+            [
+                f"over the wire ({scheme}, {args.clients} keep-alive client processes)",
+                round(wire),
+                f"{n} tokens",
+                f"{wire / raw:.0%}",
+            ]
         )
-        print(f"server command: {server_command}")
+        # The command names this run's temporary folder: printed, not written to the docs.
+        print(f"wire server: {server_command}")
+        wire_note = (
+            " The wire figure's server is `python -m tessera.entra serve --ephemeral` in its own "
+            f"process{', plain http' if args.http else ''}."
+        )
+    facts = machine()
+    text = (
+        f"{HEADING}\n\n"
+        f"Measured {facts['date']} on {facts['cpu']}, Python {facts['python']}, commit {facts['commit']}, "
+        f"load average {load} at the start. Figures are medians of {args.rounds} alternating rounds, "
+        f"{args.seconds:g} s per figure.{wire_note}\n\n"
+        f"{markdown_table(['Figure', 'tokens/s', 'rounds', 'of raw signing'], rows)}\n\n"
+        f"**The token endpoint issues {rate / raw:.0%} of the tokens raw signing could** "
+        "(target: at least 50%). The wire figure shares the machine's cores with its clients.\n\n"
+        f"Command: `{command}`\n"
+    )
+    print(text)
+    if not args.no_docs and not args.quick:
+        write_doc_section(HEADING, text)
+    return 0
 
 
 def _fmt(values: list[float]) -> str:
@@ -312,4 +358,4 @@ def _fmt(values: list[float]) -> str:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

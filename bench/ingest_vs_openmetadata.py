@@ -6,7 +6,7 @@ workflow YAML (authProvider openmetadata, so OpenMetadata's client accepts it un
 times each run end to end: process start to exit, as a person running the command sees it.
 A second `tessera ingest` on the same server measures a rerun where nothing changed.
 
-Run with `.venv/bin/python bench/ingest_vs_openmetadata.py` (about four minutes, most of it
+Run with `python -m bench ingest_vs_openmetadata` (about four minutes, most of it
 OpenMetadata's run). It rewrites its own section of docs/benchmarks.md; `--no-docs` only prints.
 """
 
@@ -31,9 +31,9 @@ from pathlib import Path
 
 import httpx
 
-ROOT = Path(__file__).resolve().parents[1]
+from bench._harness import ROOT, write_doc_section
+
 METADATA = ROOT / ".venv-compat" / "bin" / "metadata"
-DOC = ROOT / "docs" / "benchmarks.md"
 HEADING = "## Ingestion: tessera ingest vs metadata ingest"
 TYPES = (
     "INTEGER",
@@ -178,19 +178,6 @@ def ensure_metadata() -> None:
         subprocess.check_call(["make", "compat-venv"], cwd=ROOT)
 
 
-def write_section(text: str) -> None:
-    current = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Benchmarks\n"
-    if HEADING in current:
-        start = current.index(HEADING)
-        following = current.find("\n## ", start + len(HEADING))
-        end = len(current) if following == -1 else following + 1
-        updated = current[:start] + text + ("\n" if following != -1 else "") + current[end:]
-    else:
-        updated = current.rstrip("\n") + "\n\n" + text
-    DOC.parent.mkdir(parents=True, exist_ok=True)
-    DOC.write_text(updated, encoding="utf-8")
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -233,15 +220,15 @@ def main(argv: list[str] | None = None) -> None:
     print(f"ratio: tessera ingest is {ratio:.1f}x faster", flush=True)
     if args.no_docs:
         return
-    write_section(
+    write_doc_section(
+        HEADING,
         f"""{HEADING}
 
-`python -m bench ingest_vs_openmetadata` (or `.venv/bin/python bench/ingest_vs_openmetadata.py`)
-generates a SQLite database of {args.tables:,} tables x {args.columns} columns (an integer primary key
-and a mix of ten column types), starts a fresh `tessera serve` (SQLite backend, no authentication) for
-each client, and runs each client on the same workflow YAML (`authProvider: openmetadata`). Times are
-wall-clock, from process start to exit; both clients write every table through
-`PUT /api/v1/tables/bulk` to the same server code.
+`python -m bench ingest_vs_openmetadata` generates a SQLite database of {args.tables:,} tables x
+{args.columns} columns (an integer primary key and a mix of ten column types), starts a fresh
+`tessera serve` (SQLite backend, no authentication) for each client, and runs each client on the
+same workflow YAML (`authProvider: openmetadata`). Times are wall-clock, from process start to
+exit; both clients write every table through `PUT /api/v1/tables/bulk` to the same server code.
 
 | Run | Wall time | Client CPU | Tables in the catalog |
 |---|---:|---:|---:|
@@ -257,9 +244,8 @@ times vary between runs more than the ratio does. "Client CPU" is the CPU time o
 alone: the server's work is the same code for both, so the gap is the clients'. `tessera ingest` reads
 the source with SQLAlchemy's inspector, builds plain dictionaries checked against OpenMetadata's JSON
 schemas, and reads the next batch while the server writes the previous one.
-"""
+""",
     )
-    print(f"wrote the '{HEADING[3:]}' section of {DOC.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":
