@@ -65,14 +65,25 @@ def site(entra: RunningEmulator, tmp_path_factory: pytest.TempPathFactory) -> It
         yield started
 
 
-def sign_in(ui: Ui, site: Site, user: DemoUser, path: str = "/explore") -> None:
+def start_sign_in(ui: Ui, site: Site, path: str = "/explore") -> dict[str, str]:
+    """From the UI's sign-in page to Entra's; returns the authorization request's parameters."""
     page = ui.page
     ui.goto(f"{site.base}{path}")
     page.click("#sign-in-microsoft")
     page.wait_for_url(f"{site.demo.authority}/oauth2/v2.0/authorize*")
+    return {k: v[0] for k, v in parse_qs(urlsplit(page.url).query).items()}
+
+
+def enter_password(ui: Ui, user: DemoUser) -> None:
+    page = ui.page
     page.fill("#login", user.user_principal_name)
     page.fill("#passwd", user.password)
     page.click("#idSIButton9")
+
+
+def sign_in(ui: Ui, site: Site, user: DemoUser, path: str = "/explore") -> None:
+    start_sign_in(ui, site, path)
+    enter_password(ui, user)
     ui.at(f"{site.base}{path}")
 
 
@@ -134,6 +145,68 @@ def test_azure_sign_in_with_pkce_then_search_and_open_a_table(ui: Ui, site: Site
     versions = page.locator("#versions li").all_inner_texts()
     assert [v.split(" · ")[0] for v in versions] == ["Version 0.2", "Version 0.1"]
     assert "changed description" in versions[0] or "added" in versions[0]
+
+
+STATE_REFUSED = "The sign-in response's state does not match the request, so it was refused. Sign in again."
+NONCE_REFUSED = "The ID token's nonce does not match the sign-in request, so it was refused."
+
+
+def refused_with(ui: Ui, site: Site, reason: str) -> None:
+    """Back on the sign-in page, told why, with no session and nothing pending."""
+    ui.at(f"{site.base}/signin")
+    assert ui.page.inner_text("#notice") == reason
+    stored = ui.session_storage()
+    assert "tessera.session" not in stored
+    assert "tessera.oidc.pending" not in stored
+    assert ui.local_storage_keys() == []
+
+
+def forge_hidden_field(ui: Ui, name: str, value: str) -> None:
+    """Changes one of the authorize parameters that Entra's sign-in form carries along."""
+    ui.page.locator(f"input[type=hidden][name={name}]").evaluate(
+        "(input, value) => (input.value = value)", value
+    )
+
+
+def redemptions(ui: Ui) -> list[Any]:
+    return [r for r in ui.requests if r.url.endswith("/oauth2/v2.0/token") and r.method == "POST"]
+
+
+def test_azure_a_response_with_a_forged_state_is_refused(ui: Ui, site: Site) -> None:
+    # A sign-in is under way in this tab; a crafted link lands on the callback with a code and
+    # a state of someone else's (RFC 6749 §10.12: login CSRF). The code is never redeemed.
+    start_sign_in(ui, site)
+    ui.goto(f"{site.base}/callback#code=attackers-code&state=forged-state-0123456789")
+    refused_with(ui, site, STATE_REFUSED)
+    assert redemptions(ui) == []
+    # Again with a real code from Entra, issued for a state this tab never sent: Entra returns
+    # whatever state the request carried, so the request's is forged on Entra's page.
+    sent = start_sign_in(ui, site)
+    forge_hidden_field(ui, "state", "forged-state-0123456789")
+    enter_password(ui, site.demo.admin)
+    refused_with(ui, site, STATE_REFUSED)
+    callback = next(r for r in ui.requests if urlsplit(r.url).path == "/callback" and r.redirected_from)
+    location = callback.redirected_from.response().headers["location"]
+    returned = {k: v[0] for k, v in parse_qs(urlsplit(location).fragment).items()}
+    assert returned["state"] == "forged-state-0123456789" != sent["state"]
+    assert returned["code"]
+    assert redemptions(ui) == []
+
+
+def test_azure_an_id_token_for_another_nonce_is_refused(ui: Ui, site: Site) -> None:
+    page = ui.page
+    # Entra puts the request's nonce in the ID token. Forged on Entra's page, the state and the
+    # PKCE verifier still match, so the code is redeemed; only the nonce check can refuse the
+    # ID token (OpenID Connect Core §3.1.3.7 item 11: a replayed ID token).
+    sent = start_sign_in(ui, site)
+    forge_hidden_field(ui, "nonce", "replayed-nonce-0123456789")
+    with page.expect_response(lambda r: r.url.endswith("/oauth2/v2.0/token")) as redeemed:
+        enter_password(ui, site.demo.admin)
+    assert redeemed.value.status == 200
+    id_token = redeemed.value.json()["id_token"]
+    assert claims(id_token)["nonce"] == "replayed-nonce-0123456789" != sent["nonce"]
+    refused_with(ui, site, NONCE_REFUSED)
+    assert len(redemptions(ui)) == 1
 
 
 def test_azure_switch_the_ingestion_bot_to_azure_sso(ui: Ui, site: Site) -> None:
