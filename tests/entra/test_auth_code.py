@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import jwt
@@ -13,7 +14,7 @@ import pytest
 
 from tessera.entra.testing import DemoTenant, RunningEmulator
 
-from .conftest import answer, new_demo, public, sign_in, start_flow
+from .conftest import answer, confidential, new_demo, public, sign_in, start_flow
 
 NATIVE_REDIRECT = "http://localhost:8400"
 
@@ -203,6 +204,46 @@ def test_sso_session_and_prompt_none(entra: RunningEmulator, demo: DemoTenant, h
     assert answer(http.get(flow["auth_uri"]))["error"] == "login_required"
 
 
+def test_logout_never_redirects_to_an_unregistered_uri(
+    entra: RunningEmulator, demo: DemoTenant, http: httpx.Client
+) -> None:
+    app, _ = _login(entra, demo, http, [demo.api_scope])
+    for extra in ({}, {"client_id": demo.ui_client_id}):
+        signed_out = http.get(
+            f"{demo.authority}/oauth2/v2.0/logout",
+            params={"post_logout_redirect_uri": "https://evil.example/after", "state": "s1", **extra},
+        )
+        # The signed-out page, not an open redirect.
+        assert signed_out.status_code == 200
+        assert "location" not in signed_out.headers
+        assert "evil.example" not in signed_out.text
+        assert "You signed out of your account" in signed_out.text
+    # The session is over all the same.
+    flow = start_flow(app, [demo.api_scope], NATIVE_REDIRECT, prompt="none")
+    assert answer(http.get(flow["auth_uri"]))["error"] == "login_required"
+
+
+def test_idtyp_optional_claim_on_the_apps_own_api(
+    entra: RunningEmulator, demo: DemoTenant, http: httpx.Client
+) -> None:
+    """The API (the UI app's exposed API) asks for ``idtyp``: app-only tokens say "app", user
+    tokens "user"; without the optional claim neither has it."""
+    app, tokens = _login(entra, demo, http, [demo.api_scope])
+    assert "idtyp" not in jwt.decode(tokens["access_token"], options={"verify_signature": False})
+    entra.service.update_app(demo.tenant_id, demo.ui_client_id, optional_claims={"accessToken": ["idtyp"]})
+    silent = app.acquire_token_silent([demo.api_scope], app.get_accounts()[0], force_refresh=True)
+    assert silent is not None
+    user = jwt.decode(silent["access_token"], options={"verify_signature": False})
+    assert user["idtyp"] == "user"
+    assert user["aud"] == demo.api_app_id_uri
+    ingestion = confidential(entra, demo.ingestion_client_id, demo.ingestion_secret, demo.authority)
+    result = ingestion.acquire_token_for_client([demo.api_default_scope])
+    assert "access_token" in result, result
+    app_only = jwt.decode(result["access_token"], options={"verify_signature": False})
+    assert app_only["idtyp"] == "app"
+    assert app_only["oid"] == demo.ingestion_object_id
+
+
 def test_user_not_assigned(entra: RunningEmulator, demo: DemoTenant, http: httpx.Client) -> None:
     client_id = _native_client(entra, demo)
     entra.service.update_app(demo.tenant_id, client_id, assignment_required=True)
@@ -327,18 +368,24 @@ def test_expired_code(fresh_entra: RunningEmulator) -> None:
         assert body["error_codes"] == [70008]
 
 
-@pytest.mark.parametrize("mode", ["fragment", "form_post"])
+@pytest.mark.parametrize("mode", ["query", "fragment", "form_post"])
 def test_response_modes(entra: RunningEmulator, demo: DemoTenant, http: httpx.Client, mode: str) -> None:
     client_id = _native_client(entra, demo)
     app = public(entra, client_id, demo.authority)
-    if mode == "fragment":
+    if mode != "form_post":
         with pytest.warns(UserWarning, match="form_post"):
             flow = start_flow(app, [demo.api_scope], NATIVE_REDIRECT, response_mode=mode)
     else:
         flow = start_flow(app, [demo.api_scope], NATIVE_REDIRECT, response_mode=mode)
     result = sign_in(http, flow["auth_uri"], demo.admin.user_principal_name, demo.admin.password)
-    if mode == "fragment":
-        assert "#code=" in result.response.headers["location"]
+    if mode != "form_post":
+        # The code travels in the query or in the fragment, never in the other one.
+        location = urlsplit(result.response.headers["location"])
+        carrier, other = (location.query, location.fragment)[:: 1 if mode == "query" else -1]
+        assert "code" in parse_qs(carrier)
+        assert other == ""
+        assert (location.scheme, location.netloc) == ("http", "localhost:8400")
+        assert "access_token" in app.acquire_token_by_auth_code_flow(flow, result.params)
     else:
         assert result.response.status_code == 200
         assert f'action="{NATIVE_REDIRECT}"' in result.response.text
