@@ -10,22 +10,16 @@ session.
 
 from __future__ import annotations
 
-import base64
-import os
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
-import httpx
 import pytest
 
-from tessera.users.bootstrap import ADMIN_PASSWORD_FILE
 from tests.compat.client import COMPAT_BIN, COMPAT_VENV, CompatServer, Sdk
 from tests.conftest import tier_unavailable
 from tests.integration import conftest as integration
-from tests.integration.servers import tessera_server
+from tests.integration.servers import admin_session, mint_bot_token, tessera_server
 
 # The integration tier's per-backend databases (SQLite, PostgreSQL, MariaDB; one fresh,
 # migrated database per backend and session), shared rather than duplicated.
@@ -48,32 +42,6 @@ def compat_client() -> Path:
 def compat_server_env() -> dict[str, str]:
     """Environment of every tessera server the compat tier starts."""
     return {"AUTHENTICATION_PROVIDER": "basic"}
-
-
-def mint_bot_token(home: Path, database_url: str, env: dict[str, str]) -> str:
-    """What an operator does: ``tessera bots token ingestion-bot`` on the server's database."""
-    result = subprocess.run(
-        [sys.executable, "-m", "tessera", "bots", "token", "ingestion-bot", "--expiry", "1"],
-        env={**os.environ, "TESSERA_HOME": str(home), "TESSERA_DATABASE_URL": database_url, **env},
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr
-    return result.stdout.strip()
-
-
-def admin_session(base_url: str, home: Path) -> str:
-    password = (home / ADMIN_PASSWORD_FILE).read_text().strip()
-    response = httpx.post(
-        f"{base_url}/api/v1/users/login",
-        json={"email": "admin", "password": base64.b64encode(password.encode()).decode()},
-        timeout=30,
-    )
-    assert response.status_code == 200, response.text
-    token: str = response.json()["accessToken"]
-    return token
 
 
 @pytest.fixture(scope="session")

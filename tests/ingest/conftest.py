@@ -2,8 +2,9 @@
 
 Sources are created by the tests: a SQLite file, a PostgreSQL database on 127.0.0.1:5432 and a
 MariaDB database on 127.0.0.1:3306 (``tessera_src_*``, dropped afterwards). The catalog is a
-``tessera serve`` subprocess on SQLite, started once per session and without authentication
-(the server does not validate tokens yet); every test writes under its own service name.
+``tessera serve`` subprocess on SQLite, started once per session and without authentication,
+so that these tests exercise the client alone (test_secured_servers.py and the quickstart's test
+run against servers that check every token); every test writes under its own service name.
 """
 
 from __future__ import annotations
@@ -26,8 +27,8 @@ from tests.integration.servers import tessera_server
 
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 MYSQL_ADMIN = "mysql+pymysql://root@127.0.0.1:3306/"
-# Any three-part token: the server runs without authentication and ignores it, while
-# OpenMetadata's client insists on a JWT-shaped value.
+# Any three-part token: the unauthenticated catalog ignores it, while OpenMetadata's client
+# insists on a JWT-shaped value.
 BOT_JWT = "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJpbmdlc3Rpb24tYm90In0.c2lnbmF0dXJl"
 
 SQLITE_DDL = """

@@ -24,6 +24,13 @@ def test_jwt_is_the_token_or_a_file_holding_it(tmp_path: Path) -> None:
         StaticToken(str(tmp_path / "empty"))
 
 
+def test_a_real_sized_jwt_is_the_token_not_a_file_name() -> None:
+    # Bot JWTs are ~900 characters: longer than a file name may be (ENAMETOOLONG on Linux).
+    token = "eyJhbGciOiJSUzI1NiJ9." + "a" * 900 + ".sig"
+    assert StaticToken(token).token() == token
+    assert StaticToken(f"  {token}\n").token() == token
+
+
 @pytest.mark.parametrize("code", REQUIRED_CODES)
 def test_aadsts_errors_say_code_meaning_and_fix(code: int) -> None:
     error = explain_msal_error(

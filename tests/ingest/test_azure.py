@@ -1,9 +1,10 @@
 """authProvider azure through real MSAL against tessera.entra (HTTPS with its own CA).
 
-The catalog server does not validate Entra tokens yet, so these tests prove the client side:
-MSAL gets a client-credentials token from the emulator with instance discovery off and the CA
-from sslConfig, the token is cached and renewed, an ingestion runs with it, and Entra's
-refusals come back as AADSTS codes with their meaning.
+These tests prove the client side, against the unauthenticated catalog of the other ingestion
+tests: MSAL gets a client-credentials token from the emulator with instance discovery off and
+the CA from sslConfig, the token is cached and renewed, an ingestion runs with it, and Entra's
+refusals come back as AADSTS codes with their meaning. The same flow against a server with
+`provider: azure` that checks the token is the quickstart's test.
 """
 
 from __future__ import annotations

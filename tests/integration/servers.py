@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import socket
 import subprocess
@@ -12,6 +13,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+
+from tessera.users.bootstrap import ADMIN_PASSWORD_FILE
 
 
 def free_port() -> int:
@@ -76,3 +79,30 @@ def tessera_server(
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+def mint_bot_token(home: Path, database_url: str, env: dict[str, str]) -> str:
+    """What an operator does: ``tessera bots token ingestion-bot`` on the server's database."""
+    result = subprocess.run(
+        [sys.executable, "-m", "tessera", "bots", "token", "ingestion-bot", "--expiry", "1"],
+        env={**os.environ, "TESSERA_HOME": str(home), "TESSERA_DATABASE_URL": database_url, **env},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def admin_session(base_url: str, home: Path) -> str:
+    """An access token for the first admin, signed in with the password its first start wrote."""
+    password = (home / ADMIN_PASSWORD_FILE).read_text().strip()
+    response = httpx.post(
+        f"{base_url}/api/v1/users/login",
+        json={"email": "admin", "password": base64.b64encode(password.encode()).decode()},
+        timeout=30,
+    )
+    assert response.status_code == 200, response.text
+    token: str = response.json()["accessToken"]
+    return token

@@ -70,14 +70,27 @@ class NoToken:
         return None
 
 
+def _token_file(value: str) -> Path | None:
+    """The file ``value`` names, or None when it is the token itself. A real JWT is longer than
+    a file name may be, and asking the file system about it fails (ENAMETOOLONG): that is an
+    answer too, not an error."""
+    if not value.strip() or "\n" in value.strip():
+        return None
+    try:
+        path = Path(value.strip()).expanduser()
+        return path if path.is_file() else None
+    except (OSError, ValueError):
+        return None
+
+
 class StaticToken:
     """OpenMetadata's JWT provider: the token, or a file holding it (read once)."""
 
     renewable = False
 
     def __init__(self, value: str) -> None:
-        path = Path(value).expanduser() if len(value) < 4096 and "\n" not in value else None
-        if path is not None and path.is_file():
+        path = _token_file(value)
+        if path is not None:
             text = path.read_text(encoding="utf-8").strip()
             if not text:
                 raise ConfigError(f"securityConfig.jwtToken names the file {path}, which is empty")
