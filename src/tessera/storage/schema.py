@@ -164,7 +164,8 @@ login_attempt = sa.Table(
     sa.Column("updated_at", sa.BigInteger(), nullable=False),
 )
 
-# An IdP identity (e.g. Entra tid + oid) bound to a tessera user at first sign-in.
+# An IdP identity (e.g. Entra tid + oid) bound to a tessera user at first sign-in; at most one
+# per user and provider, so an email match can never hand a bound user to a second identity.
 user_identity = sa.Table(
     "user_identity",
     metadata,
@@ -173,7 +174,7 @@ user_identity = sa.Table(
     sa.Column("object_id", sa.String(64), primary_key=True),
     sa.Column("user_id", Id, nullable=False),
     sa.Column("created_at", sa.BigInteger(), nullable=False),
-    sa.Index("ix_user_identity_user", "user_id"),
+    sa.Index("uq_user_identity_user", "user_id", "provider", unique=True),
 )
 
 system_setting = sa.Table(

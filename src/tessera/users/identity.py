@@ -6,6 +6,11 @@ pre-created user on that first sign-in and for domain rules; a later change of e
 keeps the same tessera user. OpenMetadata keyed people on the local part of a mutable email,
 so ``admin@attacker.onmicrosoft.com`` became ``admin``.
 
+A tessera user holds at most one Entra identity (the database enforces it too). Emails are not
+unique in a directory (the ``email`` claim is the settable ``mail``), and a sign-in name freed by
+a rename goes to the next person who gets it; so an email match binds only a user that no
+identity holds yet, and anyone else with that email is refused rather than let in as its owner.
+
 Machines (client-credentials tokens) are bots: the one whose Azure SSO ``clientId`` is the
 token's ``azp``/``appid``, or, as the Azure SSO guide documents, whose email is
 ``<service principal object id>@<principalDomain>``.
@@ -19,7 +24,7 @@ from dataclasses import replace
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from tessera.audit.service import AuditLog
 from tessera.auth import store
@@ -31,7 +36,7 @@ from tessera.catalog.service import Actor, CatalogService
 from tessera.config import Settings
 from tessera.errors import Forbidden
 from tessera.storage.db import write_transaction
-from tessera.storage.schema import entity
+from tessera.storage.schema import entity, user_identity
 from tessera.users.directory import UserDirectory
 
 Doc = dict[str, Any]
@@ -100,8 +105,7 @@ class EntraIdentities:
         if existing is not None:
             if existing.get("isBot"):
                 raise Forbidden(f"{email} belongs to a bot; people cannot sign in as a bot")
-            self._bind(existing, tid, oid)
-            return existing
+            return self._bind(existing, tid, oid)
         auth = self._settings.authenticationConfiguration
         # Listed administrators may always make their first sign-in: someone has to.
         if not auth.enableSelfSignup and not self._directory.is_admin_login(email):
@@ -183,19 +187,46 @@ class EntraIdentities:
         return candidate
 
     def _bind(self, user: Doc, tid: str, oid: str) -> Doc:
+        """Bind (tid, oid) to ``user``, which must not be bound to another identity yet."""
+        with self._engine.connect() as conn:
+            held = _identity_of(conn, user["id"])
+        if held is not None:
+            raise self._bound_elsewhere(user, tid, oid)
         now = int(self._clock() * 1000)
         try:
             with write_transaction(self._engine) as conn:
                 store.bind_identity(conn, PROVIDER, tid, oid, user["id"], now)
         except sa.exc.IntegrityError:
-            # A concurrent first request bound it already; that binding wins.
+            # A concurrent first request of the same person bound it already: that binding wins.
+            # Or another identity bound this user in between: refused as above.
             with self._engine.connect() as conn:
                 bound = store.find_identity(conn, PROVIDER, tid, oid)
+                held = _identity_of(conn, user["id"])
             other = self._directory.by_id(bound) if bound else None
             if other is not None:
                 return other
+            if held is not None:
+                raise self._bound_elsewhere(user, tid, oid) from None
             raise
         return user
+
+    def _bound_elsewhere(self, user: Doc, tid: str, oid: str) -> Forbidden:
+        email = str(user.get("email", ""))
+        self._audit.record(
+            email,
+            "user-sign-in",
+            target_type="user",
+            target=user["name"],
+            outcome="failure",
+            detail={"reason": "bound to another identity", "tid": tid, "oid": oid},
+        )
+        return Forbidden(
+            f"The tessera user with email {email} is already bound to another Entra ID identity "
+            "(a different directory account), so this account cannot sign in as that user. If the "
+            "user should now belong to this account, an administrator can delete it for good "
+            "(DELETE /api/v1/users/<id>?hardDelete=true), which removes the old binding, or change "
+            "its email so that this account signs up as a new user"
+        )
 
     # -- service principals -------------------------------------------------------------------
 
@@ -228,6 +259,15 @@ class EntraIdentities:
             if page.after is None:
                 return
             after = page.after
+
+
+def _identity_of(conn: Connection, user_id: str) -> tuple[str, str] | None:
+    """The (tid, oid) bound to a tessera user, if any."""
+    query = sa.select(user_identity.c.tenant_id, user_identity.c.object_id).where(
+        user_identity.c.provider == PROVIDER, user_identity.c.user_id == user_id
+    )
+    row = conn.execute(query).first()
+    return (row.tenant_id, row.object_id) if row is not None else None
 
 
 def _azure_config(user: Doc) -> Doc | None:
