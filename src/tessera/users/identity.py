@@ -98,6 +98,11 @@ class EntraIdentities:
                     "Your tessera user was deleted; ask an administrator to restore it "
                     "(PUT /api/v1/users/restore) or to delete it for good so that you can sign up again"
                 )
+            # Domain rules hold on every sign-in, not only the first: turning them on shuts out
+            # people already bound too. (A verified token is cached only for the settings it
+            # passed: they are read once per process, and a restart starts with an empty cache.)
+            if self._settings.authorizerConfiguration.enforcePrincipalDomain:
+                self._check_domain(self._principal_claims(parsed)[0])
             return user
         email, username = self._principal_claims(parsed)
         self._check_domain(email)

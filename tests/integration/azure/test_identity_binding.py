@@ -1,5 +1,5 @@
 """One Entra identity per tessera user: an email match binds only a user that no directory
-identity holds yet."""
+identity holds yet, and domain rules apply on every sign-in, not only the first."""
 
 from __future__ import annotations
 
@@ -169,3 +169,27 @@ def test_migration_0004_keeps_the_oldest_identity_of_each_user(backend: str, tmp
         engine.dispose()
         if backend != "sqlite":
             _drop_server_database(backend, url)
+
+
+def test_domain_rules_apply_to_people_who_signed_in_before(
+    entra: RunningEmulator, demo: DemoTenant, idp_http: httpx.Client, catalog_for: Callable[..., AzureCatalog]
+) -> None:
+    token = person_tokens(entra, demo, idp_http, demo.users[1])["access_token"]
+    before = catalog_for(demo)
+    assert before.get("/api/v1/users/loggedInUser", token).status_code == 200
+    # Restarted with the principal domain enforced: a fresh process, a fresh token cache, and the
+    # person already bound is refused like a newcomer would be.
+    strict = catalog_for(
+        demo, AUTHORIZER_ENFORCE_PRINCIPAL_DOMAIN="true", AUTHORIZER_PRINCIPAL_DOMAIN="example.org"
+    )
+    status, message = strict.message("/api/v1/users/loggedInUser", token)
+    assert status == 403
+    assert f"Email domain '{demo.domain}' is not allowed here" in message
+    # ... and let in again once the domain is listed in allowedDomains.
+    listed = catalog_for(
+        demo,
+        AUTHORIZER_ENFORCE_PRINCIPAL_DOMAIN="true",
+        AUTHORIZER_PRINCIPAL_DOMAIN="example.org",
+        AUTHORIZER_ALLOWED_DOMAINS=f"[{demo.domain}]",
+    )
+    assert listed.get("/api/v1/users/loggedInUser", token).status_code == 200
