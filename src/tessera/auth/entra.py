@@ -276,7 +276,8 @@ class EntraValidator:
         except jwt.InvalidTokenError as exc:
             raise invalid_token(f"Malformed token: {exc}") from None
         audience = unverified.get("aud")
-        if audience in GRAPH_AUDIENCES or "nonce" in header:
+        # `aud` may be a list or anything else a forger writes: only a string can name Graph.
+        if (isinstance(audience, str) and audience in GRAPH_AUDIENCES) or "nonce" in header:
             raise invalid_token(
                 f"This is a Microsoft Graph token (aud {audience!r}): only Graph can verify it. Request a "
                 f"token for this API instead: scope api://{self.settings.clientId}/.default (or its user "
@@ -328,9 +329,12 @@ class EntraValidator:
 
     def check_audience(self, parsed: EntraClaims, extra: frozenset[str] = frozenset()) -> None:
         audience = parsed.claims.get("aud")
-        audiences = [audience] if isinstance(audience, str) else list(audience or [])
+        if isinstance(audience, str):
+            audiences: list[Any] = [audience]
+        else:
+            audiences = audience if isinstance(audience, list) else []
         accepted = self.audiences | extra
-        if len(audiences) != 1 or audiences[0] not in accepted:
+        if len(audiences) != 1 or not isinstance(audiences[0], str) or audiences[0] not in accepted:
             raise invalid_token(
                 f"Token audience {audience!r} is not this API; request a token for "
                 f"{' or '.join(sorted(self.audiences))}"

@@ -12,16 +12,20 @@ route serves: the caller learns nothing before authenticating.
 from __future__ import annotations
 
 import contextlib
+import logging
 import re
+import uuid
 from collections.abc import Callable
 from urllib.parse import unquote
 
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from tessera.api.http_errors import error_response
+from tessera.api.http_errors import CORRELATION_HEADER, error_response
 from tessera.auth.principal import Principal
 from tessera.errors import TesseraError
+
+log = logging.getLogger(__name__)
 
 PUBLIC_PATHS = frozenset(
     {
@@ -81,7 +85,19 @@ class AuthenticationMiddleware:
         try:
             state["principal"] = self.authenticate(request)
         except TesseraError as exc:
-            response = error_response(exc.status, exc.message, exc.headers)
+            # The id ties what the caller was told to the server's log line, so an operator can
+            # find why a sign-in failed without the caller's token.
+            correlation = uuid.uuid4().hex
+            log.info(
+                "authentication refused (%s) %s %s: %d %s",
+                correlation,
+                scope.get("method", ""),
+                scope["path"],
+                exc.status,
+                exc.message,
+            )
+            headers = {**exc.headers, CORRELATION_HEADER: correlation}
+            response = error_response(exc.status, exc.message, headers)
             await response(scope, receive, send)
             return
         await self.app(scope, receive, send)

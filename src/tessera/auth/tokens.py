@@ -32,6 +32,8 @@ class TokenType(StrEnum):
     PERSONAL_ACCESS = "PERSONAL_ACCESS"
 
 
+_TOKEN_TYPES = frozenset(t.value for t in TokenType)
+
 # OpenMetadata's JWTTokenExpiry values, in seconds. "Unlimited" is refused: a token that never
 # expires is a credential that can never be taken back once leaked from a log or a laptop.
 EXPIRY_SECONDS: dict[str, int] = {
@@ -121,7 +123,9 @@ class TesseraTokens:
             raise invalid_token(f"Token too large ({len(token.encode())} bytes; the limit is 16 KiB)")
         try:
             header = jwt.get_unverified_header(token)
-        except jwt.DecodeError as exc:
+        except jwt.InvalidTokenError as exc:
+            # DecodeError and its siblings (a header whose fields have the wrong types, an
+            # unsupported `crit`): every one is the caller's token, never our 500.
             raise invalid_token(f"Malformed token: {exc}") from None
         kid = pinned_key_id(header, refusal="tessera never takes keys from a token")
         key = self.keys.verifying_key(kid)
@@ -132,7 +136,7 @@ class TesseraTokens:
         claims = decode_verified(
             token, key, leeway_s=self.leeway_s, require=("exp", "iat", "iss", "sub"), issuer=self.issuer
         )
-        if claims.get("tokenType") not in {t.value for t in TokenType}:
+        if not isinstance(claims.get("tokenType"), str) or claims["tokenType"] not in _TOKEN_TYPES:
             raise invalid_token(f"Token type {_shown(claims.get('tokenType'))} is not one tessera issues")
         return claims
 
@@ -177,7 +181,8 @@ def decode_verified(
         raise invalid_token(f"Token issuer is not {issuer!r}") from None
     except jwt.InvalidSignatureError:
         raise invalid_token("Token signature does not verify") from None
-    except jwt.InvalidTokenError as exc:
+    except (jwt.InvalidTokenError, TypeError) as exc:
+        # PyJWT raises TypeError for a claim of the wrong type (`iss` as a list).
         raise invalid_token(f"Malformed token: {exc}") from None
     return claims
 

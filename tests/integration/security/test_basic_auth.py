@@ -39,6 +39,10 @@ def test_requests_without_a_token_get_401_with_a_reason(session: Session) -> Non
     assert garbage.status_code == 401
     assert garbage.json()["message"].startswith("Not Authorized! Malformed token")
     assert 'error="invalid_token"' in garbage.headers["WWW-Authenticate"]
+    # A correlation id per refusal, the same one the server logs with the reason.
+    ids = {response.headers["X-Correlation-Id"], garbage.headers["X-Correlation-Id"]}
+    assert len(ids) == 2
+    assert all(len(i) == 32 for i in ids)
     basic = session.client.get("/api/v1/tables", headers={"Authorization": "Basic YWRtaW46YWRtaW4="})
     assert basic.json()["message"] == "Not Authorized! Authorization header must be 'Bearer <token>'"
     huge = session.client.get("/api/v1/tables", headers={"Authorization": "Bearer " + "a" * (17 * 1024)})

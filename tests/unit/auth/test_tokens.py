@@ -216,3 +216,36 @@ def test_configured_key_files_in_pem_and_der(tmp_path: Path) -> None:
 
     with pytest.raises(ConfigError, match="not the public half"):
         KeyRing(tmp_path / "home", private_path=str(der_private), public_path=str(der_public)).load()
+
+
+HOSTILE_HEADERS: list[object] = [
+    {"alg": "RS256", "kid": ["x"]},
+    {"alg": "RS256", "kid": {"a": 1}},
+    {"alg": ["RS256"], "kid": "a"},
+    {"alg": "RS256", "kid": None},
+    {"alg": "RS256", "kid": "x", "crit": ["foo"]},
+    {"alg": "RS256", "kid": "\u0000\u2603"},
+    [1, 2],
+    "str",
+    1,
+]
+
+
+@pytest.mark.parametrize("header", HOSTILE_HEADERS, ids=repr)
+def test_hostile_headers_are_a_401_never_an_error(tokens: TesseraTokens, header: object) -> None:
+    token = ".".join([_b64(json.dumps(header).encode()), _b64(json.dumps(_claims()).encode()), _b64(b"s")])
+    assert _reason(tokens, token)
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [_claims(tokenType=["BOT"]), _claims(tokenType={"x": 1}), _claims(iss=["open-metadata.org"])],
+    ids=repr,
+)
+def test_signed_claims_of_the_wrong_type_are_a_401(
+    ring: KeyRing, tokens: TesseraTokens, claims: dict[str, object]
+) -> None:
+    # Signed as raw JWS: PyJWT's jwt.encode itself refuses some of these claims.
+    payload = json.dumps(claims).encode()
+    token = jwt.PyJWS().encode(payload, ring.signing.private, "RS256", {"kid": ring.signing.kid})
+    assert _reason(tokens, token)
