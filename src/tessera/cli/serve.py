@@ -39,11 +39,15 @@ def serve(
     logging.basicConfig(
         level=settings.server.logLevel, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    container = build_container(settings)
+    # Any start-up failure must reach the operator as one readable line, not a traceback.
+    try:
+        container = build_container(settings)
+    except Exception as exc:  # noqa: BLE001
+        fail(f"cannot start: {exc}")
     try:
         # Migrate once here so that worker processes start against a ready database.
         start(container)
-    except Exception as exc:  # noqa: BLE001  (any start-up failure must reach the operator readably)
+    except Exception as exc:  # noqa: BLE001
         fail(f"cannot start: {exc}")
     finally:
         container.close()
