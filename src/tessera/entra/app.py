@@ -10,10 +10,18 @@ Routes (``{tenant}`` = GUID, domain, ``common``, ``organizations``):
 ``POST /{tenant}/login``, ``/{tenant}/consent``              the sign-in and consent forms
 ``POST /{tenant}/oauth2/v2.0/token``                         token
 ``GET|POST /{tenant}/oauth2/v2.0/logout``                    sign-out
+``GET|POST /{tenant}/oauth2/authorize``                      v1 authorize (``resource``, code only)
+``POST /{tenant}/oauth2/token``                              v1 token (``resource``; v1 answers)
+``GET|POST /{tenant}/oauth2/logout``                         v1 sign-out
+``GET  /{tenant}/oauth2/checksession``                       v1 ``check_session_iframe``
+``POST /{tenant}/kerberos``                                  v2 ``kerberos_endpoint``: an AADSTS error
 ``GET  /common/discovery/instance``                          instance discovery
 ``GET  /oidc/userinfo``                                      userinfo (Graph tokens)
 ``/admin/...``                                               admin REST API (``admin.py``)
 =========================================================  ===================================
+
+Every URL the discovery documents name is served; the endpoints Entra has and the emulator
+does not (device code, ``/adminconsent``) are not published.
 
 CORS: discovery, keys, token and userinfo answer any origin without credentials, which is
 what MSAL.js needs (it calls them cross-origin, without cookies).
@@ -35,6 +43,9 @@ from tessera.entra.settings import EmulatorSettings
 from tessera.entra.state import EmulatorState
 from tessera.entra.store import Store
 
+# The token endpoints answer other methods with Entra's AADSTS900561 rather than a bare 405.
+ANY_METHOD = ["POST", "GET", "PUT", "DELETE", "PATCH"]
+
 
 def build_state(settings: EmulatorSettings, store: Store | None = None) -> EmulatorState:
     store = store or Store(settings.database_url)
@@ -46,7 +57,7 @@ def build_state(settings: EmulatorSettings, store: Store | None = None) -> Emula
 def routes(with_admin: bool) -> list[BaseRoute]:
     out: list[BaseRoute] = [
         # The token endpoint first: routes are tried in order and it is the busiest.
-        Route("/{tenant}/oauth2/v2.0/token", token.token, methods=["POST", "GET", "PUT", "DELETE", "PATCH"]),
+        Route("/{tenant}/oauth2/v2.0/token", token.token, methods=ANY_METHOD),
         Route("/common/discovery/instance", discovery.instance_discovery, methods=["GET"]),
         Route("/error", discovery.error_info, methods=["GET"]),
         Route("/oidc/userinfo", session.userinfo, methods=["GET", "POST"]),
@@ -58,6 +69,12 @@ def routes(with_admin: bool) -> list[BaseRoute]:
         Route("/{tenant}/login", authorize.login, methods=["POST"]),
         Route("/{tenant}/consent", authorize.consent, methods=["POST"]),
         Route("/{tenant}/oauth2/v2.0/logout", session.logout, methods=["GET", "POST"]),
+        # v1 (the v1 discovery document names them).
+        Route("/{tenant}/oauth2/token", token.token_v1, methods=ANY_METHOD),
+        Route("/{tenant}/oauth2/authorize", authorize.authorize_v1, methods=["GET", "POST"]),
+        Route("/{tenant}/oauth2/logout", session.logout, methods=["GET", "POST"]),
+        Route("/{tenant}/oauth2/checksession", session.check_session, methods=["GET", "POST"]),
+        Route("/{tenant}/kerberos", discovery.kerberos, methods=ANY_METHOD),
     ]
     if with_admin:
         # After the protocol routes, which are matched first on every request.

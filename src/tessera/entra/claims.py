@@ -247,3 +247,48 @@ def id_token(
     if groups is not None:
         claims["groups"] = groups
     return claims
+
+
+def id_token_v1(
+    *,
+    origin: str,
+    tenant: Tenant,
+    client_app_id: str,
+    user: User,
+    optional: set[str],
+    nonce: str | None,
+    roles: list[str],
+    groups: list[str] | None,
+    times: Times,
+    ip: str | None,
+) -> dict[str, Any]:
+    """The ID token of the v1 endpoints (``id-token-claims-reference``: v1 adds ``upn``,
+    ``unique_name`` and ``amr``; issuer ``sts.windows.net``, ``ver`` 1.0). The profile claims are
+    always there: v1 has no ``profile`` scope."""
+    claims: dict[str, Any] = {
+        "aud": client_app_id,
+        "iss": v1_issuer(origin, tenant.id),
+        **times.claims(),
+        "amr": ["pwd"],
+        "family_name": user.surname,
+        "given_name": user.given_name,
+        "ipaddr": ip or "127.0.0.1",
+        "name": user.display_name,
+        "nonce": nonce,
+        "oid": user.id,
+        "rh": _rh(),
+        "sub": pairwise_sub(tenant, user.id, client_app_id),
+        "tid": tenant.id,
+        "unique_name": user.user_principal_name,
+        "upn": user.user_principal_name,
+        "uti": _opaque(16),
+        "ver": "1.0",
+    }
+    claims = {k: v for k, v in claims.items() if v is not None}
+    if user.mail and "email" in optional:
+        claims["email"] = user.mail
+    if roles:
+        claims["roles"] = roles
+    if groups is not None:
+        claims["groups"] = groups
+    return claims

@@ -302,6 +302,13 @@ def resource_not_found(resource: str, tenant_name: str) -> EntraError:
     )
 
 
+def resource_not_provided() -> EntraError:
+    # The v1 endpoints name the resource with `resource`; a token request without one gets this
+    # (real responses quoted in MicrosoftDocs/azure-docs#67544, MicrosoftDocs/powerapps-docs#1161;
+    # before about 2019 the code was 50001, same text, error `invalid_resource`).
+    return EntraError("invalid_resource", 500013, "Resource identifier is not provided.")
+
+
 def redirect_uri_mismatch(redirect_uri: str, app_id: str) -> EntraError:
     return EntraError(
         "invalid_request",
@@ -475,13 +482,14 @@ def response_type_not_enabled(response_type: str) -> EntraError:
     )
 
 
-def unsupported_response_type(response_type: str) -> EntraError:
+def unsupported_response_type(
+    response_type: str, expected: str = "code, id_token, code id_token, id_token token"
+) -> EntraError:
     return EntraError(
         "unsupported_response_type",
         70005,
         f"The provided value for the input parameter 'response_type' is not allowed for this "
-        f"request. Expected values: code, id_token, code id_token, id_token token. Got: "
-        f"'{response_type}'.",
+        f"request. Expected values: {expected}. Got: '{response_type}'.",
     )
 
 
@@ -489,6 +497,17 @@ def unsupported_response_mode(mode: str, for_tokens: bool) -> EntraError:
     what = " when requesting a token" if for_tokens else ""
     return EntraError(
         "invalid_request", 70007, f"'{mode}' is not a supported value of 'response_mode'{what}."
+    )
+
+
+def kerberos_not_emulated() -> EntraError:
+    # Entra's /{tenant}/kerberos is a Kerberos KDC proxy (MS-KKDCP) for Windows sign-in; the
+    # emulator publishes it in discovery, as Entra does, but speaks no Kerberos.
+    return EntraError(
+        "invalid_request",
+        90100,
+        "The parameter is empty or not valid. tessera.entra does not implement the Kerberos KDC "
+        "proxy (MS-KKDCP) served at this endpoint.",
     )
 
 

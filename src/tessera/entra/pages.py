@@ -1,5 +1,6 @@
 """The HTML the emulator shows people: the sign-in and consent pages, Entra's error page, the
-``form_post`` response mode (OAuth 2.0 Form Post Response Mode) and the signed-out page.
+``form_post`` response mode (OAuth 2.0 Form Post Response Mode), the signed-out page and the
+session-management iframe (``check_session_iframe``).
 
 Templates live in ``templates/``; the environment is built once per application.
 """
@@ -14,6 +15,10 @@ from starlette.responses import HTMLResponse
 
 from tessera.entra.errors import EntraError, ErrorContext
 
+# Pages that are shown in a client's hidden iframe: the form_post answer (silent sign-in) and
+# the OIDC session-management page.
+FRAMEABLE = ("form_post.html", "check_session.html")
+
 
 class Pages:
     def __init__(self) -> None:
@@ -26,13 +31,10 @@ class Pages:
     def render(self, name: str, status: int = 200, **context: Any) -> HTMLResponse:
         context.setdefault("tenant_name", None)
         html = self._env.get_template(name).render(**context)
-        return HTMLResponse(
-            html,
-            status_code=status,
-            headers={"Cache-Control": "no-store", "X-Frame-Options": "DENY"}
-            if name != "form_post.html"
-            else {},
-        )
+        headers = {"Cache-Control": "no-store"}
+        if name not in FRAMEABLE:
+            headers["X-Frame-Options"] = "DENY"
+        return HTMLResponse(html, status_code=status, headers=headers)
 
     def error(self, err: EntraError, ctx: ErrorContext) -> HTMLResponse:
         return self.render(

@@ -8,6 +8,12 @@ redirect URI cannot be trusted yet; every later failure goes back to the redirec
 
 The sign-in form posts to ``/{tenant}/login`` with the authorize parameters as hidden fields;
 they are validated again there, so nothing is trusted from the page.
+
+The v1 endpoint (``/{tenant}/oauth2/authorize``) names the resource with ``resource`` and needs
+no scope; :func:`authorize_v1` rewrites its parameters in v2 terms (``{resource}/.default openid
+offline_access``: v1 always answers with an ID token and a refresh token) and goes the same
+way. It takes ``response_type=code`` only: the emulator's implicit and hybrid answers carry v2
+tokens, which a v1 client would not expect.
 """
 
 from __future__ import annotations
@@ -68,6 +74,7 @@ AUTHORIZE_PARAMS = (
     "sid",
 )
 RESPONSE_TYPES = ("code", "id_token", "code id_token", "id_token token", "token", "code id_token token")
+V1_RESPONSE_TYPES = ("code",)
 
 
 @dataclass(frozen=True)
@@ -95,7 +102,9 @@ def _params(raw: dict[str, str]) -> dict[str, str]:
     return {k: v for k, v in raw.items() if k in AUTHORIZE_PARAMS and v != ""}
 
 
-def validate(s: Session, segment: str, params: dict[str, str]) -> AuthorizeRequest:
+def validate(
+    s: Session, segment: str, params: dict[str, str], response_types: tuple[str, ...] = RESPONSE_TYPES
+) -> AuthorizeRequest:
     try:
         path = tenants.resolve(s, segment)
         client = find_client(s, path, params.get("client_id"))
@@ -118,7 +127,9 @@ def validate(s: Session, segment: str, params: dict[str, str]) -> AuthorizeReque
 
     if not response_type:
         raise fail(errors.missing_parameter("response_type"))
-    if response_type not in RESPONSE_TYPES:
+    if response_type not in response_types:
+        if response_types == V1_RESPONSE_TYPES:
+            raise fail(errors.unsupported_response_type(response_type, expected="code"))
         raise fail(errors.unsupported_response_type(response_type))
     if response_mode not in ("query", "fragment", "form_post"):
         raise fail(errors.unsupported_response_mode(response_mode, for_tokens=False))
@@ -216,14 +227,37 @@ def set_session_cookie(response: Response, st: EmulatorState, cookie: str) -> No
 # --- the endpoint ------------------------------------------------------------------------------
 
 
-async def authorize(request: Request) -> Response:
-    st = emulator(request)
+async def _request_params(request: Request) -> dict[str, str]:
     raw = dict(request.query_params)
     if request.method == "POST":
         raw.update({k: v for k, v in (await request.form()).items() if isinstance(v, str)})
+    return raw
+
+
+async def authorize(request: Request) -> Response:
+    return _authorize(request, await _request_params(request), RESPONSE_TYPES)
+
+
+def v1_params(raw: dict[str, str]) -> dict[str, str]:
+    """v1 authorize parameters in v2 terms: ``resource`` (optional) → ``{resource}/.default``,
+    with ``openid`` and ``offline_access`` always, and the OpenID values of v1's ``scope``."""
+    params = {k: v for k, v in raw.items() if k != "resource"}
+    resource = raw.get("resource", "").strip().rstrip("/")
+    asked = [v for v in raw.get("scope", "").split() if v in ("profile", "email")]
+    scopes = [f"{resource}/.default"] if resource else []
+    params["scope"] = " ".join([*scopes, "openid", *dict.fromkeys(asked), "offline_access"])
+    return params
+
+
+async def authorize_v1(request: Request) -> Response:
+    return _authorize(request, v1_params(await _request_params(request)), V1_RESPONSE_TYPES)
+
+
+def _authorize(request: Request, raw: dict[str, str], response_types: tuple[str, ...]) -> Response:
+    st = emulator(request)
     segment = request.path_params["tenant"]
     with st.store.transaction() as s:
-        areq = validate(s, segment, _params(raw))
+        areq = validate(s, segment, _params(raw), response_types)
         session = current_session(s, request, st.now(), areq.path)
         if session is not None and areq.login_hint and not _same_user(s, session, areq.login_hint):
             session = None

@@ -158,6 +158,14 @@ async def instance_discovery(request: Request) -> Response:
     )
 
 
+async def kerberos(request: Request) -> Response:
+    """``kerberos_endpoint`` of the v2 document: named, as in Entra's, but not spoken."""
+    if request.method != "POST":
+        raise errors.post_only(request.method)
+    _path(request)  # an unknown tenant fails as everywhere else (AADSTS90002)
+    raise errors.kerberos_not_emulated()
+
+
 async def error_info(request: Request) -> Response:
     """The page an ``error_uri`` points to."""
     code = request.query_params.get("code", "")

@@ -1,5 +1,7 @@
-"""Sign-out (OIDC RP-Initiated Logout 1.0; ``v2-protocols-oidc`` "Send a sign-out request") and
-the userinfo endpoint (OIDC Core §5.3), which Entra serves on the Graph host."""
+"""Sign-out (OIDC RP-Initiated Logout 1.0; ``v2-protocols-oidc`` "Send a sign-out request"; the v1
+``/oauth2/logout`` behaves the same), the v1 document's ``check_session_iframe`` (OIDC Session
+Management 1.0) and the userinfo endpoint (OIDC Core §5.3), which Entra serves on the Graph
+host."""
 
 from __future__ import annotations
 
@@ -8,11 +10,11 @@ from urllib.parse import urlencode
 import jwt
 from sqlalchemy import delete, select
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
 from tessera.entra import redirect_uris, tenants
 from tessera.entra.directory import GRAPH_APP_ID, GRAPH_RESOURCE, DirectoryError, find_application, sha256_hex
-from tessera.entra.endpoints.authorize import SESSION_COOKIE
+from tessera.entra.endpoints.authorize import SESSION_COOKIE, current_session
 from tessera.entra.models import Application, SignInSession, User
 from tessera.entra.render import json_response
 from tessera.entra.state import emulator
@@ -50,6 +52,21 @@ async def logout(request: Request) -> Response:
         response = st.pages.render("signed_out.html", tenant_name=path.display_name)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
+
+
+async def check_session(request: Request) -> Response:
+    """GET: the page a relying party loads in an iframe and posts ``client_id session_state`` to.
+    POST (the page's own call, with the session cookie): ``unchanged`` if ``session_state`` is
+    the current session's, else ``changed``."""
+    st = emulator(request)
+    posted = (await request.body()).decode("utf-8", "replace").strip() if request.method == "POST" else None
+    with st.store.transaction() as s:
+        path = tenants.resolve(s, request.path_params["tenant"])
+        if posted is None:
+            return st.pages.render("check_session.html")
+        session = current_session(s, request, st.now(), path)
+        unchanged = session is not None and bool(posted) and session.sid == posted
+    return PlainTextResponse("unchanged" if unchanged else "changed", headers={"Cache-Control": "no-store"})
 
 
 def _client_of(id_token_hint: str | None) -> str | None:

@@ -40,6 +40,8 @@ class TokenRequest:
     """The browser's ``Origin`` header: present only on cross-origin (SPA) calls."""
     credentials: Credentials
     client_ip: str | None
+    v1: bool = False
+    """Came to the v1 endpoint (``/oauth2/token``): v1 ID tokens and v1-shaped answers."""
 
     def assertion_audiences(self) -> set[str]:
         """The ``aud`` values a client assertion may carry: this tenant's token endpoint, v2 or
@@ -184,6 +186,8 @@ def user_tokens(
 ) -> dict[str, Any]:
     """access_token (+ id_token with ``openid``, + ``client_info`` when asked) for a user."""
     settings = ctx.state.settings
+    if ctx.req.v1 and scope.resource_ref is None:
+        raise errors.resource_not_provided()
     granted = delegated_grant(ctx.s, tenant, client_app, user, scope)
     resource = granted.resource
     now = int(ctx.now)
@@ -216,8 +220,26 @@ def user_tokens(
     if "openid" in scope.oidc:
         optional = optional_claims(client_app, "idToken")
         client_sp = ensure_service_principal(ctx.s, client_app, tenant)
-        body["id_token"] = sign(
-            claims.id_token(
+        id_roles = user_roles(ctx.s, user, client_sp, client_app.app_roles) if client_app.app_roles else []
+        id_groups = groups_claim(ctx.s, user, client_app, optional)
+        id_times = claims.Times(now, settings.lifetimes.id_token)
+        # v1 ID tokens from the token endpoint are signed like v2 ones. (Microsoft's v1 protocol
+        # docs call them unsigned; a signature costs a client that ignores it nothing.)
+        id_claims = (
+            claims.id_token_v1(
+                origin=ctx.req.origin,
+                tenant=tenant,
+                client_app_id=client_app.app_id,
+                user=user,
+                optional=optional,
+                nonce=nonce,
+                roles=id_roles,
+                groups=id_groups,
+                times=id_times,
+                ip=ctx.req.client_ip,
+            )
+            if ctx.req.v1
+            else claims.id_token(
                 origin=ctx.req.origin,
                 tenant=tenant,
                 client_app_id=client_app.app_id,
@@ -227,14 +249,35 @@ def user_tokens(
                 nonce=nonce,
                 auth_time=auth_time,
                 sid=sid,
-                roles=user_roles(ctx.s, user, client_sp, client_app.app_roles)
-                if client_app.app_roles
-                else [],
-                groups=groups_claim(ctx.s, user, client_app, optional),
-                times=claims.Times(now, settings.lifetimes.id_token),
-            ),
-            key,
+                roles=id_roles,
+                groups=id_groups,
+                times=id_times,
+            )
         )
+        body["id_token"] = sign(id_claims, key)
     if ctx.req.param("client_info") == "1":
         body["client_info"] = client_info(user)
+    if ctx.req.v1:
+        return v1_answer(body, resource=granted.audience, scope=granted.values, now=now)
     return body
+
+
+def v1_answer(body: dict[str, Any], *, resource: str, scope: list[str] | None, now: int) -> dict[str, Any]:
+    """A token answer as the v1 endpoint gives it (``v1-protocols-oauth-code``,
+    ``v1-oauth2-client-creds-grant-flow``): the lifetimes as strings, ``expires_on`` and
+    ``not_before`` (epoch seconds, strings too), the ``resource`` the token is for, and for a
+    user the granted ``scope`` values without the resource prefix."""
+    lifetime = int(body["expires_in"])
+    out: dict[str, Any] = {"token_type": "Bearer"}
+    if scope is not None:
+        out["scope"] = " ".join(scope)
+    out.update(
+        expires_in=str(lifetime),
+        ext_expires_in=str(int(body["ext_expires_in"])),
+        expires_on=str(now + lifetime),
+        not_before=str(now),
+        resource=resource,
+        access_token=body["access_token"],
+    )
+    out.update({k: body[k] for k in ("refresh_token", "id_token", "client_info") if k in body})
+    return out

@@ -4,6 +4,7 @@ Entra's rules: one resource, named with ``/.default`` (AADSTS1002012 otherwise);
 ``roles`` are the app roles granted to the client's service principal ("admin consent"), and
 with none the token is still issued without ``roles``, unless the resource's service principal
 has ``appRoleAssignmentRequired`` (AADSTS501051). No refresh token, no ID token, no ``scope``.
+On the v1 endpoint the resource comes as ``resource`` (AADSTS500013 without it).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from tessera.entra.clients import (
     secret_hashes,
 )
 from tessera.entra.directory import role_assignments
-from tessera.entra.grants.base import GrantContext
+from tessera.entra.grants.base import GrantContext, v1_answer
 from tessera.entra.models import Tenant
 from tessera.entra.scopes import Resource, find_resource, parse
 from tessera.entra.tenants import require_tenant
@@ -69,7 +70,8 @@ def handle(ctx: GrantContext) -> dict[str, Any]:
     client, tenant = caller.client, caller.tenant
     raw_scope = req.param("scope")
     if raw_scope is None:
-        raise errors.scope_missing()
+        # v1 names the resource with `resource` (the endpoint turns it into {resource}/.default).
+        raise errors.resource_not_provided() if req.v1 else errors.scope_missing()
     if req.request_origin is not None and req.credentials.any:
         raise errors.credential_with_origin()
     if client.app.is_fallback_public_client and req.credentials.any:
@@ -121,4 +123,7 @@ def handle(ctx: GrantContext) -> dict[str, Any]:
         x5t_header=resource.token_version == 1,
         graph_nonce=resource.is_graph,
     )
-    return {"token_type": "Bearer", "expires_in": lifetime, "ext_expires_in": lifetime, "access_token": token}
+    body = {"token_type": "Bearer", "expires_in": lifetime, "ext_expires_in": lifetime, "access_token": token}
+    if req.v1:
+        return v1_answer(body, resource=scope.resource_ref, scope=None, now=int(ctx.now))
+    return body
