@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import re
+import ssl
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ import httpx
 import pytest
 
 from tessera.entra.testing import RunningEmulator, running_emulator
+from tests.browser.firefox import Firefox, firefox, firefox_path
 from tests.conftest import tier_unavailable
 
 CHROMIUM = "/usr/bin/chromium"
@@ -65,6 +67,32 @@ def browser(chromium_path: str, entra: RunningEmulator, playwright_driver: Any) 
         yield launched
     finally:
         launched.close()
+
+
+@pytest.fixture(scope="session")
+def firefox_executable() -> str:
+    found = firefox_path()
+    if found is None:
+        tier_unavailable("browser", "Firefox is missing; install it with: apt-get install -y firefox-esr")
+    assert found is not None
+    return found
+
+
+@pytest.fixture
+def firefox_page(
+    firefox_executable: str, entra: RunningEmulator, request: pytest.FixtureRequest
+) -> Iterator[Firefox]:
+    """Debian's Firefox over WebDriver BiDi (see firefox.py), trusting the emulator's HTTPS;
+    saves a screenshot like the ``ui`` fixture."""
+    assert entra.ca_file is not None
+    server_certificate = ssl.PEM_cert_to_DER_cert((entra.ca_file.parent / "server.pem").read_text())
+    trusted = [(entra.base_url.removeprefix("https://"), server_certificate)]
+    with firefox(firefox_executable, trusted=trusted) as browser:
+        try:
+            yield browser
+        finally:
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            browser.screenshot(str(SCREENSHOTS / f"{request.node.name}.png"))
 
 
 @dataclass

@@ -1,19 +1,25 @@
 """Debian's Firefox driven over WebDriver BiDi (Firefox's built-in remote protocol), for the
 UI's Firefox check. Playwright's Python API only drives its own patched Firefox builds, which
 this project never downloads; BiDi needs nothing but the browser and a websocket.
+
+Firefox trusts tessera.entra's HTTPS through the profile's ``cert_override.txt`` (what "Accept
+the risk and continue" writes): an exception for that host and port and that one certificate,
+as Chromium's ``--ignore-certificate-errors-spki-list`` is for one key.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import shutil
 import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from websockets.exceptions import InvalidHandshake
@@ -57,10 +63,18 @@ class Firefox:
         return result["result"].get("value")
 
     def wait_for(self, expression: str, timeout: float = 20) -> None:
+        """Polls until true; across page loads, when an evaluation can meet a document that is
+        going away."""
         deadline = time.monotonic() + timeout
-        while not self.evaluate(expression):
+        while True:
+            try:
+                if self.evaluate(expression):
+                    return
+                failure = None
+            except RuntimeError as error:
+                failure = error
             if time.monotonic() > deadline:
-                raise TimeoutError(f"Firefox: still false after {timeout} s: {expression}")
+                raise TimeoutError(f"Firefox: still false after {timeout} s: {expression}") from failure
             time.sleep(0.1)
 
     def goto(self, url: str) -> None:
@@ -82,10 +96,22 @@ def _free_port() -> int:
         return port
 
 
+def certificate_exception(host_port: str, certificate_der: bytes) -> str:
+    """One line of ``cert_override.txt``: host:port, origin attributes (none), the SHA-256
+    fingerprint's algorithm and value, and an empty database key."""
+    fingerprint = ":".join(f"{b:02X}" for b in hashlib.sha256(certificate_der).digest())
+    return f"{host_port}:\tOID.2.16.840.1.101.3.4.2.1\t{fingerprint}\t\n"
+
+
 @contextmanager
-def firefox(executable: str) -> Iterator[Firefox]:
+def firefox(executable: str, *, trusted: Sequence[tuple[str, bytes]] = ()) -> Iterator[Firefox]:
+    """Headless Firefox with a fresh profile; ``trusted``: (host:port, DER certificate) pairs
+    whose certificate it accepts there."""
     port = _free_port()
     with tempfile.TemporaryDirectory(prefix="tessera-firefox-") as profile:
+        if trusted:
+            overrides = "".join(certificate_exception(where, der) for where, der in trusted)
+            Path(profile, "cert_override.txt").write_text("# PRIVATE FILE\n" + overrides)
         process = subprocess.Popen(
             [
                 executable,

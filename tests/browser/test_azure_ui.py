@@ -22,6 +22,7 @@ import pytest
 
 from tessera.entra.testing import DemoTenant, DemoUser, RunningEmulator
 from tests.browser.conftest import Api, Ui, seed_catalog
+from tests.browser.firefox import Firefox
 from tests.integration.azure.conftest import azure_env, ingestion_token, person_tokens
 from tests.integration.servers import free_port, tessera_server
 
@@ -360,6 +361,55 @@ def test_azure_sign_out_ends_the_session_at_the_idp(ui: Ui, site: Site) -> None:
     page.click("#sign-in-microsoft")
     page.wait_for_url(f"{site.demo.authority}/oauth2/v2.0/authorize*")
     assert page.is_visible("#passwd")
+
+
+def test_azure_sign_in_and_out_in_firefox(firefox_page: Firefox, site: Site) -> None:
+    """Debian's Firefox: code + PKCE (S256) through tessera.entra, redeemed from the page, the
+    API called with the access token, then signing out at the IdP."""
+    browser = firefox_page
+    user = site.demo.admin
+    ready = "document.documentElement.dataset.state === 'ready'"
+    at_entra = f"location.href.startsWith({json.dumps(site.demo.authority + '/oauth2/v2.0/authorize?')})"
+    browser.goto(f"{site.base}/explore")
+    browser.wait_for(f"{ready} && !!document.querySelector('#sign-in-microsoft')")
+    browser.evaluate("document.querySelector('#sign-in-microsoft').click(); true")
+    browser.wait_for(f"{at_entra} && !!document.querySelector('#passwd')")
+    authorize = urlsplit(browser.evaluate("location.href"))
+    params = {k: v[0] for k, v in parse_qs(authorize.query).items()}
+    assert params["response_type"] == "code"
+    assert params["code_challenge_method"] == "S256"
+    assert len(params["code_challenge"]) == 43
+    assert params["redirect_uri"] == f"{site.base}/callback"
+    browser.evaluate(
+        f"document.querySelector('#login').value = {json.dumps(user.user_principal_name)};"
+        f"document.querySelector('#passwd').value = {json.dumps(user.password)};"
+        "document.querySelector('#idSIButton9').click(); true"
+    )
+    browser.wait_for(
+        f"location.origin === {json.dumps(site.base)} && location.pathname === '/explore' && {ready}"
+        " && document.querySelector('main h1')?.textContent === 'Explore'"
+    )
+    assert browser.evaluate("location.hash") == ""
+    session = json.loads(browser.evaluate("sessionStorage.getItem('tessera.session')"))
+    assert session["tokenKind"] == "access_token"
+    assert claims(session["idToken"])["nonce"] == params["nonce"]
+    assert "tessera.oidc.pending" not in browser.evaluate("Object.keys(sessionStorage)")
+    assert browser.evaluate("Object.keys(localStorage).length") == 0
+    # The page's API calls carried the token: the navigation names the signed-in person.
+    assert user.display_name in browser.evaluate("document.querySelector('nav').textContent")
+    assert site.api.call("GET", "/api/v1/users/loggedInUser", token=session["token"]).status_code == 200
+    # Signing out ends the session at Entra too, which returns to the callback, then sign-in.
+    browser.evaluate("document.querySelector('#sign-out').click(); true")
+    browser.wait_for(
+        f"location.origin === {json.dumps(site.base)} && location.pathname === '/signin' && {ready}"
+        " && !!document.querySelector('#notice')"
+    )
+    notice = browser.evaluate("document.querySelector('#notice').textContent")
+    assert notice == "You are signed out of tessera and of Microsoft Entra ID."
+    assert browser.evaluate("sessionStorage.getItem('tessera.session')") is None
+    browser.evaluate("document.querySelector('#sign-in-microsoft').click(); true")
+    browser.wait_for(f"{at_entra} && !!document.querySelector('#passwd')")
+    assert browser.errors() == []
 
 
 @pytest.fixture(scope="module")

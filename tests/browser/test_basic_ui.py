@@ -15,8 +15,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.browser.conftest import SCREENSHOTS, Api, Ui, basic_password, seed_catalog, unique
-from tests.browser.firefox import firefox, firefox_path
+from tests.browser.conftest import Api, Ui, basic_password, seed_catalog, unique
+from tests.browser.firefox import Firefox
 from tests.integration.servers import tessera_server
 
 pytestmark = pytest.mark.browser
@@ -383,48 +383,43 @@ def test_basic_bot_jwt_generate_copy_once_and_revoke(ui: Ui, site: Site) -> None
     assert site.api.call("GET", "/api/v1/tables", token=fresh).status_code == 200
 
 
-def test_basic_ui_in_firefox(site: Site) -> None:
+def test_basic_ui_in_firefox(firefox_page: Firefox, site: Site) -> None:
     """The same pages in Debian's Firefox: they load, sign-in works, nothing logs an error."""
-    executable = firefox_path()
-    if executable is None:
-        pytest.skip("!!! FIREFOX CHECK NOT RUN: apt-get install -y firefox-esr")
-    with firefox(executable) as browser:
-        ready = "document.documentElement.dataset.state === 'ready'"
-        browser.goto(f"{site.base}/explore")
-        browser.wait_for(f"{ready} && !!document.querySelector('#email')")
+    browser = firefox_page
+    ready = "document.documentElement.dataset.state === 'ready'"
+    browser.goto(f"{site.base}/explore")
+    browser.wait_for(f"{ready} && !!document.querySelector('#email')")
+    browser.evaluate(
+        "document.querySelector('#email').value = 'root';"
+        f"document.querySelector('#password').value = {json.dumps(ROOT_PASSWORD)};"
+        "document.querySelector('#sign-in').click(); true"
+    )
+    browser.wait_for(f"location.pathname === '/explore' && {ready}")
+    # Content-Security-Policy violations are not console messages in WebDriver BiDi: count them.
+    browser.evaluate(
+        "window.violations = []; document.addEventListener('securitypolicyviolation',"
+        " (e) => window.violations.push(`${e.violatedDirective} ${e.blockedURI}`)); true"
+    )
+    for path, selector in (
+        ("/tables/warehouse.sales.public.orders", "#columns"),
+        ("/browse", "#main table"),
+        ("/settings/bots/ingestion-bot", "#auth-type"),
+        ("/settings/users", "#main table"),
+        ("/profile", "#pat-form"),
+        ("/audit", "#audit"),
+    ):
+        # A click on an in-app link, as a person would navigate.
         browser.evaluate(
-            "document.querySelector('#email').value = 'root';"
-            f"document.querySelector('#password').value = {json.dumps(ROOT_PASSWORD)};"
-            "document.querySelector('#sign-in').click(); true"
+            f"(() => {{ const a = document.createElement('a'); a.href = {json.dumps(path)};"
+            "document.body.append(a); a.click(); a.remove(); return true; })()"
         )
-        browser.wait_for(f"location.pathname === '/explore' && {ready}")
-        # Content-Security-Policy violations are not console messages in WebDriver BiDi: count them.
-        browser.evaluate(
-            "window.violations = []; document.addEventListener('securitypolicyviolation',"
-            " (e) => window.violations.push(`${e.violatedDirective} ${e.blockedURI}`)); true"
+        browser.wait_for(
+            f"location.pathname === {json.dumps(path)} && {ready}"
+            f" && !!document.querySelector({json.dumps(selector)})"
         )
-        for path, selector in (
-            ("/tables/warehouse.sales.public.orders", "#columns"),
-            ("/browse", "#main table"),
-            ("/settings/bots/ingestion-bot", "#auth-type"),
-            ("/settings/users", "#main table"),
-            ("/profile", "#pat-form"),
-            ("/audit", "#audit"),
-        ):
-            # A click on an in-app link, as a person would navigate.
-            browser.evaluate(
-                f"(() => {{ const a = document.createElement('a'); a.href = {json.dumps(path)};"
-                "document.body.append(a); a.click(); a.remove(); return true; })()"
-            )
-            browser.wait_for(
-                f"location.pathname === {json.dumps(path)} && {ready}"
-                f" && !!document.querySelector({json.dumps(selector)})"
-            )
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        browser.screenshot(str(SCREENSHOTS / "test_basic_ui_in_firefox.png"))
-        assert browser.errors() == []
-        assert browser.evaluate("window.violations") == []
-        assert browser.evaluate("Object.keys(localStorage).length") == 0
+    assert browser.errors() == []
+    assert browser.evaluate("window.violations") == []
+    assert browser.evaluate("Object.keys(localStorage).length") == 0
 
 
 def test_favicon_ico_is_a_404_not_the_page(site: Site) -> None:
