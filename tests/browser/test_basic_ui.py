@@ -422,7 +422,21 @@ def test_basic_ui_in_firefox(firefox_page: Firefox, site: Site) -> None:
     assert browser.evaluate("Object.keys(localStorage).length") == 0
 
 
-def test_favicon_ico_is_a_404_not_the_page(site: Site) -> None:
-    response = httpx.get(f"{site.base}/favicon.ico", timeout=10)
-    assert response.status_code == 404
+def test_favicon_ico_is_a_404_not_the_page(ui: Ui, site: Site) -> None:
+    # The UI's page names its icon; /favicon.ico, which browsers ask for anyway, is a 404 rather
+    # than the UI's HTML page posing as an icon.
+    ui.console.expect_http(404)
+    page = ui.page
+    ui.goto(f"{site.base}/signin")
+    icon = page.get_attribute("link[rel=icon]", "href")
+    assert icon is not None
+    assert re.fullmatch(r"/static/[0-9a-f]+/icon\.svg", icon)
+    shown = page.goto(f"{site.base}{icon}")
+    assert shown is not None
+    assert shown.status == 200
+    assert shown.headers["content-type"].startswith("image/svg+xml")
+    response = page.goto(f"{site.base}/favicon.ico")
+    assert response is not None
+    assert response.status == 404
+    assert response.headers["content-type"].startswith("application/json")
     assert response.json()["code"] == 404
