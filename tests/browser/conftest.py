@@ -215,7 +215,8 @@ class Api:
 
 
 def seed_catalog(api: Api, owner_id: str) -> None:
-    """Two services, their databases and schemas, and three tables (one with history)."""
+    """Two services, their databases and schemas, and four tables: one with history, one with
+    table-level constraints (a composite primary key, a foreign key)."""
     for service, kind, database, schema, tables in (
         ("warehouse", "Postgres", "sales", "public", ("orders", "customers")),
         ("lake", "Snowflake", "events", "raw", ("clicks",)),
@@ -242,6 +243,28 @@ def seed_catalog(api: Api, owner_id: str) -> None:
                     ],
                 },
             )
+    api.ok(
+        "PUT",
+        "/api/v1/tables",
+        json={
+            "name": "order_lines",
+            "databaseSchema": "warehouse.sales.public",
+            "description": "One row per line of an order.",
+            "columns": [
+                {"name": "order_id", "dataType": "BIGINT"},
+                {"name": "line_no", "dataType": "INT"},
+                {"name": "product", "dataType": "VARCHAR", "dataLength": 64, "constraint": "NOT_NULL"},
+            ],
+            "tableConstraints": [
+                {"constraintType": "PRIMARY_KEY", "columns": ["order_id", "line_no"]},
+                {
+                    "constraintType": "FOREIGN_KEY",
+                    "columns": ["order_id"],
+                    "referredColumns": ["warehouse.sales.public.orders.id"],
+                },
+            ],
+        },
+    )
     # A second version with an owner and tags, for the table page.
     api.ok(
         "PUT",

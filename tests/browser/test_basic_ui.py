@@ -201,6 +201,19 @@ def test_basic_browse_explore_filters_and_table_page(ui: Ui, site: Site) -> None
     assert page.evaluate("document.activeElement.id") == "result-count"
 
 
+def test_basic_table_page_shows_table_level_constraints(ui: Ui, site: Site) -> None:
+    page = ui.page
+    sign_in(ui, site, path="/tables/warehouse.sales.public.order_lines")
+    assert page.inner_text("main h1") == "order_lines"
+    rows = [row.split("\t")[:3] for row in page.locator("#columns tbody tr").all_inner_texts()]
+    # Each column lists its own constraint, then the table's that name it, in their order.
+    assert rows == [
+        ["order_id", "BIGINT", "Primary key, Foreign key → warehouse.sales.public.orders.id"],
+        ["line_no", "INT", "Primary key"],
+        ["product", "VARCHAR(64)", "Not null"],
+    ]
+
+
 def test_basic_users_delete_with_confirmation(ui: Ui, site: Site) -> None:
     name = unique("dave")
     create_user(site, name)
