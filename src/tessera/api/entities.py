@@ -22,7 +22,7 @@ from tessera.catalog import documents
 from tessera.catalog import fqn as fqns
 from tessera.catalog.documents import Doc
 from tessera.catalog.kinds import Kind
-from tessera.catalog.service import Actor
+from tessera.catalog.service import Actor, AuthorizeWrite
 from tessera.container import Container
 from tessera.errors import BadRequest, NotFound
 
@@ -138,7 +138,14 @@ def entity_router(kind: Kind) -> APIRouter:
         ) -> Response:
             body = await read_json(request)
             result = await run_in_threadpool(
-                container.catalog.bulk, kind, body, actor_of(principal), override=overrideMetadata
+                functools.partial(
+                    container.catalog.bulk,
+                    kind,
+                    body,
+                    actor_of(principal),
+                    override=overrideMetadata,
+                    authorize=_authorize_upsert(container, principal, resource),
+                )
             )
             return json_response(result.as_json())
 
@@ -210,7 +217,14 @@ def entity_router(kind: Kind) -> APIRouter:
             principal, [Operation.EDIT_ALL if existing is not None else Operation.CREATE], resource, existing
         )
         result = await run_in_threadpool(
-            container.catalog.create_or_update, kind, body, actor_of(principal), override=overrideMetadata
+            functools.partial(
+                container.catalog.create_or_update,
+                kind,
+                body,
+                actor_of(principal),
+                override=overrideMetadata,
+                authorize=_authorize_upsert(container, principal, resource),
+            )
         )
         status = 201 if result.outcome == "created" else 200
         return json_response(render(container, request, kind, result.doc, frozenset({"*"})), status)
@@ -242,12 +256,15 @@ def entity_router(kind: Kind) -> APIRouter:
         hardDelete: bool = False,
     ) -> Response:
         doc = await run_in_threadpool(
-            container.catalog.delete_by_name,
-            kind,
-            fqn,
-            actor_of(principal),
-            recursive=recursive,
-            hard=hardDelete,
+            functools.partial(
+                container.catalog.delete_by_name,
+                kind,
+                fqn,
+                actor_of(principal),
+                recursive=recursive,
+                hard=hardDelete,
+                authorize=_authorize_delete(container, principal, resource),
+            )
         )
         return json_response(render(container, request, kind, doc, frozenset({"*"})))
 
@@ -261,12 +278,15 @@ def entity_router(kind: Kind) -> APIRouter:
         hardDelete: bool = False,
     ) -> Response:
         doc = await run_in_threadpool(
-            container.catalog.delete,
-            kind,
-            entity_id,
-            actor_of(principal),
-            recursive=recursive,
-            hard=hardDelete,
+            functools.partial(
+                container.catalog.delete,
+                kind,
+                entity_id,
+                actor_of(principal),
+                recursive=recursive,
+                hard=hardDelete,
+                authorize=_authorize_delete(container, principal, resource),
+            )
         )
         return json_response(render(container, request, kind, doc, frozenset({"*"})))
 
@@ -295,6 +315,25 @@ def _existing_for_put(container: Container, kind: Kind, body: dict[str, Any]) ->
         return container.catalog.get_by_name(kind, target, "all")
     except (NotFound, BadRequest):
         return None
+
+
+def _authorize_upsert(container: Container, principal: Principal, resource: str) -> AuthorizeWrite:
+    """A PUT's decision on the entity it updates (locked), or Create when there is none."""
+
+    def decide(existing: Doc | None) -> None:
+        operation = Operation.EDIT_ALL if existing is not None else Operation.CREATE
+        container.authorizer.check(principal, [operation], resource, existing)
+
+    return decide
+
+
+def _authorize_delete(container: Container, principal: Principal, resource: str) -> AuthorizeWrite:
+    """Delete decided again on the entity itself: deny rules with conditions, built-in roles."""
+
+    def decide(existing: Doc | None) -> None:
+        container.authorizer.check(principal, [Operation.DELETE], resource, existing)
+
+    return decide
 
 
 def _patch_operations(operations: Any) -> list[Operation]:

@@ -7,6 +7,17 @@ got remote code execution for it (CVE-2024-28254 and siblings).
 
 Deny wins: any matching deny rule refuses, and every operation asked for needs a matching
 allow rule. Administrators (``isAdmin`` or listed in ``adminPrincipals``) are not evaluated.
+
+Two limits hold whatever the policies say, because without them anyone could make themselves
+an administrator:
+
+* Ownership grants nothing on the kinds that confer rights (:data:`GOVERNANCE`: roles,
+  policies, bots and teams, whose default roles flow to their members). Otherwise anyone could
+  claim an unowned policy (OrganizationPolicy lets people claim what has no owner) and, as its
+  owner, add a rule allowing everything. On ``user`` resources ``isOwner()`` means the user
+  themselves, and a user is never unowned.
+* Roles, policies and bots tessera provides (``provider: system``) change only by an
+  administrator, whoever else may edit roles and policies.
 """
 
 from __future__ import annotations
@@ -31,27 +42,41 @@ EXTRA_RESOURCES = ("All", "search", "audit", "personalAccessToken")
 RESOURCES = frozenset({kind.type for kind in ALL_KINDS} | set(EXTRA_RESOURCES))
 
 
-def _owned_by(principal: Principal, entity: Mapping[str, Any] | None) -> bool:
+# Kinds whose entities confer rights: ownership of one never grants anything.
+GOVERNANCE = frozenset({"role", "policy", "bot", "team"})
+
+Condition = Callable[[Principal, Mapping[str, Any] | None, str], bool]
+
+
+def _owned_by(principal: Principal, entity: Mapping[str, Any] | None, resource: str) -> bool:
     if entity is None:
         return False
-    owners = entity.get("owners") or []
-    if entity.get("id") == principal.user_id and principal.user_id is not None:
-        return True
-    return any(
-        owner.get("id") == principal.user_id or owner.get("id") in principal.team_ids for owner in owners
-    )
+    if resource == "user":
+        # A user owns their own record; what they may change in it is the user service's call.
+        return principal.user_id is not None and entity.get("id") == principal.user_id
+    mine = {principal.user_id, *principal.team_ids} - {None}
+    return any(owner.get("id") in mine for owner in entity.get("owners") or [])
 
 
-def _has_no_owner(principal: Principal, entity: Mapping[str, Any] | None) -> bool:
-    return entity is not None and not entity.get("owners")
+def _has_no_owner(principal: Principal, entity: Mapping[str, Any] | None, resource: str) -> bool:
+    # A user is their own owner: nobody claims one.
+    return entity is not None and resource != "user" and not entity.get("owners")
 
 
-CONDITIONS: dict[str, Callable[[Principal, Mapping[str, Any] | None], bool]] = {
+CONDITIONS: dict[str, Condition] = {
     "isOwner()": _owned_by,
-    "!isOwner()": lambda p, e: not _owned_by(p, e),
+    "!isOwner()": lambda p, e, r: not _owned_by(p, e, r),
     "noOwner()": _has_no_owner,
-    "!noOwner()": lambda p, e: not _has_no_owner(p, e),
+    "!noOwner()": lambda p, e, r: not _has_no_owner(p, e, r),
 }
+# Conditions about ownership (today, all of them): an allow rule with one never matches a
+# GOVERNANCE resource. A new kind of condition must decide where it stands here.
+OWNERSHIP_CONDITIONS = frozenset({"isOwner()", "!isOwner()", "noOwner()", "!noOwner()"})
+
+
+def system_provided(resource: str, entity: Mapping[str, Any] | None) -> bool:
+    """A role, policy or bot tessera installed: administrators alone change it."""
+    return entity is not None and resource in GOVERNANCE and entity.get("provider") == "system"
 
 
 @dataclass(frozen=True)
@@ -140,13 +165,12 @@ class PolicyAuthorizer:
         rules = self.rules_for(principal)
         for operation in operations:
             if not self._allowed(rules, operation, resource, principal, entity):
-                raise Forbidden(
-                    f"Principal: {principal.display} operations [{operation.value}] not allowed on {resource}"
-                )
+                raise Forbidden(_refusal(principal, operation, resource, entity))
 
     def allows(
         self, principal: Principal, operation: Operation, resource: str, entity: Doc | None = None
     ) -> bool:
+        """:meth:`check` without the exception, for filtering (search hits)."""
         if principal.is_admin:
             return True
         return self._allowed(self.rules_for(principal), operation, resource, principal, entity)
@@ -172,25 +196,37 @@ class PolicyAuthorizer:
         principal: Principal,
         entity: Mapping[str, Any] | None,
     ) -> bool:
+        if _is_protected(operation, resource, entity):
+            return False
         matching = [
             rule
             for rule in rules
-            if rule.matches(operation, resource) and self._holds(rule, principal, entity)
+            if rule.matches(operation, resource) and self._holds(rule, principal, entity, resource)
         ]
         if any(not rule.allow for rule in matching):
             return False
         return any(rule.allow for rule in matching)
 
     @staticmethod
-    def _holds(rule: Rule, principal: Principal, entity: Mapping[str, Any] | None) -> bool:
+    def _static(rule: Rule, resource: str) -> bool | None:
+        """Whether a rule holds whatever the entity (True), never (False), or depends (None)."""
         if rule.condition is None:
             return True
-        check = CONDITIONS.get(rule.condition)
+        if rule.allow and rule.condition in OWNERSHIP_CONDITIONS and resource in GOVERNANCE:
+            return False
         # An unknown condition (only possible in data written before validation) never matches
         # an allow rule and always matches a deny rule: fail closed.
-        if check is None:
+        if rule.condition not in CONDITIONS:
             return not rule.allow
-        return check(principal, entity)
+        return None
+
+    def _holds(
+        self, rule: Rule, principal: Principal, entity: Mapping[str, Any] | None, resource: str
+    ) -> bool:
+        always = self._static(rule, resource)
+        if always is not None:
+            return always
+        return CONDITIONS[rule.condition or ""](principal, entity, resource)
 
     def _maybe_load(self) -> None:
         now = self._clock()
@@ -213,6 +249,20 @@ class PolicyAuthorizer:
             self._loaded_at = now
 
 
+def _refusal(
+    principal: Principal, operation: Operation, resource: str, entity: Mapping[str, Any] | None
+) -> str:
+    refusal = f"Principal: {principal.display} operations [{operation.value}] not allowed on {resource}"
+    if _is_protected(operation, resource, entity):
+        name = (entity or {}).get("name")
+        refusal += f" {name}: it is provided by the system; only administrators change it"
+    return refusal
+
+
+def _is_protected(operation: Operation, resource: str, entity: Mapping[str, Any] | None) -> bool:
+    return not operation.value.startswith("View") and system_provided(resource, entity)
+
+
 def _all(catalog: CatalogService, kind: Any) -> list[Doc]:
     docs: list[Doc] = []
     after = None
@@ -232,7 +282,7 @@ BUILTIN_POLICIES: list[Doc] = [
     {
         "name": "OrganizationPolicy",
         "description": "Applies to every person: owners may do anything to what they own; anyone may claim "
-        "ownership of what has no owner.",
+        "ownership of what has no owner. Ownership opens nothing on roles, policies, bots and teams.",
         "rules": [
             {
                 "name": "OrganizationPolicy-Owner-Rule",

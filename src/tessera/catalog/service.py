@@ -64,6 +64,11 @@ class WriteListener(Protocol):
     def removed(self, conn: Connection, kind: Kind, docs: Sequence[Doc]) -> None: ...
 
 
+# Called inside a write with the stored entity before it changes (None: about to be created);
+# raises (Forbidden) to refuse. The route's authorization, decided on the locked row.
+AuthorizeWrite = Callable[[Doc | None], None]
+
+
 @dataclass
 class Upserted:
     doc: Doc
@@ -320,18 +325,35 @@ class CatalogService:
         return self._write(lambda tx: self._upsert(tx, kind, request, actor, mode="create")).doc
 
     def create_or_update(
-        self, kind: Kind, request: Mapping[str, Any], actor: Actor, *, override: bool = False
+        self,
+        kind: Kind,
+        request: Mapping[str, Any],
+        actor: Actor,
+        *,
+        override: bool = False,
+        authorize: AuthorizeWrite | None = None,
     ) -> Upserted:
         self._writable(kind)
         contract.validate(kind.create_schema or "", request)
-        return self._write(lambda tx: self._upsert(tx, kind, request, actor, mode="put", override=override))
+        return self._write(
+            lambda tx: self._upsert(
+                tx, kind, request, actor, mode="put", override=override, authorize=authorize
+            )
+        )
 
     def bulk(
-        self, kind: Kind, requests: Sequence[Any], actor: Actor, *, override: bool = False
+        self,
+        kind: Kind,
+        requests: Sequence[Any],
+        actor: Actor,
+        *,
+        override: bool = False,
+        authorize: AuthorizeWrite | None = None,
     ) -> BulkResult:
         """Create or update many entities in one transaction, with a result per row.
 
-        A row that is invalid or names a missing parent fails alone; the others are written.
+        A row that is invalid, names a missing parent or is refused by ``authorize`` fails alone;
+        the others are written.
         """
         self._writable(kind)
         if not isinstance(requests, list):
@@ -355,7 +377,9 @@ class CatalogService:
                     result.failures.append({"request": label, "message": problem, "status": 400})
                     continue
                 try:
-                    upserted = self._upsert(tx, kind, request, actor, mode="put", override=override)
+                    upserted = self._upsert(
+                        tx, kind, request, actor, mode="put", override=override, authorize=authorize
+                    )
                 except TesseraError as exc:
                     result.failed += 1
                     result.failures.append({"request": label, "message": exc.message, "status": exc.status})
@@ -417,13 +441,24 @@ class CatalogService:
 
         return self._write(run)
 
-    def delete(self, kind: Kind, entity_id: str, actor: Actor, *, recursive: bool, hard: bool) -> Doc:
+    def delete(
+        self,
+        kind: Kind,
+        entity_id: str,
+        actor: Actor,
+        *,
+        recursive: bool,
+        hard: bool,
+        authorize: AuthorizeWrite | None = None,
+    ) -> Doc:
         self._writable(kind)
 
         def run(tx: _Transaction) -> Doc:
             row = repo.get_by_id(tx.conn, entity_id, entity_type=kind.type, lock=True)
             if row is None or (row.deleted and not hard):
                 raise NotFound(f"{kind.type} instance for {entity_id} not found")
+            if authorize is not None:
+                authorize(row.doc)
             descendants = self._descendants(tx.conn, [row])
             live = [d for d in descendants if not d.deleted]
             if (live if not hard else descendants) and not recursive:
@@ -447,9 +482,18 @@ class CatalogService:
 
         return self._write(run)
 
-    def delete_by_name(self, kind: Kind, fqn: str, actor: Actor, *, recursive: bool, hard: bool) -> Doc:
+    def delete_by_name(
+        self,
+        kind: Kind,
+        fqn: str,
+        actor: Actor,
+        *,
+        recursive: bool,
+        hard: bool,
+        authorize: AuthorizeWrite | None = None,
+    ) -> Doc:
         doc = self.get_by_name(kind, fqn, "all" if hard else "non-deleted")
-        return self.delete(kind, doc["id"], actor, recursive=recursive, hard=hard)
+        return self.delete(kind, doc["id"], actor, recursive=recursive, hard=hard, authorize=authorize)
 
     def restore(self, kind: Kind, entity_id: str, actor: Actor) -> Doc:
         self._writable(kind)
@@ -652,11 +696,14 @@ class CatalogService:
         *,
         mode: Literal["create", "put"],
         override: bool = False,
+        authorize: AuthorizeWrite | None = None,
     ) -> Upserted:
         parent = documents.resolve_parent(kind, request, tx)
         built = documents.build(kind, request, parent, tx)
         fqn_hash = fqns.digest(built["fullyQualifiedName"])
         existing = tx.locked_row(kind.type, fqn_hash)
+        if authorize is not None:
+            authorize(existing.doc if existing is not None else None)
         if existing is None:
             doc = {"id": str(uuid.uuid4()), **built}
             for hook in self._hooks:
