@@ -35,6 +35,10 @@ class UserDirectory:
     def is_admin_login(self, email: str) -> bool:
         return email.lower() in self._admins
 
+    def is_listed_admin(self, name: str, email: str) -> bool:
+        """Whether a user of this name or email would be an administrator by adminPrincipals."""
+        return name.lower() in self._admins or email.lower() in self._admins
+
     def is_admin_principal(self, user: Doc, via: Via) -> bool:
         """isAdmin, or listed in adminPrincipals: by email for IdP sign-ins (an IdP user named
         "admin" in some tenant is not our admin, OpenMetadata's mistake), by name or email otherwise.

@@ -5,6 +5,7 @@ Registered before the generic ``/api/v1/users`` routes so that these paths win.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -199,44 +200,35 @@ async def create_or_update_user(
     return json_response(render(container, request, USER, doc, ALL_FIELDS), 201 if created else 200)
 
 
+@router.put(
+    "/bulk", dependencies=[authorize(Operation.CREATE, "user"), authorize(Operation.EDIT_ALL, "user")]
+)
+async def bulk_users(
+    request: Request, container: ContainerDep, principal: PrincipalDep, overrideMetadata: bool = False
+) -> Response:
+    # The catalog's bulk load knows nothing of the rules on roles, teams and admin status.
+    _require_admin(principal, "load users in bulk")
+    body = await read_json(request)
+    result = await run_in_threadpool(
+        functools.partial(container.catalog.bulk, USER, body, actor_of(principal), override=overrideMetadata)
+    )
+    return json_response(result.as_json())
+
+
 @router.patch("/{user_id}", dependencies=[authorize_in_handler("user")])
 async def patch_user(
     user_id: str, request: Request, container: ContainerDep, principal: PrincipalDep
 ) -> Response:
     operations = await read_json(request)
-    if not isinstance(operations, list):
-        raise BadRequest("A JSON Patch body must be an array of operations (RFC 6902)")
-    paths = {
-        str(op.get("path", "")).lstrip("/").split("/", 1)[0] for op in operations if isinstance(op, dict)
-    }
-    if "authenticationMechanism" in paths:
-        raise BadRequest(
-            "authenticationMechanism cannot be patched; use PUT /api/v1/users (bots) or "
-            "PUT /api/v1/users/generateToken/{id}"
-        )
-    existing = await run_in_threadpool(container.catalog.get, USER, user_id)
-    own_profile = principal.user_id == user_id and paths <= {
-        "displayName",
-        "description",
-        "profile",
-        "timezone",
-    }
-    if not own_profile:
-        operation = (
-            Operation.EDIT_ALL if paths - {"description", "displayName"} else Operation.EDIT_DESCRIPTION
-        )
-        container.authorizer.check(principal, [operation], "user", existing)
-    if ("isAdmin" in paths or "roles" in paths or "isBot" in paths) and not principal.is_admin:
-        raise Forbidden(
-            f"Principal: {principal.display} is not admin; only admins change roles or admin status"
-        )
     doc = await run_in_threadpool(
-        container.catalog.patch,
-        USER,
-        user_id,
-        operations,
-        actor_of(principal),
-        if_match=request.headers.get("if-match"),
+        functools.partial(
+            users(container).patch,
+            principal,
+            user_id,
+            operations,
+            container.authorizer,
+            if_match=request.headers.get("if-match"),
+        )
     )
     return json_response(render(container, request, USER, doc, ALL_FIELDS))
 

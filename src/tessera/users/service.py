@@ -12,28 +12,45 @@ from __future__ import annotations
 import copy
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 
+import jsonpatch
 from sqlalchemy.engine import Connection, Engine
 
 from tessera import contract
 from tessera.audit.service import AuditLog
 from tessera.auth import passwords, store
+from tessera.auth.permissions import Operation
 from tessera.auth.principal import Principal
 from tessera.auth.tokens import TesseraTokens, TokenType, expiry_seconds
 from tessera.catalog.kinds import ROLE, USER
 from tessera.catalog.service import Actor, CatalogService
 from tessera.config import Settings
-from tessera.errors import BadRequest, Forbidden, NotFound
+from tessera.errors import BadRequest, Forbidden, NotFound, PreconditionFailed
 from tessera.secrets.box import MASK, SecretBox
 from tessera.storage.db import write_transaction
 from tessera.storage.schema import entity
+from tessera.users import fields
 from tessera.users.accounts import Accounts
 from tessera.users.directory import UserDirectory
 
 Doc = dict[str, Any]
 DEFAULT_ROLE = "DataConsumer"
 SUPPORTED_SSO = ("azure",)
+# Times a PATCH is judged again when the user changed between judging and storing it.
+_PATCH_ATTEMPTS = 3
+
+
+class PolicyCheck(Protocol):
+    """The authorizer's decision (``tessera.api.deps.Authorizer``), as the user service needs it."""
+
+    def check(
+        self,
+        principal: Principal,
+        operations: Sequence[Operation],
+        resource: str,
+        entity: dict[str, Any] | None = None,
+    ) -> None: ...
 
 
 def actor_of(principal: Principal) -> Actor:
@@ -71,6 +88,9 @@ class UserService:
     ) -> tuple[Doc, bool]:
         """POST/PUT /api/v1/users, including the bot flow of Settings » Bots » edit."""
         contract.validate("createUser", request)
+        existing = None if create_only else self.directory.by_name(str(request["name"]))
+        if not principal.is_admin:
+            request = self._guard_put(principal, existing, request, "POST" if create_only else "PUT")
         mechanism = request.get("authenticationMechanism")
         password = request.get("password")
         is_bot = bool(request.get("isBot"))
@@ -90,15 +110,11 @@ class UserService:
             passwords.check_policy(str(password))
             if request.get("confirmPassword") not in (None, password):
                 raise BadRequest("password and confirmPassword do not match")
-        if request.get("isAdmin") and not principal.is_admin:
-            raise Forbidden(f"Principal: {principal.display} is not admin; only admins create administrators")
         body = {key: value for key, value in request.items() if key not in USER.hook_fields}
-        if not body.get("roles") and not is_bot:
-            existing = self.directory.by_name(str(request["name"]))
-            if existing is None:
-                default = self.catalog.find_by_name(ROLE, DEFAULT_ROLE)
-                if default is not None:
-                    body["roles"] = [default["id"]]
+        if not body.get("roles") and not is_bot and existing is None:
+            default = self.catalog.find_by_name(ROLE, DEFAULT_ROLE)
+            if default is not None:
+                body["roles"] = [default["id"]]
         if create_only:
             doc = self.catalog.create(USER, body, actor_of(principal))
             created = True
@@ -115,6 +131,101 @@ class UserService:
         action = "user-create" if created else "user-update"
         self._audit.record(principal.name, action, target_type="user", target=doc["name"])
         return doc, created
+
+    def _guard_put(
+        self, principal: Principal, existing: Doc | None, request: Mapping[str, Any], operation: str
+    ) -> Mapping[str, Any]:
+        """A non-admin's POST or PUT: refused if it would change an admin-only field (or create an
+        administrator); otherwise the request without the admin-only fields it repeats unchanged,
+        so that it cannot undo an administrator's concurrent change to them.
+        """
+        name = str(request["name"])
+        refused = fields.changed_by_put(existing, request)
+        if existing is None and self.directory.is_listed_admin(name, str(request["email"])):
+            refused = sorted({*refused, "isAdmin"})
+        if refused:
+            self._audit_refusal(
+                principal, "user-create" if existing is None else "user-update", name, refused, operation
+            )
+            raise fields.refuse(principal, refused, operation, name)
+        if existing is None:
+            return request
+        return {k: v for k, v in request.items() if k in ("name", "email") or k not in fields.ADMIN_ONLY}
+
+    def patch(
+        self,
+        principal: Principal,
+        user_id: str,
+        operations: Any,
+        authorizer: PolicyCheck,
+        *,
+        if_match: str | None = None,
+    ) -> Doc:
+        """PATCH /api/v1/users/{id}: the patch is applied to the stored record first and judged on
+        the fields it changes, then stored only if the record is still the version judged.
+        """
+        if not isinstance(operations, list):
+            raise BadRequest("A JSON Patch body must be an array of operations (RFC 6902)")
+        for attempt in range(1, _PATCH_ATTEMPTS + 1):
+            existing = self.catalog.get(USER, user_id)
+            try:
+                patched = jsonpatch.apply_patch(existing, operations)
+            except (
+                jsonpatch.JsonPatchException,
+                jsonpatch.JsonPointerException,
+                TypeError,
+                ValueError,
+            ) as exc:
+                raise BadRequest(f"Invalid JSON Patch: {exc}") from None
+            if not isinstance(patched, dict):
+                raise BadRequest("A JSON Patch of a user must leave a JSON object")
+            self._authorize_patch(principal, existing, fields.changed(existing, patched), authorizer)
+            try:
+                return self.catalog.patch(
+                    USER,
+                    user_id,
+                    operations,
+                    actor_of(principal),
+                    if_match=if_match if if_match is not None else f'"{existing["version"]}"',
+                )
+            except PreconditionFailed:
+                # Changed since it was judged: judge the new version (unless the caller pinned one).
+                if if_match is not None or attempt == _PATCH_ATTEMPTS:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _authorize_patch(
+        self, principal: Principal, existing: Doc, changed: list[str], authorizer: PolicyCheck
+    ) -> None:
+        if "authenticationMechanism" in changed:
+            raise BadRequest(
+                "authenticationMechanism cannot be patched; use PUT /api/v1/users (bots) or "
+                "PUT /api/v1/users/generateToken/{id}"
+            )
+        refused = [name for name in changed if name in fields.ADMIN_ONLY]
+        if refused and not principal.is_admin:
+            self._audit_refusal(principal, "user-update", existing["name"], refused, "PATCH")
+            raise fields.refuse(principal, refused, "PATCH", existing["name"])
+        if principal.user_id == existing["id"] and set(changed) <= fields.SELF_SERVICE:
+            return
+        needed = (
+            Operation.EDIT_ALL
+            if set(changed) - {"description", "displayName"}
+            else Operation.EDIT_DESCRIPTION
+        )
+        authorizer.check(principal, [needed], "user", existing)
+
+    def _audit_refusal(
+        self, principal: Principal, action: str, user: str, refused: list[str], operation: str
+    ) -> None:
+        self._audit.record(
+            principal.name,
+            action,
+            target_type="user",
+            target=user,
+            outcome="failure",
+            detail={"fields": refused, "operation": operation},
+        )
 
     def delete(self, principal: Principal, user_id: str, *, hard: bool, recursive: bool) -> Doc:
         doc = self.catalog.delete(USER, user_id, actor_of(principal), recursive=recursive, hard=hard)
