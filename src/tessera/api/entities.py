@@ -22,7 +22,7 @@ from tessera.catalog import documents
 from tessera.catalog import fqn as fqns
 from tessera.catalog.documents import Doc
 from tessera.catalog.kinds import Kind
-from tessera.catalog.service import Actor, AuthorizeWrite
+from tessera.catalog.service import Actor, AuthorizeChange, AuthorizeWrite
 from tessera.container import Container
 from tessera.errors import BadRequest, NotFound
 
@@ -234,15 +234,21 @@ def entity_router(kind: Kind) -> APIRouter:
         entity_id: str, request: Request, container: ContainerDep, principal: PrincipalDep
     ) -> Response:
         operations = await read_json(request)
+        needed = _patch_operations(operations)
         existing = await run_in_threadpool(container.catalog.get, kind, entity_id)
-        container.authorizer.check(principal, _patch_operations(operations), resource, existing)
+        # Refuse early on what the pointers name; the decision that counts is taken on the locked
+        # entity and on what the patch actually changes (see _authorize_change).
+        container.authorizer.check(principal, needed, resource, existing)
         doc = await run_in_threadpool(
-            container.catalog.patch,
-            kind,
-            entity_id,
-            operations,
-            actor_of(principal),
-            if_match=request.headers.get("if-match"),
+            functools.partial(
+                container.catalog.patch,
+                kind,
+                entity_id,
+                operations,
+                actor_of(principal),
+                if_match=request.headers.get("if-match"),
+                authorize=_authorize_change(container, principal, resource, needed),
+            )
         )
         return json_response(render(container, request, kind, doc, frozenset({"*"})))
 
@@ -336,12 +342,44 @@ def _authorize_delete(container: Container, principal: Principal, resource: str)
     return decide
 
 
+def _authorize_change(
+    container: Container, principal: Principal, resource: str, needed: list[Operation]
+) -> AuthorizeChange:
+    def decide(stored: Doc, patched: Doc) -> None:
+        operations = sorted({*needed, *_changed_operations(stored, patched)})
+        container.authorizer.check(principal, operations, resource, stored)
+
+    return decide
+
+
+def _changed_operations(stored: Doc, patched: Doc) -> set[Operation]:
+    """What the fields a patch changes need, however its pointers reached them."""
+    return {
+        PATCH_PATH_OPERATIONS.get(field, Operation.EDIT_ALL)
+        for field in stored.keys() | patched.keys()
+        if field not in stored or field not in patched or stored[field] != patched[field]
+    }
+
+
 def _patch_operations(operations: Any) -> list[Operation]:
+    """What the pointers of a JSON Patch name: ``path``, and ``from`` of a move (which removes
+    it) or copy. The root pointer "" is the whole entity and needs EditAll."""
     if not isinstance(operations, list):
         raise BadRequest("A JSON Patch body must be an array of operations (RFC 6902)")
     needed: set[Operation] = set()
     for operation in operations:
-        path = str(operation.get("path", "")) if isinstance(operation, dict) else ""
-        top = path.lstrip("/").split("/", 1)[0]
-        needed.add(PATCH_PATH_OPERATIONS.get(top, Operation.EDIT_ALL))
+        if not isinstance(operation, dict) or "path" not in operation:
+            needed.add(Operation.EDIT_ALL)
+            continue
+        pointers = [operation["path"]]
+        if "from" in operation:
+            pointers.append(operation["from"])
+        needed.update(_pointer_operation(pointer) for pointer in pointers)
     return sorted(needed) or [Operation.EDIT_ALL]
+
+
+def _pointer_operation(pointer: Any) -> Operation:
+    if not isinstance(pointer, str) or not pointer.startswith("/"):
+        return Operation.EDIT_ALL  # the root "", or not a JSON pointer at all
+    top = pointer[1:].split("/", 1)[0].replace("~1", "/").replace("~0", "~")
+    return PATCH_PATH_OPERATIONS.get(top, Operation.EDIT_ALL)

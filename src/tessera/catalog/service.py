@@ -67,6 +67,8 @@ class WriteListener(Protocol):
 # Called inside a write with the stored entity before it changes (None: about to be created);
 # raises (Forbidden) to refuse. The route's authorization, decided on the locked row.
 AuthorizeWrite = Callable[[Doc | None], None]
+# Called inside a patch with the stored entity and the entity the patch would make.
+AuthorizeChange = Callable[[Doc, Doc], None]
 
 
 @dataclass
@@ -404,7 +406,10 @@ class CatalogService:
         actor: Actor,
         *,
         if_match: str | None = None,
+        authorize: AuthorizeChange | None = None,
     ) -> Doc:
+        """Apply a JSON Patch (RFC 6902). ``authorize`` sees the stored and the patched entity,
+        so the decision rests on what the patch changes, whatever pointers it used to do it."""
         self._writable(kind)
         if not isinstance(operations, list):
             raise BadRequest("A JSON Patch body must be an array of operations (RFC 6902)")
@@ -427,6 +432,10 @@ class CatalogService:
                 ValueError,
             ) as exc:
                 raise BadRequest(f"Invalid JSON Patch: {exc}") from None
+            if not isinstance(patched, dict):
+                raise BadRequest(f"Invalid JSON Patch: the result must be a {kind.type} object")
+            if authorize is not None:
+                authorize(row.doc, patched)
             for name in sorted(documents.SERVER_FIELDS | {"name"} | _structural_fields(kind)):
                 if patched.get(name) != row.doc.get(name):
                     raise BadRequest(f"{name} cannot be changed with PATCH")
