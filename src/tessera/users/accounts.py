@@ -80,7 +80,9 @@ class Accounts:
     def login(self, login: str, encoded_password: str) -> SignedIn:
         self.require_basic()
         password = passwords.decode_base64(encoded_password)
-        key = login.strip().lower()
+        typed = login.strip().lower()
+        user = self._directory.by_email(typed) if "@" in typed else self._directory.by_name(login.strip())
+        key = _attempts_key(user, typed)
         config = self._settings.loginConfiguration
         now_ms = self._now_ms()
         failure: NotAuthenticated | None = None
@@ -90,12 +92,11 @@ class Accounts:
             failures, blocked_until = store.attempts(conn, key, lock=True)
             if blocked_until > now_ms:
                 wait_s = (blocked_until - now_ms + 999) // 1000
-                self._audit.record(key, "login", outcome="failure", detail={"reason": "locked"}, conn=conn)
+                self._audit.record(typed, "login", outcome="failure", detail={"reason": "locked"}, conn=conn)
                 failure = NotAuthenticated(
                     f"Failed Login Attempts Exceeded. Please try after some time ({wait_s} seconds)."
                 )
             else:
-                user = self._directory.by_email(key) if "@" in key else self._directory.by_name(login.strip())
                 credential = (
                     store.get_credential(conn, user["id"])
                     if user is not None and not user.get("isBot")
@@ -115,7 +116,7 @@ class Accounts:
                 )
                 store.set_attempts(conn, key, 0 if blocked else failures, blocked, now_ms)
                 self._audit.record(
-                    key, "login", outcome="failure", detail={"reason": "bad credentials"}, conn=conn
+                    typed, "login", outcome="failure", detail={"reason": "bad credentials"}, conn=conn
                 )
                 failure = NotAuthenticated(
                     "Failed Login Attempts Exceeded. Please try after some time "
@@ -245,3 +246,14 @@ class Accounts:
 
     def _now_ms(self) -> int:
         return int(self._clock() * 1000)
+
+
+def _attempts_key(user: dict[str, Any] | None, typed: str) -> str:
+    """Failed sign-ins count per account, whichever of its names (user name, email) was typed,
+    or else per login string, so that guessing at unknown names is throttled all the same and
+    the answer does not tell whether the account exists.
+    """
+    if user is not None:
+        return f"user:{user['id']}"
+    # The column holds 320 characters; a longer login is no account anyway.
+    return f"login:{typed[:300]}"
