@@ -2,24 +2,34 @@
 
 Responses have the Elasticsearch shape OpenMetadata's clients parse
 (``hits.total.value``, ``hits.hits[]._source``).
+
+Search shows only what the caller may view (deny wins, as on every other route): kinds the
+caller may not view at all are left out of the query, and where a conditional rule (``isOwner()``
+and the like) decides per entity, each hit is asked about. ``hits.total`` counts what the caller
+may see, never the hidden documents; when per-entity decisions apply to more than
+:data:`FILTER_WINDOW` matches, only that many are looked at and the total says ``"gte"``.
 """
 
 from __future__ import annotations
 
+import functools
 import re
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Protocol, runtime_checkable
 
 import orjson
 from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from tessera.api.deps import ContainerDep, authorize
+from tessera.api.deps import ContainerDep, PrincipalDep, authorize
 from tessera.api.entities import json_response, render
 from tessera.auth.permissions import Operation
+from tessera.auth.policies import Scope
+from tessera.auth.principal import Principal
 from tessera.catalog.kinds import ALL, Kind, by_type
 from tessera.container import Container
-from tessera.errors import BadRequest
+from tessera.errors import BadRequest, Forbidden
 
 router = APIRouter(prefix="/api/v1/search", tags=["search"])
 
@@ -35,6 +45,65 @@ _SERVICE_FIELDS = {
     "service.fullyQualifiedName",
 }
 _TYPE_FIELDS = {"entityType", "entityType.keyword"}
+# Matches read to decide per entity who may see them (see the module docstring).
+FILTER_WINDOW = 10_000
+
+
+@runtime_checkable
+class _Scoping(Protocol):
+    """An authorizer that can say, for a whole kind, whether a caller may view it
+    (tessera.auth.policies.PolicyAuthorizer)."""
+
+    def scope(self, principal: Principal, operation: Operation, resource: str) -> Scope: ...
+
+    def allows(
+        self, principal: Principal, operation: Operation, resource: str, entity: dict[str, Any] | None = None
+    ) -> bool: ...
+
+
+class _Visibility:
+    """What of the search index one caller may view: per kind, and per document where needed.
+
+    Decisions are in memory (the authorizer caches roles and policies): no query per hit.
+    """
+
+    def __init__(self, container: Container, principal: Principal) -> None:
+        authorizer = container.authorizer
+        self._principal = principal
+        self._scoped = authorizer if isinstance(authorizer, _Scoping) else None
+        self._check = authorizer.check
+        self._scopes: dict[str, Scope] = {}
+
+    def scope(self, entity_type: str) -> Scope:
+        scope = self._scopes.get(entity_type)
+        if scope is None:
+            if self._principal.is_admin:
+                scope = "all"
+            elif self._scoped is not None:
+                scope = self._scoped.scope(self._principal, Operation.VIEW_ALL, entity_type)
+            else:
+                scope = "each"
+            self._scopes[entity_type] = scope
+        return scope
+
+    def kinds(self, entity_types: Sequence[str]) -> list[str]:
+        """The kinds of which the caller may view something."""
+        return [t for t in entity_types if self.scope(t) != "none"]
+
+    def per_entity(self, entity_types: Sequence[str]) -> bool:
+        return any(self.scope(t) == "each" for t in entity_types)
+
+    def shows(self, entity_type: str, doc: dict[str, Any]) -> bool:
+        scope = self.scope(entity_type)
+        if scope != "each":
+            return scope == "all"
+        if self._scoped is not None:
+            return self._scoped.allows(self._principal, Operation.VIEW_ALL, entity_type, doc)
+        try:
+            self._check(self._principal, [Operation.VIEW_ALL], entity_type, doc)
+        except Forbidden:
+            return False
+        return True
 
 
 def _entity_types(index: str) -> list[str] | None:
@@ -157,11 +226,11 @@ def _terms(node: Any) -> list[tuple[str, str]]:
     return found
 
 
-def _hits(total: int, hits: list[dict[str, Any]]) -> dict[str, Any]:
+def _hits(total: int, hits: list[dict[str, Any]], relation: str = "eq") -> dict[str, Any]:
     return {
         "took": 0,
         "timed_out": False,
-        "hits": {"total": {"value": total, "relation": "eq"}, "max_score": None, "hits": hits},
+        "hits": {"total": {"value": total, "relation": relation}, "max_score": None, "hits": hits},
     }
 
 
@@ -169,6 +238,7 @@ def _hits(total: int, hits: list[dict[str, Any]]) -> dict[str, Any]:
 async def search_query(
     request: Request,
     container: ContainerDep,
+    principal: PrincipalDep,
     q: str = "*",
     index: str = "all",
     from_: int = Query(0, alias="from", ge=0, le=10_000),
@@ -180,25 +250,29 @@ async def search_query(
     filter_types, services, query_strings = _filters(query_filter)
     if filter_types:
         types = [t for t in filter_types if types is None or t in types]
+    visibility = _Visibility(container, principal)
+    kinds = visibility.kinds(types if types is not None else list(INDEXES.values()))
     field_query = _field_query(q)
     if field_query is not None or query_strings:
         rows = await run_in_threadpool(
-            _exact_search, container, types, field_query, query_strings, services, deleted
+            _exact_search, container, visibility, kinds, field_query, query_strings, services, deleted
         )
         window = rows[from_ : from_ + size]
         return json_response(_hits(len(rows), [_hit(container, request, kind, doc) for kind, doc in window]))
-    total, found = await run_in_threadpool(
-        container.catalog.search,
-        q,
-        entity_types=types,
-        services=services or None,
-        deleted=deleted,
-        offset=from_,
-        size=size,
+    search = functools.partial(
+        container.catalog.search, q, entity_types=kinds, services=services or None, deleted=deleted
     )
-    return json_response(
-        _hits(total, [_hit(container, request, by_type(row.entity_type), row.doc) for row in found])
-    )
+    relation = "eq"
+    if not visibility.per_entity(kinds):
+        # Whole kinds in or out: the database counts and pages exactly what the caller may see.
+        total, found = await run_in_threadpool(search, offset=from_, size=size)
+    else:
+        matched, candidates = await run_in_threadpool(search, offset=0, size=FILTER_WINDOW)
+        visible = [hit for hit in candidates if visibility.shows(hit.entity_type, hit.doc)]
+        total, found = len(visible), visible[from_ : from_ + size]
+        relation = "eq" if matched <= FILTER_WINDOW else "gte"
+    hits = [_hit(container, request, by_type(hit.entity_type), hit.doc) for hit in found]
+    return json_response(_hits(total, hits, relation))
 
 
 def _hit(container: Container, request: Request, kind: Kind, doc: dict[str, Any]) -> dict[str, Any]:
@@ -209,15 +283,15 @@ def _hit(container: Container, request: Request, kind: Kind, doc: dict[str, Any]
 
 def _exact_search(
     container: Container,
-    types: list[str] | None,
+    visibility: _Visibility,
+    types: list[str],
     field_query: tuple[str, str] | None,
     query_strings: list[str],
     services: list[str],
     deleted: bool | None,
 ) -> list[tuple[Kind, dict[str, Any]]]:
-    kinds = [by_type(t) for t in (types or list(INDEXES.values()))]
     found: list[tuple[Kind, dict[str, Any]]] = []
-    for kind in kinds:
+    for kind in (by_type(t) for t in types):
         if field_query is not None:
             field, value = field_query
             if field == "email" and kind.type != "user":
@@ -232,7 +306,9 @@ def _exact_search(
         for doc in docs:
             if services and (doc.get("service") or {}).get("name") not in services:
                 continue
-            if all(_matches_query_string(kind, doc, query) for query in query_strings):
+            if not all(_matches_query_string(kind, doc, query) for query in query_strings):
+                continue
+            if visibility.shows(kind.type, doc):
                 found.append((kind, doc))
     return found
 
@@ -241,6 +317,7 @@ def _exact_search(
 async def field_query(
     request: Request,
     container: ContainerDep,
+    principal: PrincipalDep,
     fieldName: str,
     fieldValue: str,
     index: str = "table_search_index",
@@ -248,7 +325,8 @@ async def field_query(
     size: int = Query(10, ge=0, le=1000),
     deleted: bool = False,
 ) -> Response:
-    types = _entity_types(index) or list(_DATA_ASSETS)
+    visibility = _Visibility(container, principal)
+    types = visibility.kinds(_entity_types(index) or list(_DATA_ASSETS))
     if fieldName not in ("fullyQualifiedName", "name", "fullyQualifiedName.keyword", "name.keyword"):
         raise BadRequest(f"fieldQuery on {fieldName!r} is not supported; use fullyQualifiedName or name")
     field = fieldName.removesuffix(".keyword")
@@ -262,7 +340,9 @@ async def field_query(
                 docs = [doc] if doc is not None and bool(doc.get("deleted")) == deleted else []
             else:
                 docs = container.catalog.find_by_field(kind, field, fieldValue, deleted=deleted)
-            found.extend(_hit(container, request, kind, doc) for doc in docs)
+            found.extend(
+                _hit(container, request, kind, doc) for doc in docs if visibility.shows(kind.type, doc)
+            )
         return found
 
     hits = await run_in_threadpool(lookup)

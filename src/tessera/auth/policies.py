@@ -26,7 +26,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from tessera.auth.permissions import Operation
 from tessera.auth.principal import Principal
@@ -72,6 +72,10 @@ CONDITIONS: dict[str, Condition] = {
 # Conditions about ownership (today, all of them): an allow rule with one never matches a
 # GOVERNANCE resource. A new kind of condition must decide where it stands here.
 OWNERSHIP_CONDITIONS = frozenset({"isOwner()", "!isOwner()", "noOwner()", "!noOwner()"})
+
+# For a kind of entity, whether an operation is allowed on every entity, on none, or depends on
+# the entity (conditional rules, built-in entities): see PolicyAuthorizer.scope.
+Scope = Literal["all", "none", "each"]
 
 
 def system_provided(resource: str, entity: Mapping[str, Any] | None) -> bool:
@@ -174,6 +178,25 @@ class PolicyAuthorizer:
         if principal.is_admin:
             return True
         return self._allowed(self.rules_for(principal), operation, resource, principal, entity)
+
+    def scope(self, principal: Principal, operation: Operation, resource: str) -> Scope:
+        """Whether ``operation`` is allowed on every entity of ``resource``, on none, or only on
+        some (``each``: ask :meth:`allows` per entity). Lets search filter by kind in SQL and look
+        at documents only where a conditional rule makes them differ.
+        """
+        if principal.is_admin:
+            return "all"
+        matching = [rule for rule in self.rules_for(principal) if rule.matches(operation, resource)]
+        holds = [(rule, self._static(rule, resource)) for rule in matching]
+        denies = [always for rule, always in holds if not rule.allow and always is not False]
+        allows = [always for rule, always in holds if rule.allow and always is not False]
+        if True in denies or not allows:
+            return "none"
+        if denies or True not in allows:
+            return "each"
+        if not operation.value.startswith("View") and resource in GOVERNANCE:
+            return "each"  # built-in roles, policies and bots are administrators' alone
+        return "all"
 
     def rules_for(self, principal: Principal) -> list[Rule]:
         self._maybe_load()

@@ -71,6 +71,14 @@ AuthorizeWrite = Callable[[Doc | None], None]
 AuthorizeChange = Callable[[Doc, Doc], None]
 
 
+@dataclass(frozen=True)
+class Found:
+    """A search hit: the entity's type and its stored document."""
+
+    entity_type: str
+    doc: Doc
+
+
 @dataclass
 class Upserted:
     doc: Doc
@@ -639,7 +647,10 @@ class CatalogService:
         deleted: bool | None,
         offset: int,
         size: int,
-    ) -> tuple[int, list[EntityRow]]:
+    ) -> tuple[int, list[Found]]:
+        """The total number of matches and one page of them (``entity_types=[]`` matches none)."""
+        if entity_types is not None and not entity_types:
+            return 0, []
         with self.engine.connect() as conn:
             hits = search_store.query(
                 conn,
@@ -650,8 +661,8 @@ class CatalogService:
                 offset=offset,
                 size=size,
             )
-            rows = {row.id: row for row in (repo.get_by_id(conn, entity_id) for entity_id in hits.ids) if row}
-        return hits.total, [rows[i] for i in hits.ids if i in rows]
+            docs = search_store.documents(conn, hits.ids)
+        return hits.total, [Found(*docs[i]) for i in hits.ids if i in docs]
 
     # -- internals ----------------------------------------------------------------------------
 
