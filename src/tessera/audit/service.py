@@ -20,6 +20,32 @@ log = logging.getLogger("tessera.audit")
 Outcome = Literal["success", "failure"]
 
 
+def append(
+    conn: Connection,
+    at: int,
+    actor: str,
+    action: str,
+    *,
+    target_type: str | None = None,
+    target: str | None = None,
+    outcome: Outcome = "success",
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """One event, in the caller's transaction (``at`` in epoch milliseconds)."""
+    conn.execute(
+        sa.insert(audit_event).values(
+            at=at,
+            actor=actor[:320],
+            action=action,
+            target_type=target_type,
+            target=(target or "")[:512] or None,
+            outcome=outcome,
+            detail=orjson.dumps(detail).decode() if detail else None,
+        )
+    )
+    log.info("%s %s %s %s: %s", actor, action, target_type or "", target or "", outcome)
+
+
 class AuditLog:
     def __init__(self, engine: Engine, *, clock: Callable[[], float] = time.time) -> None:
         self._engine = engine
@@ -36,21 +62,30 @@ class AuditLog:
         detail: dict[str, Any] | None = None,
         conn: Connection | None = None,
     ) -> None:
-        values = {
-            "at": int(self._clock() * 1000),
-            "actor": actor[:320],
-            "action": action,
-            "target_type": target_type,
-            "target": (target or "")[:512] or None,
-            "outcome": outcome,
-            "detail": orjson.dumps(detail).decode() if detail else None,
-        }
+        at = int(self._clock() * 1000)
         if conn is not None:
-            conn.execute(sa.insert(audit_event).values(**values))
+            append(
+                conn,
+                at,
+                actor,
+                action,
+                target_type=target_type,
+                target=target,
+                outcome=outcome,
+                detail=detail,
+            )
         else:
             with self._engine.begin() as own:
-                own.execute(sa.insert(audit_event).values(**values))
-        log.info("%s %s %s %s: %s", actor, action, target_type or "", target or "", outcome)
+                append(
+                    own,
+                    at,
+                    actor,
+                    action,
+                    target_type=target_type,
+                    target=target,
+                    outcome=outcome,
+                    detail=detail,
+                )
 
     def page(self, *, limit: int, before: int | None = None, action: str | None = None) -> dict[str, Any]:
         """Newest first; ``before`` is the id of the oldest event already seen."""

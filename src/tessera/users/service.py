@@ -128,8 +128,7 @@ class UserService:
                 )
         if mechanism is not None:
             doc = self.set_auth_mechanism(principal, doc, mechanism)
-        action = "user-create" if created else "user-update"
-        self._audit.record(principal.name, action, target_type="user", target=doc["name"])
+        # The catalog's write listener (users/listener.py) audits the change of the record.
         return doc, created
 
     def _guard_put(
@@ -235,9 +234,15 @@ class UserService:
             if hard:
                 store.delete_credential(conn, user_id)
                 store.delete_identities(conn, user_id)
-        self._audit.record(
-            principal.name, "user-delete", target_type="user", target=doc["name"], detail={"hardDelete": hard}
-        )
+        if hard:
+            # The catalog tells its write listener that the row went, not who removed it.
+            self._audit.record(
+                principal.name,
+                "user-delete",
+                target_type="user",
+                target=doc["name"],
+                detail={"hardDelete": True},
+            )
         return doc
 
     # -- bot authentication mechanism ---------------------------------------------------------
