@@ -424,13 +424,11 @@ class CatalogService:
 
         def run(tx: _Transaction) -> Doc:
             row = self._locked(tx, kind, entity_id)
-            if if_match is not None:
-                expected = _parse_etag(if_match)
-                if expected != row.version:
-                    raise PreconditionFailed(
-                        f"{kind.type} {entity_id} is at version {changes.to_float(row.version)}, "
-                        f"not {changes.to_float(expected)}; reload it and patch again"
-                    )
+            if if_match is not None and not _etag_matches(if_match, row.version):
+                raise PreconditionFailed(
+                    f"{kind.type} {entity_id} is at version {changes.to_float(row.version)}, "
+                    f"not {if_match.strip()}; reload it and patch again"
+                )
             try:
                 patched = jsonpatch.apply_patch(row.doc, operations)
             except (
@@ -977,6 +975,15 @@ def _is_uuid(value: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def _etag_matches(if_match: str, version: int) -> bool:
+    """RFC 9110 13.1.1: If-Match is ``*`` or a list of entity tags. ``*`` matches any current
+    representation: the caller has already found the entity (a missing one is a 404)."""
+    tags = [tag.strip() for tag in if_match.split(",") if tag.strip()]
+    if not tags:
+        raise BadRequest('Invalid If-Match header: empty; expected W/"<version>" or *')
+    return any(tag == "*" or _parse_etag(tag) == version for tag in tags)
 
 
 def _parse_etag(value: str) -> int:
