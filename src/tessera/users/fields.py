@@ -79,11 +79,20 @@ def changed_by_put(existing: Mapping[str, Any] | None, request: Mapping[str, Any
     return found
 
 
-def refuse(principal: Principal, fields: Iterable[str], operation: str, user: str) -> Forbidden:
-    return Forbidden(
-        f"Principal: {principal.display} is not admin; only admins change {', '.join(fields)} "
-        f"of a user ({operation} user {user})"
-    )
+class FieldsRefused(Forbidden):
+    """A non-admin's change to admin-only fields of a user; says who, which fields and how."""
+
+    def __init__(
+        self, principal: Principal, fields: Iterable[str], operation: str, user: str, *, created: bool
+    ) -> None:
+        self.fields = list(fields)
+        self.operation = operation
+        self.user = user
+        self.created = created
+        super().__init__(
+            f"Principal: {principal.display} is not admin; only admins change "
+            f"{', '.join(self.fields)} of a user ({operation} user {user})"
+        )
 
 
 def _ids(value: Any) -> list[str]:

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import copy
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any, Protocol
 
-import jsonpatch
 from sqlalchemy.engine import Connection, Engine
 
 from tessera import contract
@@ -26,7 +26,7 @@ from tessera.auth.tokens import TesseraTokens, TokenType, expiry_seconds
 from tessera.catalog.kinds import ROLE, USER
 from tessera.catalog.service import Actor, CatalogService
 from tessera.config import Settings
-from tessera.errors import BadRequest, Forbidden, NotFound, PreconditionFailed
+from tessera.errors import BadRequest, Forbidden, NotFound
 from tessera.secrets.box import MASK, SecretBox
 from tessera.storage.db import write_transaction
 from tessera.storage.schema import entity
@@ -37,8 +37,6 @@ from tessera.users.directory import UserDirectory
 Doc = dict[str, Any]
 DEFAULT_ROLE = "DataConsumer"
 SUPPORTED_SSO = ("azure",)
-# Times a PATCH is judged again when the user changed between judging and storing it.
-_PATCH_ATTEMPTS = 3
 
 
 class PolicyCheck(Protocol):
@@ -88,9 +86,7 @@ class UserService:
     ) -> tuple[Doc, bool]:
         """POST/PUT /api/v1/users, including the bot flow of Settings » Bots » edit."""
         contract.validate("createUser", request)
-        existing = None if create_only else self.directory.by_name(str(request["name"]))
-        if not principal.is_admin:
-            request = self._guard_put(principal, existing, request, "POST" if create_only else "PUT")
+        operation = "POST" if create_only else "PUT"
         mechanism = request.get("authenticationMechanism")
         password = request.get("password")
         is_bot = bool(request.get("isBot"))
@@ -111,16 +107,24 @@ class UserService:
             if request.get("confirmPassword") not in (None, password):
                 raise BadRequest("password and confirmPassword do not match")
         body = {key: value for key, value in request.items() if key not in USER.hook_fields}
-        if not body.get("roles") and not is_bot and existing is None:
+        judged = dict(request)
+        if not body.get("roles") and not is_bot and self.directory.by_name(str(request["name"])) is None:
             default = self.catalog.find_by_name(ROLE, DEFAULT_ROLE)
             if default is not None:
                 body["roles"] = [default["id"]]
-        if create_only:
-            doc = self.catalog.create(USER, body, actor_of(principal))
-            created = True
-        else:
-            result = self.catalog.create_or_update(USER, body, actor_of(principal))
-            doc, created = result.doc, result.outcome == "created"
+                # The default role is the server's for a new user; on one that exists after all
+                # (created meanwhile) it would be a change of roles like any other.
+                judged["roles"] = body["roles"]
+        guard = None if principal.is_admin else self._put_guard(principal, request, judged, operation)
+        with self._auditing_refusals(principal):
+            if create_only:
+                if guard is not None:
+                    guard(None)  # a POST creates, or fails with 409
+                doc = self.catalog.create(USER, body, actor_of(principal))
+                created = True
+            else:
+                result = self.catalog.create_or_update(USER, body, actor_of(principal), authorize=guard)
+                doc, created = result.doc, result.outcome == "created"
         if password is not None:
             with write_transaction(self._engine) as conn:
                 self.accounts.set_password(
@@ -131,25 +135,28 @@ class UserService:
         # The catalog's write listener (users/listener.py) audits the change of the record.
         return doc, created
 
-    def _guard_put(
-        self, principal: Principal, existing: Doc | None, request: Mapping[str, Any], operation: str
-    ) -> Mapping[str, Any]:
-        """A non-admin's POST or PUT: refused if it would change an admin-only field (or create an
-        administrator); otherwise the request without the admin-only fields it repeats unchanged,
-        so that it cannot undo an administrator's concurrent change to them.
+    def _put_guard(
+        self, principal: Principal, request: Mapping[str, Any], judged: Mapping[str, Any], operation: str
+    ) -> Callable[[Doc | None], None]:
+        """A non-admin's POST or PUT, judged inside the write on the stored user (None: a new one):
+        refused if it would change an admin-only field, create an administrator or bring back a
+        deleted user.
         """
         name = str(request["name"])
-        refused = fields.changed_by_put(existing, request)
-        if existing is None and self.directory.is_listed_admin(name, str(request["email"])):
-            refused = sorted({*refused, "isAdmin"})
-        if refused:
-            self._audit_refusal(
-                principal, "user-create" if existing is None else "user-update", name, refused, operation
-            )
-            raise fields.refuse(principal, refused, operation, name)
-        if existing is None:
-            return request
-        return {k: v for k, v in request.items() if k in ("name", "email") or k not in fields.ADMIN_ONLY}
+
+        def guard(existing: Doc | None) -> None:
+            if existing is None:
+                refused = fields.changed_by_put(None, request)
+                if self.directory.is_listed_admin(name, str(request["email"])):
+                    refused = sorted({*refused, "isAdmin"})
+            elif existing.get("deleted"):
+                refused = ["deleted"]
+            else:
+                refused = fields.changed_by_put(existing, judged)
+            if refused:
+                raise fields.FieldsRefused(principal, refused, operation, name, created=existing is None)
+
+        return guard
 
     def patch(
         self,
@@ -160,71 +167,47 @@ class UserService:
         *,
         if_match: str | None = None,
     ) -> Doc:
-        """PATCH /api/v1/users/{id}: the patch is applied to the stored record first and judged on
-        the fields it changes, then stored only if the record is still the version judged.
+        """PATCH /api/v1/users/{id}, judged inside the write on what it changes: the top-level
+        fields that differ between the stored user and the patched one, however the patch's
+        pointers reached them (the root, ``from``, a path inside a field).
         """
-        if not isinstance(operations, list):
-            raise BadRequest("A JSON Patch body must be an array of operations (RFC 6902)")
-        for attempt in range(1, _PATCH_ATTEMPTS + 1):
-            existing = self.catalog.get(USER, user_id)
-            try:
-                patched = jsonpatch.apply_patch(existing, operations)
-            except (
-                jsonpatch.JsonPatchException,
-                jsonpatch.JsonPointerException,
-                TypeError,
-                ValueError,
-            ) as exc:
-                raise BadRequest(f"Invalid JSON Patch: {exc}") from None
-            if not isinstance(patched, dict):
-                raise BadRequest("A JSON Patch of a user must leave a JSON object")
-            self._authorize_patch(principal, existing, fields.changed(existing, patched), authorizer)
-            try:
-                return self.catalog.patch(
-                    USER,
-                    user_id,
-                    operations,
-                    actor_of(principal),
-                    if_match=if_match if if_match is not None else f'"{existing["version"]}"',
+
+        def judge(stored: Doc, patched: Doc) -> None:
+            changed = fields.changed(stored, patched)
+            if "authenticationMechanism" in changed:
+                raise BadRequest(
+                    "authenticationMechanism cannot be patched; use PUT /api/v1/users (bots) or "
+                    "PUT /api/v1/users/generateToken/{id}"
                 )
-            except PreconditionFailed:
-                # Changed since it was judged: judge the new version (unless the caller pinned one).
-                if if_match is not None or attempt == _PATCH_ATTEMPTS:
-                    raise
-        raise AssertionError("unreachable")
+            refused = [name for name in changed if name in fields.ADMIN_ONLY]
+            if refused and not principal.is_admin:
+                raise fields.FieldsRefused(principal, refused, "PATCH", stored["name"], created=False)
+            if principal.user_id == stored["id"] and set(changed) <= fields.SELF_SERVICE:
+                return
+            profile_only = set(changed) <= {"description", "displayName"}
+            needed = Operation.EDIT_DESCRIPTION if profile_only else Operation.EDIT_ALL
+            authorizer.check(principal, [needed], "user", stored)
 
-    def _authorize_patch(
-        self, principal: Principal, existing: Doc, changed: list[str], authorizer: PolicyCheck
-    ) -> None:
-        if "authenticationMechanism" in changed:
-            raise BadRequest(
-                "authenticationMechanism cannot be patched; use PUT /api/v1/users (bots) or "
-                "PUT /api/v1/users/generateToken/{id}"
+        with self._auditing_refusals(principal):
+            return self.catalog.patch(
+                USER, user_id, operations, actor_of(principal), if_match=if_match, authorize=judge
             )
-        refused = [name for name in changed if name in fields.ADMIN_ONLY]
-        if refused and not principal.is_admin:
-            self._audit_refusal(principal, "user-update", existing["name"], refused, "PATCH")
-            raise fields.refuse(principal, refused, "PATCH", existing["name"])
-        if principal.user_id == existing["id"] and set(changed) <= fields.SELF_SERVICE:
-            return
-        needed = (
-            Operation.EDIT_ALL
-            if set(changed) - {"description", "displayName"}
-            else Operation.EDIT_DESCRIPTION
-        )
-        authorizer.check(principal, [needed], "user", existing)
 
-    def _audit_refusal(
-        self, principal: Principal, action: str, user: str, refused: list[str], operation: str
-    ) -> None:
-        self._audit.record(
-            principal.name,
-            action,
-            target_type="user",
-            target=user,
-            outcome="failure",
-            detail={"fields": refused, "operation": operation},
-        )
+    @contextmanager
+    def _auditing_refusals(self, principal: Principal) -> Iterator[None]:
+        """Audits a refused change once the refused write has rolled back."""
+        try:
+            yield
+        except fields.FieldsRefused as refused:
+            self._audit.record(
+                principal.name,
+                "user-create" if refused.created else "user-update",
+                target_type="user",
+                target=refused.user,
+                outcome="failure",
+                detail={"fields": refused.fields, "operation": refused.operation},
+            )
+            raise
 
     def delete(self, principal: Principal, user_id: str, *, hard: bool, recursive: bool) -> Doc:
         doc = self.catalog.delete(USER, user_id, actor_of(principal), recursive=recursive, hard=hard)

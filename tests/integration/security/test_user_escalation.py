@@ -198,7 +198,9 @@ def test_put_of_ones_own_record_does_not_grant_roles_teams_or_identity(
     assert _protected(_stored(session, admin, user["id"])) == before
 
 
-def test_a_non_admin_who_may_create_users_cannot_create_privileged_ones(session: Session) -> None:
+@pytest.fixture
+def ivan(session: Session) -> dict[str, str]:
+    """A non-admin whose role may create users (and nothing else on users)."""
     admin = session.as_(session.admin_token())
     policy = session.client.put(
         "/api/v1/policies",
@@ -214,7 +216,13 @@ def test_a_non_admin_who_may_create_users_cannot_create_privileged_ones(session:
     )
     assert role.status_code == 201, role.text
     session.create_user(session.admin_token(), "ivan", password=STRONG, roles=[role.json()["id"]])
-    ivan = session.as_(session.token_for("ivan", STRONG))
+    return session.as_(session.token_for("ivan", STRONG))
+
+
+def test_a_non_admin_who_may_create_users_cannot_create_privileged_ones(
+    session: Session, ivan: dict[str, str]
+) -> None:
+    admin = session.as_(session.admin_token())
     steward = _role_id(session, admin, "DataSteward")
     for method in ("POST", "PUT"):
         for extra in ({"roles": [steward]}, {"isAdmin": True}, {"isBot": True}):
@@ -259,3 +267,25 @@ def test_admins_change_everything(
     )
     assert put.status_code == 200, put.text
     assert put.json()["roles"] == []
+
+
+def test_a_non_admin_who_may_create_users_cannot_bring_back_a_deleted_one(
+    session: Session, ivan: dict[str, str]
+) -> None:
+    admin = session.as_(session.admin_token())
+    olivia = session.create_user(
+        session.admin_token(), "olivia", password=STRONG, roles=[_role_id(session, admin, "DataSteward")]
+    )
+    assert session.client.delete(f"/api/v1/users/{olivia['id']}", headers=admin).status_code == 200
+    chosen = "An0ther!Passw0rd-chosen"
+    revived = session.client.put(
+        "/api/v1/users",
+        json={"name": "olivia", "email": "olivia@example.com", "password": chosen},
+        headers=ivan,
+    )
+    assert revived.status_code == 403, revived.text
+    assert revived.json()["message"] == (
+        "Principal: ivan@example.com is not admin; only admins change deleted of a user (PUT user olivia)"
+    )
+    assert session.login("olivia", chosen).status_code == 401
+    assert session.client.get(f"/api/v1/users/{olivia['id']}?include=all", headers=admin).json()["deleted"]
