@@ -3,6 +3,7 @@ service application, and every token that should not pass gets a 401 or 403 that
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from collections.abc import Callable
@@ -315,12 +316,20 @@ def test_key_rotation_warm_cache_and_a_flood_of_unknown_kids(
 
 
 def test_a_stopped_idp_does_not_stop_a_warm_server(
-    settings_factory: Callable[..., Any], tmp_path: Any
+    settings_factory: Callable[..., Any], caplog: pytest.LogCaptureFixture
 ) -> None:
     with running_emulator() as idp:
         demo = idp.build_demo_tenant(domain=f"s{uuid.uuid4().hex[:12]}.onmicrosoft.com")
         first, second = ingestion_token(idp, demo), ingestion_token(idp, demo, scope=demo.ingestion_scope)
-        settings = settings_factory(**azure_env(idp, demo, AUTHORIZER_PRINCIPAL_DOMAIN="bots.example"))
+        # No cooldown: every unknown kid below tries the IdP again, so each attempt is measured.
+        settings = settings_factory(
+            **azure_env(
+                idp,
+                demo,
+                AUTHORIZER_PRINCIPAL_DOMAIN="bots.example",
+                TESSERA_JWKS_REFRESH_COOLDOWN_SECONDS="0",
+            )
+        )
         client = TestClient(create_app(settings))
         client.__enter__()
         # The guide's email rule for the bot, set directly (no person can sign in once the IdP is gone).
@@ -333,12 +342,36 @@ def test_a_stopped_idp_does_not_stop_a_warm_server(
             Actor("test"),
         )
         assert client.get("/api/v1/tables", headers={"Authorization": f"Bearer {first}"}).status_code == 200
-    # The emulator is gone: a token never seen before still validates against the cached keys.
+    caplog.set_level(logging.WARNING, logger="tessera")
     try:
+        # The emulator is gone. Tokens with kids never seen each get a quick 401 ...
+        attacker = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        now = int(time.time())
+        claims = {"iss": f"{demo.authority}/v2.0", "aud": demo.ui_client_id, "tid": demo.tenant_id}
+        jwks = client.app.state.container.extras["entra"].validator.jwks  # type: ignore[attr-defined]
+        fetches = jwks.fetches
+        for n in range(3):
+            forged = jwt.encode(
+                {**claims, "iat": now, "exp": now + 600},
+                attacker,
+                algorithm="RS256",
+                headers={"kid": f"k{n}"},
+            )
+            started = time.monotonic()
+            response = client.get("/api/v1/tables", headers={"Authorization": f"Bearer {forged}"})
+            assert time.monotonic() - started < 2
+            assert response.status_code == 401
+            assert f"Unknown signing key 'k{n}'" in response.json()["message"]
+        assert jwks.fetches == fetches + 3
+        # ... a token never seen before, signed with a cached key, still validates ...
         response = client.get("/api/v1/tables", headers={"Authorization": f"Bearer {second}"})
         assert response.status_code == 200, response.text
     finally:
         client.__exit__(None, None, None)
+    # ... and the outage is logged once, not once per attempt.
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    refresh = [m for m in warnings if "cannot refresh the identity provider's keys" in m]
+    assert len(refresh) == 1, warnings
 
 
 def test_common_authority_without_allowed_tenants_is_refused(tmp_path: Any) -> None:
