@@ -239,7 +239,9 @@ class UserService:
             expiry = str(config.get("JWTTokenExpiry") or "30")
             expiry_seconds(expiry)
             live = self._live_bot_tokens(user["id"])
-            if stored.get("authType") != "JWT" or not live:
+            # A new expiry needs a new token: the live one carries the old `exp`.
+            same_expiry = str((stored.get("config") or {}).get("JWTTokenExpiry")) == expiry
+            if stored.get("authType") != "JWT" or not live or not same_expiry:
                 return self._issue_bot_token(principal, user, expiry)[0]
             new = {"authType": "JWT", "config": {**stored.get("config", {}), "JWTTokenExpiry": expiry}}
         elif auth_type == "SSO":
