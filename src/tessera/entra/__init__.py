@@ -12,7 +12,8 @@ Importing the package does no work; the public names below are loaded on first u
 
 - :func:`create_emulator_app` (``tessera.entra.app``): the ASGI application;
 - :class:`EmulatorSettings`, :func:`load_settings` (``tessera.entra.settings``);
-- :func:`running_emulator`, :func:`build_demo_tenant` (``tessera.entra.testing``).
+- :func:`running_emulator`, :func:`in_process_emulator`, :func:`build_demo_tenant`
+  (``tessera.entra.testing``); pytest fixtures in ``tessera.entra.pytest_plugin``.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ _LAZY = {
     "EmulatorSettings": "tessera.entra.settings",
     "load_settings": "tessera.entra.settings",
     "running_emulator": "tessera.entra.testing",
+    "in_process_emulator": "tessera.entra.testing",
     "build_demo_tenant": "tessera.entra.testing",
 }
 

@@ -2,8 +2,10 @@
 
 ``running_emulator()`` starts a real HTTPS server (uvicorn, the local CA) on a free port in a
 background thread, with its state in memory, and hands back a :class:`RunningEmulator` with
-the base URL, the CA file and the directory API. ``build_demo_tenant()`` creates the tenant the
-Azure SSO guide (``docs/azure-sso.md``) builds by hand::
+the base URL, the CA file and the directory API. ``in_process_emulator()`` does without the
+server: an :class:`InProcessEmulator` hands out httpx transports that call the ASGI application
+in this process (no socket). ``build_demo_tenant()`` creates the tenant the Azure SSO guide
+(``docs/azure-sso.md``) builds by hand::
 
     with running_emulator() as idp:
         demo = idp.build_demo_tenant()
@@ -23,6 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from tessera.entra.app import build_state, create_emulator_app
 from tessera.entra.clock import Clock, ManualClock
 from tessera.entra.pki import spki_sha256
@@ -31,6 +35,7 @@ from tessera.entra.service import DirectoryService
 from tessera.entra.settings import EmulatorSettings
 from tessera.entra.state import EmulatorState
 from tessera.entra.tenant_file import apply_tenant_file, read_tenant_file
+from tessera.entra.transport import EmulatorTransport
 
 SPA_REDIRECT_URI = "http://localhost:8585/callback"
 
@@ -129,26 +134,64 @@ def build_demo_tenant(
     )
 
 
-class RunningEmulator:
-    """A started emulator. ``service`` is the full directory API; the common calls are also
-    methods here."""
+class Emulator:
+    """An emulator to test against: its base URL and the directory API. ``service`` is the full
+    :class:`DirectoryService`; the common calls are also methods here."""
 
-    def __init__(
-        self, *, state: EmulatorState, base_url: str, ca_file: Path | None, server: BackgroundServer
-    ) -> None:
+    def __init__(self, *, state: EmulatorState, base_url: str) -> None:
         self.state = state
         self.base_url = base_url
-        self.ca_file = ca_file
-        self.server = server
         self.service = DirectoryService(state.store, state.settings.clock)
-
-    @property
-    def port(self) -> int:
-        return self.server.port
 
     @property
     def clock(self) -> Clock:
         return self.state.settings.clock
+
+    def authority(self, tenant: str = "common") -> str:
+        return f"{self.base_url}/{tenant}"
+
+    def build_demo_tenant(self, **kwargs: Any) -> DemoTenant:
+        return build_demo_tenant(self.service, self.base_url, **kwargs)
+
+    def apply(self, tenant_file: Mapping[str, Any] | Path | str) -> list[str]:
+        doc = (
+            read_tenant_file(Path(tenant_file)) if isinstance(tenant_file, Path | str) else dict(tenant_file)
+        )
+        return apply_tenant_file(self.service, doc)
+
+    def rotate_keys(self) -> str:
+        return self.service.rotate_keys()
+
+    def create_tenant(
+        self, domain: str, display_name: str | None = None, tenant_id: str | None = None
+    ) -> dict[str, Any]:
+        return self.service.create_tenant(domain, display_name, tenant_id)
+
+    def create_user(
+        self, tenant: str, upn: str, password: str | None = None, **kwargs: Any
+    ) -> dict[str, Any]:
+        return self.service.create_user(tenant, upn, password, **kwargs)
+
+    def create_app(self, tenant: str, name: str, **kwargs: Any) -> dict[str, Any]:
+        return self.service.create_app(tenant, name, **kwargs)
+
+    def add_secret(self, tenant: str, app: str, **kwargs: Any) -> dict[str, Any]:
+        return self.service.add_secret(tenant, app, **kwargs)
+
+
+class RunningEmulator(Emulator):
+    """An emulator serving HTTPS (or http) on a port, in a background thread."""
+
+    def __init__(
+        self, *, state: EmulatorState, base_url: str, ca_file: Path | None, server: BackgroundServer
+    ) -> None:
+        super().__init__(state=state, base_url=base_url)
+        self.ca_file = ca_file
+        self.server = server
+
+    @property
+    def port(self) -> int:
+        return self.server.port
 
     @property
     def verify(self) -> str | bool:
@@ -182,36 +225,42 @@ class RunningEmulator:
         session.verify = self.verify
         return session
 
-    def authority(self, tenant: str = "common") -> str:
-        return f"{self.base_url}/{tenant}"
 
-    def build_demo_tenant(self, **kwargs: Any) -> DemoTenant:
-        return build_demo_tenant(self.service, self.base_url, **kwargs)
+class InProcessEmulator(Emulator):
+    """An emulator with no server: clients reach its ASGI application through httpx transports
+    in this process. ``base_url`` is only a name (no DNS, no TLS); issuers and endpoints use it."""
 
-    def apply(self, tenant_file: Mapping[str, Any] | Path | str) -> list[str]:
-        doc = (
-            read_tenant_file(Path(tenant_file)) if isinstance(tenant_file, Path | str) else dict(tenant_file)
-        )
-        return apply_tenant_file(self.service, doc)
+    def __init__(self, *, state: EmulatorState, base_url: str, app: Any) -> None:
+        super().__init__(state=state, base_url=base_url)
+        self.app = app
+        self._transports: list[EmulatorTransport] = []
 
-    def rotate_keys(self) -> str:
-        return self.service.rotate_keys()
+    def transport(self) -> EmulatorTransport:
+        """A synchronous transport: ``httpx.Client(transport=idp.transport())``."""
+        transport = EmulatorTransport(self.app)
+        self._transports.append(transport)
+        return transport
 
-    def create_tenant(
-        self, domain: str, display_name: str | None = None, tenant_id: str | None = None
-    ) -> dict[str, Any]:
-        return self.service.create_tenant(domain, display_name, tenant_id)
+    def async_transport(self) -> httpx.ASGITransport:
+        """For ``httpx.AsyncClient(transport=idp.async_transport())``."""
+        return httpx.ASGITransport(app=self.app)
 
-    def create_user(
-        self, tenant: str, upn: str, password: str | None = None, **kwargs: Any
-    ) -> dict[str, Any]:
-        return self.service.create_user(tenant, upn, password, **kwargs)
+    def client(self, **kwargs: Any) -> httpx.Client:
+        """An ``httpx.Client`` on the emulator (``base_url`` set, redirects not followed, as a
+        test of the sign-in pages wants them)."""
+        kwargs.setdefault("base_url", self.base_url)
+        kwargs.setdefault("follow_redirects", False)
+        return httpx.Client(transport=self.transport(), **kwargs)
 
-    def create_app(self, tenant: str, name: str, **kwargs: Any) -> dict[str, Any]:
-        return self.service.create_app(tenant, name, **kwargs)
+    def http_client(self) -> httpx.Client:
+        """For MSAL's ``http_client=``: MSAL Python needs only ``get``/``post`` returning objects
+        with ``status_code``, ``text`` and ``headers``, which an ``httpx.Client`` has."""
+        return self.client()
 
-    def add_secret(self, tenant: str, app: str, **kwargs: Any) -> dict[str, Any]:
-        return self.service.add_secret(tenant, app, **kwargs)
+    def close(self) -> None:
+        for transport in self._transports:
+            transport.close()
+        self._transports.clear()
 
 
 @contextmanager
@@ -256,4 +305,40 @@ def running_emulator(
             yield emulator
         finally:
             server.stop()
+            state.store.close()
+
+
+IN_PROCESS_URL = "https://login.entra.test"
+
+
+@contextmanager
+def in_process_emulator(
+    tenant_config: Mapping[str, Any] | Path | str | None = None,
+    *,
+    base_url: str = IN_PROCESS_URL,
+    clock: Clock | None = None,
+) -> Iterator[InProcessEmulator]:
+    """An emulator in this process with no socket: state in memory, a :class:`ManualClock` by
+    default, issuers and endpoints on ``base_url`` (``https://login.entra.test``; a name only,
+    nothing resolves or listens there). Talk to it through ``idp.client()``,
+    ``idp.transport()`` or ``idp.async_transport()``; MSAL through ``http_client=idp.http_client()``.
+    """
+    with tempfile.TemporaryDirectory(prefix="tessera-entra-") as tmp:
+        settings = EmulatorSettings(
+            home=Path(tmp),
+            ephemeral=True,
+            https=base_url.startswith("https:"),
+            public_url=base_url.rstrip("/"),
+            clock=clock or ManualClock(),
+        )
+        state = build_state(settings)
+        emulator = InProcessEmulator(
+            state=state, base_url=base_url.rstrip("/"), app=create_emulator_app(settings, state=state)
+        )
+        try:
+            if tenant_config is not None:
+                emulator.apply(tenant_config)
+            yield emulator
+        finally:
+            emulator.close()
             state.store.close()
