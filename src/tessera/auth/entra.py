@@ -230,6 +230,13 @@ class EntraValidator:
             self._allowed_tenants = {self._tenant_id_of_authority()}
         return self._allowed_tenants
 
+    def home_tenant(self) -> str:
+        """The catalog's own tenant: the authority's, or with a multi-tenant authority the first
+        of allowedTenants. Listed administrators sign in from it only."""
+        if self.authority.tenant.lower() in MULTI_TENANT:
+            return self.settings.allowedTenants[0].lower()
+        return self._tenant_id_of_authority()
+
     def _tenant_id_of_authority(self) -> str:
         tenant = self.authority.tenant
         if _GUID.match(tenant):

@@ -106,6 +106,7 @@ class EntraIdentities:
             return user
         email, username = self._principal_claims(parsed)
         self._check_domain(email)
+        self._check_admin_tenant(email, tid)
         existing = self._directory.by_email(email)
         if existing is not None:
             if existing.get("isBot"):
@@ -157,6 +158,18 @@ class EntraIdentities:
             raise Forbidden(
                 f"Email domain {domain!r} is not allowed here; this catalog accepts "
                 f"{', '.join(sorted(allowed))} (authorizerConfiguration.principalDomain / allowedDomains)"
+            )
+
+    def _check_admin_tenant(self, email: str, tid: str) -> None:
+        # adminPrincipals name people by email, and a tenant's administrators can set any
+        # user's `mail`: only the catalog's own tenant may make an administrator's first sign-in.
+        if not self._directory.is_admin_login(email):
+            return
+        home = self.validator.home_tenant()
+        if tid.lower() != home:
+            raise Forbidden(
+                f"{email} is listed in adminPrincipals; administrators sign in from this catalog's own "
+                f"tenant ({home}) only, and this token is from tenant {tid}"
             )
 
     def _check_registration_domain(self, email: str) -> None:

@@ -101,7 +101,8 @@ def test_another_allowed_tenant_cannot_claim_the_admins_email(
         "/api/v1/users/loggedInUser", person_tokens(entra, other, idp_http, mallory)["access_token"]
     )
     assert status == 403
-    _refusal_names_the_binding(message, demo.admin.user_principal_name)
+    # Refused before any binding is looked at: administrators sign in from the catalog's tenant.
+    assert f"own tenant ({demo.tenant_id}) only" in message
     # A person of the second tenant with their own address is let in (it is an allowed tenant)
     # only as far as self sign-up allows.
     status, message = catalog.message(
@@ -109,6 +110,34 @@ def test_another_allowed_tenant_cannot_claim_the_admins_email(
     )
     assert status == 403
     assert "self sign-up is off" in message
+
+
+def test_only_the_catalogs_own_tenant_makes_an_administrators_first_sign_in(
+    entra: RunningEmulator, demo: DemoTenant, idp_http: httpx.Client, catalog_for: Callable[..., AzureCatalog]
+) -> None:
+    other = entra.build_demo_tenant(domain=f"o{uuid.uuid4().hex[:12]}.onmicrosoft.com")
+    audiences = [demo.ui_client_id, demo.api_app_id_uri, other.ui_client_id, other.api_app_id_uri]
+    catalog = catalog_for(
+        demo,
+        AUTHENTICATION_AUTHORITY=f"{entra.base_url}/organizations",
+        TESSERA_ALLOWED_TENANTS=f"[{demo.tenant_id},{other.tenant_id}]",
+        TESSERA_ACCEPTED_AUDIENCES=f"[{','.join(audiences)}]",
+    )
+    # Before the real administrator ever signs in, the other tenant presents the admin's address.
+    entra.service.update_app(other.tenant_id, other.ui_client_id, optional_claims={"accessToken": ["email"]})
+    mallory = _new_person(entra, other, f"mallory@{other.domain}", demo.admin.user_principal_name)
+    status, message = catalog.message(
+        "/api/v1/users/loggedInUser", person_tokens(entra, other, idp_http, mallory)["access_token"]
+    )
+    assert status == 403
+    assert f"own tenant ({demo.tenant_id}) only" in message
+    assert other.tenant_id in message
+    # The administrator of the catalog's own tenant still makes the first sign-in.
+    admin = catalog.get(
+        "/api/v1/users/loggedInUser", person_tokens(entra, demo, idp_http, demo.admin)["access_token"]
+    )
+    assert admin.status_code == 200, admin.text
+    assert admin.json()["isAdmin"] is True
 
 
 def test_the_database_holds_one_entra_identity_per_user(
