@@ -110,4 +110,10 @@ def test_mariadb_tables_enums_comments_and_foreign_keys(
     config["source"]["sourceConfig"]["config"].pop("tableFilterPattern")
     again = ok(ingest(config))
     assert summary_row(again, "Tables") == ["1", "0", "2", "0", "0"]
-    assert table(api, f"{schema}.paid_orders")["tableType"] == "View"
+    view = table(api, f"{schema}.paid_orders")
+    assert view["tableType"] == "View"
+    # MariaDB rewrites a view's text (quoted, qualified names), so the test looks for its parts.
+    definition = view["schemaDefinition"].lower()
+    assert "select" in definition
+    assert "status" in definition
+    assert "paid" in definition

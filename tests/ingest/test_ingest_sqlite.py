@@ -101,6 +101,19 @@ def test_rerun_changes_nothing_and_dropped_table_is_marked_deleted(
     assert table(api, f"{schema}.tmp_scratch", include="deleted")["deleted"] is True
 
 
+def test_mark_deleted_tables_off_leaves_a_dropped_table_alone(
+    ingest: Ingest, api: httpx.Client, catalog: str, sqlite_db: Path, service_name: str
+) -> None:
+    config = sqlite_workflow(service_name, sqlite_db, catalog, source_config={"markDeletedTables": False})
+    ok(ingest(config))
+    with sqlite3.connect(sqlite_db) as conn:
+        conn.execute("DROP TABLE tmp_scratch")
+    conn.close()
+    output = ok(ingest(config))
+    assert summary_row(output, "Tables") == ["0", "0", "4", "0", "0"]
+    assert table(api, f"{service_name}.testdb.main.tmp_scratch")["deleted"] is False
+
+
 def test_filters_include_and_exclude(
     ingest: Ingest, api: httpx.Client, catalog: str, sqlite_db: Path, service_name: str
 ) -> None:
