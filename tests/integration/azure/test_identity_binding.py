@@ -32,6 +32,33 @@ def _refusal_names_the_binding(message: str, email: str) -> None:
     assert "hardDelete=true" in message
 
 
+def _two_tenants(
+    entra: RunningEmulator, demo: DemoTenant, catalog_for: Callable[..., AzureCatalog], **env: str
+) -> tuple[DemoTenant, AzureCatalog]:
+    """A second tenant, and a catalog (multi-tenant authority) that allows both, ``demo`` first."""
+    other = entra.build_demo_tenant(domain=f"o{uuid.uuid4().hex[:12]}.onmicrosoft.com")
+    audiences = [demo.ui_client_id, demo.api_app_id_uri, other.ui_client_id, other.api_app_id_uri]
+    catalog = catalog_for(
+        demo,
+        AUTHENTICATION_AUTHORITY=f"{entra.base_url}/organizations",
+        TESSERA_ALLOWED_TENANTS=f"[{demo.tenant_id},{other.tenant_id}]",
+        TESSERA_ACCEPTED_AUDIENCES=f"[{','.join(audiences)}]",
+        **env,
+    )
+    return other, catalog
+
+
+def _other_tenant_presents_the_admins_email(
+    entra: RunningEmulator, demo: DemoTenant, other: DemoTenant, idp_http: httpx.Client, catalog: AzureCatalog
+) -> tuple[int, str]:
+    """The other tenant's administrator gives one of their users the admin's address as `mail`."""
+    entra.service.update_app(other.tenant_id, other.ui_client_id, optional_claims={"accessToken": ["email"]})
+    mallory = _new_person(entra, other, f"mallory@{other.domain}", demo.admin.user_principal_name)
+    return catalog.message(
+        "/api/v1/users/loggedInUser", person_tokens(entra, other, idp_http, mallory)["access_token"]
+    )
+
+
 def test_a_reused_sign_in_name_does_not_take_over_the_previous_owners_user(
     entra: RunningEmulator, demo: DemoTenant, idp_http: httpx.Client, catalog_for: Callable[..., AzureCatalog]
 ) -> None:
@@ -79,27 +106,14 @@ def test_an_email_claim_equal_to_the_admins_name_does_not_sign_in_as_the_admin(
 def test_another_allowed_tenant_cannot_claim_the_admins_email(
     entra: RunningEmulator, demo: DemoTenant, idp_http: httpx.Client, catalog_for: Callable[..., AzureCatalog]
 ) -> None:
-    other = entra.build_demo_tenant(domain=f"o{uuid.uuid4().hex[:12]}.onmicrosoft.com")
-    audiences = [demo.ui_client_id, demo.api_app_id_uri, other.ui_client_id, other.api_app_id_uri]
-    catalog = catalog_for(
-        demo,
-        AUTHENTICATION_AUTHORITY=f"{entra.base_url}/organizations",
-        TESSERA_ALLOWED_TENANTS=f"[{demo.tenant_id},{other.tenant_id}]",
-        TESSERA_ACCEPTED_AUDIENCES=f"[{','.join(audiences)}]",
-        AUTHENTICATION_ENABLE_SELF_SIGNUP="false",
-    )
+    other, catalog = _two_tenants(entra, demo, catalog_for, AUTHENTICATION_ENABLE_SELF_SIGNUP="false")
     # The admin's first sign-in, allowed with self sign-up off because it is an admin principal.
     admin = catalog.get(
         "/api/v1/users/loggedInUser", person_tokens(entra, demo, idp_http, demo.admin)["access_token"]
     )
     assert admin.status_code == 200, admin.text
     assert admin.json()["isAdmin"] is True
-    # The other tenant's administrator gives one of their users the admin's address as `mail`.
-    entra.service.update_app(other.tenant_id, other.ui_client_id, optional_claims={"accessToken": ["email"]})
-    mallory = _new_person(entra, other, f"mallory@{other.domain}", demo.admin.user_principal_name)
-    status, message = catalog.message(
-        "/api/v1/users/loggedInUser", person_tokens(entra, other, idp_http, mallory)["access_token"]
-    )
+    status, message = _other_tenant_presents_the_admins_email(entra, demo, other, idp_http, catalog)
     assert status == 403
     # Refused before any binding is looked at: administrators sign in from the catalog's tenant.
     assert f"own tenant ({demo.tenant_id}) only" in message
@@ -115,20 +129,9 @@ def test_another_allowed_tenant_cannot_claim_the_admins_email(
 def test_only_the_catalogs_own_tenant_makes_an_administrators_first_sign_in(
     entra: RunningEmulator, demo: DemoTenant, idp_http: httpx.Client, catalog_for: Callable[..., AzureCatalog]
 ) -> None:
-    other = entra.build_demo_tenant(domain=f"o{uuid.uuid4().hex[:12]}.onmicrosoft.com")
-    audiences = [demo.ui_client_id, demo.api_app_id_uri, other.ui_client_id, other.api_app_id_uri]
-    catalog = catalog_for(
-        demo,
-        AUTHENTICATION_AUTHORITY=f"{entra.base_url}/organizations",
-        TESSERA_ALLOWED_TENANTS=f"[{demo.tenant_id},{other.tenant_id}]",
-        TESSERA_ACCEPTED_AUDIENCES=f"[{','.join(audiences)}]",
-    )
+    other, catalog = _two_tenants(entra, demo, catalog_for)
     # Before the real administrator ever signs in, the other tenant presents the admin's address.
-    entra.service.update_app(other.tenant_id, other.ui_client_id, optional_claims={"accessToken": ["email"]})
-    mallory = _new_person(entra, other, f"mallory@{other.domain}", demo.admin.user_principal_name)
-    status, message = catalog.message(
-        "/api/v1/users/loggedInUser", person_tokens(entra, other, idp_http, mallory)["access_token"]
-    )
+    status, message = _other_tenant_presents_the_admins_email(entra, demo, other, idp_http, catalog)
     assert status == 403
     assert f"own tenant ({demo.tenant_id}) only" in message
     assert other.tenant_id in message
