@@ -61,7 +61,7 @@ class WriteListener(Protocol):
 
     def written(self, conn: Connection, kind: Kind, doc: Doc, previous: Doc | None) -> None: ...
 
-    def removed(self, conn: Connection, kind: Kind, docs: Sequence[Doc]) -> None: ...
+    def removed(self, conn: Connection, kind: Kind, docs: Sequence[Doc], actor: str) -> None: ...
 
 
 # Called inside a write with the stored entity before it changes (None: about to be created);
@@ -485,7 +485,7 @@ class CatalogService:
                 repo.delete(tx.conn, [d.id for d in descendants] + [row.id])
                 for target in [*descendants, row]:
                     for listener in self._listeners:
-                        listener.removed(tx.conn, by_type(target.entity_type), [target.doc])
+                        listener.removed(tx.conn, by_type(target.entity_type), [target.doc], actor.name)
                 return row.doc
             result = row
             for target in [*live, row]:

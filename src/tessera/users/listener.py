@@ -25,7 +25,7 @@ Doc = dict[str, Any]
 
 # Kinds whose every write is audited.
 AUDITED = frozenset({"user", "bot"})
-# Who removed a row for good is not told to listeners; UserService.delete audits users itself.
+# A write whose document names no writer (none should; kept so an event never lacks an actor).
 UNKNOWN_ACTOR = "unknown"
 
 
@@ -44,7 +44,7 @@ class SecurityListener:
         elif kind.type in ("team", "role", "policy"):
             store.add_event(conn, "all", kind.type, now)
 
-    def removed(self, conn: Connection, kind: Kind, docs: Sequence[Doc]) -> None:
+    def removed(self, conn: Connection, kind: Kind, docs: Sequence[Doc], actor: str) -> None:
         now = int(self._clock() * 1000)
         for doc in docs:
             if kind.type == "user":
@@ -58,7 +58,7 @@ class SecurityListener:
                 audit.append(
                     conn,
                     now,
-                    UNKNOWN_ACTOR,
+                    actor,
                     "bot-delete",
                     target_type="bot",
                     target=doc["name"],
