@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Protocol
 
 from fastapi import Depends, Request
 
-from tessera.auth.permissions import Operation
+from tessera.auth.permissions import Operation, Scope
 from tessera.auth.principal import Principal
 from tessera.errors import NotAuthenticated
 
@@ -30,6 +30,15 @@ class Authorizer(Protocol):
         entity: dict[str, Any] | None = None,
     ) -> None:
         """Raise Forbidden naming the principal and the operation when it is not allowed."""
+
+    def allows(
+        self, principal: Principal, operation: Operation, resource: str, entity: dict[str, Any] | None = None
+    ) -> bool:
+        """:meth:`check` as an answer, for filtering (search hits)."""
+
+    def scope(self, principal: Principal, operation: Operation, resource: str) -> Scope:
+        """Whether ``operation`` is allowed on every entity of ``resource``, on none, or only on
+        some (``each``: ask :meth:`allows` per entity)."""
 
 
 # The dependencies are coroutines although nothing in them waits: FastAPI runs a plain `def`

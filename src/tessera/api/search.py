@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Sequence
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 import orjson
 from fastapi import APIRouter, Query, Request
@@ -24,12 +24,11 @@ from starlette.responses import Response
 
 from tessera.api.deps import ContainerDep, PrincipalDep, authorize
 from tessera.api.entities import json_response, render
-from tessera.auth.permissions import Operation
-from tessera.auth.policies import Scope
+from tessera.auth.permissions import Operation, Scope
 from tessera.auth.principal import Principal
 from tessera.catalog.kinds import ALL, Kind, by_type
 from tessera.container import Container
-from tessera.errors import BadRequest, Forbidden
+from tessera.errors import BadRequest
 
 router = APIRouter(prefix="/api/v1/search", tags=["search"])
 
@@ -49,18 +48,6 @@ _TYPE_FIELDS = {"entityType", "entityType.keyword"}
 FILTER_WINDOW = 10_000
 
 
-@runtime_checkable
-class _Scoping(Protocol):
-    """An authorizer that can say, for a whole kind, whether a caller may view it
-    (tessera.auth.policies.PolicyAuthorizer)."""
-
-    def scope(self, principal: Principal, operation: Operation, resource: str) -> Scope: ...
-
-    def allows(
-        self, principal: Principal, operation: Operation, resource: str, entity: dict[str, Any] | None = None
-    ) -> bool: ...
-
-
 class _Visibility:
     """What of the search index one caller may view: per kind, and per document where needed.
 
@@ -68,21 +55,14 @@ class _Visibility:
     """
 
     def __init__(self, container: Container, principal: Principal) -> None:
-        authorizer = container.authorizer
+        self._authorizer = container.authorizer
         self._principal = principal
-        self._scoped = authorizer if isinstance(authorizer, _Scoping) else None
-        self._check = authorizer.check
         self._scopes: dict[str, Scope] = {}
 
     def scope(self, entity_type: str) -> Scope:
         scope = self._scopes.get(entity_type)
         if scope is None:
-            if self._principal.is_admin:
-                scope = "all"
-            elif self._scoped is not None:
-                scope = self._scoped.scope(self._principal, Operation.VIEW_ALL, entity_type)
-            else:
-                scope = "each"
+            scope = self._authorizer.scope(self._principal, Operation.VIEW_ALL, entity_type)
             self._scopes[entity_type] = scope
         return scope
 
@@ -97,13 +77,7 @@ class _Visibility:
         scope = self.scope(entity_type)
         if scope != "each":
             return scope == "all"
-        if self._scoped is not None:
-            return self._scoped.allows(self._principal, Operation.VIEW_ALL, entity_type, doc)
-        try:
-            self._check(self._principal, [Operation.VIEW_ALL], entity_type, doc)
-        except Forbidden:
-            return False
-        return True
+        return self._authorizer.allows(self._principal, Operation.VIEW_ALL, entity_type, doc)
 
 
 def _entity_types(index: str) -> list[str] | None:

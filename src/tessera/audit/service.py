@@ -4,6 +4,7 @@ authentication mechanisms. Append-only; administrators read it at GET /api/v1/au
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -63,9 +64,12 @@ class AuditLog:
         conn: Connection | None = None,
     ) -> None:
         at = int(self._clock() * 1000)
-        if conn is not None:
+        # In the caller's transaction when given one (the event commits or rolls back with the
+        # change), else in a transaction of its own.
+        scope = contextlib.nullcontext(conn) if conn is not None else self._engine.begin()
+        with scope as tx:
             append(
-                conn,
+                tx,
                 at,
                 actor,
                 action,
@@ -74,18 +78,6 @@ class AuditLog:
                 outcome=outcome,
                 detail=detail,
             )
-        else:
-            with self._engine.begin() as own:
-                append(
-                    own,
-                    at,
-                    actor,
-                    action,
-                    target_type=target_type,
-                    target=target,
-                    outcome=outcome,
-                    detail=detail,
-                )
 
     def page(self, *, limit: int, before: int | None = None, action: str | None = None) -> dict[str, Any]:
         """Newest first; ``before`` is the id of the oldest event already seen."""

@@ -11,7 +11,7 @@ from typing import Any
 
 from starlette.requests import Request
 
-from tessera.auth.permissions import Operation
+from tessera.auth.permissions import Operation, Scope
 from tessera.auth.principal import ANONYMOUS_ADMIN, Principal
 
 WARNING = (
@@ -35,3 +35,11 @@ class AllowAllAuthorizer:
         entity: dict[str, Any] | None = None,
     ) -> None:
         return None
+
+    def allows(
+        self, principal: Principal, operation: Operation, resource: str, entity: dict[str, Any] | None = None
+    ) -> bool:
+        return True
+
+    def scope(self, principal: Principal, operation: Operation, resource: str) -> Scope:
+        return "all"

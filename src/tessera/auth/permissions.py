@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Literal
 
 
 class Operation(StrEnum):
@@ -32,3 +33,8 @@ PATCH_PATH_OPERATIONS: dict[str, Operation] = {
     "owners": Operation.EDIT_OWNERS,
     "tags": Operation.EDIT_TAGS,
 }
+
+
+# For a kind of entity, whether an operation is allowed on every entity, on none, or depends on
+# the entity (conditional rules, built-in entities): what an authorizer's ``scope`` answers.
+Scope = Literal["all", "none", "each"]

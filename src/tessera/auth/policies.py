@@ -26,9 +26,9 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
-from tessera.auth.permissions import Operation
+from tessera.auth.permissions import Operation, Scope
 from tessera.auth.principal import Principal
 from tessera.catalog.kinds import ALL as ALL_KINDS
 from tessera.catalog.kinds import POLICY, ROLE
@@ -72,10 +72,6 @@ CONDITIONS: dict[str, Condition] = {
 # Conditions about ownership (today, all of them): an allow rule with one never matches a
 # GOVERNANCE resource. A new kind of condition must decide where it stands here.
 OWNERSHIP_CONDITIONS = frozenset({"isOwner()", "!isOwner()", "noOwner()", "!noOwner()"})
-
-# For a kind of entity, whether an operation is allowed on every entity, on none, or depends on
-# the entity (conditional rules, built-in entities): see PolicyAuthorizer.scope.
-Scope = Literal["all", "none", "each"]
 
 
 def system_provided(resource: str, entity: Mapping[str, Any] | None) -> bool:

@@ -40,6 +40,9 @@ class SecurityListener:
         if previous is None:
             return
         if kind.type == "user":
+            if doc.get("deleted") and not previous.get("deleted"):
+                # A deleted user's tokens stop working, in the same transaction as the delete.
+                store.revoke(conn, store.tokens_of(conn, doc["id"]), now)
             store.add_event(conn, "user", doc["id"], now)
         elif kind.type in ("team", "role", "policy"):
             store.add_event(conn, "all", kind.type, now)
@@ -54,13 +57,13 @@ class SecurityListener:
                 store.delete_identities(conn, doc["id"])
             elif kind.type in ("team", "role", "policy"):
                 store.add_event(conn, "all", kind.type, now)
-            if kind.type == "bot":
+            if kind.type in AUDITED:
                 audit.append(
                     conn,
                     now,
                     actor,
-                    "bot-delete",
-                    target_type="bot",
+                    f"{kind.type}-delete",
+                    target_type=kind.type,
                     target=doc["name"],
                     detail={"hardDelete": True},
                 )

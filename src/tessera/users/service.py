@@ -210,23 +210,9 @@ class UserService:
             raise
 
     def delete(self, principal: Principal, user_id: str, *, hard: bool, recursive: bool) -> Doc:
-        doc = self.catalog.delete(USER, user_id, actor_of(principal), recursive=recursive, hard=hard)
-        with write_transaction(self._engine) as conn:
-            store.revoke(conn, store.tokens_of(conn, user_id), self._now_ms())
-            store.add_event(conn, "user", user_id, self._now_ms())
-            if hard:
-                store.delete_credential(conn, user_id)
-                store.delete_identities(conn, user_id)
-        if hard:
-            # The catalog tells its write listener that the row went, not who removed it.
-            self._audit.record(
-                principal.name,
-                "user-delete",
-                target_type="user",
-                target=doc["name"],
-                detail={"hardDelete": True},
-            )
-        return doc
+        # The write listener (users/listener.py) revokes the user's tokens, drops its password and
+        # Entra identity on a hard delete, and audits it, in the deleting transaction.
+        return self.catalog.delete(USER, user_id, actor_of(principal), recursive=recursive, hard=hard)
 
     # -- bot authentication mechanism ---------------------------------------------------------
 
