@@ -230,6 +230,15 @@ def find_identity(conn: Connection, provider: str, tenant_id: str, object_id: st
     return conn.execute(query).scalar()
 
 
+def identity_of(conn: Connection, provider: str, user_id: str) -> tuple[str, str] | None:
+    """The (tenant id, object id) bound to a tessera user, if any (one per provider)."""
+    query = sa.select(user_identity.c.tenant_id, user_identity.c.object_id).where(
+        user_identity.c.provider == provider, user_identity.c.user_id == user_id
+    )
+    row = conn.execute(query).first()
+    return (row.tenant_id, row.object_id) if row is not None else None
+
+
 def bind_identity(
     conn: Connection, provider: str, tenant_id: str, object_id: str, user_id: str, at: int
 ) -> None:

@@ -24,7 +24,7 @@ from dataclasses import replace
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Engine
 
 from tessera.audit.service import AuditLog
 from tessera.auth import store
@@ -36,7 +36,7 @@ from tessera.catalog.service import Actor, CatalogService
 from tessera.config import Settings
 from tessera.errors import Forbidden
 from tessera.storage.db import write_transaction
-from tessera.storage.schema import entity, user_identity
+from tessera.storage.schema import entity
 from tessera.users.directory import UserDirectory
 
 Doc = dict[str, Any]
@@ -207,7 +207,7 @@ class EntraIdentities:
     def _bind(self, user: Doc, tid: str, oid: str) -> Doc:
         """Bind (tid, oid) to ``user``, which must not be bound to another identity yet."""
         with self._engine.connect() as conn:
-            held = _identity_of(conn, user["id"])
+            held = store.identity_of(conn, PROVIDER, user["id"])
         if held is not None:
             raise self._bound_elsewhere(user, tid, oid)
         now = int(self._clock() * 1000)
@@ -219,7 +219,7 @@ class EntraIdentities:
             # Or another identity bound this user in between: refused as above.
             with self._engine.connect() as conn:
                 bound = store.find_identity(conn, PROVIDER, tid, oid)
-                held = _identity_of(conn, user["id"])
+                held = store.identity_of(conn, PROVIDER, user["id"])
             other = self._directory.by_id(bound) if bound else None
             if other is not None:
                 return other
@@ -277,15 +277,6 @@ class EntraIdentities:
             if page.after is None:
                 return
             after = page.after
-
-
-def _identity_of(conn: Connection, user_id: str) -> tuple[str, str] | None:
-    """The (tid, oid) bound to a tessera user, if any."""
-    query = sa.select(user_identity.c.tenant_id, user_identity.c.object_id).where(
-        user_identity.c.provider == PROVIDER, user_identity.c.user_id == user_id
-    )
-    row = conn.execute(query).first()
-    return (row.tenant_id, row.object_id) if row is not None else None
 
 
 def _azure_config(user: Doc) -> Doc | None:

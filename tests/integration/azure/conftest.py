@@ -18,21 +18,22 @@ from fastapi.testclient import TestClient
 
 from tessera.app import create_app
 from tessera.config import Settings
-from tessera.entra.testing import DemoTenant, RunningEmulator, running_emulator
+from tessera.entra.testing import DemoTenant, RunningEmulator
 from tests.entra.conftest import confidential, public, sign_in, start_flow
 
 NATIVE_REDIRECT = "http://localhost:8400"
 
 
+# The package's own pytest plugin (tessera.entra.pytest_plugin) provides both, as it does for
+# anyone's tests: the session's emulator, and a fresh demo tenant per test.
 @pytest.fixture(scope="session")
-def entra() -> Iterator[RunningEmulator]:
-    with running_emulator() as emulator:
-        yield emulator
+def entra(entra_emulator: RunningEmulator) -> RunningEmulator:
+    return entra_emulator
 
 
 @pytest.fixture
-def demo(entra: RunningEmulator) -> DemoTenant:
-    return entra.build_demo_tenant(domain=f"t{uuid.uuid4().hex[:12]}.onmicrosoft.com")
+def demo(entra_tenant: DemoTenant) -> DemoTenant:
+    return entra_tenant
 
 
 @pytest.fixture
