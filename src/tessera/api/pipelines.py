@@ -13,10 +13,10 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from tessera import contract
 from tessera.api.deps import ContainerDep, authorize
 from tessera.api.entities import json_response, read_json
 from tessera.auth.permissions import Operation
+from tessera.catalog import validation
 from tessera.catalog.kinds import INGESTION_PIPELINE
 from tessera.container import Container
 from tessera.errors import BadRequest
@@ -94,7 +94,7 @@ async def last_logs(entity_id: str, container: ContainerDep) -> Response:
 @router.put("/{fqn}/pipelineStatus", dependencies=[authorize(Operation.EDIT_STATUS, RESOURCE)])
 async def put_status(fqn: str, request: Request, container: ContainerDep) -> Response:
     body = await read_json(request)
-    contract.validate("pipelineStatus", body, what="pipeline status")
+    validation.validate("pipelineStatus", body, what="pipeline status")
     if not body.get("runId"):
         raise BadRequest("runId is required in a pipeline status")
     pipeline = await run_in_threadpool(_pipeline, container, fqn)

@@ -40,12 +40,10 @@ from jwt.algorithms import RSAAlgorithm
 from tessera.auth.tokens import MAX_TOKEN_BYTES, decode_verified, invalid_token, pinned_key_id
 from tessera.config import AuthenticationSettings
 from tessera.errors import ConfigError
+from tessera.microsoft import MICROSOFT_HOSTS
 
 log = logging.getLogger(__name__)
 
-MICROSOFT_HOSTS = frozenset(
-    {"login.microsoftonline.com", "login.microsoft.com", "login.windows.net", "sts.windows.net"}
-)
 GRAPH_AUDIENCES = frozenset(
     {
         "https://graph.microsoft.com",

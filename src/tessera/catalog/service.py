@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from tessera import contract
-from tessera.catalog import changes, documents
+from tessera.catalog import changes, documents, validation
 from tessera.catalog import fqn as fqns
 from tessera.catalog.documents import Doc
 from tessera.catalog.kinds import Kind, RefBy, by_type
@@ -293,8 +293,9 @@ class CatalogService:
         limit: int = 10,
         after: str | None = None,
         before: str | None = None,
-        extra: Iterable[sa.ColumnElement[bool]] = (),
+        subtype: str | None = None,
     ) -> repo.Page:
+        """One page of ``kind`` in name order; ``subtype`` narrows it (users: ``"bot"``)."""
         if after is not None and before is not None:
             raise BadRequest("Only one of after and before may be given")
         with self.engine.connect() as conn:
@@ -307,7 +308,7 @@ class CatalogService:
                 limit=limit,
                 after=after,
                 before=before,
-                extra=extra,
+                subtype=subtype,
             )
 
     def versions(self, kind: Kind, entity_id: str) -> list[Doc]:
@@ -331,7 +332,7 @@ class CatalogService:
 
     def create(self, kind: Kind, request: Mapping[str, Any], actor: Actor) -> Doc:
         self._writable(kind)
-        contract.validate(kind.create_schema or "", request)
+        validation.validate(kind.create_schema or "", request)
         return self._write(lambda tx: self._upsert(tx, kind, request, actor, mode="create")).doc
 
     def create_or_update(
@@ -344,7 +345,7 @@ class CatalogService:
         authorize: AuthorizeWrite | None = None,
     ) -> Upserted:
         self._writable(kind)
-        contract.validate(kind.create_schema or "", request)
+        validation.validate(kind.create_schema or "", request)
         return self._write(
             lambda tx: self._upsert(
                 tx, kind, request, actor, mode="put", override=override, authorize=authorize
@@ -445,7 +446,7 @@ class CatalogService:
             for name in sorted(documents.SERVER_FIELDS | {"name"} | _structural_fields(kind)):
                 if patched.get(name) != row.doc.get(name):
                     raise BadRequest(f"{name} cannot be changed with PATCH")
-            contract.validate(kind.entity_schema, patched, what=f"{kind.type} after the patch")
+            validation.validate(kind.entity_schema, patched, what=f"{kind.type} after the patch")
             if patched.get("owners") != row.doc.get("owners") and patched.get("owners"):
                 patched["owners"] = [documents.reference(_owner(tx, o), o["type"]) for o in patched["owners"]]
             if kind.type == "table":
@@ -536,7 +537,7 @@ class CatalogService:
 
     def delete_stale(self, kind: Kind, request: Mapping[str, Any], actor: Actor) -> BulkResult:
         """Soft-delete the entities of ``kind`` inside a scope that the last run did not see."""
-        contract.validate("bulkDeleteStaleRequest", request)
+        validation.validate("bulkDeleteStaleRequest", request)
         scope_type = str(request["scopeEntityType"])
         try:
             scope_kind = by_type(scope_type)

@@ -4,6 +4,10 @@
 ``tools/extract_contract.py`` from the models that ship in openmetadata-ingestion (version in
 ``schemas/index.json``). Requests are validated against them, so an unknown field or a bad
 value gets a 400 that names it, exactly where OpenMetadata's own client would reject it.
+
+This package is data and imports nothing else of tessera: the server and the ingestion client
+both read it. Turning problems into a refusal is the caller's business
+(``tessera.catalog.validation`` for the server).
 """
 
 from __future__ import annotations
@@ -15,8 +19,6 @@ from importlib import resources
 from typing import Any
 
 import jsonschema_rs
-
-from tessera.errors import BadRequest
 
 
 @functools.cache
@@ -40,12 +42,11 @@ def errors(name: str, payload: Any) -> list[str]:
     return found
 
 
-def validate(name: str, payload: Any, *, what: str = "request") -> None:
-    problems = errors(name, payload)
-    if problems:
-        shown = "; ".join(problems[:5])
-        more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
-        raise BadRequest(f"Invalid {what}: {shown}{more}")
+def summary(problems: list[str], *, what: str = "request") -> str:
+    """One message for a list of :func:`errors`: the first five, and how many more."""
+    shown = "; ".join(problems[:5])
+    more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
+    return f"Invalid {what}: {shown}{more}"
 
 
 def _path(parts: list[str | int]) -> str:

@@ -13,7 +13,11 @@ Importing the package does no work; the public names below are loaded on first u
 - :func:`create_emulator_app` (``tessera.entra.app``): the ASGI application;
 - :class:`EmulatorSettings`, :func:`load_settings` (``tessera.entra.settings``);
 - :func:`running_emulator`, :func:`in_process_emulator`, :func:`build_demo_tenant`
-  (``tessera.entra.testing``); pytest fixtures in ``tessera.entra.pytest_plugin``.
+  (``tessera.entra.testing``); pytest fixtures in ``tessera.entra.pytest_plugin``;
+- :class:`Store` (``tessera.entra.store``) and :class:`DirectoryService`
+  (``tessera.entra.service``): an emulator home's tenants, changed the way the CLI and the admin
+  API change them, with :class:`DirectoryError` for what they refuse and
+  :func:`generate_password` for people's initial passwords (``tessera.entra.directory``).
 """
 
 from __future__ import annotations
@@ -28,6 +32,10 @@ _LAZY = {
     "running_emulator": "tessera.entra.testing",
     "in_process_emulator": "tessera.entra.testing",
     "build_demo_tenant": "tessera.entra.testing",
+    "Store": "tessera.entra.store",
+    "DirectoryService": "tessera.entra.service",
+    "DirectoryError": "tessera.entra.directory",
+    "generate_password": "tessera.entra.directory",
 }
 
 __all__ = sorted(_LAZY)

@@ -27,20 +27,9 @@ from urllib.parse import urlsplit
 
 from tessera.ingest.errors import ConfigError, TokenError
 from tessera.ingest.workflow import ServerConfig
+from tessera.microsoft import MICROSOFT_HOSTS
 
 RENEW_BEFORE_S = 120
-# Entra's own hosts (entra-id.md §1); MSAL validates these through instance discovery.
-MICROSOFT_HOSTS = frozenset(
-    {
-        "login.microsoftonline.com",
-        "login.microsoft.com",
-        "login.windows.net",
-        "sts.windows.net",
-        "login.microsoftonline.us",
-        "login.chinacloudapi.cn",
-        "login.partner.microsoftonline.cn",
-    }
-)
 
 
 class TokenProvider(Protocol):

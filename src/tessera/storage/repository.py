@@ -336,10 +336,11 @@ def list_page(
     limit: int,
     after: str | None,
     before: str | None,
-    extra: Iterable[sa.ColumnElement[bool]] = (),
+    subtype: str | None = None,
 ) -> Page:
-    extra = list(extra)
-    filters: list[sa.ColumnElement[bool]] = [entity.c.entity_type == entity_type, *extra]
+    filters: list[sa.ColumnElement[bool]] = [entity.c.entity_type == entity_type]
+    if subtype is not None:
+        filters.append(entity.c.subtype == subtype)
     if parent_ids is not None:
         if not parent_ids:
             return Page(rows=[], total=0, before=None, after=None)
@@ -350,8 +351,8 @@ def list_page(
         filters.append(entity.c.deleted == sa.false())
     elif include == "deleted":
         filters.append(entity.c.deleted == sa.true())
-    if extra:
-        # Filters on other columns than type, parent and deleted: only the rows can say.
+    if subtype is not None:
+        # The counts are kept per type, parent and deleted only: a subtype's rows must be counted.
         total = conn.execute(sa.select(sa.func.count()).select_from(entity).where(*filters)).scalar_one()
     else:
         total = count(conn, entity_type, parent_ids=parent_ids, include=include)

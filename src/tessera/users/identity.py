@@ -36,7 +36,6 @@ from tessera.catalog.service import Actor, CatalogService
 from tessera.config import Settings
 from tessera.errors import Forbidden
 from tessera.storage.db import write_transaction
-from tessera.storage.schema import entity
 from tessera.users.directory import UserDirectory
 
 Doc = dict[str, Any]
@@ -271,7 +270,7 @@ class EntraIdentities:
     def _bot_users(self) -> Iterator[Doc]:
         after = None
         while True:
-            page = self._catalog.page(USER, limit=200, after=after, extra=[entity.c.subtype == "bot"])
+            page = self._catalog.page(USER, limit=200, after=after, subtype="bot")
             for row in page.rows:
                 yield row.doc
             if page.after is None:

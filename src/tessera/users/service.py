@@ -17,19 +17,18 @@ from typing import Any, Protocol
 
 from sqlalchemy.engine import Connection, Engine
 
-from tessera import contract
 from tessera.audit.service import AuditLog
 from tessera.auth import passwords, store
 from tessera.auth.permissions import Operation
 from tessera.auth.principal import Principal
 from tessera.auth.tokens import TesseraTokens, TokenType, expiry_seconds
+from tessera.catalog import validation
 from tessera.catalog.kinds import ROLE, USER
 from tessera.catalog.service import Actor, CatalogService
 from tessera.config import Settings
 from tessera.errors import BadRequest, Forbidden, NotFound
 from tessera.secrets.box import MASK, SecretBox
 from tessera.storage.db import write_transaction
-from tessera.storage.schema import entity
 from tessera.users import fields
 from tessera.users.accounts import Accounts
 from tessera.users.directory import UserDirectory
@@ -85,7 +84,7 @@ class UserService:
         self, principal: Principal, request: Mapping[str, Any], *, create_only: bool = False
     ) -> tuple[Doc, bool]:
         """POST/PUT /api/v1/users, including the bot flow of Settings » Bots » edit."""
-        contract.validate("createUser", request)
+        validation.validate("createUser", request)
         operation = "POST" if create_only else "PUT"
         mechanism = request.get("authenticationMechanism")
         password = request.get("password")
@@ -217,7 +216,7 @@ class UserService:
     # -- bot authentication mechanism ---------------------------------------------------------
 
     def set_auth_mechanism(self, principal: Principal, user: Doc, mechanism: Mapping[str, Any]) -> Doc:
-        contract.validate("authenticationMechanism", mechanism, what="authenticationMechanism")
+        validation.validate("authenticationMechanism", mechanism, what="authenticationMechanism")
         auth_type = mechanism.get("authType")
         config = dict(mechanism.get("config") or {})
         stored = copy.deepcopy(user.get("authenticationMechanism") or {})
@@ -274,7 +273,7 @@ class UserService:
         """One Entra application authenticates one bot, or its tokens would be ambiguous."""
         after = None
         while True:
-            page = self.catalog.page(USER, limit=200, after=after, extra=[entity.c.subtype == "bot"])
+            page = self.catalog.page(USER, limit=200, after=after, subtype="bot")
             for row in page.rows:
                 mechanism = row.doc.get("authenticationMechanism") or {}
                 config = (mechanism.get("config") or {}).get("authConfig") or {}
@@ -421,7 +420,7 @@ class UserService:
     # -- personal access tokens ---------------------------------------------------------------
 
     def create_personal_token(self, principal: Principal, request: Mapping[str, Any]) -> Doc:
-        contract.validate("createPersonalToken", request)
+        validation.validate("createPersonalToken", request)
         user = self._signed_in_user(principal)
         if user.get("isBot"):
             raise BadRequest("Bots cannot have a Personal Access Token.")
