@@ -13,8 +13,8 @@ from fastapi.openapi.utils import get_openapi
 
 from tessera import __version__
 from tessera.api import entities, http_errors, pipelines, search, system
+from tessera.api.middleware import AuthenticationMiddleware
 from tessera.audit import routes as audit_routes
-from tessera.auth.middleware import AuthenticationMiddleware
 from tessera.catalog.kinds import ALL
 from tessera.config import Settings
 from tessera.container import Container
@@ -63,7 +63,7 @@ def create_app(settings: Settings, *, container: Container | None = None) -> Fas
         app.include_router(entities.entity_router(kind))
     # Last: the UI answers every path the API does not (client-side routing).
     app.include_router(web_routes.build_router(settings))
-    built.extras["started_at_ms"] = int(time.time() * 1000)
+    built.started_at_ms = int(time.time() * 1000)
     app.openapi = lambda: _openapi_with_bearer(app)  # type: ignore[method-assign]
     return app
 

@@ -11,8 +11,11 @@ import logging
 from tessera.audit.service import AuditLog
 from tessera.auth.authenticator import TokenAuthenticator
 from tessera.auth.cache import TokenCache
+from tessera.auth.directory import UserDirectory
 from tessera.auth.entra import EntraValidator
 from tessera.auth.entra import http_client as entra_http_client
+from tessera.auth.identity import EntraIdentities
+from tessera.auth.interfaces import Authenticator, Authorizer
 from tessera.auth.keys import KeyRing
 from tessera.auth.noauth import WARNING, AllowAllAuthorizer, NoAuthAuthenticator
 from tessera.auth.policies import PolicyAuthorizer
@@ -28,9 +31,7 @@ from tessera.storage import migrate
 from tessera.storage.db import create_engine
 from tessera.users import bootstrap as users_bootstrap
 from tessera.users.accounts import Accounts
-from tessera.users.directory import UserDirectory
 from tessera.users.hooks import SecurityHooks, pipeline_connection_presenter, user_presenter
-from tessera.users.identity import EntraIdentities
 from tessera.users.listener import SecurityListener
 from tessera.users.service import UserService
 
@@ -71,9 +72,10 @@ def build_container(settings: Settings) -> Container:
         idp_http = entra_http_client(settings.authenticationConfiguration)
         validator = EntraValidator(settings.authenticationConfiguration, idp_http)
         identities = EntraIdentities(validator, catalog, engine, directory, settings, audit)
+    authenticator: Authenticator
+    authorizer: Authorizer
     if provider == "no-auth":
-        authenticator: NoAuthAuthenticator | TokenAuthenticator = NoAuthAuthenticator()
-        authorizer: AllowAllAuthorizer | PolicyAuthorizer = AllowAllAuthorizer()
+        authenticator, authorizer = NoAuthAuthenticator(), AllowAllAuthorizer()
     else:
         authenticator = TokenAuthenticator(tokens, cache, directory, idp=identities)
         authorizer = PolicyAuthorizer(catalog)
@@ -83,16 +85,19 @@ def build_container(settings: Settings) -> Container:
         catalog=catalog,
         authenticator=authenticator,
         authorizer=authorizer,
+        users=users,
+        audit=audit,
+        keys=keys,
+        tokens=tokens,
+        box=box,
+        token_cache=cache,
+        entra=identities,
         presenters=[
             user_presenter(users),
             masking_presenter(),
             pipeline_connection_presenter(users, settings),
         ],
     )
-    container.extras.update(
-        users=users, audit=audit, keys=keys, tokens=tokens, box=box, token_cache=cache, entra=identities
-    )
-    container.extras["browser_auth_extra"] = lambda: _browser_extra(settings)
     if idp_http is not None:
         container.closeables.append(idp_http.close)
     return container
@@ -101,7 +106,7 @@ def build_container(settings: Settings) -> Container:
 def start(container: Container) -> users_bootstrap.Bootstrapped:
     """Bring the database to the current schema and install what every catalog has."""
     settings = container.settings
-    keys: KeyRing = container.extras["keys"]
+    keys = container.keys
     if settings.authenticationConfiguration.provider == "no-auth":
         log.warning(WARNING)
     keys.load()
@@ -116,19 +121,9 @@ def start(container: Container) -> users_bootstrap.Bootstrapped:
             )
     migrate.upgrade(container.engine)
     builtin.install(container.catalog)
-    users: UserService = container.extras["users"]
-    created = users_bootstrap.bootstrap(container.catalog, users.accounts, settings)
-    _check_passwords(container, users)
+    created = users_bootstrap.bootstrap(container.catalog, container.users.accounts, settings)
+    _check_passwords(container, container.users)
     return created
-
-
-def _browser_extra(settings: Settings) -> dict[str, object]:
-    """The scopes a browser signs in with; tessera's own API scope when one is configured."""
-    auth = settings.authenticationConfiguration
-    if auth.provider != "azure":
-        return {}
-    scopes = list(auth.scopes) or ["openid", "profile", "email", "offline_access"]
-    return {"scopes": scopes, "jwtPrincipalClaims": list(auth.jwtPrincipalClaims)}
 
 
 def _refuse_unsupported(settings: Settings) -> None:

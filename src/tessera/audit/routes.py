@@ -8,7 +8,6 @@ from starlette.responses import Response
 
 from tessera.api.deps import ContainerDep, PrincipalDep, authorize
 from tessera.api.entities import json_response
-from tessera.audit.service import AuditLog
 from tessera.auth.permissions import Operation
 from tessera.errors import Forbidden
 
@@ -25,5 +24,5 @@ async def events(
 ) -> Response:
     if not principal.is_admin:
         raise Forbidden(f"Principal: {principal.display} is not admin; the audit log is for admins")
-    audit: AuditLog = container.extras["audit"]
+    audit = container.audit
     return json_response(await run_in_threadpool(audit.page, limit=limit, before=before, action=action))

@@ -45,6 +45,15 @@ def normalise_url(url: str) -> sa.URL:
     return parsed
 
 
+def sqlite_path(url: str) -> Path | None:
+    """The file of an SQLite database URL (None: another backend, or in memory)."""
+    parsed = normalise_url(url)
+    database = parsed.database or ""
+    if parsed.get_backend_name() != "sqlite" or database in ("", ":memory:"):
+        return None
+    return Path(database)
+
+
 def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine:
     parsed = normalise_url(url)
     backend = parsed.get_backend_name()

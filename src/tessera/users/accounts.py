@@ -21,12 +21,12 @@ from sqlalchemy.engine import Engine
 
 from tessera.audit.service import AuditLog
 from tessera.auth import passwords, store
+from tessera.auth.directory import UserDirectory
 from tessera.auth.principal import Principal
 from tessera.auth.tokens import TesseraTokens, TokenType
 from tessera.config import Settings
 from tessera.errors import BadRequest, Forbidden, NotAuthenticated, NotFound
 from tessera.storage.db import write_transaction
-from tessera.users.directory import UserDirectory
 
 REFRESH_LIFETIME_S = 30 * 24 * 3600
 NOT_PERMITTED = "Operation is not permitted with the Selected Authenticator."

@@ -27,8 +27,7 @@ ALL_FIELDS = frozenset({"*"})
 
 
 def users(container: Container) -> UserService:
-    service: UserService = container.extras["users"]
-    return service
+    return container.users
 
 
 def _object(body: Any) -> dict[str, Any]:

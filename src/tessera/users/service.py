@@ -13,12 +13,14 @@ import copy
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy.engine import Connection, Engine
 
 from tessera.audit.service import AuditLog
 from tessera.auth import passwords, store
+from tessera.auth.directory import UserDirectory
+from tessera.auth.interfaces import Authorizer
 from tessera.auth.permissions import Operation
 from tessera.auth.principal import Principal
 from tessera.auth.tokens import TesseraTokens, TokenType, expiry_seconds
@@ -31,23 +33,10 @@ from tessera.secrets.box import MASK, SecretBox
 from tessera.storage.db import write_transaction
 from tessera.users import fields
 from tessera.users.accounts import Accounts
-from tessera.users.directory import UserDirectory
 
 Doc = dict[str, Any]
 DEFAULT_ROLE = "DataConsumer"
 SUPPORTED_SSO = ("azure",)
-
-
-class PolicyCheck(Protocol):
-    """The authorizer's decision (``tessera.api.deps.Authorizer``), as the user service needs it."""
-
-    def check(
-        self,
-        principal: Principal,
-        operations: Sequence[Operation],
-        resource: str,
-        entity: dict[str, Any] | None = None,
-    ) -> None: ...
 
 
 def actor_of(principal: Principal) -> Actor:
@@ -162,7 +151,7 @@ class UserService:
         principal: Principal,
         user_id: str,
         operations: Any,
-        authorizer: PolicyCheck,
+        authorizer: Authorizer,
         *,
         if_match: str | None = None,
     ) -> Doc:

@@ -27,7 +27,7 @@ from starlette.routing import Match
 from starlette.types import Scope
 
 from tessera.api.deps import public_route
-from tessera.auth.middleware import normalise
+from tessera.api.middleware import normalise
 from tessera.config import Settings
 from tessera.errors import NotFound
 

@@ -261,7 +261,7 @@ def test_tessera_key_claiming_the_entra_issuer_is_refused(
     demo: DemoTenant, catalog_for: Callable[..., AzureCatalog]
 ) -> None:
     catalog = catalog_for(demo)
-    keys = catalog.client.app.state.container.extras["keys"]  # type: ignore[attr-defined]
+    keys = catalog.client.app.state.container.keys  # type: ignore[attr-defined]
     now = int(time.time())
     forged = jwt.encode(
         {
@@ -288,7 +288,7 @@ def test_key_rotation_warm_cache_and_a_flood_of_unknown_kids(
     admin = person_tokens(entra, demo, idp_http, demo.admin)["access_token"]
     _set_bot_to_azure(catalog, admin, demo)
     assert catalog.get("/api/v1/tables", ingestion_token(entra, demo)).status_code == 200
-    validator = catalog.client.app.state.container.extras["entra"].validator  # type: ignore[attr-defined]
+    validator = catalog.client.app.state.container.entra.validator  # type: ignore[attr-defined]
     # 1,000 tokens with random kids cause at most a handful of key fetches.
     before = validator.jwks.fetches
     attacker = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -333,7 +333,7 @@ def test_a_stopped_idp_does_not_stop_a_warm_server(
         client = TestClient(create_app(settings))
         client.__enter__()
         # The guide's email rule for the bot, set directly (no person can sign in once the IdP is gone).
-        users = client.app.state.container.extras["users"]  # type: ignore[attr-defined]
+        users = client.app.state.container.users  # type: ignore[attr-defined]
         bot = users.directory.by_name("ingestion-bot")
         client.app.state.container.catalog.patch(  # type: ignore[attr-defined]
             USER,
@@ -348,7 +348,7 @@ def test_a_stopped_idp_does_not_stop_a_warm_server(
         attacker = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         now = int(time.time())
         claims = {"iss": f"{demo.authority}/v2.0", "aud": demo.ui_client_id, "tid": demo.tenant_id}
-        jwks = client.app.state.container.extras["entra"].validator.jwks  # type: ignore[attr-defined]
+        jwks = client.app.state.container.entra.validator.jwks  # type: ignore[attr-defined]
         fetches = jwks.fetches
         for n in range(3):
             forged = jwt.encode(

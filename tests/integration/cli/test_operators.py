@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable
+from pathlib import Path
 
 import jwt
 import pytest
@@ -13,6 +14,8 @@ from typer.testing import CliRunner
 from tessera.app import create_app
 from tessera.cli import _register, app
 from tessera.config import Settings
+from tessera.storage import migrate
+from tessera.storage.db import create_engine
 
 
 @pytest.fixture
@@ -92,3 +95,36 @@ def test_keys_rotate_publishes_both_keys(cli: Callable[..., object]) -> None:
     with TestClient(create_app(settings)) as client:
         after = {k["kid"] for k in client.get("/api/v1/system/config/jwks").json()["keys"]}
     assert before < after
+
+
+def test_operator_commands_never_create_a_catalog(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    home = tmp_path / "home"
+    (home / "quickstart").mkdir(parents=True)
+    (home / "quickstart" / "tessera.yaml").write_text("server: {}\n")
+    monkeypatch.setenv("TESSERA_HOME", str(home))
+    monkeypatch.delenv("TESSERA_DATABASE_URL", raising=False)
+    _register()
+    for command in (["users", "list"], ["users", "reset-password", "alice"], ["bots", "token"]):
+        result = CliRunner().invoke(app, command, catch_exceptions=False)
+        assert result.exit_code == 2, result.output
+        assert f"no catalog at {home / 'tessera.db'}" in result.output
+        # Where the quickstart's catalog is, since that is usually the one meant.
+        assert f"--config {home / 'quickstart' / 'tessera.yaml'}" in result.output
+    assert sorted(p.name for p in home.iterdir()) == ["quickstart"]
+
+
+def test_operator_commands_refuse_an_old_schema(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    home = tmp_path / "home"
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = create_engine(url)
+    migrate.upgrade(engine, "0001")
+    engine.dispose()
+    monkeypatch.setenv("TESSERA_HOME", str(home))
+    monkeypatch.setenv("TESSERA_DATABASE_URL", url)
+    _register()
+    result = CliRunner().invoke(app, ["users", "list"], catch_exceptions=False)
+    assert result.exit_code == 2, result.output
+    assert "run: tessera db upgrade" in result.output
+    engine = create_engine(url)
+    assert migrate.current_revision(engine) == "0001"  # not migrated behind the operator's back
+    engine.dispose()

@@ -34,7 +34,7 @@ def test_deleted_admin_stays_deleted_across_restarts(
     )
     created = start(restarted)
     assert created.admin_password is None
-    assert restarted.extras["users"].directory.by_name("admin") is None
+    assert restarted.users.directory.by_name("admin") is None
     restarted.close()
 
 

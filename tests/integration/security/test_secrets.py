@@ -84,7 +84,7 @@ def test_secrets_rotate_re_encrypts_under_the_new_key(
     assert after != before
     # Only the new key is needed now: every stored secret opens with it.
     only_new = build_container(settings_factory(AUTHENTICATION_PROVIDER="basic", FERNET_KEY=new_key))
-    box = only_new.extras["box"]
+    box = only_new.box
     import re
 
     sealed = re.findall(r"fernet:[A-Za-z0-9_\-=]+", after)

@@ -28,6 +28,7 @@ from sqlalchemy.engine import Engine
 
 from tessera.audit.service import AuditLog
 from tessera.auth import store
+from tessera.auth.directory import UserDirectory
 from tessera.auth.entra import EntraClaims, EntraValidator
 from tessera.auth.principal import Principal
 from tessera.auth.tokens import invalid_token
@@ -36,7 +37,6 @@ from tessera.catalog.service import Actor, CatalogService
 from tessera.config import Settings
 from tessera.errors import Forbidden
 from tessera.storage.db import write_transaction
-from tessera.users.directory import UserDirectory
 
 Doc = dict[str, Any]
 PROVIDER = "azure"
