@@ -62,7 +62,7 @@ def create_app(settings: Settings, *, container: Container | None = None) -> Fas
     for kind in ALL:
         app.include_router(entities.entity_router(kind))
     # Last: the UI answers every path the API does not (client-side routing).
-    app.include_router(web_routes.build_router(settings))
+    web_routes.install(app, settings)
     built.started_at_ms = int(time.time() * 1000)
     app.openapi = lambda: _openapi_with_bearer(app)  # type: ignore[method-assign]
     return app
