@@ -80,6 +80,19 @@ def test_password_must_be_base64(session: Session) -> None:
     assert response.json()["message"] == "Password need to be encoded in Base-64."
 
 
+def test_sign_in_bodies_name_what_is_wrong(session: Session) -> None:
+    missing = session.client.post("/api/v1/users/login", json={"email": "admin"})
+    assert missing.status_code == 400
+    assert missing.json()["message"] == "Invalid request: field 'password': Field required"
+    typed = session.client.post("/api/v1/users/login", json={"email": "admin", "password": 7})
+    assert typed.status_code == 400
+    assert "field 'password'" in typed.json()["message"]
+    unknown = session.client.post("/api/v1/users/refresh", json={"refreshToken": "x", "remember": True})
+    assert unknown.status_code == 400
+    assert "field 'remember'" in unknown.json()["message"]
+    assert session.client.post("/api/v1/users/login", content=b"{").status_code == 400
+
+
 def test_refresh_rotates_and_reuse_revokes_the_whole_sign_in(session: Session) -> None:
     first = session.login("admin", session.admin_password).json()
     second = session.client.post("/api/v1/users/refresh", json={"refreshToken": first["refreshToken"]})

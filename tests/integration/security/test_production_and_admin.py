@@ -45,8 +45,12 @@ def test_other_providers_refuse_password_endpoints(settings_factory: Callable[..
         AUTHENTICATION_CLIENT_ID="22222222-2222-2222-2222-222222222222",
     )
     with TestClient(create_app(settings)) as client:
-        for path in ("/api/v1/users/login", "/api/v1/users/signup", "/api/v1/users/refresh"):
-            body = {"email": "admin", "password": base64.b64encode(b"x").decode(), "refreshToken": "x"}
+        login = {"email": "admin", "password": base64.b64encode(b"x").decode()}
+        for path, body in (
+            ("/api/v1/users/login", login),
+            ("/api/v1/users/signup", login),
+            ("/api/v1/users/refresh", {"refreshToken": "x"}),
+        ):
             response = client.post(path, json=body)
             assert response.status_code == 403, path
             assert response.json() == {
