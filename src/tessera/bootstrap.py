@@ -22,6 +22,7 @@ from tessera.auth.policies import PolicyAuthorizer
 from tessera.auth.tokens import TesseraTokens
 from tessera.catalog import builtin
 from tessera.catalog.service import CatalogService
+from tessera.clock import SYSTEM_CLOCK, Clock
 from tessera.config import Settings
 from tessera.container import Container
 from tessera.errors import ConfigError
@@ -38,13 +39,13 @@ from tessera.users.service import UserService
 log = logging.getLogger("tessera")
 
 
-def build_container(settings: Settings) -> Container:
+def build_container(settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> Container:
     _refuse_unsupported(settings)
     _refuse_unsafe_production(settings)
     engine = create_engine(
         settings.database_url, pool_size=settings.database.poolSize, echo=settings.database.echo
     )
-    catalog = CatalogService(engine)
+    catalog = CatalogService(engine, clock=clock.now)
     box, _ = load_box(
         settings.fernetConfiguration.fernetKey, settings.home, production=settings.server.production
     )
@@ -53,32 +54,36 @@ def build_container(settings: Settings) -> Container:
         settings.home,
         private_path=jwt_settings.rsaprivateKeyFilePath,
         public_path=jwt_settings.rsapublicKeyFilePath,
+        clock=clock.now,
     )
     tokens = TesseraTokens(
-        keys, jwt_settings.jwtissuer, leeway_s=settings.authenticationConfiguration.clockLeewaySeconds
+        keys,
+        jwt_settings.jwtissuer,
+        leeway_s=settings.authenticationConfiguration.clockLeewaySeconds,
+        clock=clock.now,
     )
     directory = UserDirectory(catalog, settings.authorizerConfiguration)
     audit = AuditLog(engine)
-    accounts = Accounts(engine, settings, directory, tokens, audit)
-    users = UserService(catalog, engine, settings, directory, tokens, box, accounts, audit)
+    accounts = Accounts(engine, settings, directory, tokens, audit, clock=clock.now)
+    users = UserService(catalog, engine, settings, directory, tokens, box, accounts, audit, clock=clock.now)
     catalog.add_hook(SecurityHooks(catalog))
     catalog.add_hook(ConnectionSecrets(box))
-    catalog.add_listener(SecurityListener())
-    cache = TokenCache(engine)
+    catalog.add_listener(SecurityListener(clock=clock.now))
+    cache = TokenCache(engine, clock=clock.now, monotonic=clock.monotonic)
     provider = settings.authenticationConfiguration.provider
     identities: EntraIdentities | None = None
     idp_http = None
     if provider == "azure":
         idp_http = entra_http_client(settings.authenticationConfiguration)
-        validator = EntraValidator(settings.authenticationConfiguration, idp_http)
-        identities = EntraIdentities(validator, catalog, engine, directory, settings, audit)
+        validator = EntraValidator(settings.authenticationConfiguration, idp_http, monotonic=clock.monotonic)
+        identities = EntraIdentities(validator, catalog, engine, directory, settings, audit, clock=clock.now)
     authenticator: Authenticator
     authorizer: Authorizer
     if provider == "no-auth":
         authenticator, authorizer = NoAuthAuthenticator(), AllowAllAuthorizer()
     else:
-        authenticator = TokenAuthenticator(tokens, cache, directory, idp=identities)
-        authorizer = PolicyAuthorizer(catalog)
+        authenticator = TokenAuthenticator(tokens, cache, directory, idp=identities, clock=clock.now)
+        authorizer = PolicyAuthorizer(catalog, clock=clock.monotonic)
     container = Container(
         settings=settings,
         engine=engine,

@@ -21,6 +21,7 @@ from tessera.catalog.service import Actor
 from tessera.config import load_settings
 from tessera.entra.testing import DemoTenant, RunningEmulator, running_emulator
 from tessera.errors import ConfigError
+from tests.clock import MovableClock
 from tests.integration.azure.conftest import AzureCatalog, azure_env, ingestion_token, person_tokens
 
 GRAPH_READ = "User.Read"
@@ -284,7 +285,8 @@ def test_tessera_key_claiming_the_entra_issuer_is_refused(
 def test_key_rotation_warm_cache_and_a_flood_of_unknown_kids(
     entra: RunningEmulator, demo: DemoTenant, idp_http: httpx.Client, catalog_for: Callable[..., AzureCatalog]
 ) -> None:
-    catalog = catalog_for(demo, TESSERA_JWKS_REFRESH_COOLDOWN_SECONDS="1")
+    clock = MovableClock()
+    catalog = catalog_for(demo, clock.clock, TESSERA_JWKS_REFRESH_COOLDOWN_SECONDS="1")
     admin = person_tokens(entra, demo, idp_http, demo.admin)["access_token"]
     _set_bot_to_azure(catalog, admin, demo)
     assert catalog.get("/api/v1/tables", ingestion_token(entra, demo)).status_code == 200
@@ -308,7 +310,7 @@ def test_key_rotation_warm_cache_and_a_flood_of_unknown_kids(
     assert validator.jwks.fetches - before <= 2 + int(elapsed)
     # The IdP rotates its key: new tokens are signed with a key tessera has not seen yet.
     entra.rotate_keys()
-    time.sleep(1.1)
+    clock.advance(1.1)  # past the cool-down of the flood's last fetch
     rotated = ingestion_token(entra, demo, scope=demo.ingestion_scope)
     fetches = validator.jwks.fetches
     assert catalog.get("/api/v1/tables", rotated).status_code == 200

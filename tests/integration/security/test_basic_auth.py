@@ -3,6 +3,12 @@ from __future__ import annotations
 import stat
 from collections.abc import Callable
 
+from fastapi.testclient import TestClient
+
+from tessera.app import create_app
+from tessera.bootstrap import build_container
+from tessera.config import Settings
+from tests.clock import MovableClock
 from tests.integration.security.conftest import Session
 
 STRONG = "Str0ng!Passw0rd-with-more-than-16-chars"
@@ -66,6 +72,21 @@ def test_wrong_password_message_and_lockout(secure: Callable[..., Session]) -> N
     # ...and the block is in the database: a second server process on it sees it too.
     other = secure(OM_MAX_FAILED_LOGIN_ATTEMPTS="3", OM_LOGIN_ACCESS_BLOCK_TIME="600")
     assert "Failed Login Attempts Exceeded" in other.login("admin", session.admin_password).json()["message"]
+
+
+def test_lockout_ends_after_the_block_time(settings_factory: Callable[..., Settings]) -> None:
+    clock = MovableClock()
+    settings = settings_factory(
+        AUTHENTICATION_PROVIDER="basic", OM_MAX_FAILED_LOGIN_ATTEMPTS="3", OM_LOGIN_ACCESS_BLOCK_TIME="600"
+    )
+    with TestClient(create_app(settings, container=build_container(settings, clock=clock.clock))) as client:
+        session = Session(client, settings)
+        for _ in range(3):
+            assert session.login("admin", "nope").status_code == 401
+        clock.advance(590)
+        assert "Failed Login Attempts Exceeded" in session.login("admin", session.admin_password).text
+        clock.advance(11)
+        assert session.login("admin", session.admin_password).status_code == 200
 
 
 def test_unknown_user_gets_the_same_message(session: Session) -> None:
