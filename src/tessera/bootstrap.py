@@ -7,6 +7,7 @@ loads keys, migrates, installs what every catalog has, and says loudly what it c
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from tessera.audit.service import AuditLog
 from tessera.auth.authenticator import TokenAuthenticator
@@ -21,11 +22,12 @@ from tessera.auth.noauth import WARNING, AllowAllAuthorizer, NoAuthAuthenticator
 from tessera.auth.policies import PolicyAuthorizer
 from tessera.auth.tokens import TesseraTokens
 from tessera.catalog import builtin
+from tessera.catalog.kinds import USER
 from tessera.catalog.service import CatalogService
 from tessera.clock import SYSTEM_CLOCK, Clock
 from tessera.config import Settings
 from tessera.container import Container
-from tessera.errors import ConfigError
+from tessera.errors import ConfigError, NotFound
 from tessera.secrets.box import load_box
 from tessera.secrets.hooks import ConnectionSecrets, masking_presenter
 from tessera.storage import migrate
@@ -76,6 +78,8 @@ def build_container(settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> Conta
     if provider == "azure":
         idp_http = entra_http_client(settings.authenticationConfiguration)
         validator = EntraValidator(settings.authenticationConfiguration, idp_http, monotonic=clock.monotonic)
+        # Listed administrators count only from the catalog's own tenant.
+        directory.home_tenant = validator.home_tenant
         identities = EntraIdentities(validator, catalog, engine, directory, settings, audit, clock=clock.now)
     authenticator: Authenticator
     authorizer: Authorizer
@@ -127,8 +131,20 @@ def start(container: Container) -> users_bootstrap.Bootstrapped:
     migrate.upgrade(container.engine)
     builtin.install(container.catalog)
     created = users_bootstrap.bootstrap(container.catalog, container.users.accounts, settings)
+    _announce_administrators(container)
     _check_passwords(container, container.users)
     return created
+
+
+def _announce_administrators(container: Container) -> None:
+    """Who adminPrincipals makes an administrator, resolved, so that a mistyped domain shows."""
+    emails = ", ".join(sorted(container.users.directory.admin_emails)) or "nobody"
+    auth = container.settings.authenticationConfiguration
+    where = ""
+    if auth.provider == "azure":
+        tenants = auth.allowedTenants[:1] or (auth.authority.rstrip("/").rsplit("/", 1)[-1],)
+        where = f" (people signing in with Entra ID: from the catalog's own tenant {tenants[0]} only)"
+    log.info("administrators by adminPrincipals: %s%s", emails, where)
 
 
 def _refuse_unsupported(settings: Settings) -> None:
@@ -158,15 +174,19 @@ def _check_passwords(container: Container, users: UserService) -> None:
     with container.engine.connect() as conn:
         holders = store.users_with_passwords(conn)
         credentials = {user_id: store.get_credential(conn, user_id) for user_id in holders}
-    named = {user_id: users.directory.by_id(user_id) for user_id in holders}
-    live = {user_id: doc for user_id, doc in named.items() if doc is not None}
-    if settings.authenticationConfiguration.provider != "basic" and live:
-        names = ", ".join(sorted(doc["name"] for doc in live.values()))
+    named = {user_id: _any_user(container, user_id) for user_id in holders}
+    # Soft-deleted ones count: an administrator can restore them, password and all.
+    held = {user_id: doc for user_id, doc in named.items() if doc is not None}
+    live = {user_id: doc for user_id, doc in held.items() if not doc.get("deleted")}
+    if settings.authenticationConfiguration.provider != "basic" and held:
+        names = ", ".join(
+            sorted(doc["name"] + (" (soft-deleted)" if doc.get("deleted") else "") for doc in held.values())
+        )
         provider = settings.authenticationConfiguration.provider
         message = (
             f"users with a password still exist while provider is {provider}: "
             f"{names}. Delete them (as the seed says for the default admin): "
-            + "; ".join(f"tessera users delete {doc['name']}" for doc in live.values())
+            + "; ".join(f"tessera users delete {doc['name']}" for doc in held.values())
         )
         if production:
             raise ConfigError("production mode refuses to start: " + message)
@@ -181,3 +201,10 @@ def _check_passwords(container: Container, users: UserService) -> None:
                 "changed; sign in and change it (PUT /api/v1/users/changePassword) or run "
                 f"tessera users reset-password {unchanged[0]} and change the new one"
             )
+
+
+def _any_user(container: Container, user_id: str) -> dict[str, Any] | None:
+    try:
+        return container.catalog.get(USER, user_id, "all")
+    except NotFound:
+        return None

@@ -147,7 +147,7 @@ def delete_user(
 
     with _container(config) as container:
         users = container.users
-        user = users.directory.by_name(name)
+        user = users.directory.by_name(name, "all")
         if user is None:
             fail(f"no user named {name!r}")
         try:

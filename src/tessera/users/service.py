@@ -135,7 +135,7 @@ class UserService:
         def guard(existing: Doc | None) -> None:
             if existing is None:
                 refused = fields.changed_by_put(None, request)
-                if self.directory.is_listed_admin(name, str(request["email"])):
+                if self.directory.is_admin_email(str(request["email"])):
                     refused = sorted({*refused, "isAdmin"})
             elif existing.get("deleted"):
                 refused = ["deleted"]

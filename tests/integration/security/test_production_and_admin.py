@@ -83,6 +83,28 @@ def test_start_warns_about_password_users_under_sso_and_production_refuses(
     production.close()
 
 
+def test_soft_deleted_password_users_count_too(
+    secure: Callable[..., Session],
+    settings_factory: Callable[..., Settings],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    session = secure()
+    admin = session.admin_token()
+    me = session.client.get("/api/v1/users/loggedInUser", headers=session.as_(admin)).json()
+    # Soft-deleted: an administrator can restore it, password and all.
+    assert session.client.delete(f"/api/v1/users/{me['id']}", headers=session.as_(admin)).status_code == 200
+    azure = {
+        "AUTHENTICATION_PROVIDER": "azure",
+        "AUTHENTICATION_AUTHORITY": "https://login.microsoftonline.com/11111111-1111-1111-1111-111111111111",
+        "AUTHENTICATION_CLIENT_ID": "22222222-2222-2222-2222-222222222222",
+    }
+    container = build_container(settings_factory(**azure))
+    start(container)
+    container.close()
+    assert "users with a password still exist while provider is azure: admin (soft-deleted)" in caplog.text
+    assert "tessera users delete admin" in caplog.text
+
+
 def test_production_refusals_say_what_to_change(
     settings_factory: Callable[..., Settings], tmp_path: Path
 ) -> None:
