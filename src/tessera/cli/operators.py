@@ -6,6 +6,7 @@ database is already an operator.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -160,23 +161,41 @@ def delete_user(
 @users_app.command("reset-password")
 def reset_password(
     name: str = typer.Argument(..., help="The user's name."),
+    password_stdin: bool = typer.Option(
+        False,
+        "--password-stdin",
+        help="Read the new password from standard input (its first line) instead of generating one.",
+    ),
     config: Path | None = ConfigOption,
 ) -> None:
-    """Give a user a new random password (basic authentication), printed once.
+    """Give a user a new password (basic authentication); every session of theirs ends.
 
-    The user must change it after signing in; their sessions end.
+    Without --password-stdin the password is random, printed once, and must be changed after
+    signing in. With it, the password you give (it must meet the password policy) stands as it is:
+    this is how to satisfy production mode's first-admin rule without signing in.
 
-    Example: tessera users reset-password admin
+    Examples:
+
+        tessera users reset-password alice
+
+        printf '%s\\n' "$NEW_ADMIN_PASSWORD" | tessera users reset-password admin --password-stdin
     """
     from tessera.errors import TesseraError
 
+    chosen: str | None = None
+    if password_stdin:
+        chosen = sys.stdin.readline().rstrip("\r\n")
+        if not chosen:
+            fail("no password on standard input (one line is read)", 2)
     with _container(config) as container:
-        users = container.users
         try:
-            password = users.reset_password(name)
+            password = container.users.reset_password(name, chosen)
         except TesseraError as exc:
             fail(exc.message)
-    typer.echo(f"new password for {name}: {password}")
+    if chosen is None:
+        typer.echo(f"new password for {name}: {password}")
+    else:
+        typer.echo(f"password of {name} set; every session of {name} ended")
 
 
 @bots_app.command("token")

@@ -196,7 +196,11 @@ class Accounts:
 
     # -- passwords ----------------------------------------------------------------------------
 
-    def change_password(self, principal: Principal, request: dict[str, Any]) -> None:
+    def change_password(
+        self, principal: Principal, request: dict[str, Any], current_token: str | None
+    ) -> None:
+        """Change one's own password (every other session ends; the one making the change stays)
+        or, as an administrator, another user's (every session of theirs ends)."""
         self.require_basic()
         new = str(request.get("newPassword", ""))
         if new != request.get("confirmPassword"):
@@ -216,33 +220,44 @@ class Accounts:
             if user is None:
                 raise NotFound("the signed-in user no longer exists")
         with write_transaction(self._engine) as conn:
+            keep = None
             if not for_other:
                 credential = store.get_credential(conn, user["id"])
                 if not passwords.verify(
                     credential.password_hash if credential else None, str(request.get("oldPassword") or "")
                 ):
                     raise BadRequest("Old Password is not correct")
-            self.set_password(conn, user, new, must_change=for_other, end_sessions=for_other)
+                current = store.find_token(conn, store.token_hash(current_token)) if current_token else None
+                keep = current.family_id if current is not None else None
+            self.set_password(conn, user, new, must_change=for_other, keep_session=keep)
             self._audit.record(
                 principal.name, "change-password", target_type="user", target=user["name"], conn=conn
             )
 
     def set_password(
-        self, conn: Any, user: dict[str, Any], password: str, *, must_change: bool, end_sessions: bool
+        self,
+        conn: Any,
+        user: dict[str, Any],
+        password: str,
+        *,
+        must_change: bool,
+        keep_session: str | None = None,
     ) -> None:
+        """Set a password and end every session (access and refresh tokens of every sign-in) of
+        the user, except the sign-in ``keep_session`` (a family id) that is making the change:
+        whoever knew the old password must not stay signed in for 30 days of refreshes."""
         if user.get("isBot"):
             raise BadRequest("Bots have no password; they authenticate with a token")
         store.set_credential(
             conn, user["id"], passwords.hash_password(password), self._now_ms(), must_change=must_change
         )
-        if end_sessions:
-            # A password set by someone else ends every session the user had.
-            sessions = [
-                r
-                for r in store.tokens_of(conn, user["id"])
-                if r.token_type in (TokenType.USER.value, "REFRESH")
-            ]
-            store.revoke(conn, sessions, self._now_ms())
+        sessions = [
+            r
+            for r in store.tokens_of(conn, user["id"])
+            if r.token_type in (TokenType.USER.value, "REFRESH")
+            and (keep_session is None or r.family_id != keep_session)
+        ]
+        store.revoke(conn, sessions, self._now_ms())
 
     def _now_ms(self) -> int:
         return int(self._clock() * 1000)

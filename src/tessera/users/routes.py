@@ -79,7 +79,8 @@ async def logout(
 @router.put("/changePassword", dependencies=[authorize_in_handler("user")])
 async def change_password(request: Request, container: ContainerDep, principal: PrincipalDep) -> Response:
     body = _object(await read_json(request))
-    await run_in_threadpool(users(container).accounts.change_password, principal, body)
+    current = request.headers.get("authorization", "").partition(" ")[2].strip() or None
+    await run_in_threadpool(users(container).accounts.change_password, principal, body, current)
     return json_response({"message": "password changed"})
 
 

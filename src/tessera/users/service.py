@@ -115,9 +115,7 @@ class UserService:
                 doc, created = result.doc, result.outcome == "created"
         if password is not None:
             with write_transaction(self._engine) as conn:
-                self.accounts.set_password(
-                    conn, doc, str(password), must_change=False, end_sessions=not created
-                )
+                self.accounts.set_password(conn, doc, str(password), must_change=False)
         if mechanism is not None:
             doc = self.set_auth_mechanism(principal, doc, mechanism)
         # The catalog's write listener (users/listener.py) audits the change of the record.
@@ -485,13 +483,19 @@ class UserService:
 
     # -- the CLI's operations -----------------------------------------------------------------
 
-    def reset_password(self, name: str) -> str:
+    def reset_password(self, name: str, password: str | None = None) -> str:
+        """An operator's reset: a random password the user must change, or one the operator
+        chose (it must meet the policy) that stands as it is. Every session of the user ends."""
         user = self.directory.by_name(name)
         if user is None:
             raise NotFound(f"user {name!r} not found")
-        password = passwords.generate()
+        chosen = password is not None
+        if password is None:
+            password = passwords.generate()
+        else:
+            passwords.check_policy(password)
         with write_transaction(self._engine) as conn:
-            self.accounts.set_password(conn, user, password, must_change=True, end_sessions=True)
+            self.accounts.set_password(conn, user, password, must_change=not chosen)
         self._audit.record("tessera-cli", "change-password", target_type="user", target=name)
         return password
 

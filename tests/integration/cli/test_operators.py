@@ -12,8 +12,10 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from tessera.app import create_app
+from tessera.bootstrap import build_container, start
 from tessera.cli import _register, app
-from tessera.config import Settings
+from tessera.config import Settings, load_settings
+from tessera.errors import ConfigError
 from tessera.storage import migrate
 from tessera.storage.db import create_engine
 
@@ -83,6 +85,36 @@ def test_users_delete_admin_and_reset_password(cli: Callable[..., object]) -> No
     missing = cli("users", "delete", "admin")
     assert missing.exit_code == 1  # type: ignore[attr-defined]
     assert "no user named 'admin'" in missing.output  # type: ignore[attr-defined]
+
+
+def test_a_chosen_admin_password_satisfies_production(cli: Callable[..., object]) -> None:
+    settings: Settings = cli.settings  # type: ignore[attr-defined]
+    production = {
+        "TESSERA_HOME": str(settings.home),
+        "TESSERA_DATABASE_URL": settings.database_url,
+        "AUTHENTICATION_PROVIDER": "basic",
+        "TESSERA_ENV": "production",
+        "FERNET_KEY": (settings.home / "fernet.key").read_text().strip(),
+    }
+    refused = build_container(load_settings(environ=production))
+    with pytest.raises(ConfigError, match="initial password of admin was never changed"):
+        start(refused)
+    refused.close()
+    command = ["users", "reset-password", "admin", "--password-stdin"]
+    weak = CliRunner().invoke(app, command, input="short\n")
+    assert weak.exit_code == 1
+    assert "Password must be 8 to 256 characters" in weak.output
+    chosen = "Ch0sen!Admin-Passw0rd"
+    result = CliRunner().invoke(
+        app, ["users", "reset-password", "admin", "--password-stdin"], input=chosen + "\n"
+    )
+    assert result.exit_code == 0, result.output
+    assert chosen not in result.output
+    container = build_container(load_settings(environ=production))
+    start(container)  # no refusal: the password was chosen, not generated
+    container.close()
+    with TestClient(create_app(settings)) as client:
+        assert _login(client, "admin", chosen) == 200
 
 
 def test_keys_rotate_publishes_both_keys(cli: Callable[..., object]) -> None:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import base64
 import stat
 from collections.abc import Callable
 
@@ -171,6 +172,60 @@ def test_change_password_and_policy(session: Session) -> None:
     assert changed.status_code == 200, changed.text
     assert session.login("admin", STRONG).status_code == 200
     assert session.login("admin", session.admin_password).status_code == 401
+
+
+def test_a_password_change_ends_every_other_session(session: Session) -> None:
+    here = session.login("admin", session.admin_password).json()
+    elsewhere = session.login("admin", session.admin_password).json()
+    changed = session.client.put(
+        "/api/v1/users/changePassword",
+        json={"oldPassword": session.admin_password, "newPassword": STRONG, "confirmPassword": STRONG},
+        headers=session.as_(here["accessToken"]),
+    )
+    assert changed.status_code == 200, changed.text
+    me = "/api/v1/users/loggedInUser"
+    # The other sign-in (its access and its refresh token) is over at once...
+    gone = session.client.get(me, headers=session.as_(elsewhere["accessToken"]))
+    assert gone.status_code == 401
+    assert "revoked" in gone.json()["message"]
+    refreshed = session.client.post("/api/v1/users/refresh", json={"refreshToken": elsewhere["refreshToken"]})
+    assert refreshed.status_code == 401
+    # ...the one that made the change goes on, refresh included.
+    assert session.client.get(me, headers=session.as_(here["accessToken"])).status_code == 200
+    again = session.client.post("/api/v1/users/refresh", json={"refreshToken": here["refreshToken"]})
+    assert again.status_code == 200
+
+
+def test_an_administrators_reset_ends_every_session_of_the_user(session: Session) -> None:
+    admin = session.admin_token()
+    session.client.post(
+        "/api/v1/users",
+        json={"name": "erin", "email": "erin@example.com", "password": STRONG},
+        headers=session.as_(admin),
+    ).raise_for_status()
+    erin = session.login("erin", STRONG).json()
+    other = STRONG + "x"
+    reset = session.client.put(
+        "/api/v1/users/changePassword",
+        json={"username": "erin", "requestType": "USER", "newPassword": other, "confirmPassword": other},
+        headers=session.as_(admin),
+    )
+    assert reset.status_code == 200, reset.text
+    assert (
+        session.client.get("/api/v1/users/loggedInUser", headers=session.as_(erin["accessToken"])).status_code
+        == 401
+    )
+    assert (
+        session.client.post("/api/v1/users/refresh", json={"refreshToken": erin["refreshToken"]}).status_code
+        == 401
+    )
+
+
+def test_oversized_passwords_are_refused_before_hashing(session: Session) -> None:
+    huge = base64.b64encode(b"A" * 5000).decode()
+    response = session.client.post("/api/v1/users/login", json={"email": "admin", "password": huge})
+    assert response.status_code == 400
+    assert response.json()["message"] == "Password is longer than 256 characters."
 
 
 def test_admin_creates_a_user_who_signs_in_as_data_consumer(session: Session) -> None:
