@@ -12,9 +12,10 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from tessera import __version__
-from tessera.api import entities, http_errors, pipelines, search, system
+from tessera.api import http_errors, pipelines, search, system
 from tessera.api.middleware import AuthenticationMiddleware
 from tessera.audit import routes as audit_routes
+from tessera.catalog import routes as catalog_routes
 from tessera.catalog.kinds import ALL
 from tessera.config import Settings
 from tessera.container import Container
@@ -60,7 +61,7 @@ def create_app(settings: Settings, *, container: Container | None = None) -> Fas
     # Pipeline run routes first: their paths would otherwise be read as entity ids.
     app.include_router(pipelines.router)
     for kind in ALL:
-        app.include_router(entities.entity_router(kind))
+        app.include_router(catalog_routes.entity_router(kind))
     # Last: the UI answers every path the API does not (client-side routing).
     web_routes.install(app, settings)
     built.started_at_ms = int(time.time() * 1000)

@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from tessera.api.deps import ContainerDep, authorize
-from tessera.api.entities import json_response, read_json
+from tessera.api.route_helpers import json_response, read_json
 from tessera.auth.permissions import Operation
 from tessera.catalog import validation
 from tessera.catalog.kinds import INGESTION_PIPELINE

@@ -23,7 +23,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from tessera.api.deps import ContainerDep, PrincipalDep, authorize
-from tessera.api.entities import json_response, render
+from tessera.api.route_helpers import json_response, render
 from tessera.auth.permissions import Operation, Scope
 from tessera.auth.principal import Principal
 from tessera.catalog.kinds import ALL, Kind, by_type

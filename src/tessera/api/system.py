@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from tessera import __version__
 from tessera.api.deps import ContainerDep, public_route
-from tessera.api.entities import json_response
+from tessera.api.route_helpers import json_response
 from tessera.container import Container
 from tessera.errors import ServiceUnavailable
 

@@ -7,7 +7,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from tessera.api.deps import ContainerDep, PrincipalDep, authorize
-from tessera.api.entities import json_response
+from tessera.api.route_helpers import json_response
 from tessera.auth.permissions import Operation
 from tessera.errors import Forbidden
 

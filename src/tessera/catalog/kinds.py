@@ -2,15 +2,17 @@
 
 A :class:`Kind` says where a kind lives in the API, which OpenMetadata schemas describe its
 create request and its entity, what contains it (and so how its FQN is built), which request
-fields are references to other entities, and which fields are only returned when asked for
-with ``fields=``. The generic service and routes work from this table; what no table can say
-lives in small per-kind hooks in ``catalog.documents``.
+fields are references to other entities, which fields are only returned when asked for
+with ``fields=``, and which of those are computed from other entities (expansions). The
+generic service and routes work from this table; what no table can say lives in small per-kind
+hooks in ``catalog.documents``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Literal
 
 from tessera import contract
 
@@ -33,6 +35,16 @@ class Ref:
 
 
 @dataclass(frozen=True)
+class Expansion:
+    """A field OpenMetadata derives from relationships, served when asked for by name: the
+    ``related`` kind's entities that are children of this one, or whose documents reference it."""
+
+    field: str
+    related: str
+    how: Literal["children", "referencing"]
+
+
+@dataclass(frozen=True)
 class Kind:
     type: str
     collection: str
@@ -51,6 +63,7 @@ class Kind:
     # Request fields consumed by hooks rather than copied into the entity.
     hook_fields: tuple[str, ...] = ()
     read_only: bool = False
+    expansions: tuple[Expansion, ...] = ()
 
     @property
     def copied_fields(self) -> tuple[str, ...]:
@@ -87,6 +100,7 @@ DATABASE_SERVICE = Kind(
     create_schema="createDatabaseService",
     optional_fields=(*_DATA_ASSET_FIELDS, "pipelines", "testConnectionResult", "ingestionRunner"),
     search_index="database_service_search_index",
+    expansions=(Expansion("pipelines", "ingestionPipeline", "children"),),
 )
 DATABASE = Kind(
     type="database",
@@ -97,6 +111,7 @@ DATABASE = Kind(
     inherit=("serviceType",),
     optional_fields=(*_DATA_ASSET_FIELDS, "databaseSchemas", "usageSummary", "databaseProfilerConfig"),
     search_index="database_search_index",
+    expansions=(Expansion("databaseSchemas", "databaseSchema", "children"),),
 )
 DATABASE_SCHEMA = Kind(
     type="databaseSchema",
@@ -107,6 +122,7 @@ DATABASE_SCHEMA = Kind(
     inherit=("service", "serviceType"),
     optional_fields=(*_DATA_ASSET_FIELDS, "tables", "usageSummary", "databaseSchemaProfilerConfig"),
     search_index="database_schema_search_index",
+    expansions=(Expansion("tables", "table", "children"),),
 )
 TABLE = Kind(
     type="table",
@@ -186,6 +202,7 @@ TEAM = Kind(
     optional_fields=("owners", "profile", "users", "owns", "defaultRoles", "parents", "children", "policies"),
     unsupported=("domains", "defaultPersona"),
     search_index="team_search_index",
+    expansions=(Expansion("users", "user", "referencing"),),
 )
 POLICY = Kind(
     type="policy",
@@ -194,6 +211,7 @@ POLICY = Kind(
     create_schema="createPolicy",
     optional_fields=("owners", "location", "teams", "roles", "extension"),
     unsupported=("domains", "location"),
+    expansions=(Expansion("roles", "role", "referencing"),),
 )
 ROLE = Kind(
     type="role",
@@ -203,6 +221,7 @@ ROLE = Kind(
     refs=(Ref("policies", "policy", RefBy.NAME, many=True),),
     optional_fields=("policies", "teams", "users"),
     unsupported=("domains",),
+    expansions=(Expansion("users", "user", "referencing"), Expansion("teams", "team", "referencing")),
 )
 BOT = Kind(
     type="bot",

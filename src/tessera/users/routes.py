@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from tessera.api.deps import ContainerDep, PrincipalDep, authorize, authorize_in_handler, public_route
-from tessera.api.entities import json_response, read_json, render
+from tessera.api.route_helpers import expected_versions, json_response, read_json, render
 from tessera.auth.permissions import Operation
 from tessera.auth.principal import Principal
 from tessera.catalog.kinds import USER
@@ -229,7 +229,7 @@ async def patch_user(
             user_id,
             operations,
             container.authorizer,
-            if_match=request.headers.get("if-match"),
+            expected_versions=expected_versions(request),
         )
     )
     return json_response(render(container, request, USER, doc, ALL_FIELDS))

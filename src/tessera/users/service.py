@@ -26,6 +26,7 @@ from tessera.auth.principal import Principal
 from tessera.auth.tokens import TesseraTokens, TokenType, expiry_seconds
 from tessera.catalog import validation
 from tessera.catalog.kinds import ROLE, USER
+from tessera.catalog.models import ExpectedVersions
 from tessera.catalog.service import Actor, CatalogService
 from tessera.config import Settings
 from tessera.errors import BadRequest, Forbidden, NotFound
@@ -151,7 +152,7 @@ class UserService:
         operations: Any,
         authorizer: Authorizer,
         *,
-        if_match: str | None = None,
+        expected_versions: ExpectedVersions = None,
     ) -> Doc:
         """PATCH /api/v1/users/{id}, judged inside the write on what it changes: the top-level
         fields that differ between the stored user and the patched one, however the patch's
@@ -176,7 +177,12 @@ class UserService:
 
         with self._auditing_refusals(principal):
             return self.catalog.patch(
-                USER, user_id, operations, actor_of(principal), if_match=if_match, authorize=judge
+                USER,
+                user_id,
+                operations,
+                actor_of(principal),
+                expected_versions=expected_versions,
+                authorize=judge,
             )
 
     @contextmanager

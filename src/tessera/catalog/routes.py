@@ -1,14 +1,13 @@
 """The standard OpenMetadata routes of an entity collection, built from its :class:`Kind`.
 
 Handlers are thin: parse, authorize, call the catalog service (in a worker thread, or inline for
-a small read on SQLite: see catalog_read), render.
+a small read on SQLite: see ``catalog_read``), render.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
 import orjson
 from fastapi import APIRouter, Query, Request
@@ -16,13 +15,23 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from tessera.api.deps import ContainerDep, PrincipalDep, authorize, authorize_in_handler
+from tessera.api.route_helpers import (
+    actor_of,
+    catalog_read,
+    expected_versions,
+    json_response,
+    parent_filters,
+    read_json,
+    render,
+    require_object,
+)
 from tessera.auth.permissions import PATCH_PATH_OPERATIONS, Operation
 from tessera.auth.principal import Principal
 from tessera.catalog import documents
 from tessera.catalog import fqn as fqns
 from tessera.catalog.documents import Doc
 from tessera.catalog.kinds import Kind
-from tessera.catalog.service import Actor, AuthorizeChange, AuthorizeWrite
+from tessera.catalog.models import AuthorizeChange, AuthorizeWrite
 from tessera.container import Container
 from tessera.errors import BadRequest, NotFound
 
@@ -30,56 +39,6 @@ IncludeParam = Literal["non-deleted", "deleted", "all"]
 MAX_LIMIT = 1_000_000
 # Pages up to this size are read inline on SQLite (see catalog_read).
 INLINE_PAGE_LIMIT = 100
-JSON = "application/json"
-T = TypeVar("T")
-
-
-def json_response(payload: Any, status: int = 200) -> Response:
-    return Response(content=orjson.dumps(payload), status_code=status, media_type=JSON)
-
-
-async def read_json(request: Request) -> Any:
-    body = await request.body()
-    if not body:
-        raise BadRequest("The request body is empty; send a JSON document")
-    try:
-        return orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        raise BadRequest(f"The request body is not valid JSON: {exc}") from None
-
-
-async def catalog_read(container: Container, call: Callable[[], T], *, small: bool = True) -> T:
-    """Run a small catalog read inline on SQLite, anything else in the worker pool.
-
-    An SQLite read of one entity or one page is an in-process call of a fraction of a
-    millisecond that never waits for a writer (WAL): handing it to a worker thread and back cost
-    several times the read itself. A server database is a network round trip away, and a large
-    page takes long enough to hold up other requests, so those keep the event loop free.
-    """
-    if small and container.engine.dialect.name == "sqlite":
-        return call()
-    return await run_in_threadpool(call)
-
-
-def actor_of(principal: Principal) -> Actor:
-    return Actor(name=principal.name, is_bot=principal.is_bot)
-
-
-def render(
-    container: Container, request: Request, kind: Kind, doc: Doc, fields: frozenset[str] | None
-) -> Doc:
-    out = documents.select_fields(kind, doc, fields)
-    if fields and not fields.isdisjoint(container.catalog.expansions(kind)):
-        out = container.catalog.expand(kind, out, fields)
-    out = container.present(kind, out, getattr(request.state, "principal", None), fields)
-    out["href"] = f"{container.base_url(request)}/api/v1/{kind.collection}/{doc['id']}"
-    return out
-
-
-def parent_filters(request: Request) -> dict[str, str]:
-    """OpenMetadata's parent filters: service=, database=, databaseSchema= (FQNs)."""
-    allowed = {"service", "database", "databaseSchema"}
-    return {key: value for key, value in request.query_params.items() if key in allowed}
 
 
 def entity_router(kind: Kind) -> APIRouter:
@@ -202,7 +161,7 @@ def entity_router(kind: Kind) -> APIRouter:
     @router.post("", status_code=201, dependencies=[authorize(Operation.CREATE, resource)])
     async def create(request: Request, container: ContainerDep, principal: PrincipalDep) -> Response:
         body = await read_json(request)
-        _require_object(body)
+        require_object(body)
         doc = await run_in_threadpool(container.catalog.create, kind, body, actor_of(principal))
         return json_response(render(container, request, kind, doc, frozenset({"*"})), 201)
 
@@ -211,7 +170,7 @@ def entity_router(kind: Kind) -> APIRouter:
         request: Request, container: ContainerDep, principal: PrincipalDep, overrideMetadata: bool = False
     ) -> Response:
         body = await read_json(request)
-        _require_object(body)
+        require_object(body)
         existing = await run_in_threadpool(_existing_for_put, container, kind, body)
         container.authorizer.check(
             principal, [Operation.EDIT_ALL if existing is not None else Operation.CREATE], resource, existing
@@ -246,7 +205,7 @@ def entity_router(kind: Kind) -> APIRouter:
                 entity_id,
                 operations,
                 actor_of(principal),
-                if_match=request.headers.get("if-match"),
+                expected_versions=expected_versions(request),
                 authorize=_authorize_change(container, principal, resource, needed),
             )
         )
@@ -297,11 +256,6 @@ def entity_router(kind: Kind) -> APIRouter:
         return json_response(render(container, request, kind, doc, frozenset({"*"})))
 
     return router
-
-
-def _require_object(body: Any) -> None:
-    if not isinstance(body, dict):
-        raise BadRequest("The request body must be a JSON object")
 
 
 def _existing_for_put(container: Container, kind: Kind, body: dict[str, Any]) -> Doc | None:
