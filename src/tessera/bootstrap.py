@@ -28,10 +28,11 @@ from tessera.clock import SYSTEM_CLOCK, Clock
 from tessera.config import Settings
 from tessera.container import Container
 from tessera.errors import ConfigError, NotFound
+from tessera.files import too_open
 from tessera.secrets.box import load_box
 from tessera.secrets.hooks import ConnectionSecrets, masking_presenter
 from tessera.storage import migrate
-from tessera.storage.db import create_engine
+from tessera.storage.db import create_engine, sqlite_path
 from tessera.users import bootstrap as users_bootstrap
 from tessera.users.accounts import Accounts
 from tessera.users.hooks import SecurityHooks, pipeline_connection_presenter, user_presenter
@@ -119,6 +120,7 @@ def start(container: Container) -> users_bootstrap.Bootstrapped:
     if settings.authenticationConfiguration.provider == "no-auth":
         log.warning(WARNING)
     keys.load()
+    _check_file_modes(settings)
     if settings.server.production:
         insecure = keys.insecure_files()
         if insecure:
@@ -134,6 +136,26 @@ def start(container: Container) -> users_bootstrap.Bootstrapped:
     _announce_administrators(container)
     _check_passwords(container, container.users)
     return created
+
+
+def _check_file_modes(settings: Settings) -> None:
+    """TESSERA_HOME and the SQLite files hold password hashes, the audit log and sealed secrets."""
+    paths = [settings.home]
+    database = sqlite_path(settings.database_url)
+    if database is not None:
+        paths += [
+            database,
+            database.with_name(database.name + "-wal"),
+            database.with_name(database.name + "-shm"),
+        ]
+    loose = too_open(paths)
+    if not loose:
+        return
+    fix = "; ".join(f"chmod {700 if path.is_dir() else 600} {path}" for path in loose)
+    message = f"others may read {', '.join(str(path) for path in loose)}; run: {fix}"
+    if settings.server.production:
+        raise ConfigError("production mode refuses to start: " + message)
+    log.warning(message)
 
 
 def _announce_administrators(container: Container) -> None:

@@ -51,6 +51,10 @@ class ServerSettings(_Section):
     # The OpenMetadata API version we implement; its client requires the same major.minor.
     openMetadataApiVersion: str = Field(DEFAULT_OPENMETADATA_API_VERSION, pattern=r"^\d+\.\d+\.\d+")
     logLevel: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # The largest request body accepted (413 above it), and for sign-in and the other endpoints
+    # anyone may call without a token.
+    maxRequestBodyBytes: int = Field(32 * 1024 * 1024, ge=1024)
+    maxPublicRequestBodyBytes: int = Field(64 * 1024, ge=1024)
 
 
 class DatabaseSettings(_Section):
@@ -199,6 +203,8 @@ ENV_KEYS: dict[str, str] = {
     "TESSERA_WORKERS": "server.workers",
     "TESSERA_PUBLIC_URL": "server.publicUrl",
     "TESSERA_LOG_LEVEL": "server.logLevel",
+    "TESSERA_MAX_REQUEST_BODY_BYTES": "server.maxRequestBodyBytes",
+    "TESSERA_MAX_PUBLIC_REQUEST_BODY_BYTES": "server.maxPublicRequestBodyBytes",
     "TESSERA_OPENMETADATA_API_VERSION": "server.openMetadataApiVersion",
     "TESSERA_DATABASE_URL": "database.url",
     "TESSERA_DATABASE_POOL_SIZE": "database.poolSize",

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import base64
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from fastapi.testclient import TestClient
 
@@ -236,3 +236,33 @@ def test_admin_creates_a_user_who_signs_in_as_data_consumer(session: Session) ->
     token = session.token_for("alice@example.com", STRONG)
     me = session.client.get("/api/v1/users/loggedInUser", headers=session.as_(token)).json()
     assert me["isAdmin"] is False
+
+
+def test_oversized_bodies_are_refused_before_they_are_read(session: Session) -> None:
+    big = b'{"email": "admin", "password": "' + b"A" * (1024 * 1024) + b'"}'
+    declared = session.client.post(
+        "/api/v1/users/login", content=big, headers={"Content-Type": "application/json"}
+    )
+    assert declared.status_code == 413
+    assert "at most 65,536 bytes" in declared.json()["message"]
+
+    def chunks() -> Iterator[bytes]:
+        yield b'{"email": "admin", "password": "'
+        for _ in range(100):
+            yield b"A" * 4096
+        yield b'"}'
+
+    chunked = session.client.post(
+        "/api/v1/users/login", content=chunks(), headers={"Content-Type": "application/json"}
+    )
+    assert chunked.status_code == 413
+    # Authenticated endpoints take more, up to their own limit.
+    admin = session.as_(session.admin_token())
+    huge = b"[" + b" " * (33 * 1024 * 1024) + b"]"
+    bulk = session.client.put(
+        "/api/v1/tables/bulk", content=huge, headers={**admin, "Content-Type": "application/json"}
+    )
+    assert bulk.status_code == 413
+    assert "at most 33,554,432 bytes" in bulk.json()["message"]
+    fine = session.client.put("/api/v1/tables/bulk", content=b"[" + b" " * 100_000 + b"]", headers=admin)
+    assert fine.status_code == 200
