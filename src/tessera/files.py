@@ -13,10 +13,12 @@ from pathlib import Path
 
 
 def private_directory(path: Path) -> None:
-    """Create ``path`` (and missing parents) for the owner only; an existing one is left as is."""
+    """Create ``path`` for the owner only, and every missing directory above it the same way (the
+    first file written under TESSERA_HOME may create the home itself); existing ones are left as
+    they are."""
     if path.is_dir():
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_directory(path.parent)
     try:
         path.mkdir(mode=0o700)
     except FileExistsError:

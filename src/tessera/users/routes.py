@@ -53,8 +53,10 @@ def _require_admin(principal: Principal, what: str) -> None:
 
 
 @router.post("/login", dependencies=[public_route()])
-async def login(body: LoginRequest, container: ContainerDep) -> Response:
-    signed_in = await run_in_threadpool(users(container).accounts.login, body.email, body.password)
+async def login(body: LoginRequest, request: Request, container: ContainerDep) -> Response:
+    # The peer address as uvicorn sees it (behind a proxy, from X-Forwarded-For of trusted proxies).
+    source = request.client.host if request.client else None
+    signed_in = await run_in_threadpool(users(container).accounts.login, body.email, body.password, source)
     return json_response(signed_in.as_json())
 
 
