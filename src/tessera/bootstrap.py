@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import urlsplit
 
 from tessera.audit.service import AuditLog
 from tessera.auth.authenticator import TokenAuthenticator
@@ -29,6 +30,7 @@ from tessera.config import Settings
 from tessera.container import Container
 from tessera.errors import ConfigError, NotFound
 from tessera.files import too_open
+from tessera.microsoft import MICROSOFT_HOSTS
 from tessera.secrets.box import load_box
 from tessera.secrets.hooks import ConnectionSecrets, masking_presenter
 from tessera.storage import migrate
@@ -180,10 +182,31 @@ def _refuse_unsupported(settings: Settings) -> None:
 
 
 def _refuse_unsafe_production(settings: Settings) -> None:
-    if settings.server.production and settings.authenticationConfiguration.provider == "no-auth":
+    if not settings.server.production:
+        return
+    auth = settings.authenticationConfiguration
+    if auth.provider == "no-auth":
         raise ConfigError(
             "production mode refuses authenticationConfiguration.provider no-auth; "
             "set AUTHENTICATION_PROVIDER to basic or azure"
+        )
+    public = settings.server.publicUrl or ""
+    if urlsplit(public).scheme == "http" and not settings.server.tlsTerminatedUpstream:
+        raise ConfigError(
+            f"production mode refuses the plain-http public URL {public}: tokens and passwords would cross "
+            "the network readable. Serve tessera behind HTTPS and set TESSERA_PUBLIC_URL to its https:// "
+            "address; if TLS really is terminated before this URL (a mesh, a private link), say so with "
+            "server.tlsTerminatedUpstream: true (TESSERA_TLS_TERMINATED_UPSTREAM)"
+        )
+    host = (urlsplit(auth.authority).hostname or "").lower()
+    if auth.provider == "azure" and host not in MICROSOFT_HOSTS and not auth.nonMicrosoftAuthority:
+        bundle = f" trusted through the CA bundle {auth.idpCaBundle}" if auth.idpCaBundle else ""
+        raise ConfigError(
+            f"production mode refuses the identity provider at {host or auth.authority!r}{bundle}: it is not "
+            "one of Microsoft Entra ID's hosts (login.microsoftonline.com, ...), so it is an emulator or "
+            "another provider speaking for your tenant. Use https://login.microsoftonline.com/<tenant id>, "
+            "or, for a demo against tessera.entra, declare it with "
+            "authenticationConfiguration.nonMicrosoftAuthority: true (TESSERA_NON_MICROSOFT_AUTHORITY)"
         )
 
 

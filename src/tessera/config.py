@@ -48,6 +48,9 @@ class ServerSettings(_Section):
     # The URL clients reach this server at; used for absolute `href`s. Defaults to the
     # request's own base URL.
     publicUrl: str | None = None
+    # Production refuses an http:// publicUrl unless TLS is terminated before it (a mesh, a
+    # private link): the operator says so here.
+    tlsTerminatedUpstream: bool = False
     # The OpenMetadata API version we implement; its client requires the same major.minor.
     openMetadataApiVersion: str = Field(DEFAULT_OPENMETADATA_API_VERSION, pattern=r"^\d+\.\d+\.\d+")
     logLevel: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
@@ -94,6 +97,9 @@ class AuthenticationSettings(_Section):
     # CA bundle (PEM) trusted when fetching the IdP's discovery document and keys; empty =
     # the system's. Needed for a local tessera.entra.
     idpCaBundle: str = ""
+    # Production refuses an authority that is not one of Microsoft's hosts (tessera.entra, say)
+    # unless declared here, for a demo.
+    nonMicrosoftAuthority: bool = False
 
 
 class AuthorizerSettings(_Section):
@@ -215,6 +221,8 @@ ENV_KEYS: dict[str, str] = {
     "TESSERA_AUTH_SCOPES": "authenticationConfiguration.scopes",
     "TESSERA_JWKS_REFRESH_COOLDOWN_SECONDS": "authenticationConfiguration.jwksRefreshCooldownSeconds",
     "TESSERA_IDP_CA_BUNDLE": "authenticationConfiguration.idpCaBundle",
+    "TESSERA_NON_MICROSOFT_AUTHORITY": "authenticationConfiguration.nonMicrosoftAuthority",
+    "TESSERA_TLS_TERMINATED_UPSTREAM": "server.tlsTerminatedUpstream",
 }
 
 _PRODUCTION_ENV = "TESSERA_ENV"

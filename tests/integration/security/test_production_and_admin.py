@@ -169,3 +169,28 @@ def test_audit_log_records_sign_ins_and_token_changes(session: Session) -> None:
     # Newest first, and no secret in the log.
     assert events[0]["id"] > events[-1]["id"]
     assert "fernet:" not in str(events)
+
+
+def test_production_refuses_plain_http_and_a_non_microsoft_authority_unless_declared(
+    settings_factory: Callable[..., Settings],
+) -> None:
+    base = {"AUTHENTICATION_PROVIDER": "basic", "TESSERA_ENV": "production", "FERNET_KEY": FERNET}
+    with pytest.raises(ConfigError, match=r"refuses the plain-http public URL http://catalog\.example\.com"):
+        build_container(settings_factory(**base, TESSERA_PUBLIC_URL="http://catalog.example.com"))
+    build_container(
+        settings_factory(
+            **base, TESSERA_PUBLIC_URL="http://catalog.internal", TESSERA_TLS_TERMINATED_UPSTREAM="true"
+        )
+    ).close()
+    build_container(settings_factory(**base, TESSERA_PUBLIC_URL="https://catalog.example.com")).close()
+    azure = {
+        **base,
+        "AUTHENTICATION_PROVIDER": "azure",
+        "AUTHENTICATION_AUTHORITY": "https://127.0.0.1:8443/11111111-1111-1111-1111-111111111111",
+        "AUTHENTICATION_CLIENT_ID": "22222222-2222-2222-2222-222222222222",
+        "TESSERA_IDP_CA_BUNDLE": "/tmp/ca.pem",
+    }
+    with pytest.raises(ConfigError, match=r"refuses the identity provider at '127\.0\.0\.1' trusted through"):
+        build_container(settings_factory(**azure))
+    declared = {key: value for key, value in azure.items() if key != "TESSERA_IDP_CA_BUNDLE"}
+    build_container(settings_factory(**declared, TESSERA_NON_MICROSOFT_AUTHORITY="true")).close()
