@@ -7,6 +7,7 @@ loads keys, migrates, installs what every catalog has, and says loudly what it c
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -32,9 +33,10 @@ from tessera.errors import ConfigError, NotFound
 from tessera.files import too_open
 from tessera.microsoft import MICROSOFT_HOSTS
 from tessera.secrets.box import load_box
-from tessera.secrets.hooks import ConnectionSecrets, masking_presenter
+from tessera.secrets.hooks import ConnectionSecrets, secrets_presenter
+from tessera.secrets.rotate import seal_plaintext
 from tessera.storage import migrate
-from tessera.storage.db import create_engine, sqlite_path
+from tessera.storage.db import create_engine, sqlite_path, write_transaction
 from tessera.users import bootstrap as users_bootstrap
 from tessera.users.accounts import Accounts
 from tessera.users.hooks import SecurityHooks, pipeline_connection_presenter, user_presenter
@@ -42,6 +44,7 @@ from tessera.users.listener import SecurityListener
 from tessera.users.service import UserService
 
 log = logging.getLogger("tessera")
+_PLAINTEXT_SEALED = "secrets.plaintextSealed"
 
 
 def build_container(settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> Container:
@@ -106,7 +109,7 @@ def build_container(settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> Conta
         entra=identities,
         presenters=[
             user_presenter(users),
-            masking_presenter(),
+            secrets_presenter(box, authorizer),
             pipeline_connection_presenter(users, settings),
         ],
     )
@@ -133,11 +136,29 @@ def start(container: Container) -> users_bootstrap.Bootstrapped:
                 + " ".join(str(path) for path in insecure)
             )
     migrate.upgrade(container.engine)
+    _seal_plaintext_secrets(container)
     builtin.install(container.catalog)
     created = users_bootstrap.bootstrap(container.catalog, container.users.accounts, settings)
     _announce_administrators(container)
     _check_passwords(container, container.users)
     return created
+
+
+def _seal_plaintext_secrets(container: Container) -> None:
+    """Once per database: seal what an older tessera stored in the clear (pipeline secrets)."""
+    from tessera.auth import store
+
+    with container.engine.connect() as conn:
+        if store.get_setting(conn, _PLAINTEXT_SEALED):
+            return
+    with migrate.exclusive(container.engine):
+        sealed = seal_plaintext(container.engine, container.box)
+        with write_transaction(container.engine) as conn:
+            store.put_setting(conn, _PLAINTEXT_SEALED, "done", int(time.time() * 1000))
+    if sealed.secrets:
+        log.warning(
+            "sealed %d secret(s) stored in the clear in %d document(s)", sealed.secrets, sealed.documents
+        )
 
 
 def _check_file_modes(settings: Settings) -> None:

@@ -3,7 +3,7 @@ for maintenance that changes how a value is stored but not what it is (re-encryp
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from typing import Any
 
 import orjson
@@ -17,19 +17,26 @@ Doc = dict[str, Any]
 _BATCH = 500
 
 
-def rewrite_documents(engine: Engine, containing: str, rewrite: Callable[[Doc], Doc | None]) -> int:
-    """Apply ``rewrite`` to every stored document whose text contains ``containing``; it returns
-    the new document, or None to leave one alone. Returns how many documents were rewritten.
-    Each batch commits on its own, so a long run holds no lock for long."""
+def rewrite_documents(
+    engine: Engine,
+    rewrite: Callable[[str, Doc], Doc | None],
+    *,
+    containing: str | None = None,
+    entity_types: Collection[str] = (),
+) -> int:
+    """Apply ``rewrite(entity type, document)`` to every stored document of ``entity_types`` or
+    whose text contains ``containing``; it returns the new document, or None to leave one alone.
+    Returns how many documents were rewritten. Each batch commits on its own, so a long run holds
+    no lock for long."""
     rewritten = 0
     for table, keys in (
         (entity, (entity.c.id,)),
         (entity_version, (entity_version.c.entity_id, entity_version.c.version)),
     ):
-        for rows in _batches(engine, table, keys, containing):
+        for rows in _batches(engine, table, keys, containing, entity_types):
             with write_transaction(engine) as conn:
                 for row in rows:
-                    new = rewrite(orjson.loads(row.doc))
+                    new = rewrite(row.entity_type, orjson.loads(row.doc))
                     if new is None:
                         continue
                     where = sa.and_(*(column == getattr(row, column.name) for column in keys))
@@ -38,8 +45,21 @@ def rewrite_documents(engine: Engine, containing: str, rewrite: Callable[[Doc], 
     return rewritten
 
 
-def _batches(engine: Engine, table: sa.Table, keys: tuple[Any, ...], containing: str) -> Iterator[list[Any]]:
-    query = sa.select(*keys, table.c.doc).where(table.c.doc.contains(containing)).order_by(*keys)
+def _batches(
+    engine: Engine,
+    table: sa.Table,
+    keys: tuple[Any, ...],
+    containing: str | None,
+    entity_types: Collection[str],
+) -> Iterator[list[Any]]:
+    wanted = []
+    if containing is not None:
+        wanted.append(table.c.doc.contains(containing))
+    if entity_types:
+        wanted.append(table.c.entity_type.in_(list(entity_types)))
+    if not wanted:
+        return
+    query = sa.select(*keys, table.c.entity_type, table.c.doc).where(sa.or_(*wanted)).order_by(*keys)
     with engine.connect() as conn:
         rows = list(conn.execute(query).all())
     for start in range(0, len(rows), _BATCH):
