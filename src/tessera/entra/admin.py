@@ -1,7 +1,12 @@
 """The admin REST API: the directory over HTTP, in Microsoft Graph's JSON shapes.
 
-Unauthenticated by design (a local emulator bound to 127.0.0.1 by default); turn it off with
-``EmulatorSettings(admin_api=False)``. Errors use Graph's ``{"error": {"code", "message"}}``.
+Every request carries the admin token, ``Authorization: Bearer <token>``: a random value written
+once, readable by its owner only (0600), to ``admin-token`` in the emulator's home, and printed
+by ``tessera entra admin-token``. Without it any web page the emulator's user visits could drive
+the API (a cross-origin ``text/plain`` POST needs no CORS preflight) and, say, mint a client
+secret. The API answers no CORS (``app.py`` limits CORS to the protocol endpoints) and takes
+JSON bodies only. Turn it off with ``EmulatorSettings(admin_api=False)``. Errors use Graph's
+``{"error": {"code", "message"}}``.
 
 ==========================================================  ===============================
 ``GET|POST /admin/tenants``                                  list / create (``domain``, ...)
@@ -21,6 +26,11 @@ Unauthenticated by design (a local emulator bound to 127.0.0.1 by default); turn
 
 from __future__ import annotations
 
+import hmac
+import os
+import secrets
+from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -34,6 +44,48 @@ from tessera.entra.service import DirectoryService
 from tessera.entra.state import emulator
 from tessera.entra.tenant_file import apply_tenant_file
 
+ADMIN_TOKEN_FILE = "admin-token"
+
+
+def ensure_admin_token(home: Path) -> str:
+    """The admin token in ``home/admin-token``, created (0600) on first use."""
+    home.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path = home / ADMIN_TOKEN_FILE
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        token = path.read_text(encoding="ascii").strip()
+        if len(token) < 32:
+            raise DirectoryError(f"{path} holds no admin token: delete it to have a new one made.") from None
+        return token
+    token = secrets.token_urlsafe(32)
+    with os.fdopen(fd, "w", encoding="ascii") as f:
+        f.write(token + "\n")
+    return token
+
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def _guarded(endpoint: Endpoint) -> Endpoint:
+    async def guarded(request: Request) -> Response:
+        expected = emulator(request).admin_token
+        scheme, _, presented = request.headers.get("authorization", "").partition(" ")
+        if (
+            expected is None
+            or scheme.lower() != "bearer"
+            or not hmac.compare_digest(presented.strip().encode(), expected.encode())
+        ):
+            raise DirectoryError(
+                "the admin API needs 'Authorization: Bearer <admin token>'; the token is in the "
+                "emulator's home (`tessera entra admin-token` prints it).",
+                status=401,
+                code="InvalidAuthenticationToken",
+            )
+        return await endpoint(request)
+
+    return guarded
+
 
 def _service(request: Request) -> DirectoryService:
     st = emulator(request)
@@ -44,6 +96,13 @@ async def _body(request: Request) -> dict[str, Any]:
     raw = await request.body()
     if not raw:
         return {}
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != "application/json":
+        raise DirectoryError(
+            f"the admin API takes JSON bodies (Content-Type: application/json), not '{content_type}'.",
+            status=415,
+            code="Request_UnsupportedMediaType",
+        )
     try:
         body = orjson.loads(raw)
     except orjson.JSONDecodeError:
@@ -80,6 +139,7 @@ async def users(request: Request) -> Response:
         mail=body.get("mail"),
         given_name=body.get("givenName"),
         surname=body.get("surname"),
+        password_policies=body.get("passwordPolicies"),
     )
     return json_response(user, 201)
 
@@ -185,13 +245,14 @@ async def rotate(request: Request) -> Response:
 
 
 def routes() -> list[BaseRoute]:
-    return [
-        Route("/admin/tenants", tenants, methods=["GET", "POST"]),
-        Route("/admin/tenants/{tenant}/users", users, methods=["GET", "POST"]),
-        Route("/admin/tenants/{tenant}/applications", applications, methods=["GET", "POST"]),
-        Route("/admin/tenants/{tenant}/applications/{app}", application, methods=["GET", "PATCH"]),
-        Route("/admin/tenants/{tenant}/applications/{app}/{action}", app_action, methods=["POST"]),
-        Route("/admin/config", config, methods=["POST"]),
-        Route("/admin/keys", keys, methods=["GET"]),
-        Route("/admin/keys/rotate", rotate, methods=["POST"]),
+    table: list[tuple[str, Endpoint, list[str]]] = [
+        ("/admin/tenants", tenants, ["GET", "POST"]),
+        ("/admin/tenants/{tenant}/users", users, ["GET", "POST"]),
+        ("/admin/tenants/{tenant}/applications", applications, ["GET", "POST"]),
+        ("/admin/tenants/{tenant}/applications/{app}", application, ["GET", "PATCH"]),
+        ("/admin/tenants/{tenant}/applications/{app}/{action}", app_action, ["POST"]),
+        ("/admin/config", config, ["POST"]),
+        ("/admin/keys", keys, ["GET"]),
+        ("/admin/keys/rotate", rotate, ["POST"]),
     ]
+    return [Route(path, _guarded(endpoint), methods=methods) for path, endpoint, methods in table]

@@ -24,15 +24,19 @@ Every URL the discovery documents name is served; the endpoints Entra has and th
 does not (device code, ``/adminconsent``) are not published.
 
 CORS: discovery, keys, token and userinfo answer any origin without credentials, which is
-what MSAL.js needs (it calls them cross-origin, without cookies).
+what MSAL.js needs (it calls them cross-origin, without cookies), and nothing else does, as in
+Entra: not the sign-in pages, and never the admin API (:class:`ProtocolCORS`).
 """
 
 from __future__ import annotations
+
+import re
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import BaseRoute, Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from tessera.entra import admin
 from tessera.entra.endpoints import authorize, discovery, session, token
@@ -47,11 +51,44 @@ from tessera.entra.store import Store
 ANY_METHOD = ["POST", "GET", "PUT", "DELETE", "PATCH"]
 
 
+# The endpoints a browser app calls cross-origin: discovery (v2, v1, instance), keys, token,
+# userinfo, and Graph, which SPAs call with bearer tokens.
+CORS_PATHS = re.compile(
+    r"^/(?:[^/]+/(?:v2\.0/)?\.well-known/openid-configuration"
+    r"|[^/]+/discovery/(?:v2\.0/)?keys"
+    r"|[^/]+/oauth2/(?:v2\.0/)?token"
+    r"|common/discovery/instance"
+    r"|oidc/userinfo"
+    r"|v1\.0/.*)$"
+)
+
+
+class ProtocolCORS:
+    """CORS on :data:`CORS_PATHS` only: any origin, no credentials."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.cors = CORSMiddleware(
+            app,
+            allow_origins=["*"],
+            allow_methods=["GET", "POST", "OPTIONS"],
+            allow_headers=["*"],
+            max_age=86400,
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and CORS_PATHS.match(scope["path"]):
+            await self.cors(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
+
+
 def build_state(settings: EmulatorSettings, store: Store | None = None) -> EmulatorState:
     store = store or Store(settings.database_url)
     keys = KeyRing(store, settings.clock)
     keys.ensure()
-    return EmulatorState(settings=settings, store=store, keys=keys, pages=Pages())
+    token = admin.ensure_admin_token(settings.home) if settings.admin_api else None
+    return EmulatorState(settings=settings, store=store, keys=keys, pages=Pages(), admin_token=token)
 
 
 def routes(with_admin: bool) -> list[BaseRoute]:
@@ -87,15 +124,7 @@ def create_emulator_app(settings: EmulatorSettings, *, state: EmulatorState | No
     state = state or build_state(settings)
     app = Starlette(
         routes=routes(settings.admin_api),
-        middleware=[
-            Middleware(
-                CORSMiddleware,
-                allow_origins=["*"],
-                allow_methods=["GET", "POST", "OPTIONS"],
-                allow_headers=["*"],
-                max_age=86400,
-            )
-        ],
+        middleware=[Middleware(ProtocolCORS)],
         exception_handlers=HANDLERS,
     )
     app.state.emulator = state

@@ -127,10 +127,15 @@ def serve(
     from tessera.entra.app import build_state, create_emulator_app
     from tessera.entra.server import tls_for, uvicorn_config
     from tessera.entra.service import DirectoryService
+    from tessera.entra.settings import refuse_unsafe_bind
     from tessera.entra.tenant_file import apply_tenant_file, read_tenant_file
 
     obj: _Ctx = ctx.obj
     settings = obj.settings(port=port, host=host, https=not http, ephemeral=ephemeral, public_url=public_url)
+    try:
+        refuse_unsafe_bind(settings)
+    except ValueError as exc:
+        _fail(str(exc))
     settings.home.mkdir(mode=0o700, parents=True, exist_ok=True)
     tls = tls_for(settings)
     state = build_state(settings)
@@ -148,6 +153,7 @@ def serve(
         typer.echo(f"  CA file:     {tls.ca_cert}")
         typer.echo(f"  export REQUESTS_CA_BUNDLE={tls.ca_cert} NODE_EXTRA_CA_CERTS={tls.ca_cert}")
     typer.echo(f"  state:       {'memory' if ephemeral else settings.home / 'entra.db'}")
+    typer.echo(f"  admin API:   {base}/admin (Bearer token: tessera entra admin-token)")
     uvicorn.Server(uvicorn_config(create_emulator_app(settings, state=state), settings, tls, "info")).run()
 
 
@@ -161,6 +167,18 @@ def ca(ctx: typer.Context) -> None:
 
     obj: _Ctx = ctx.obj
     typer.echo(str(ensure_tls_files(obj.settings().home).ca_cert))
+
+
+@app.command("admin-token")
+def admin_token(ctx: typer.Context) -> None:
+    """Print the admin API's bearer token (creates it, 0600, in the emulator's home).
+
+    Example: curl -H "Authorization: Bearer $(tessera entra admin-token)" https://127.0.0.1:8443/admin/tenants
+    """
+    from tessera.entra.admin import ensure_admin_token
+
+    obj: _Ctx = ctx.obj
+    typer.echo(_run(lambda: ensure_admin_token(obj.settings().home)))
 
 
 @app.command("apply")
@@ -235,13 +253,24 @@ def user_create(
     ),
     name: str | None = typer.Option(None, "--name", help="Display name."),
     mail: str | None = typer.Option(None, "--mail", help="Mail address (the `email` claim)."),
+    weak_password: bool = typer.Option(
+        False,
+        "--weak-password",
+        help="Waive Entra's password policy (passwordPolicies DisableStrongPassword).",
+    ),
     tenant: str | None = TenantOption,
 ) -> None:
-    """Create a user who can sign in.
+    """Create a user who can sign in. Passwords follow Entra's policy: 8+ characters, three of
+    lower case, upper case, digits and symbols.
 
     Example: tessera entra user create alice@contoso.onmicrosoft.com --name "Alice" --mail alice@contoso.com
     """
-    u = _run(lambda: _svc(ctx).create_user(tenant, upn, password, display_name=name, mail=mail))
+    policies = "DisableStrongPassword" if weak_password else None
+    u = _run(
+        lambda: _svc(ctx).create_user(
+            tenant, upn, password, display_name=name, mail=mail, password_policies=policies
+        )
+    )
     typer.echo(f"user {u['userPrincipalName']}: object id {u['id']}")
     if "password" in u:
         typer.echo(f"password: {u['password']}  (shown once)")

@@ -95,6 +95,26 @@ def check_password(password: str, stored: str) -> bool:
     return hmac.compare_digest(digest.hex(), digest_hex)
 
 
+DISABLE_STRONG_PASSWORD = "DisableStrongPassword"
+_PASSWORD_CLASSES = (str.islower, str.isupper, str.isdigit, lambda c: not c.isalnum())
+
+
+def check_password_strength(password: str, policies: str | None = None) -> None:
+    """Entra's password policy (``concept-password-ban-bad``, "Password policies that apply to
+    all user accounts"): 8 to 256 characters, three of lower case, upper case, digits and
+    symbols; waived by Graph's ``passwordPolicies: DisableStrongPassword``."""
+    if DISABLE_STRONG_PASSWORD in (policies or ""):
+        if not password:
+            raise DirectoryError("a password cannot be empty.")
+        return
+    classes = sum(any(test(c) for c in password) for test in _PASSWORD_CLASSES)
+    if not 8 <= len(password) <= 256 or classes < 3:
+        raise DirectoryError(
+            "the password does not meet Entra's policy: 8 to 256 characters with three of lower "
+            "case, upper case, digits and symbols (or set passwordPolicies: DisableStrongPassword)."
+        )
+
+
 def generate_password() -> str:
     alphabet = string.ascii_letters + string.digits
     return "".join(secrets.choice(alphabet) for _ in range(16)) + "!9a"
@@ -177,8 +197,10 @@ def create_user(
     given_name: str | None = None,
     surname: str | None = None,
     user_id: str | None = None,
+    password_policies: str | None = None,
     now: float,
 ) -> User:
+    check_password_strength(password, password_policies)
     upn = user_principal_name.strip()
     if "@" not in upn:
         upn = f"{upn}@{tenant.domain}"
@@ -195,6 +217,7 @@ def create_user(
         password_hash=hash_password(password),
         account_enabled=True,
         created=now,
+        password_policies=password_policies,
     )
     s.add(user)
     s.flush()

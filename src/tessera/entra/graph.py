@@ -38,6 +38,7 @@ def user_json(u: User) -> dict[str, Any]:
         "givenName": u.given_name,
         "surname": u.surname,
         "accountEnabled": u.account_enabled,
+        "passwordPolicies": u.password_policies,
     }
 
 

@@ -45,6 +45,8 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     account_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     created: Mapped[float] = mapped_column(Float)
+    # Graph's passwordPolicies: "DisableStrongPassword" lets a test give a weak password.
+    password_policies: Mapped[str | None] = mapped_column(String(255))
 
 
 class Group(Base):

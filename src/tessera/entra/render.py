@@ -67,7 +67,11 @@ async def redirect_error(request: Request, exc: Exception) -> Response:
 
 async def directory_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DirectoryError)
-    return json_response({"error": {"code": exc.code, "message": exc.message}}, status=exc.status)
+    # RFC 6750 §3: a 401 names the scheme the caller must use.
+    headers = {"WWW-Authenticate": 'Bearer realm="tessera.entra"'} if exc.status == 401 else None
+    return json_response(
+        {"error": {"code": exc.code, "message": exc.message}}, status=exc.status, headers=headers
+    )
 
 
 HANDLERS: dict[type[Exception], Any] = {

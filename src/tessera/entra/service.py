@@ -101,8 +101,10 @@ class DirectoryService:
         given_name: str | None = None,
         surname: str | None = None,
         user_id: str | None = None,
+        password_policies: str | None = None,
     ) -> dict[str, Any]:
-        """Returns the user; with ``password`` set to the generated one if none was given."""
+        """Returns the user; with ``password`` set to the generated one if none was given.
+        Passwords follow Entra's policy unless ``password_policies="DisableStrongPassword"``."""
         chosen = password or d.generate_password()
         with self.store.transaction() as s:
             t = d.get_tenant(s, tenant)
@@ -116,6 +118,7 @@ class DirectoryService:
                 given_name=given_name,
                 surname=surname,
                 user_id=user_id,
+                password_policies=password_policies,
                 now=self.clock.now(),
             )
             out = user_json(user)
@@ -155,7 +158,9 @@ class DirectoryService:
 
     def set_password(self, tenant: str | None, user: str, password: str) -> None:
         with self.store.transaction() as s:
-            d.get_user(s, d.get_tenant(s, tenant), user).password_hash = d.hash_password(password)
+            found = d.get_user(s, d.get_tenant(s, tenant), user)
+            d.check_password_strength(password, found.password_policies)
+            found.password_hash = d.hash_password(password)
 
     def users(self, tenant: str | None) -> list[dict[str, Any]]:
         with self.store.transaction() as s:

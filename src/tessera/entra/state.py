@@ -22,6 +22,8 @@ class EmulatorState:
     store: Store
     keys: KeyRing
     pages: Pages
+    admin_token: str | None = None
+    """What the admin API's callers must present; None when it is off."""
 
     def now(self) -> float:
         return self.settings.clock.now()

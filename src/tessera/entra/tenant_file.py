@@ -110,6 +110,7 @@ def _apply_tenant(service: DirectoryService, node: Mapping[str, Any]) -> list[st
                 given_name=unode.get("givenName"),
                 surname=unode.get("surname"),
                 user_id=unode.get("id"),
+                password_policies=unode.get("passwordPolicies"),
             )
             line = f"  user {created['userPrincipalName']} ({created['id']})"
             if password is None:

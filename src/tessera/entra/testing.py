@@ -32,7 +32,7 @@ from tessera.entra.clock import Clock, ManualClock
 from tessera.entra.pki import spki_sha256
 from tessera.entra.server import BackgroundServer, start_in_thread, tls_for
 from tessera.entra.service import DirectoryService
-from tessera.entra.settings import EmulatorSettings
+from tessera.entra.settings import EmulatorSettings, refuse_unsafe_bind
 from tessera.entra.state import EmulatorState
 from tessera.entra.tenant_file import apply_tenant_file, read_tenant_file
 from tessera.entra.transport import EmulatorTransport
@@ -146,6 +146,16 @@ class Emulator:
     @property
     def clock(self) -> Clock:
         return self.state.settings.clock
+
+    @property
+    def admin_token(self) -> str:
+        """The admin API's bearer token (``Authorization: Bearer ...``)."""
+        if self.state.admin_token is None:
+            raise LookupError("this emulator serves no admin API")
+        return self.state.admin_token
+
+    def admin_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.admin_token}"}
 
     def authority(self, tenant: str = "common") -> str:
         return f"{self.base_url}/{tenant}"
@@ -289,6 +299,7 @@ def running_emulator(
             port=port,
             clock=clock or ManualClock(),
         )
+        refuse_unsafe_bind(settings)
         tls = tls_for(settings)
         state = build_state(settings)
         app = create_emulator_app(settings, state=state)
