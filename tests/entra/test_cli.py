@@ -208,3 +208,16 @@ def test_admin_api_in_process() -> None:
         assert missing.status_code == 404
         assert missing.json()["error"]["code"] == "Request_ResourceNotFound"
         assert client.post("/admin/keys/rotate").json()["kid"]
+
+
+def test_tenant_file_expansion_is_a_shells(tmp_path: Path) -> None:
+    from tessera.entra.directory import DirectoryError
+    from tessera.entra.tenant_file import read_tenant_file
+
+    path = tmp_path / "tenant.yaml"
+    path.write_text("tenants: [{domain: '${DOMAIN:-x.onmicrosoft.com}', displayName: 'p$ss ${NAME}'}]\n")
+    doc = read_tenant_file(path, {"NAME": "Contoso"})
+    assert doc["tenants"][0] == {"domain": "x.onmicrosoft.com", "displayName": "p$ss Contoso"}
+    path.write_text("tenants: [{domain: '${ONE}', displayName: '${TWO}${THREE:-ok}'}]\n")
+    with pytest.raises(DirectoryError, match=r"ONE, TWO are referenced but not set"):
+        read_tenant_file(path, {})

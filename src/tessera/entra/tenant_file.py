@@ -29,17 +29,43 @@ reported in the returned lines, the only time it is shown. Example::
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import expandvars
 import yaml
 
 from tessera.entra.directory import DirectoryError, sha256_hex
 from tessera.entra.service import DirectoryService
 
-_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+# Each unset variable stops expandvars once; the names of all of them make a better message.
+_MAX_MISSING = 100
+
+
+def expand_environment(text: str, env: Mapping[str, str], source: object) -> str:
+    """``${VAR}`` and ``${VAR:-default}`` as a shell expands them (``$VAR`` without braces is
+    left alone: secrets may contain ``$``). Every unset variable without a default is named in
+    the error."""
+    # A copy: `${VAR:=default}` assigns, and expandvars would write into the caller's mapping.
+    working = {k: v for k, v in env.items() if k != "EXPANDVARS_RECOVER_NULL"}
+    missing: list[str] = []
+    for _ in range(_MAX_MISSING):
+        try:
+            expanded: str = expandvars.expand(text, environ=working, nounset=True, surrounded_vars_only=True)
+        except expandvars.UnboundVariable as exc:
+            name = str(exc.args[0]).split(":", 1)[0]
+            missing.append(name)
+            working[name] = ""
+        except expandvars.ExpandvarsException as exc:
+            raise DirectoryError(f"{source}: {exc.args[0]}") from None
+        else:
+            if missing:
+                break
+            return expanded
+    raise DirectoryError(
+        f"{source}: environment variable(s) {', '.join(sorted(set(missing)))} are referenced but not set."
+    )
 
 
 def read_tenant_file(path: Path, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
@@ -48,22 +74,7 @@ def read_tenant_file(path: Path, environ: Mapping[str, str] | None = None) -> di
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise DirectoryError(f"cannot read the tenant file {path}: {exc.strerror}") from None
-    missing: list[str] = []
-
-    def expand(match: re.Match[str]) -> str:
-        name, default = match.group(1), match.group(2)
-        if name in env:
-            return env[name]
-        if default is not None:
-            return default
-        missing.append(name)
-        return ""
-
-    text = _ENV_REF.sub(expand, text)
-    if missing:
-        raise DirectoryError(
-            f"{path}: environment variable(s) {', '.join(sorted(set(missing)))} are referenced but not set."
-        )
+    text = expand_environment(text, env, path)
     try:
         doc = yaml.safe_load(text) or {}
     except yaml.YAMLError as exc:
