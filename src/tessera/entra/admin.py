@@ -10,6 +10,7 @@ JSON bodies only. Turn it off with ``EmulatorSettings(admin_api=False)``. Errors
 
 ==========================================================  ===============================
 ``GET|POST /admin/tenants``                                  list / create (``domain``, ...)
+``GET|PATCH /admin/tenants/{t}``                             show / ``settings``, ``displayName``
 ``GET|POST /admin/tenants/{t}/users``                        list / create
 ``GET|POST /admin/tenants/{t}/applications``                 list / create
 ``GET|PATCH /admin/tenants/{t}/applications/{app}``          ``app show`` / update
@@ -120,6 +121,20 @@ async def tenants(request: Request) -> Response:
     if "domain" not in body:
         raise DirectoryError("'domain' is required.")
     return json_response(svc.create_tenant(body["domain"], body.get("displayName"), body.get("id")), 201)
+
+
+async def tenant(request: Request) -> Response:
+    svc = _service(request)
+    ref = request.path_params["tenant"]
+    if request.method == "GET":
+        return json_response(svc.tenant(ref))
+    body = await _body(request)
+    settings = body.get("settings") or {}
+    return json_response(
+        svc.update_tenant(
+            ref, refresh_token_reuse=settings.get("refreshTokenReuse"), display_name=body.get("displayName")
+        )
+    )
 
 
 async def users(request: Request) -> Response:
@@ -247,6 +262,7 @@ async def rotate(request: Request) -> Response:
 def routes() -> list[BaseRoute]:
     table: list[tuple[str, Endpoint, list[str]]] = [
         ("/admin/tenants", tenants, ["GET", "POST"]),
+        ("/admin/tenants/{tenant}", tenant, ["GET", "PATCH"]),
         ("/admin/tenants/{tenant}/users", users, ["GET", "POST"]),
         ("/admin/tenants/{tenant}/applications", applications, ["GET", "POST"]),
         ("/admin/tenants/{tenant}/applications/{app}", application, ["GET", "PATCH"]),

@@ -44,14 +44,23 @@ def _rh() -> str:
     return f"0.A{_opaque(48)}."
 
 
+# Entra back-dates iat and nbf by five minutes, which is what keeps a client whose clock runs a
+# little ahead from rejecting a token it has just received.
+BACKDATE = 300
+
+
 @dataclass(frozen=True)
 class Times:
     now: int
     lifetime: int
 
+    @property
+    def not_before(self) -> int:
+        return self.now - BACKDATE
+
     def claims(self) -> dict[str, int]:
-        # nbf = iat, as Entra does; exp after the lifetime.
-        return {"iat": self.now, "nbf": self.now, "exp": self.now + self.lifetime}
+        # nbf = iat, back-dated as Entra does; exp after the lifetime, counted from now.
+        return {"iat": self.not_before, "nbf": self.not_before, "exp": self.now + self.lifetime}
 
 
 def user_access_token(

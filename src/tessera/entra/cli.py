@@ -237,6 +237,27 @@ def tenant_create(
     typer.echo(f"tenant {t['displayName']}: id {t['id']} domain {domain.lower()}")
 
 
+@tenant_app.command("update")
+def tenant_update(
+    ctx: typer.Context,
+    tenant: str = typer.Argument(..., help="Tenant GUID or domain."),
+    refresh_token_reuse: str | None = typer.Option(
+        None,
+        "--refresh-token-reuse",
+        help="allow (Entra: a used refresh token stays valid) or revokeFamily (reuse revokes its sign-in).",
+    ),
+    name: str | None = typer.Option(None, "--name", help="Display name."),
+) -> None:
+    """Change a tenant's name or the emulator's behaviour in it.
+
+    Example: tessera entra tenant update contoso.onmicrosoft.com --refresh-token-reuse revokeFamily
+    """
+    t = _run(
+        lambda: _svc(ctx).update_tenant(tenant, refresh_token_reuse=refresh_token_reuse, display_name=name)
+    )
+    typer.echo(f"tenant {t['displayName']}: {json.dumps(t['settings'])}")
+
+
 @tenant_app.command("list")
 def tenant_list(ctx: typer.Context) -> None:
     """List tenants. Example: tessera entra tenant list"""

@@ -43,6 +43,8 @@ class Client:
 def find_client(s: Session, path: TenantPath, client_id: str | None) -> Client:
     if not client_id:
         raise errors.missing_parameter("client_id")
+    if client_id.strip("-0") == "" and len(client_id) == 36:
+        raise errors.invalid_application_identifier(client_id)
     app = find_application(s, client_id) if len(client_id) == 36 else None
     if app is None or app.app_id != client_id.lower():
         raise errors.application_not_found(client_id, path.display_name)

@@ -172,6 +172,12 @@ def application_not_found(app_id: str, tenant_name: str) -> EntraError:
     )
 
 
+def invalid_application_identifier(app_id: str) -> EntraError:
+    # The all-zero GUID (an unfilled template, e.g. Azure/Commercial-Marketplace-SaaS-Accelerator
+    # #748) is refused before any directory lookup.
+    return EntraError("unauthorized_client", 700038, f"{app_id} is not a valid application identifier.")
+
+
 def not_multi_tenant(app_id: str, name: str) -> EntraError:
     return EntraError(
         "invalid_request",

@@ -18,6 +18,7 @@ from tessera.entra.models import (
     Tenant,
     User,
 )
+from tessera.entra.tenants import TenantSettings
 
 
 def tenant_json(t: Tenant) -> dict[str, Any]:
@@ -26,6 +27,7 @@ def tenant_json(t: Tenant) -> dict[str, Any]:
         "displayName": t.display_name,
         "verifiedDomains": [{"name": t.domain, "isDefault": True, "isInitial": True}],
         "createdDateTime": iso(t.created),
+        "settings": TenantSettings.of(t).json(),
     }
 
 

@@ -30,6 +30,8 @@ class Tenant(Base):
     # Per-tenant salt of the pairwise `sub` (OIDC Core §8.1): not derivable from public ids.
     pairwise_salt: Mapped[str] = mapped_column(String(64))
     created: Mapped[float] = mapped_column(Float)
+    # The emulator's per-tenant behaviour switches (``TenantSettings``); NULL in older homes.
+    settings: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=dict)
 
 
 class User(Base):

@@ -22,6 +22,7 @@ from tessera.entra.graph import application_json, service_principal_json, tenant
 from tessera.entra.keys import KeyRing
 from tessera.entra.models import Application
 from tessera.entra.store import Store
+from tessera.entra.tenants import REFRESH_TOKEN_REUSE
 
 DAY = 86400
 _DURATION = re.compile(r"^\s*(\d+)\s*([hdwmy])\s*$", re.IGNORECASE)
@@ -81,6 +82,22 @@ class DirectoryService:
             if existing is not None:
                 return tenant_json(existing)
         return self.create_tenant(domain, display_name, tenant_id)
+
+    def update_tenant(
+        self, ref: str | None, *, refresh_token_reuse: str | None = None, display_name: str | None = None
+    ) -> dict[str, Any]:
+        with self.store.transaction() as s:
+            tenant = d.get_tenant(s, ref)
+            if display_name is not None:
+                tenant.display_name = display_name
+            if refresh_token_reuse is not None:
+                if refresh_token_reuse not in REFRESH_TOKEN_REUSE:
+                    raise d.DirectoryError(
+                        f"refreshTokenReuse is one of {', '.join(REFRESH_TOKEN_REUSE)}, "
+                        f"not '{refresh_token_reuse}'."
+                    )
+                tenant.settings = {**(tenant.settings or {}), "refreshTokenReuse": refresh_token_reuse}
+            return tenant_json(tenant)
 
     def tenants(self) -> list[dict[str, Any]]:
         with self.store.transaction() as s:

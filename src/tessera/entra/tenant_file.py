@@ -107,6 +107,14 @@ def _apply_tenant(service: DirectoryService, node: Mapping[str, Any]) -> list[st
     tenant = service.ensure_tenant(str(node["domain"]), node.get("displayName"), node.get("id"))
     tid = tenant["id"]
     report = [f"tenant {tenant['verifiedDomains'][0]['name']} ({tid})"]
+    settings = node.get("settings") or {}
+    unknown = set(settings) - {"refreshTokenReuse"}
+    if unknown:
+        raise DirectoryError(
+            f"unknown tenant setting(s) {', '.join(sorted(unknown))}: only refreshTokenReuse."
+        )
+    if settings:
+        service.update_tenant(tid, refresh_token_reuse=settings.get("refreshTokenReuse"))
     for unode in _list(node, "users"):
         upn = str(unode["userPrincipalName"])
         existing = service.find_user(tid, upn if "@" in upn else f"{upn}@{node['domain']}")

@@ -29,15 +29,24 @@ def _path(request: Request) -> tenants.TenantPath:
 
 
 def _issuer_tenant(path: tenants.TenantPath) -> str:
-    # Multi-tenant documents carry the literal placeholder, as Entra's do.
+    # `consumers` is one tenant, the personal accounts'; `common` and `organizations` documents
+    # carry the literal placeholder, as Entra's do.
+    if path.segment == "consumers":
+        return tenants.CONSUMERS_TENANT_ID
     return path.tenant_id or "{tenantid}"
+
+
+def _endpoint_tenant(path: tenants.TenantPath) -> str:
+    """The segment Entra's endpoints carry: the tenant GUID, even for a document fetched by
+    domain name (MSAL's ``authority.tenant`` and several CLIs read it there), or the alias."""
+    return path.tenant_id or path.segment
 
 
 async def openid_configuration_v2(request: Request) -> Response:
     st = emulator(request)
     path = _path(request)
     origin = st.origin(request)
-    base = f"{origin}/{path.segment}"
+    base = f"{origin}/{_endpoint_tenant(path)}"
     doc: dict[str, Any] = {
         "token_endpoint": f"{base}/oauth2/v2.0/token",
         "token_endpoint_auth_methods_supported": [
@@ -73,7 +82,7 @@ async def openid_configuration_v1(request: Request) -> Response:
     st = emulator(request)
     path = _path(request)
     origin = st.origin(request)
-    base = f"{origin}/{path.segment}"
+    base = f"{origin}/{_endpoint_tenant(path)}"
     doc: dict[str, Any] = {
         "token_endpoint": f"{base}/oauth2/token",
         "token_endpoint_auth_methods_supported": [

@@ -254,7 +254,8 @@ def user_tokens(
                 times=id_times,
             )
         )
-        body["id_token"] = sign(id_claims, key)
+        # v1 ID tokens carry x5t in the header, as v1 access tokens do.
+        body["id_token"] = sign(id_claims, key, x5t_header=ctx.req.v1)
     if ctx.req.param("client_info") == "1":
         body["client_info"] = client_info(user)
     if ctx.req.v1:
@@ -275,7 +276,7 @@ def v1_answer(body: dict[str, Any], *, resource: str, scope: list[str] | None, n
         expires_in=str(lifetime),
         ext_expires_in=str(int(body["ext_expires_in"])),
         expires_on=str(now + lifetime),
-        not_before=str(now),
+        not_before=str(now - claims.BACKDATE),
         resource=resource,
         access_token=body["access_token"],
     )
