@@ -21,7 +21,7 @@ JSON bodies only. Turn it off with ``EmulatorSettings(admin_api=False)``. Errors
 ``POST .../applications/{app}/addPassword``                  new secret (``secretText`` once)
 ``POST .../applications/{app}/addCertificate``               PEM certificate in ``certificate``
 ``POST /admin/config``                                       apply a tenant file (JSON body)
-``GET /admin/keys``, ``POST /admin/keys/rotate``             signing keys
+``GET /admin/keys``, ``POST /admin/keys/rotate``             signing keys (``{"force": true}``: unannounced)
 ==========================================================  ===============================
 """
 
@@ -256,7 +256,8 @@ async def keys(request: Request) -> Response:
 
 
 async def rotate(request: Request) -> Response:
-    return json_response({"kid": _service(request).rotate_keys()})
+    body = await _body(request)
+    return json_response({"kid": _service(request).rotate_keys(force=bool(body.get("force", False)))})
 
 
 def routes() -> list[BaseRoute]:

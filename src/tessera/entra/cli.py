@@ -631,19 +631,25 @@ def app_list(ctx: typer.Context, tenant: str | None = TenantOption) -> None:
 
 
 @keys_app.command("rotate")
-def keys_rotate(ctx: typer.Context) -> None:
-    """Sign with a new key from now on; the old keys stay published for validators' caches.
+def keys_rotate(
+    ctx: typer.Context,
+    force: bool = typer.Option(
+        False, "--force", help="Sign at once with a key never published (a fault: validators must refetch)."
+    ),
+) -> None:
+    """Sign with the next key, published beforehand as Entra does; a new next key is published.
+    The old keys stay published for tokens they signed.
 
     Example: tessera entra keys rotate
     """
-    typer.echo(f"new signing key kid {_svc(ctx).rotate_keys()}")
+    typer.echo(f"new signing key kid {_svc(ctx).rotate_keys(force=force)}")
 
 
 @keys_app.command("list")
 def keys_list(ctx: typer.Context) -> None:
     """List signing keys, newest (active) first. Example: tessera entra keys list"""
     for k in _svc(ctx).signing_keys():
-        typer.echo(f"{k['kid']}  {'active' if k['active'] else 'published'}")
+        typer.echo(f"{k['kid']}  {k['state']}")
 
 
 def main() -> None:

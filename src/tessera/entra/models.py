@@ -153,6 +153,10 @@ class SigningKey(Base):
     certificate: Mapped[bytes] = mapped_column(LargeBinary)  # DER
     created: Mapped[float] = mapped_column(Float)
     retired: Mapped[bool] = mapped_column(Boolean, default=False)
+    # "next": published, not signing yet; "active": has signed (older homes: all active).
+    state: Mapped[str] = mapped_column(String(16), default="active")
+    # The order keys began signing in; the highest signs. NULL for keys of older homes.
+    activation: Mapped[int | None] = mapped_column(Integer)
 
 
 class AuthorizationCode(Base):

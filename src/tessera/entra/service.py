@@ -468,8 +468,9 @@ class DirectoryService:
 
     # --- keys -------------------------------------------------------------------------------
 
-    def rotate_keys(self) -> str:
-        return KeyRing(self.store, self.clock).rotate()
+    def rotate_keys(self, *, force: bool = False) -> str:
+        """Sign with the next key (published beforehand); ``force``: with a new, unannounced one."""
+        return KeyRing(self.store, self.clock).rotate(force=force)
 
     def signing_keys(self) -> list[dict[str, Any]]:
         ring = KeyRing(self.store, self.clock)

@@ -169,4 +169,6 @@ def _add_missing_columns(engine: Engine) -> None:
                 default = getattr(column.default, "arg", None)
                 if isinstance(default, bool | int | float):
                     ddl += f" DEFAULT {int(default) if isinstance(default, bool) else default}"
+                elif isinstance(default, str) and default.isalnum():
+                    ddl += f" DEFAULT '{default}'"
                 connection.execute(text(ddl))

@@ -169,8 +169,10 @@ class Emulator:
         )
         return apply_tenant_file(self.service, doc)
 
-    def rotate_keys(self) -> str:
-        return self.service.rotate_keys()
+    def rotate_keys(self, *, force: bool = False) -> str:
+        """Sign with the next, already published key; ``force=True``: with a key nobody has seen
+        (the unannounced rollover a validator must survive by refetching the JWKS)."""
+        return self.service.rotate_keys(force=force)
 
     def create_tenant(
         self, domain: str, display_name: str | None = None, tenant_id: str | None = None
