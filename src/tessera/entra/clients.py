@@ -20,14 +20,10 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy.orm import Session
 
 from tessera.entra import errors
-from tessera.entra.directory import (
-    find_application,
-    find_service_principal,
-    key_credentials,
-    password_credentials,
-    sha256_hex,
-)
+from tessera.entra.credentials import key_credentials, password_credentials
+from tessera.entra.directory import sha256_hex
 from tessera.entra.models import Application, KeyCredential, ServicePrincipal
+from tessera.entra.registrations import find_application, find_service_principal
 from tessera.entra.tenants import TenantPath
 
 JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"

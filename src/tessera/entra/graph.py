@@ -9,15 +9,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tessera.entra.clock import iso
-from tessera.entra.directory import find_service_principal, key_credentials, password_credentials
+from tessera.entra.credentials import key_credentials, password_credentials
 from tessera.entra.models import (
     Application,
     AppRoleAssignment,
+    Group,
     OAuth2PermissionGrant,
     ServicePrincipal,
     Tenant,
     User,
 )
+from tessera.entra.registrations import find_service_principal
 from tessera.entra.tenants import TenantSettings
 
 
@@ -41,6 +43,17 @@ def user_json(u: User) -> dict[str, Any]:
         "surname": u.surname,
         "accountEnabled": u.account_enabled,
         "passwordPolicies": u.password_policies,
+    }
+
+
+def group_json(g: Group) -> dict[str, Any]:
+    return {
+        "id": g.id,
+        "displayName": g.display_name,
+        "description": g.description,
+        "securityEnabled": True,
+        "mailEnabled": False,
+        "groupTypes": [],
     }
 
 

@@ -58,6 +58,8 @@ class Group(Base):
     tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
     display_name: Mapped[str] = mapped_column(String(255))
     members: Mapped[list[str]] = mapped_column(default=list)
+    """Object ids of member users and groups."""
+    description: Mapped[str | None] = mapped_column(String(1024))
 
 
 class Application(Base):

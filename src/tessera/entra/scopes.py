@@ -15,15 +15,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from tessera.entra import errors
-from tessera.entra.directory import (
-    GRAPH_APP_ID,
-    GRAPH_NAME,
-    GRAPH_RESOURCE,
-    find_application,
-    find_service_principal,
-    graph_service_principal,
-)
+from tessera.entra.directory import GRAPH_APP_ID, GRAPH_NAME, GRAPH_RESOURCE
 from tessera.entra.models import Application, ServicePrincipal, Tenant
+from tessera.entra.registrations import find_application, find_service_principal, graph_service_principal
 
 OIDC_SCOPES = ("openid", "profile", "email", "offline_access")
 DEFAULT = ".default"

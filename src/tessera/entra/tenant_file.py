@@ -258,7 +258,9 @@ def _optional_claims(node: Any) -> dict[str, list[str]] | None:
 
 
 def _secret_known(service: DirectoryService, tid: str, ref: str, value: str) -> bool:
-    from tessera.entra.directory import get_application, get_tenant, password_credentials
+    from tessera.entra.credentials import password_credentials
+    from tessera.entra.directory import get_tenant
+    from tessera.entra.registrations import get_application
 
     with service.store.transaction() as s:
         app = get_application(s, ref, get_tenant(s, tid))

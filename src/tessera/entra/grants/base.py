@@ -13,13 +13,10 @@ from sqlalchemy.orm import Session
 
 from tessera.entra import claims, errors
 from tessera.entra.clients import ACR, AuthMethod, Credentials
-from tessera.entra.directory import (
-    consented_scopes,
-    ensure_service_principal,
-    groups_of,
-    role_assignments,
-)
+from tessera.entra.consent import consented_scopes, role_assignments
+from tessera.entra.groups import groups_of
 from tessera.entra.models import Application, ServicePrincipal, Tenant, User
+from tessera.entra.registrations import ensure_service_principal
 from tessera.entra.scopes import Resource, ScopeRequest, find_resource
 from tessera.entra.state import EmulatorState
 from tessera.entra.store import LazySession
