@@ -12,6 +12,8 @@ JSON bodies only. Turn it off with ``EmulatorSettings(admin_api=False)``. Errors
 ``GET|POST /admin/tenants``                                  list / create (``domain``, ...)
 ``GET|PATCH /admin/tenants/{t}``                             show / ``settings``, ``displayName``
 ``GET|POST /admin/tenants/{t}/users``                        list / create
+``GET|POST /admin/tenants/{t}/groups``                       list / create (``members``)
+``POST /admin/tenants/{t}/groups/{g}/members``                add a member (``member``)
 ``GET|POST /admin/tenants/{t}/applications``                 list / create
 ``GET|PATCH /admin/tenants/{t}/applications/{app}``          ``app show`` / update
 ``POST .../applications/{app}/exposeApi``                    set the App ID URI
@@ -20,6 +22,8 @@ JSON bodies only. Turn it off with ``EmulatorSettings(admin_api=False)``. Errors
 ``POST .../applications/{app}/grantAdminConsent``            grant admin consent
 ``POST .../applications/{app}/addPassword``                  new secret (``secretText`` once)
 ``POST .../applications/{app}/addCertificate``               PEM certificate in ``certificate``
+``POST .../applications/{app}/assignUser|assignGroup``         app role (``role``) to a user / group
+``POST .../applications/{app}/assignApplication``             app role to another app's SP
 ``POST /admin/config``                                       apply a tenant file (JSON body)
 ``GET /admin/keys``, ``POST /admin/keys/rotate``             signing keys (``{"force": true}``: unannounced)
 ==========================================================  ===============================
@@ -159,6 +163,30 @@ async def users(request: Request) -> Response:
     return json_response(user, 201)
 
 
+async def groups(request: Request) -> Response:
+    svc = _service(request)
+    tenant = request.path_params["tenant"]
+    if request.method == "GET":
+        return json_response({"value": svc.groups(tenant)})
+    body = await _body(request)
+    if "displayName" not in body:
+        raise DirectoryError("'displayName' is required.")
+    members = [str(m) for m in body.get("members", [])]
+    created = svc.create_group(
+        tenant, body["displayName"], members, description=body.get("description"), group_id=body.get("id")
+    )
+    return json_response(created, 201)
+
+
+async def group_members(request: Request) -> Response:
+    svc = _service(request)
+    tenant, group = request.path_params["tenant"], request.path_params["group"]
+    body = await _body(request)
+    if "member" not in body:
+        raise DirectoryError("'member' (a user or a group) is required.")
+    return json_response(svc.add_group_member(tenant, group, str(body["member"])))
+
+
 async def applications(request: Request) -> Response:
     svc = _service(request)
     tenant = request.path_params["tenant"]
@@ -242,6 +270,10 @@ async def app_action(request: Request) -> Response:
         )
     elif action == "assignUser":
         result = svc.assign_user(tenant, ref, body["user"], body.get("role"))
+    elif action == "assignGroup":
+        result = svc.assign_group(tenant, ref, body["group"], body.get("role"))
+    elif action == "assignApplication":
+        result = svc.assign_service_principal(tenant, ref, body["application"], body["role"])
     else:
         raise DirectoryError(f"unknown action '{action}'.", status=404, code="Request_ResourceNotFound")
     return json_response(result, 200)
@@ -265,6 +297,8 @@ def routes() -> list[BaseRoute]:
         ("/admin/tenants", tenants, ["GET", "POST"]),
         ("/admin/tenants/{tenant}", tenant, ["GET", "PATCH"]),
         ("/admin/tenants/{tenant}/users", users, ["GET", "POST"]),
+        ("/admin/tenants/{tenant}/groups", groups, ["GET", "POST"]),
+        ("/admin/tenants/{tenant}/groups/{group}/members", group_members, ["POST"]),
         ("/admin/tenants/{tenant}/applications", applications, ["GET", "POST"]),
         ("/admin/tenants/{tenant}/applications/{app}", application, ["GET", "PATCH"]),
         ("/admin/tenants/{tenant}/applications/{app}/{action}", app_action, ["POST"]),

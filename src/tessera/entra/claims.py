@@ -74,7 +74,7 @@ def user_access_token(
     user: User,
     scp: list[str],
     roles: list[str],
-    groups: list[str] | None,
+    groups: dict[str, Any],
     times: Times,
     auth_time: float,
     sid: str | None,
@@ -131,8 +131,7 @@ def user_access_token(
                 del claims[key]
     if roles:
         claims["roles"] = roles
-    if groups is not None:
-        claims["groups"] = groups
+    claims.update(groups)
     optional = resource.optional_access_claims
     if "email" in optional and user.mail:
         claims["email"] = user.mail
@@ -209,7 +208,7 @@ def id_token(
     auth_time: float,
     sid: str | None,
     roles: list[str],
-    groups: list[str] | None,
+    groups: dict[str, Any],
     times: Times,
     hashes: dict[str, str] | None = None,
 ) -> dict[str, Any]:
@@ -253,8 +252,7 @@ def id_token(
         claims["auth_time"] = int(auth_time)
     if roles:
         claims["roles"] = roles
-    if groups is not None:
-        claims["groups"] = groups
+    claims.update(groups)
     return claims
 
 
@@ -267,7 +265,7 @@ def id_token_v1(
     optional: set[str],
     nonce: str | None,
     roles: list[str],
-    groups: list[str] | None,
+    groups: dict[str, Any],
     times: Times,
     ip: str | None,
 ) -> dict[str, Any]:
@@ -298,6 +296,5 @@ def id_token_v1(
         claims["email"] = user.mail
     if roles:
         claims["roles"] = roles
-    if groups is not None:
-        claims["groups"] = groups
+    claims.update(groups)
     return claims

@@ -36,6 +36,7 @@ class Resource:
     optional_access_claims: frozenset[str]
     sp: ServicePrincipal
     is_graph: bool = False
+    group_membership_claims: str | None = None
 
     def scope_values(self) -> set[str]:
         return {sc["value"] for sc in self.scopes if sc.get("isEnabled", True)}
@@ -124,6 +125,7 @@ def resource_of(app: Application, sp: ServicePrincipal) -> Resource:
         token_version=2 if app.requested_access_token_version == 2 else 1,
         optional_access_claims=frozenset(optional),
         sp=sp,
+        group_membership_claims=app.group_membership_claims,
     )
 
 

@@ -29,8 +29,10 @@ from tessera.entra.graph import (
     tenant_json,
     user_json,
 )
+from tessera.entra.group_claims import GROUP_MEMBERSHIP_CLAIMS
 from tessera.entra.keys import KeyRing
 from tessera.entra.models import Application, Tenant
+from tessera.entra.service_assignments import AssignmentOps
 from tessera.entra.store import Store
 from tessera.entra.tenants import REFRESH_TOKEN_REUSE
 
@@ -67,7 +69,7 @@ def load_certificate(data: bytes) -> bytes:
     return x509.load_der_x509_certificate(data).public_bytes(serialization.Encoding.DER)
 
 
-class DirectoryService:
+class DirectoryService(AssignmentOps):
     def __init__(self, store: Store, clock: Clock) -> None:
         self.store = store
         self.clock = clock
@@ -299,6 +301,10 @@ class DirectoryService:
             if fallback_public_client is not None:
                 app.is_fallback_public_client = fallback_public_client
             if group_membership_claims is not None:
+                if group_membership_claims.replace(" ", "") not in GROUP_MEMBERSHIP_CLAIMS:
+                    raise d.DirectoryError(
+                        f"groupMembershipClaims is one of {', '.join(GROUP_MEMBERSHIP_CLAIMS)}."
+                    )
                 app.group_membership_claims = group_membership_claims
             if logout_url is not None:
                 reg.validate_redirect_uri(logout_url)
@@ -405,36 +411,6 @@ class DirectoryService:
         with self.store.transaction() as s:
             t = d.get_tenant(s, tenant)
             return consent.grant_admin_consent(s, reg.get_application(s, ref, t), t)
-
-    def assign_user(self, tenant: str | None, ref: str, user: str, role: str | None = None) -> dict[str, Any]:
-        with self.store.transaction() as s:
-            t = d.get_tenant(s, tenant)
-            app = reg.get_application(s, ref, t)
-            target = d.get_user(s, t, user)
-            a = consent.assign_user_role(s, t, app, target, role)
-            return {
-                "id": a.id,
-                "principalId": a.principal_id,
-                "resourceId": a.resource_id,
-                "appRoleId": a.app_role_id,
-            }
-
-    def assign_group(self, tenant: str | None, ref: str, group: str, role: str | None = None) -> None:
-        with self.store.transaction() as s:
-            t = d.get_tenant(s, tenant)
-            app = reg.get_application(s, ref, t)
-            g = groups.find_group(s, t, group)
-            if g is None:
-                raise d.not_found("group", group)
-            sp = reg.ensure_service_principal(s, app, t)
-            role_id = "00000000-0000-0000-0000-000000000000"
-            if role:
-                role_id = next((r["id"] for r in app.app_roles if r["value"] == role), "")
-                if not role_id:
-                    raise d.not_found("app role", role)
-            consent.assign_app_role(
-                s, t, principal_id=g.id, principal_type="Group", resource_sp=sp, app_role_id=role_id
-            )
 
     def add_secret(
         self,

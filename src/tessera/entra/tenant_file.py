@@ -137,11 +137,14 @@ def _apply_tenant(service: DirectoryService, node: Mapping[str, Any]) -> list[st
             report.append(line)
         elif password:
             service.set_password(tid, existing["id"], password)
-    for gnode in _list(node, "groups"):
-        group = service.create_group(
-            tid, str(gnode["displayName"]), [str(m) for m in _list(gnode, "members")]
-        )
+    gnodes = _list(node, "groups")
+    # Groups first, members next: a group may list a group defined after it.
+    for gnode in gnodes:
+        group = service.create_group(tid, str(gnode["displayName"]), description=gnode.get("description"))
         report.append(f"  group {group['displayName']} ({group['id']})")
+    for gnode in gnodes:
+        for member in _list(gnode, "members"):
+            service.add_group_member(tid, str(gnode["displayName"]), str(member))
     apps = _list(node, "applications")
     for anode in apps:
         report += _apply_app(service, tid, anode)
@@ -163,6 +166,12 @@ def _apply_tenant(service: DirectoryService, node: Mapping[str, Any]) -> list[st
                 service.assign_user(tid, ref, str(assignment["user"]), assignment.get("role"))
             elif "group" in assignment:
                 service.assign_group(tid, ref, str(assignment["group"]), assignment.get("role"))
+            elif "application" in assignment:
+                service.assign_service_principal(
+                    tid, ref, str(assignment["application"]), str(assignment["role"])
+                )
+            else:
+                raise DirectoryError("an assignment names a 'user', a 'group' or an 'application'.")
     return report
 
 

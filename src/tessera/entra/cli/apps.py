@@ -221,6 +221,39 @@ def app_assign_user(
     typer.echo("assigned")
 
 
+@apps_app.command("assign-group")
+def app_assign_group(
+    ctx: typer.Context,
+    app_ref: str = typer.Argument(..., metavar="APP"),
+    group: str = typer.Option(..., "--group", help="Group name or object id."),
+    role: str | None = typer.Option(None, "--role", help="App role value (default: default access)."),
+    tenant: str | None = TenantOption,
+) -> None:
+    """Assign a group to the app, optionally in an app role: its members (transitively) get it.
+
+    Example: tessera entra app assign-group "tessera UI" --group "Data Stewards" --role DataSteward
+    """
+    run(lambda: svc(ctx).assign_group(tenant, app_ref, group, role))
+    typer.echo("assigned")
+
+
+@apps_app.command("assign-app")
+def app_assign_app(
+    ctx: typer.Context,
+    app_ref: str = typer.Argument(..., metavar="APP", help="The API whose app role is granted."),
+    client: str = typer.Option(..., "--client", help="The client app (appId or name) that gets the role."),
+    role: str = typer.Option(..., "--role", help="App role value (allowedMemberTypes: Application)."),
+    tenant: str | None = TenantOption,
+) -> None:
+    """Grant an app role of APP to another app's service principal (an application permission,
+    granted directly): its client-credentials tokens carry the role in `roles`.
+
+    Example: tessera entra app assign-app "tessera UI" --client "tessera ingestion" --role Catalog.Ingest
+    """
+    run(lambda: svc(ctx).assign_service_principal(tenant, app_ref, client, role))
+    typer.echo("assigned")
+
+
 @apps_app.command("add-secret")
 def app_add_secret(
     ctx: typer.Context,

@@ -102,12 +102,53 @@ def user_list(ctx: typer.Context, tenant: str | None = TenantOption) -> None:
 def group_create(
     ctx: typer.Context,
     name: str = typer.Argument(..., help="Group display name."),
-    member: list[str] = typer.Option([], "--member", "-m", help="A user (UPN or object id); repeatable."),
+    member: list[str] = typer.Option(
+        [], "--member", "-m", help="A user (UPN or object id) or a group (name or id); repeatable."
+    ),
+    description: str | None = typer.Option(None, "--description"),
     tenant: str | None = TenantOption,
 ) -> None:
-    """Create a security group (or add members to an existing one).
+    """Create a security group (or add members to an existing one). Groups may contain groups;
+    the `groups` claim counts membership transitively.
 
     Example: tessera entra group create "Data Stewards" --member alice@contoso.onmicrosoft.com
     """
-    g = run(lambda: svc(ctx).create_group(tenant, name, member))
+    g = run(lambda: svc(ctx).create_group(tenant, name, member, description=description))
     typer.echo(f"group {g['displayName']}: object id {g['id']} ({len(g['members'])} members)")
+
+
+@group_app.command("add-member")
+def group_add_member(
+    ctx: typer.Context,
+    group: str = typer.Argument(..., help="Group name or object id."),
+    member: str = typer.Argument(..., help="A user (UPN or object id) or a group (name or id)."),
+    tenant: str | None = TenantOption,
+) -> None:
+    """Add a member to a group.
+
+    Example: tessera entra group add-member "Data Stewards" bob@contoso.onmicrosoft.com
+    """
+    g = run(lambda: svc(ctx).add_group_member(tenant, group, member))
+    typer.echo(f"group {g['displayName']}: {len(g['members'])} members")
+
+
+@group_app.command("remove-member")
+def group_remove_member(
+    ctx: typer.Context,
+    group: str = typer.Argument(..., help="Group name or object id."),
+    member: str = typer.Argument(..., help="A user or a group."),
+    tenant: str | None = TenantOption,
+) -> None:
+    """Remove a member from a group.
+
+    Example: tessera entra group remove-member "Data Stewards" bob@contoso.onmicrosoft.com
+    """
+    g = run(lambda: svc(ctx).remove_group_member(tenant, group, member))
+    typer.echo(f"group {g['displayName']}: {len(g['members'])} members")
+
+
+@group_app.command("list")
+def group_list(ctx: typer.Context, tenant: str | None = TenantOption) -> None:
+    """List groups with their member counts. Example: tessera entra group list"""
+    for g in run(lambda: svc(ctx).groups(tenant)):
+        typer.echo(f"{g['id']}  {g['displayName']}  ({len(g['members'])} members)")

@@ -486,7 +486,7 @@ def _implicit_tokens(
                 auth_time=session.auth_time,
                 sid=session.sid,
                 roles=[],
-                groups=None,
+                groups={},
                 times=claims.Times(int(st.now()), st.settings.lifetimes.id_token),
                 hashes=hashes,
             ),
