@@ -10,6 +10,8 @@ Routes (``{tenant}`` = GUID, domain, ``common``, ``organizations``):
 ``POST /{tenant}/login``, ``/{tenant}/consent``              the sign-in and consent forms
 ``POST /{tenant}/oauth2/v2.0/token``                         token
 ``GET|POST /{tenant}/oauth2/v2.0/logout``                    sign-out
+``POST /{tenant}/oauth2/v2.0/devicecode``                    device code (RFC 8628)
+``GET|POST /devicelogin``                                    its verification page
 ``GET|POST /{tenant}/oauth2/authorize``                      v1 authorize (``resource``, code only)
 ``POST /{tenant}/oauth2/token``                              v1 token (``resource``; v1 answers)
 ``GET|POST /{tenant}/oauth2/logout``                         v1 sign-out
@@ -20,8 +22,7 @@ Routes (``{tenant}`` = GUID, domain, ``common``, ``organizations``):
 ``/admin/...``                                               admin REST API (``admin.py``)
 =========================================================  ===================================
 
-Every URL the discovery documents name is served; the endpoints Entra has and the emulator
-does not (device code, ``/adminconsent``) are not published.
+Every URL the discovery documents name is served.
 
 CORS: discovery, keys, token and userinfo answer any origin without credentials, which is
 what MSAL.js needs (it calls them cross-origin, without cookies), and nothing else does, as in
@@ -39,7 +40,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from tessera.entra import admin
-from tessera.entra.endpoints import authorize, discovery, session, token
+from tessera.entra.endpoints import authorize, device, discovery, session, token
 from tessera.entra.keys import KeyRing
 from tessera.entra.pages import Pages
 from tessera.entra.render import HANDLERS
@@ -106,6 +107,8 @@ def routes(with_admin: bool) -> list[BaseRoute]:
         Route("/{tenant}/login", authorize.login, methods=["POST"]),
         Route("/{tenant}/consent", authorize.consent, methods=["POST"]),
         Route("/{tenant}/oauth2/v2.0/logout", session.logout, methods=["GET", "POST"]),
+        Route("/{tenant}/oauth2/v2.0/devicecode", device.devicecode, methods=ANY_METHOD),
+        Route(device.VERIFICATION_PATH, device.devicelogin, methods=["GET", "POST"]),
         # v1 (the v1 discovery document names them).
         Route("/{tenant}/oauth2/token", token.token_v1, methods=ANY_METHOD),
         Route("/{tenant}/oauth2/authorize", authorize.authorize_v1, methods=["GET", "POST"]),

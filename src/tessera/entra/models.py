@@ -210,3 +210,22 @@ class SignInSession(Base):
     user_id: Mapped[str] = mapped_column(String(36))
     auth_time: Mapped[float] = mapped_column(Float)
     expires: Mapped[float] = mapped_column(Float)
+
+
+class DeviceCode(Base):
+    """A device authorization (RFC 8628) waiting for, or given, a person's approval."""
+
+    __tablename__ = "device_codes"
+
+    device_code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_code: Mapped[str] = mapped_column(String(16), unique=True)
+    tenant_id: Mapped[str | None] = mapped_column(String(36))  # None on common/organizations
+    client_id: Mapped[str] = mapped_column(String(36))
+    scope: Mapped[str] = mapped_column(String(4000))
+    interval: Mapped[int] = mapped_column(Integer)
+    expires: Mapped[float] = mapped_column(Float)
+    last_poll: Mapped[float | None] = mapped_column(Float)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # approved|declined|redeemed
+    user_id: Mapped[str | None] = mapped_column(String(36))
+    auth_time: Mapped[float | None] = mapped_column(Float)
+    session_id: Mapped[str | None] = mapped_column(String(64))

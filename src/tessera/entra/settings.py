@@ -35,6 +35,9 @@ class Lifetimes:
     session: int = 24 * 3600
     # Client assertions are accepted for at most this long past their `exp` (clock skew).
     clock_skew: int = 300
+    # Device codes: Entra's expires_in and polling interval (v2-oauth2-device-code).
+    device_code: int = 900
+    device_code_interval: int = 5
 
 
 @dataclass(frozen=True)

@@ -64,6 +64,7 @@ async def openid_configuration_v2(request: Request) -> Response:
         "request_uri_parameter_supported": False,
         "userinfo_endpoint": f"{origin}/oidc/userinfo",
         "authorization_endpoint": f"{base}/oauth2/v2.0/authorize",
+        "device_authorization_endpoint": f"{base}/oauth2/v2.0/devicecode",
         "http_logout_supported": True,
         "frontchannel_logout_supported": True,
         "end_session_endpoint": f"{base}/oauth2/v2.0/logout",
