@@ -159,6 +159,10 @@ async def users(request: Request) -> Response:
         given_name=body.get("givenName"),
         surname=body.get("surname"),
         password_policies=body.get("passwordPolicies"),
+        mfa_required=bool(body.get("mfaRequired", False)),
+        federated_issuer=next(
+            (i.get("issuer") for i in body.get("identities", []) if i.get("signInType") == "federated"), None
+        ),
     )
     return json_response(user, 201)
 

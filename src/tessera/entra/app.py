@@ -18,6 +18,7 @@ Routes (``{tenant}`` = GUID, domain, ``common``, ``organizations``):
 ``GET  /{tenant}/oauth2/checksession``                       v1 ``check_session_iframe``
 ``POST /{tenant}/kerberos``                                  v2 ``kerberos_endpoint``: an AADSTS error
 ``GET  /common/discovery/instance``                          instance discovery
+``GET  /common/userrealm/{username}``                        home realm discovery (ROPC)
 ``GET  /oidc/userinfo``                                      userinfo (Graph tokens)
 ``/admin/...``                                               admin REST API (``admin.py``)
 =========================================================  ===================================
@@ -97,6 +98,7 @@ def routes(with_admin: bool) -> list[BaseRoute]:
         # The token endpoint first: routes are tried in order and it is the busiest.
         Route("/{tenant}/oauth2/v2.0/token", token.token, methods=ANY_METHOD),
         Route("/common/discovery/instance", discovery.instance_discovery, methods=["GET"]),
+        Route("/common/userrealm/{username}", discovery.user_realm, methods=["GET", "POST"]),
         Route("/error", discovery.error_info, methods=["GET"]),
         Route("/oidc/userinfo", session.userinfo, methods=["GET", "POST"]),
         Route("/{tenant}/v2.0/.well-known/openid-configuration", discovery.openid_configuration_v2),

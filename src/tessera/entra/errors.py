@@ -547,6 +547,10 @@ def user_not_found(user: str, tenant_name: str) -> EntraError:
     )
 
 
+def user_disabled() -> EntraError:
+    return EntraError("invalid_grant", 50057, "The user account is disabled.")
+
+
 def consent_declined() -> EntraError:
     return EntraError(
         "access_denied",

@@ -43,6 +43,17 @@ def user_json(u: User) -> dict[str, Any]:
         "surname": u.surname,
         "accountEnabled": u.account_enabled,
         "passwordPolicies": u.password_policies,
+        "identities": [
+            {
+                "signInType": "federated",
+                "issuer": u.federated_issuer,
+                "issuerAssignedId": u.user_principal_name,
+            }
+        ]
+        if u.federated_issuer
+        else [],
+        # Not a Graph property: the emulator's stand-in for a per-user MFA requirement.
+        "mfaRequired": bool(u.mfa_required),
     }
 
 

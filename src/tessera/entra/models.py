@@ -49,6 +49,10 @@ class User(Base):
     created: Mapped[float] = mapped_column(Float)
     # Graph's passwordPolicies: "DisableStrongPassword" lets a test give a weak password.
     password_policies: Mapped[str | None] = mapped_column(String(255))
+    # What the resource owner password grant refuses, as Entra does: a user who must pass MFA,
+    # and one whose password lives with a federated identity provider (its issuer).
+    mfa_required: Mapped[bool] = mapped_column(Boolean, default=False)
+    federated_issuer: Mapped[str | None] = mapped_column(String(255))
 
 
 class Group(Base):

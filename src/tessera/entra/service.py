@@ -131,6 +131,8 @@ class DirectoryService(AssignmentOps):
         surname: str | None = None,
         user_id: str | None = None,
         password_policies: str | None = None,
+        mfa_required: bool = False,
+        federated_issuer: str | None = None,
     ) -> dict[str, Any]:
         """Returns the user; with ``password`` set to the generated one if none was given.
         Passwords follow Entra's policy unless ``password_policies="DisableStrongPassword"``."""
@@ -150,6 +152,8 @@ class DirectoryService(AssignmentOps):
                 password_policies=password_policies,
                 now=self.clock.now(),
             )
+            user.mfa_required = mfa_required
+            user.federated_issuer = federated_issuer
             out = user_json(user)
         if password is None:
             out["password"] = chosen

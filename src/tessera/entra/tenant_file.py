@@ -130,6 +130,8 @@ def _apply_tenant(service: DirectoryService, node: Mapping[str, Any]) -> list[st
                 surname=unode.get("surname"),
                 user_id=unode.get("id"),
                 password_policies=unode.get("passwordPolicies"),
+                mfa_required=bool(unode.get("mfaRequired", False)),
+                federated_issuer=unode.get("federatedIssuer"),
             )
             line = f"  user {created['userPrincipalName']} ({created['id']})"
             if password is None:

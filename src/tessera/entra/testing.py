@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
@@ -229,12 +230,27 @@ class RunningEmulator(Emulator):
         MSAL's own ``verify=`` is not enough where ``REQUESTS_CA_BUNDLE`` or ``CURL_CA_BUNDLE``
         is set: requests lets those environment variables win over a session's ``verify``. This
         session ignores the environment (proxies included: the emulator is local).
+
+        MSAL Python's username/password flow first asks ``https://{host}/common/userrealm/...``
+        with the authority's port dropped (it assumes 443); this session sends requests for the
+        emulator's host without a port to the emulator's port.
         """
         import requests
+        from requests.adapters import HTTPAdapter
+
+        host, port = urlsplit(self.base_url).hostname, self.port
+
+        class _PortRestoring(HTTPAdapter):
+            def send(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+                parts = urlsplit(str(request.url))
+                if parts.hostname == host and parts.port is None:
+                    request.url = urlunsplit(parts._replace(netloc=f"{host}:{port}"))
+                return super().send(request, *args, **kwargs)
 
         session = requests.Session()
         session.trust_env = False
         session.verify = self.verify
+        session.mount(f"{urlsplit(self.base_url).scheme}://", _PortRestoring())
         return session
 
 

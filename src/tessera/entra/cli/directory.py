@@ -73,6 +73,10 @@ def user_create(
         "--weak-password",
         help="Waive Entra's password policy (passwordPolicies DisableStrongPassword).",
     ),
+    mfa_required: bool = typer.Option(False, "--mfa-required", help="Must pass MFA: ROPC refuses them."),
+    federated_issuer: str | None = typer.Option(
+        None, "--federated-issuer", help="A federated user (their IdP's issuer): ROPC refuses them."
+    ),
     tenant: str | None = TenantOption,
 ) -> None:
     """Create a user who can sign in. Passwords follow Entra's policy: 8+ characters, three of
@@ -83,7 +87,14 @@ def user_create(
     policies = "DisableStrongPassword" if weak_password else None
     u = run(
         lambda: svc(ctx).create_user(
-            tenant, upn, password, display_name=name, mail=mail, password_policies=policies
+            tenant,
+            upn,
+            password,
+            display_name=name,
+            mail=mail,
+            password_policies=policies,
+            mfa_required=mfa_required,
+            federated_issuer=federated_issuer,
         )
     )
     typer.echo(f"user {u['userPrincipalName']}: object id {u['id']}")

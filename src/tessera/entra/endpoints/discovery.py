@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from tessera.entra import errors, tenants
+from tessera.entra.directory import directory_user_by_login, find_tenant
 from tessera.entra.render import json_response
 from tessera.entra.state import emulator
 
@@ -181,4 +182,25 @@ async def error_info(request: Request) -> Response:
     code = request.query_params.get("code", "")
     return json_response(
         {"code": code, "description": f"AADSTS{code}: see the error_description of the response."}
+    )
+
+
+async def user_realm(request: Request) -> Response:
+    """``/common/userrealm/{username}``: home realm discovery, which MSAL's username/password flow
+    asks first. Every account here is ``Managed``: for a ``Federated`` answer MSAL would fetch
+    its identity provider's WS-Trust metadata, which the emulator does not speak; a federated
+    user's password is refused at the token endpoint instead (AADSTS50126)."""
+    st = emulator(request)
+    username = request.path_params["username"]
+    domain = username.rpartition("@")[2].lower()
+    with st.store.transaction() as s:
+        known = find_tenant(s, domain) is not None or directory_user_by_login(s, None, username) is not None
+    return json_response(
+        {
+            "ver": "1.0",
+            "account_type": "Managed" if known else "Unknown",
+            "domain_name": domain,
+            "cloud_instance_name": "microsoftonline.com",
+            "cloud_audience_urn": "urn:federation:MicrosoftOnline",
+        }
     )
