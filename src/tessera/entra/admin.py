@@ -32,8 +32,6 @@ JSON bodies only. Turn it off with ``EmulatorSettings(admin_api=False)``. Errors
 from __future__ import annotations
 
 import hmac
-import os
-import secrets
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -44,6 +42,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from tessera.entra.directory import DirectoryError
+from tessera.entra.local_secrets import local_secret
 from tessera.entra.render import json_response
 from tessera.entra.service import DirectoryService
 from tessera.entra.state import emulator
@@ -54,19 +53,7 @@ ADMIN_TOKEN_FILE = "admin-token"
 
 def ensure_admin_token(home: Path) -> str:
     """The admin token in ``home/admin-token``, created (0600) on first use."""
-    home.mkdir(mode=0o700, parents=True, exist_ok=True)
-    path = home / ADMIN_TOKEN_FILE
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        token = path.read_text(encoding="ascii").strip()
-        if len(token) < 32:
-            raise DirectoryError(f"{path} holds no admin token: delete it to have a new one made.") from None
-        return token
-    token = secrets.token_urlsafe(32)
-    with os.fdopen(fd, "w", encoding="ascii") as f:
-        f.write(token + "\n")
-    return token
+    return local_secret(home, ADMIN_TOKEN_FILE)
 
 
 Endpoint = Callable[[Request], Awaitable[Response]]

@@ -20,6 +20,8 @@ Routes (``{tenant}`` = GUID, domain, ``common``, ``organizations``):
 ``GET  /common/discovery/instance``                          instance discovery
 ``GET  /common/userrealm/{username}``                        home realm discovery (ROPC)
 ``GET  /oidc/userinfo``                                      userinfo (Graph tokens)
+``GET  /metadata/identity/oauth2/token``                     managed identity, IMDS form
+``GET  /msi/token``                                          managed identity, App Service form
 ``/admin/...``                                               admin REST API (``admin.py``)
 =========================================================  ===================================
 
@@ -41,14 +43,16 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from tessera.entra import admin
-from tessera.entra.endpoints import authorize, device, discovery, session, token
+from tessera.entra.endpoints import authorize, device, discovery, managed_identity, session, token
 from tessera.entra.keys import KeyRing
+from tessera.entra.local_secrets import local_secret
 from tessera.entra.pages import Pages
 from tessera.entra.render import HANDLERS
 from tessera.entra.settings import EmulatorSettings
 from tessera.entra.state import EmulatorState
 from tessera.entra.store import Store
 
+IDENTITY_HEADER_FILE = "identity-header"
 # The token endpoints answer other methods with Entra's AADSTS900561 rather than a bare 405.
 ANY_METHOD = ["POST", "GET", "PUT", "DELETE", "PATCH"]
 
@@ -90,7 +94,14 @@ def build_state(settings: EmulatorSettings, store: Store | None = None) -> Emula
     keys = KeyRing(store, settings.clock)
     keys.ensure()
     token = admin.ensure_admin_token(settings.home) if settings.admin_api else None
-    return EmulatorState(settings=settings, store=store, keys=keys, pages=Pages(), admin_token=token)
+    return EmulatorState(
+        settings=settings,
+        store=store,
+        keys=keys,
+        pages=Pages(),
+        admin_token=token,
+        identity_header=local_secret(settings.home, IDENTITY_HEADER_FILE),
+    )
 
 
 def routes(with_admin: bool) -> list[BaseRoute]:
@@ -101,6 +112,8 @@ def routes(with_admin: bool) -> list[BaseRoute]:
         Route("/common/userrealm/{username}", discovery.user_realm, methods=["GET", "POST"]),
         Route("/error", discovery.error_info, methods=["GET"]),
         Route("/oidc/userinfo", session.userinfo, methods=["GET", "POST"]),
+        Route(managed_identity.IMDS_PATH, managed_identity.imds, methods=["GET"]),
+        Route(managed_identity.APP_SERVICE_PATH, managed_identity.app_service, methods=["GET"]),
         Route("/{tenant}/v2.0/.well-known/openid-configuration", discovery.openid_configuration_v2),
         Route("/{tenant}/.well-known/openid-configuration", discovery.openid_configuration_v1),
         Route("/{tenant}/discovery/v2.0/keys", discovery.keys),

@@ -52,6 +52,17 @@ class RedirectError(Exception):
     state: str | None
 
 
+@dataclass
+class ManagedIdentityError(Exception):
+    """A refusal of a managed identity endpoint, in that endpoint's own shape: IMDS answers
+    ``{"error", "error_description"}``, App Service ``{"statusCode", "message"}``."""
+
+    status: int
+    error: str
+    description: str
+    app_service: bool = False
+
+
 @dataclass(frozen=True)
 class ErrorContext:
     """The ids Entra puts in every error, and the origin its ``error_uri`` points to."""

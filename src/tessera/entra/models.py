@@ -126,6 +126,11 @@ class ServicePrincipal(Base):
     display_name: Mapped[str] = mapped_column(String(255))
     app_role_assignment_required: Mapped[bool] = mapped_column(Boolean, default=False)
     account_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    # "Application", or "ManagedIdentity" for a managed identity (which has no app registration).
+    service_principal_type: Mapped[str] = mapped_column(String(32), default="Application")
+    managed_identity: Mapped[str | None] = mapped_column(String(16))  # SystemAssigned | UserAssigned
+    # A managed identity's Azure resource id (its `xms_mirid` claim, IMDS's `msi_res_id`).
+    resource_id: Mapped[str | None] = mapped_column(String(512))
 
 
 class OAuth2PermissionGrant(Base):

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from tessera.entra import consent, groups
+from sqlalchemy.orm import Session
+
+from tessera.entra import consent, groups, managed_identities
 from tessera.entra import directory as d
 from tessera.entra import registrations as reg
 from tessera.entra.clock import Clock
-from tessera.entra.models import Application, AppRoleAssignment
+from tessera.entra.models import Application, AppRoleAssignment, ServicePrincipal, Tenant
 from tessera.entra.store import Store
 
 DEFAULT_ACCESS = "00000000-0000-0000-0000-000000000000"
@@ -37,6 +39,26 @@ def _role_id(app: Application, role: str | None, member_type: str) -> str:
             f"(allowedMemberTypes: {', '.join(found['allowedMemberTypes'])})."
         )
     return str(found["id"])
+
+
+def _client_service_principal(s: Session, tenant: Tenant, ref: str) -> ServicePrincipal:
+    """An app's service principal (by appId, object id or name), or a managed identity's (by
+    client id, object id or name)."""
+    for identity in managed_identities.list_all(s, tenant.id):
+        if ref.lower() in (identity.app_id, identity.id) or ref == identity.display_name:
+            return identity
+    return reg.ensure_service_principal(s, reg.get_application(s, ref, tenant), tenant)
+
+
+def managed_identity_json(sp: ServicePrincipal) -> dict[str, Any]:
+    return {
+        "id": sp.id,
+        "appId": sp.app_id,
+        "displayName": sp.display_name,
+        "servicePrincipalType": "ManagedIdentity",
+        "managedIdentityType": sp.managed_identity,
+        "alternativeNames": [sp.resource_id],
+    }
 
 
 class AssignmentOps:
@@ -74,13 +96,13 @@ class AssignmentOps:
     def assign_service_principal(
         self, tenant: str | None, ref: str, client: str, role: str
     ) -> dict[str, Any]:
-        """Another app's service principal in an app role of ``ref`` (an application permission
-        granted directly, what admin consent to a required ``Role`` permission does)."""
+        """Another app's service principal, or a managed identity, in an app role of ``ref`` (an
+        application permission granted directly, what admin consent to a required ``Role``
+        permission does)."""
         with self.store.transaction() as s:
             t = d.get_tenant(s, tenant)
             app = reg.get_application(s, ref, t)
-            client_app = reg.get_application(s, client, t)
-            client_sp = reg.ensure_service_principal(s, client_app, t)
+            client_sp = _client_service_principal(s, t, client)
             sp = reg.ensure_service_principal(s, app, t)
             a = consent.assign_app_role(
                 s,
@@ -91,3 +113,21 @@ class AssignmentOps:
                 app_role_id=_role_id(app, role, "Application"),
             )
             return _assignment_json(a)
+
+    def create_managed_identity(
+        self, tenant: str | None, name: str, *, user_assigned: bool = False, client_id: str | None = None
+    ) -> dict[str, Any]:
+        """A managed identity (or the existing one of that name in the tenant)."""
+        with self.store.transaction() as s:
+            t = d.get_tenant(s, tenant)
+            for identity in managed_identities.list_all(s, t.id):
+                if identity.display_name == name:
+                    return managed_identity_json(identity)
+            return managed_identity_json(
+                managed_identities.create(s, t, name=name, user_assigned=user_assigned, client_id=client_id)
+            )
+
+    def managed_identities(self, tenant: str | None = None) -> list[dict[str, Any]]:
+        with self.store.transaction() as s:
+            tenant_id = d.get_tenant(s, tenant).id if tenant is not None else None
+            return [managed_identity_json(i) for i in managed_identities.list_all(s, tenant_id)]

@@ -24,6 +24,8 @@ class EmulatorState:
     pages: Pages
     admin_token: str | None = None
     """What the admin API's callers must present; None when it is off."""
+    identity_header: str | None = None
+    """App Service's ``IDENTITY_HEADER``: what managed identity callers of ``/msi/token`` present."""
 
     def now(self) -> float:
         return self.settings.clock.now()

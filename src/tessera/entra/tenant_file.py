@@ -147,6 +147,14 @@ def _apply_tenant(service: DirectoryService, node: Mapping[str, Any]) -> list[st
     for gnode in gnodes:
         for member in _list(gnode, "members"):
             service.add_group_member(tid, str(gnode["displayName"]), str(member))
+    for mnode in _list(node, "managedIdentities"):
+        identity = service.create_managed_identity(
+            tid,
+            str(mnode["displayName"]),
+            user_assigned=bool(mnode.get("userAssigned", False)),
+            client_id=mnode.get("clientId"),
+        )
+        report.append(f"  managed identity {identity['displayName']}: client id {identity['appId']}")
     apps = _list(node, "applications")
     for anode in apps:
         report += _apply_app(service, tid, anode)

@@ -158,6 +158,18 @@ class Emulator:
     def admin_headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.admin_token}"}
 
+    def managed_identity_env(self, *, app_service: bool = True) -> dict[str, str]:
+        """The environment a managed identity client reads: App Service's ``IDENTITY_ENDPOINT``
+        and ``IDENTITY_HEADER``, or, with ``app_service=False``, the IMDS host
+        (``AZURE_POD_IDENTITY_AUTHORITY_HOST``)."""
+        if not app_service:
+            return {"AZURE_POD_IDENTITY_AUTHORITY_HOST": self.base_url}
+        assert self.state.identity_header is not None
+        return {
+            "IDENTITY_ENDPOINT": f"{self.base_url}/msi/token",
+            "IDENTITY_HEADER": self.state.identity_header,
+        }
+
     def authority(self, tenant: str = "common") -> str:
         return f"{self.base_url}/{tenant}"
 
