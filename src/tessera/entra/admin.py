@@ -25,6 +25,8 @@ JSON bodies only. Turn it off with ``EmulatorSettings(admin_api=False)``. Errors
 ``POST .../applications/{app}/assignUser|assignGroup``         app role (``role``) to a user / group
 ``POST .../applications/{app}/assignApplication``             app role to another app's SP
 ``POST /admin/config``                                       apply a tenant file (JSON body)
+``GET|POST|DELETE /admin/faults``, ``DELETE .../{id}``        faults on demand (``faults.py``)
+``GET|PUT /admin/clock``                                     the clock offset (``offsetSeconds``)
 ``GET /admin/keys``, ``POST /admin/keys/rotate``             signing keys (``{"force": true}``: unannounced)
 ==========================================================  ===============================
 """
@@ -270,6 +272,48 @@ async def app_action(request: Request) -> Response:
     return json_response(result, 200)
 
 
+async def faults(request: Request) -> Response:
+    svc = _service(request)
+    if request.method == "GET":
+        return json_response({"value": svc.faults()})
+    if request.method == "DELETE":
+        return json_response({"removed": svc.clear_faults()})
+    body = await _body(request)
+    if "endpoint" not in body:
+        raise DirectoryError("'endpoint' is required (token, keys, discovery, devicecode or any).")
+    created = svc.add_fault(
+        str(body["endpoint"]),
+        status=body.get("status"),
+        error=body.get("error"),
+        code=body.get("code"),
+        description=body.get("description"),
+        latency_ms=body.get("latencyMs"),
+        probability=float(body.get("probability", 1.0)),
+        count=body.get("count"),
+    )
+    return json_response(created, 201)
+
+
+async def fault(request: Request) -> Response:
+    try:
+        fault_id = int(request.path_params["fault"])
+    except ValueError:
+        raise DirectoryError("a fault id is a number.") from None
+    if not _service(request).clear_faults(fault_id):
+        raise DirectoryError(
+            f"fault '{fault_id}' does not exist.", status=404, code="Request_ResourceNotFound"
+        )
+    return Response(status_code=204)
+
+
+async def clock(request: Request) -> Response:
+    svc = _service(request)
+    if request.method == "PUT":
+        body = await _body(request)
+        svc.set_clock_offset(float(body.get("offsetSeconds", 0)))
+    return json_response({"offsetSeconds": svc.clock_offset()})
+
+
 async def config(request: Request) -> Response:
     return json_response({"report": apply_tenant_file(_service(request), await _body(request))})
 
@@ -296,5 +340,8 @@ def routes() -> list[BaseRoute]:
         ("/admin/config", config, ["POST"]),
         ("/admin/keys", keys, ["GET"]),
         ("/admin/keys/rotate", rotate, ["POST"]),
+        ("/admin/faults", faults, ["GET", "POST", "DELETE"]),
+        ("/admin/faults/{fault}", fault, ["DELETE"]),
+        ("/admin/clock", clock, ["GET", "PUT"]),
     ]
     return [Route(path, _guarded(endpoint), methods=methods) for path, endpoint, methods in table]

@@ -44,6 +44,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from tessera.entra import admin
 from tessera.entra.endpoints import authorize, device, discovery, managed_identity, session, token
+from tessera.entra.faults import FaultInjection
 from tessera.entra.keys import KeyRing
 from tessera.entra.local_secrets import local_secret
 from tessera.entra.pages import Pages
@@ -142,7 +143,11 @@ def create_emulator_app(settings: EmulatorSettings, *, state: EmulatorState | No
     state = state or build_state(settings)
     app = Starlette(
         routes=routes(settings.admin_api),
-        middleware=[Middleware(ProtocolCORS)],
+        # CORS outermost, so that a faulted answer reaches a browser app as the status it is.
+        middleware=[
+            Middleware(ProtocolCORS),
+            Middleware(FaultInjection, store=state.store, origin_of=state.origin_of, now=state.now),
+        ],
         exception_handlers=HANDLERS,
     )
     app.state.emulator = state

@@ -238,3 +238,29 @@ class DeviceCode(Base):
     user_id: Mapped[str | None] = mapped_column(String(36))
     auth_time: Mapped[float | None] = mapped_column(Float)
     session_id: Mapped[str | None] = mapped_column(String(64))
+
+
+class Fault(Base):
+    """A fault injected on demand (``faults.py``): an error answer or a delay for an endpoint."""
+
+    __tablename__ = "faults"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    endpoint: Mapped[str] = mapped_column(String(32))  # token | keys | discovery | devicecode | any
+    kind: Mapped[str] = mapped_column(String(16))  # error | latency
+    status: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(String(64))
+    code: Mapped[int | None] = mapped_column(Integer)
+    description: Mapped[str | None] = mapped_column(String(1024))
+    latency_ms: Mapped[int | None] = mapped_column(Integer)
+    probability: Mapped[float] = mapped_column(Float, default=1.0)
+    remaining: Mapped[int | None] = mapped_column(Integer)  # None: until cleared
+
+
+class EmulatorValue(Base):
+    """Emulator-wide values that the CLI changes under a running server (the clock offset)."""
+
+    __tablename__ = "emulator_values"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[float] = mapped_column(Float)

@@ -22,6 +22,7 @@ from tessera.entra import credentials as creds
 from tessera.entra import directory as d
 from tessera.entra import registrations as reg
 from tessera.entra.clock import Clock, iso
+from tessera.entra.faults import FaultOps
 from tessera.entra.graph import (
     application_json,
     group_json,
@@ -69,7 +70,7 @@ def load_certificate(data: bytes) -> bytes:
     return x509.load_der_x509_certificate(data).public_bytes(serialization.Encoding.DER)
 
 
-class DirectoryService(AssignmentOps):
+class DirectoryService(AssignmentOps, FaultOps):
     def __init__(self, store: Store, clock: Clock) -> None:
         self.store = store
         self.clock = clock

@@ -12,6 +12,7 @@ from __future__ import annotations
 from tessera.entra.cli import server  # noqa: F401  (its commands register on the root app)
 from tessera.entra.cli.apps import apps_app
 from tessera.entra.cli.directory import group_app, tenant_app, user_app
+from tessera.entra.cli.faults import faults_app
 from tessera.entra.cli.identities import identities_app
 from tessera.entra.cli.root import app
 from tessera.entra.cli.server import keys_app
@@ -22,6 +23,7 @@ app.add_typer(group_app, name="group")
 app.add_typer(apps_app, name="app")
 app.add_typer(keys_app, name="keys")
 app.add_typer(identities_app, name="managed-identity")
+app.add_typer(faults_app, name="faults")
 
 __all__ = ["app", "main"]
 
