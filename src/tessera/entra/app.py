@@ -22,6 +22,7 @@ Routes (``{tenant}`` = GUID, domain, ``common``, ``organizations``):
 ``GET  /oidc/userinfo``                                      userinfo (Graph tokens)
 ``GET  /metadata/identity/oauth2/token``                     managed identity, IMDS form
 ``GET  /msi/token``                                          managed identity, App Service form
+``/v1.0/...``                                                a Microsoft Graph subset (``graph/api.py``)
 ``/admin/...``                                               admin REST API (``admin.py``)
 =========================================================  ===================================
 
@@ -45,6 +46,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from tessera.entra import admin
 from tessera.entra.endpoints import authorize, device, discovery, managed_identity, session, token
 from tessera.entra.faults import FaultInjection
+from tessera.entra.graph import api as graph_api
 from tessera.entra.keys import KeyRing
 from tessera.entra.local_secrets import local_secret
 from tessera.entra.pages import Pages
@@ -132,6 +134,7 @@ def routes(with_admin: bool) -> list[BaseRoute]:
         Route("/{tenant}/oauth2/checksession", session.check_session, methods=["GET", "POST"]),
         Route("/{tenant}/kerberos", discovery.kerberos, methods=ANY_METHOD),
     ]
+    out += graph_api.routes()
     if with_admin:
         # After the protocol routes, which are matched first on every request.
         out = out + admin.routes()

@@ -23,7 +23,7 @@ from tessera.entra import directory as d
 from tessera.entra import registrations as reg
 from tessera.entra.clock import Clock, iso
 from tessera.entra.faults import FaultOps
-from tessera.entra.graph import (
+from tessera.entra.graph.shapes import (
     application_json,
     group_json,
     service_principal_json,

@@ -1,5 +1,6 @@
 """Microsoft Graph v1.0 JSON shapes of the directory objects (``application``,
-``servicePrincipal``, ``user``, ``organization``), used by the admin API and ``app show``."""
+``servicePrincipal``, ``user``, ``group``, ``organization``), used by the admin API, ``app show``
+and the Graph subset."""
 
 from __future__ import annotations
 
