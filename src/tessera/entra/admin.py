@@ -149,6 +149,7 @@ async def users(request: Request) -> Response:
         surname=body.get("surname"),
         password_policies=body.get("passwordPolicies"),
         mfa_required=bool(body.get("mfaRequired", False)),
+        administrator=bool(body.get("administrator", False)),
         federated_issuer=next(
             (i.get("issuer") for i in body.get("identities", []) if i.get("signInType") == "federated"), None
         ),

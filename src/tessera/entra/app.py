@@ -8,6 +8,7 @@ Routes (``{tenant}`` = GUID, domain, ``common``, ``organizations``):
 ``GET  /{tenant}/discovery/v2.0/keys``, ``/discovery/keys``  JWKS
 ``GET|POST /{tenant}/oauth2/v2.0/authorize``                 authorize (sign-in page)
 ``POST /{tenant}/login``, ``/{tenant}/consent``              the sign-in and consent forms
+``GET|POST /{tenant}[/v2.0]/adminconsent``                   admin consent for the tenant
 ``POST /{tenant}/oauth2/v2.0/token``                         token
 ``GET|POST /{tenant}/oauth2/v2.0/logout``                    sign-out
 ``POST /{tenant}/oauth2/v2.0/devicecode``                    device code (RFC 8628)
@@ -44,7 +45,15 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from tessera.entra import admin
-from tessera.entra.endpoints import authorize, device, discovery, managed_identity, session, token
+from tessera.entra.endpoints import (
+    admin_consent,
+    authorize,
+    device,
+    discovery,
+    managed_identity,
+    session,
+    token,
+)
 from tessera.entra.faults import FaultInjection
 from tessera.entra.graph import api as graph_api
 from tessera.entra.keys import KeyRing
@@ -124,6 +133,8 @@ def routes(with_admin: bool) -> list[BaseRoute]:
         Route("/{tenant}/oauth2/v2.0/authorize", authorize.authorize, methods=["GET", "POST"]),
         Route("/{tenant}/login", authorize.login, methods=["POST"]),
         Route("/{tenant}/consent", authorize.consent, methods=["POST"]),
+        Route("/{tenant}/adminconsent", admin_consent.admin_consent, methods=["GET", "POST"]),
+        Route("/{tenant}/v2.0/adminconsent", admin_consent.admin_consent, methods=["GET", "POST"]),
         Route("/{tenant}/oauth2/v2.0/logout", session.logout, methods=["GET", "POST"]),
         Route("/{tenant}/oauth2/v2.0/devicecode", device.devicecode, methods=ANY_METHOD),
         Route(device.VERIFICATION_PATH, device.devicelogin, methods=["GET", "POST"]),

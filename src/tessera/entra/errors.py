@@ -579,5 +579,14 @@ def admin_consent_needed(app_id: str, name: str) -> EntraError:
     )
 
 
+def admin_consent_refused(user: str) -> EntraError:
+    return EntraError(
+        "access_denied",
+        90094,
+        f"The grant requires admin permission. {user} is not an administrator of this directory: "
+        "ask one to grant consent for the tenant.",
+    )
+
+
 def invalid_token(reason: str) -> EntraError:
     return EntraError("invalid_token", 50000, reason, status=401)

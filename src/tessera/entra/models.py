@@ -53,6 +53,8 @@ class User(Base):
     # and one whose password lives with a federated identity provider (its issuer).
     mfa_required: Mapped[bool] = mapped_column(Boolean, default=False)
     federated_issuer: Mapped[str | None] = mapped_column(String(255))
+    # Holds an administrator role (Global Administrator): may grant admin consent.
+    administrator: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class Group(Base):

@@ -134,6 +134,7 @@ class DirectoryService(AssignmentOps, FaultOps):
         password_policies: str | None = None,
         mfa_required: bool = False,
         federated_issuer: str | None = None,
+        administrator: bool = False,
     ) -> dict[str, Any]:
         """Returns the user; with ``password`` set to the generated one if none was given.
         Passwords follow Entra's policy unless ``password_policies="DisableStrongPassword"``."""
@@ -155,6 +156,7 @@ class DirectoryService(AssignmentOps, FaultOps):
             )
             user.mfa_required = mfa_required
             user.federated_issuer = federated_issuer
+            user.administrator = administrator
             out = user_json(user)
         if password is None:
             out["password"] = chosen

@@ -132,6 +132,7 @@ def _apply_tenant(service: DirectoryService, node: Mapping[str, Any]) -> list[st
                 password_policies=unode.get("passwordPolicies"),
                 mfa_required=bool(unode.get("mfaRequired", False)),
                 federated_issuer=unode.get("federatedIssuer"),
+                administrator=bool(unode.get("administrator", False)),
             )
             line = f"  user {created['userPrincipalName']} ({created['id']})"
             if password is None:

@@ -112,7 +112,12 @@ def build_demo_tenant(
     for login, name in (("admin", "Ada Admin"), ("alice", "Alice Analyst")):
         chosen = (passwords or {}).get(login)
         created = service.create_user(
-            tid, f"{login}@{domain}", chosen, display_name=name, mail=f"{login}@{domain}"
+            tid,
+            f"{login}@{domain}",
+            chosen,
+            display_name=name,
+            mail=f"{login}@{domain}",
+            administrator=login == "admin",
         )
         users.append(
             DemoUser(created["id"], created["userPrincipalName"], name, chosen or created["password"])

@@ -74,6 +74,9 @@ def user_create(
         help="Waive Entra's password policy (passwordPolicies DisableStrongPassword).",
     ),
     mfa_required: bool = typer.Option(False, "--mfa-required", help="Must pass MFA: ROPC refuses them."),
+    administrator: bool = typer.Option(
+        False, "--administrator", help="An administrator (may grant admin consent)."
+    ),
     federated_issuer: str | None = typer.Option(
         None, "--federated-issuer", help="A federated user (their IdP's issuer): ROPC refuses them."
     ),
@@ -95,6 +98,7 @@ def user_create(
             password_policies=policies,
             mfa_required=mfa_required,
             federated_issuer=federated_issuer,
+            administrator=administrator,
         )
     )
     typer.echo(f"user {u['userPrincipalName']}: object id {u['id']}")

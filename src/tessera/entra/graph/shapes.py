@@ -53,8 +53,10 @@ def user_json(u: User) -> dict[str, Any]:
         ]
         if u.federated_issuer
         else [],
-        # Not a Graph property: the emulator's stand-in for a per-user MFA requirement.
+        # Not Graph properties: the emulator's stand-ins for a per-user MFA requirement and for
+        # membership of an administrator role (who may grant admin consent).
         "mfaRequired": bool(u.mfa_required),
+        "administrator": bool(u.administrator),
     }
 
 
