@@ -29,9 +29,10 @@ Routes (``{tenant}`` = GUID, domain, ``common``, ``organizations``):
 
 Every URL the discovery documents name is served.
 
-CORS: discovery, keys, token and userinfo answer any origin without credentials, which is
-what MSAL.js needs (it calls them cross-origin, without cookies), and nothing else does, as in
-Entra: not the sign-in pages, and never the admin API (:class:`ProtocolCORS`).
+CORS: discovery, keys, token, userinfo and Graph answer any origin without credentials, which
+is what MSAL.js needs (it calls them cross-origin, without cookies), and nothing else does, as
+in Entra: not the sign-in pages, not the managed identity endpoints, and never the admin API
+(:class:`ProtocolCORS`). Faults on demand (``faults.py``) apply before routing.
 """
 
 from __future__ import annotations
