@@ -149,3 +149,29 @@ def test_cli_refuses_a_weak_password(tmp_path: Path) -> None:
         cli, ["--home", home, "user", "create", "bob", "--password", "a", "--weak-password"]
     )
     assert waived.exit_code == 0, waived.output
+
+
+def test_every_admin_route_needs_the_token_and_answers_no_cors() -> None:
+    """The API grows; this keeps each of its routes behind the token, without CORS."""
+    import re
+
+    from starlette.routing import Route
+
+    from tessera.entra import admin
+    from tessera.entra.testing import in_process_emulator
+
+    with in_process_emulator() as idp, idp.client() as client:
+        checked = 0
+        for route in admin.routes():
+            assert isinstance(route, Route)
+            path = re.sub(r"\{[^}]+\}", "x", route.path)
+            for method in sorted(route.methods or ()):
+                if method == "HEAD":
+                    continue
+                response = client.request(
+                    method, path, content=b"{}", headers={"Origin": ATTACKER, "Content-Type": "text/plain"}
+                )
+                assert response.status_code == 401, (method, path, response.text)
+                assert "access-control-allow-origin" not in response.headers
+                checked += 1
+        assert checked >= 20
