@@ -308,8 +308,8 @@ def test_key_rotation_warm_cache_and_a_flood_of_unknown_kids(
         assert catalog.get("/api/v1/tables", token).status_code == 401
     elapsed = time.monotonic() - started
     assert validator.jwks.fetches - before <= 2 + int(elapsed)
-    # The IdP rotates its key: new tokens are signed with a key tessera has not seen yet.
-    entra.rotate_keys()
+    # The IdP rotates to a key it never published: tessera has not seen it yet.
+    entra.rotate_keys(force=True)
     clock.advance(1.1)  # past the cool-down of the flood's last fetch
     rotated = ingestion_token(entra, demo, scope=demo.ingestion_scope)
     fetches = validator.jwks.fetches
