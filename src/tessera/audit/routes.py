@@ -19,7 +19,7 @@ async def events(
     container: ContainerDep,
     principal: PrincipalDep,
     limit: int = Query(50, ge=1, le=1000),
-    before: int | None = None,
+    before: int | None = Query(None, ge=1, le=2**63 - 1, description="The id of the oldest event seen."),
     action: str | None = None,
 ) -> Response:
     if not principal.is_admin:

@@ -75,7 +75,7 @@ def decode_base64(encoded: str) -> str:
         raise BadRequest(f"Password is longer than {MAX_LENGTH} characters.")
     try:
         return base64.b64decode(encoded, validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
+    except (binascii.Error, ValueError):  # not Base64, not ASCII, or not UTF-8 inside
         raise BadRequest("Password need to be encoded in Base-64.") from None
 
 
