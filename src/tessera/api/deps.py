@@ -60,18 +60,29 @@ class Authorize:
     resource: str
     deferred: bool = False
     public: bool = False
+    # Decided on each entity the handler reads (a rule's condition may look at its tags or
+    # owners); here only refused outright when no entity of the kind could be allowed.
+    per_entity: bool = False
 
     async def __call__(self, request: Request) -> None:
         if self.public or self.deferred or self.operation is None:
             return
         container: Container = request.app.state.container
+        principal = _principal(request)
         # In memory (the policy authorizer re-reads roles from the catalog every few seconds),
         # as in the handlers that call it for deferred decisions.
-        container.authorizer.check(_principal(request), [self.operation], self.resource)
+        if self.per_entity and container.authorizer.scope(principal, self.operation, self.resource) != "none":
+            return
+        container.authorizer.check(principal, [self.operation], self.resource)
 
 
 def authorize(operation: Operation, resource: str) -> Any:
     return Depends(Authorize(operation, resource))
+
+
+def authorize_each(operation: Operation, resource: str) -> Any:
+    """The handler must check ``operation`` on every entity it returns (``check_each``)."""
+    return Depends(Authorize(operation, resource, per_entity=True))
 
 
 def authorize_in_handler(resource: str) -> Any:

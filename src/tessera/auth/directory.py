@@ -84,12 +84,14 @@ class UserDirectory:
     def principal(self, user: Doc, via: Via) -> Principal:
         roles = {ref["name"] for ref in user.get("roles") or []}
         team_ids: set[str] = set()
+        team_names: set[str] = set()
         for ref in user.get("teams") or []:
             team_ids.add(ref["id"])
             try:
                 team = self._catalog.get(TEAM, ref["id"])
             except NotFound:
                 continue
+            team_names.add(team["name"])
             roles.update(role["name"] for role in team.get("defaultRoles") or [])
         return Principal(
             name=user["name"],
@@ -99,5 +101,6 @@ class UserDirectory:
             is_bot=bool(user.get("isBot", False)),
             roles=frozenset(roles),
             team_ids=frozenset(team_ids),
+            team_names=frozenset(team_names),
             via=via,
         )

@@ -1,9 +1,11 @@
 """Roles and policies: who may do what to which kind of entity.
 
-A policy is a list of rules ``{resources, operations, effect, condition}`` as in OpenMetadata.
-A condition is one of a fixed set of names (``isOwner()``, ``noOwner()`` and their negations),
-looked up in a table, never evaluated as an expression: OpenMetadata evaluated SpEL here and
-got remote code execution for it (CVE-2024-28254 and siblings).
+A policy is a list of rules ``{resources, operations, effect, condition}`` as in OpenMetadata,
+in its vocabulary: resource names as OpenMetadata writes them (``Table``, ``table``, ``All``),
+its operation names, and conditions in its documented function language (``isOwner()``,
+``matchAnyTag('PII.Sensitive') && !isOwner()``), parsed by :mod:`tessera.auth.conditions` into
+known functions and never evaluated as an expression: OpenMetadata evaluated SpEL here and got
+remote code execution for it (CVE-2024-28254 and siblings).
 
 Deny wins: any matching deny rule refuses, and every operation asked for needs a matching
 allow rule. Administrators (``isAdmin`` or listed in ``adminPrincipals``) are not evaluated.
@@ -22,12 +24,15 @@ an administrator:
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from tessera import contract
+from tessera.auth import conditions
 from tessera.auth.permissions import Operation, Scope
 from tessera.auth.principal import Principal
 from tessera.catalog.kinds import ALL as ALL_KINDS
@@ -40,38 +45,66 @@ Doc = dict[str, Any]
 # Resources that are not entity kinds but still need a decision.
 EXTRA_RESOURCES = ("All", "search", "audit", "personalAccessToken")
 RESOURCES = frozenset({kind.type for kind in ALL_KINDS} | set(EXTRA_RESOURCES))
+# OpenMetadata's resources tessera does not serve yet: a rule may name them (and matches nothing).
+OTHER_OPENMETADATA_RESOURCES = frozenset(
+    {
+        "apiCollection",
+        "apiEndpoint",
+        "apiService",
+        "app",
+        "chart",
+        "classification",
+        "container",
+        "dashboard",
+        "dashboardDataModel",
+        "dashboardService",
+        "dataContract",
+        "dataInsightChart",
+        "dataProduct",
+        "document",
+        "domain",
+        "eventsubscription",
+        "feed",
+        "glossary",
+        "glossaryTerm",
+        "kpi",
+        "lineage",
+        "messagingService",
+        "metadataService",
+        "metric",
+        "mlmodel",
+        "mlmodelService",
+        "page",
+        "persona",
+        "pipeline",
+        "pipelineService",
+        "query",
+        "report",
+        "searchIndex",
+        "searchService",
+        "storageService",
+        "storedProcedure",
+        "suggestion",
+        "tag",
+        "testCase",
+        "testDefinition",
+        "testSuite",
+        "topic",
+        "type",
+        "webAnalyticEvent",
+        "workflow",
+    }
+)
+# What a rule's resource is called here, whatever its letter case ("Table" -> "table").
+_CANONICAL = {name.lower(): name for name in RESOURCES | OTHER_OPENMETADATA_RESOURCES}
+
+
+def canonical_resource(name: str) -> str | None:
+    return _CANONICAL.get(name.lower())
 
 
 # Kinds whose entities confer rights: ownership of one never grants anything.
 GOVERNANCE = frozenset({"role", "policy", "bot", "team"})
-
-Condition = Callable[[Principal, Mapping[str, Any] | None, str], bool]
-
-
-def _owned_by(principal: Principal, entity: Mapping[str, Any] | None, resource: str) -> bool:
-    if entity is None:
-        return False
-    if resource == "user":
-        # A user owns their own record; what they may change in it is the user service's call.
-        return principal.user_id is not None and entity.get("id") == principal.user_id
-    mine = {principal.user_id, *principal.team_ids} - {None}
-    return any(owner.get("id") in mine for owner in entity.get("owners") or [])
-
-
-def _has_no_owner(principal: Principal, entity: Mapping[str, Any] | None, resource: str) -> bool:
-    # A user is their own owner: nobody claims one.
-    return entity is not None and resource != "user" and not entity.get("owners")
-
-
-CONDITIONS: dict[str, Condition] = {
-    "isOwner()": _owned_by,
-    "!isOwner()": lambda p, e, r: not _owned_by(p, e, r),
-    "noOwner()": _has_no_owner,
-    "!noOwner()": lambda p, e, r: not _has_no_owner(p, e, r),
-}
-# Conditions about ownership (today, all of them): an allow rule with one never matches a
-# GOVERNANCE resource. A new kind of condition must decide where it stands here.
-OWNERSHIP_CONDITIONS = frozenset({"isOwner()", "!isOwner()", "noOwner()", "!noOwner()"})
 
 
 def system_provided(resource: str, entity: Mapping[str, Any] | None) -> bool:
@@ -85,7 +118,9 @@ class Rule:
     resources: frozenset[str]
     operations: frozenset[str]
     allow: bool
-    condition: str | None
+    condition: conditions.Node | None
+    # A condition stored before it could be checked and that does not parse: fails closed.
+    broken: bool = False
 
     def matches(self, operation: Operation, resource: str) -> bool:
         return ("All" in self.resources or resource in self.resources) and _covers(self.operations, operation)
@@ -101,36 +136,58 @@ def _covers(granted: frozenset[str], operation: Operation) -> bool:
 
 
 def validate_rules(rules: Sequence[Mapping[str, Any]]) -> None:
-    """Refuse rules tessera cannot enforce exactly (bad condition, resource or operation)."""
-    operations = {op.value for op in Operation}
+    """Refuse rules tessera cannot enforce exactly: a condition that does not parse or names an
+    unknown function, a resource or an operation OpenMetadata does not have."""
+    operations = _openmetadata_operations()
     for rule in rules:
         condition = rule.get("condition")
-        if condition and condition.strip() not in CONDITIONS:
-            raise BadRequest(
-                f"Rule {rule.get('name')!r}: condition {condition!r} is not supported; tessera supports "
-                f"{', '.join(CONDITIONS)} (conditions are names, never evaluated expressions)"
-            )
+        if condition and condition.strip():
+            try:
+                conditions.parse(condition.strip())
+            except BadRequest as exc:
+                raise BadRequest(f"Rule {rule.get('name')!r}: {exc.message}") from None
         for resource in rule.get("resources") or []:
-            if resource not in RESOURCES:
-                raise BadRequest(f"Rule {rule.get('name')!r}: unknown resource {resource!r}")
+            if canonical_resource(str(resource)) is None:
+                raise BadRequest(
+                    f"Rule {rule.get('name')!r}: unknown resource {resource!r}; resources are entity types "
+                    "such as table, databaseSchema, user, or All"
+                )
         for operation in rule.get("operations") or []:
             if operation not in operations:
                 raise BadRequest(f"Rule {rule.get('name')!r}: unknown operation {operation!r}")
 
 
+@functools.cache
+def _openmetadata_operations() -> frozenset[str]:
+    """OpenMetadata's MetadataOperation names (a rule may grant one tessera does not check)."""
+    names = contract.schema("createPolicy").get("$defs", {}).get("Operation", {}).get("enum") or []
+    return frozenset(names) | {op.value for op in Operation}
+
+
 def _rules(policy: Mapping[str, Any]) -> list[Rule]:
     if policy.get("enabled") is False:
         return []
-    return [
-        Rule(
-            name=str(rule.get("name", "")),
-            resources=frozenset(rule.get("resources") or []),
-            operations=frozenset(rule.get("operations") or []),
-            allow=rule.get("effect") == "allow",
-            condition=(rule.get("condition") or "").strip() or None,
+    rules = []
+    for rule in policy.get("rules") or []:
+        text = (rule.get("condition") or "").strip()
+        condition, broken = None, False
+        if text:
+            try:
+                condition = conditions.parse(text)
+            except BadRequest:
+                broken = True
+        resources = {canonical_resource(str(r)) for r in rule.get("resources") or []}
+        rules.append(
+            Rule(
+                name=str(rule.get("name", "")),
+                resources=frozenset(r for r in resources if r is not None),
+                operations=frozenset(rule.get("operations") or []),
+                allow=rule.get("effect") == "allow",
+                condition=condition,
+                broken=broken,
+            )
         )
-        for rule in policy.get("rules") or []
-    ]
+    return rules
 
 
 class PolicyAuthorizer:
@@ -229,23 +286,23 @@ class PolicyAuthorizer:
     @staticmethod
     def _static(rule: Rule, resource: str) -> bool | None:
         """Whether a rule holds whatever the entity (True), never (False), or depends (None)."""
+        # A condition that does not parse (only possible in data written before validation)
+        # never matches an allow rule and always matches a deny rule: fail closed.
+        if rule.broken:
+            return not rule.allow
         if rule.condition is None:
             return True
-        if rule.allow and rule.condition in OWNERSHIP_CONDITIONS and resource in GOVERNANCE:
+        if rule.allow and resource in GOVERNANCE and conditions.mentions_ownership(rule.condition):
             return False
-        # An unknown condition (only possible in data written before validation) never matches
-        # an allow rule and always matches a deny rule: fail closed.
-        if rule.condition not in CONDITIONS:
-            return not rule.allow
         return None
 
     def _holds(
         self, rule: Rule, principal: Principal, entity: Mapping[str, Any] | None, resource: str
     ) -> bool:
         always = self._static(rule, resource)
-        if always is not None:
-            return always
-        return CONDITIONS[rule.condition or ""](principal, entity, resource)
+        if always is not None or rule.condition is None:
+            return bool(always)
+        return conditions.evaluate(rule.condition, principal, entity, resource)
 
     def _maybe_load(self) -> None:
         now = self._clock()

@@ -17,6 +17,7 @@ class Principal:
     is_bot: bool = False
     roles: frozenset[str] = field(default_factory=frozenset)
     team_ids: frozenset[str] = field(default_factory=frozenset)
+    team_names: frozenset[str] = field(default_factory=frozenset)
     via: Via = "no-auth"
 
     @property

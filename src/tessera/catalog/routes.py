@@ -14,7 +14,7 @@ from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from tessera.api.deps import ContainerDep, PrincipalDep, authorize, authorize_in_handler
+from tessera.api.deps import ContainerDep, PrincipalDep, authorize, authorize_each, authorize_in_handler
 from tessera.api.route_helpers import (
     actor_of,
     catalog_read,
@@ -44,11 +44,14 @@ INLINE_PAGE_LIMIT = 100
 def entity_router(kind: Kind) -> APIRouter:
     router = APIRouter(prefix=f"/api/v1/{kind.collection}", tags=[kind.collection])
     resource = kind.type
+    # Reads are decided on each entity: a rule's condition may look at its tags or owners.
+    view = authorize_each(Operation.VIEW_ALL, resource)
 
-    @router.get("", dependencies=[authorize(Operation.VIEW_ALL, resource)], summary=f"List {kind.collection}")
+    @router.get("", dependencies=[view], summary=f"List {kind.collection}")
     async def list_entities(
         request: Request,
         container: ContainerDep,
+        principal: PrincipalDep,
         limit: int = Query(10, ge=0, le=MAX_LIMIT),
         before: str | None = None,
         after: str | None = None,
@@ -75,7 +78,15 @@ def entity_router(kind: Kind) -> APIRouter:
             paging["after"] = page.after
         if page.before:
             paging["before"] = page.before
-        data = [render(container, request, kind, row.doc, wanted) for row in page.rows]
+        rows = page.rows
+        if container.authorizer.scope(principal, Operation.VIEW_ALL, resource) == "each":
+            # A conditional rule decides per entity (its tags, its owners): hidden ones are left out.
+            rows = [
+                row
+                for row in rows
+                if container.authorizer.allows(principal, Operation.VIEW_ALL, resource, row.doc)
+            ]
+        data = [render(container, request, kind, row.doc, wanted) for row in rows]
         return json_response({"data": data, "paging": paging})
 
     if not kind.read_only:
@@ -118,40 +129,49 @@ def entity_router(kind: Kind) -> APIRouter:
             )
             return json_response(render(container, request, kind, doc, frozenset({"*"})))
 
-    @router.get("/name/{fqn:path}", dependencies=[authorize(Operation.VIEW_ALL, resource)])
+    @router.get("/name/{fqn:path}", dependencies=[view])
     async def get_by_name(
         fqn: str,
         request: Request,
         container: ContainerDep,
+        principal: PrincipalDep,
         fields: str | None = None,
         include: IncludeParam = "non-deleted",
     ) -> Response:
         wanted = documents.parse_fields(kind, fields)
         doc = await catalog_read(container, lambda: container.catalog.get_by_name(kind, fqn, include))
+        container.authorizer.check(principal, [Operation.VIEW_ALL], resource, doc)
         return json_response(render(container, request, kind, doc, wanted))
 
-    @router.get("/{entity_id}", dependencies=[authorize(Operation.VIEW_ALL, resource)])
+    @router.get("/{entity_id}", dependencies=[view])
     async def get_by_id(
         entity_id: str,
         request: Request,
         container: ContainerDep,
+        principal: PrincipalDep,
         fields: str | None = None,
         include: IncludeParam = "non-deleted",
     ) -> Response:
         wanted = documents.parse_fields(kind, fields)
         doc = await catalog_read(container, lambda: container.catalog.get(kind, entity_id, include))
+        container.authorizer.check(principal, [Operation.VIEW_ALL], resource, doc)
         return json_response(render(container, request, kind, doc, wanted))
 
-    @router.get("/{entity_id}/versions", dependencies=[authorize(Operation.VIEW_ALL, resource)])
+    @router.get("/{entity_id}/versions", dependencies=[view])
     async def list_versions(entity_id: str, container: ContainerDep, principal: PrincipalDep) -> Response:
+        # Decided on the entity as it is now, for its whole history.
+        current = await run_in_threadpool(container.catalog.get, kind, entity_id, "all")
+        container.authorizer.check(principal, [Operation.VIEW_ALL], resource, current)
         docs = await run_in_threadpool(container.catalog.versions, kind, entity_id)
         versions = [orjson.dumps(container.present(kind, doc, principal)).decode() for doc in docs]
         return json_response({"entityType": kind.type, "versions": versions})
 
-    @router.get("/{entity_id}/versions/{version}", dependencies=[authorize(Operation.VIEW_ALL, resource)])
+    @router.get("/{entity_id}/versions/{version}", dependencies=[view])
     async def get_version(
-        entity_id: str, version: str, request: Request, container: ContainerDep
+        entity_id: str, version: str, request: Request, container: ContainerDep, principal: PrincipalDep
     ) -> Response:
+        current = await run_in_threadpool(container.catalog.get, kind, entity_id, "all")
+        container.authorizer.check(principal, [Operation.VIEW_ALL], resource, current)
         doc = await run_in_threadpool(container.catalog.version, kind, entity_id, version)
         return json_response(render(container, request, kind, doc, frozenset({"*"})))
 

@@ -163,7 +163,7 @@ def test_policies_refuse_expressions(session: Session) -> None:
         headers=admin,
     )
     assert bad.status_code == 400
-    assert "is not supported" in bad.json()["message"]
+    assert "is not valid" in bad.json()["message"]
 
 
 def test_deny_wins(session: Session) -> None:
