@@ -64,6 +64,33 @@ MODELS = {
     "logoutRequest": f"{G}.auth.logoutRequest:LogoutRequest",
     "changePasswordRequest": f"{G}.auth.changePasswordRequest:ChangePasswordRequest",
     "workflow": f"{G}.metadataIngestion.workflow:OpenMetadataWorkflowConfig",
+    # governance: classifications, tags, glossaries, votes, settings
+    "classification": f"{G}.entity.classification.classification:Classification",
+    "tag": f"{G}.entity.classification.tag:Tag",
+    "glossary": f"{G}.entity.data.glossary:Glossary",
+    "glossaryTerm": f"{G}.entity.data.glossaryTerm:GlossaryTerm",
+    "createClassification": f"{G}.api.classification.createClassification:CreateClassificationRequest",
+    "createTag": f"{G}.api.classification.createTag:CreateTagRequest",
+    "createGlossary": f"{G}.api.data.createGlossary:CreateGlossaryRequest",
+    "createGlossaryTerm": f"{G}.api.data.createGlossaryTerm:CreateGlossaryTermRequest",
+    "tagLabel": f"{G}.type.tagLabel:TagLabel",
+    "votes": f"{G}.type.votes:Votes",
+    "voteRequest": f"{G}.api.voteRequest:QueryVote",
+    "settings": f"{G}.settings.settings:Settings",
+    # lineage, table data, usage, queries
+    "addLineage": f"{G}.api.lineage.addLineage:AddLineageRequest",
+    "entityLineage": f"{G}.type.entityLineage:EntityLineage",
+    "tableData": f"{G}.entity.data.table:TableData",
+    "tableJoins": f"{G}.entity.data.table:TableJoins",
+    "tableProfile": f"{G}.entity.data.table:TableProfile",
+    "columnProfile": f"{G}.entity.data.table:ColumnProfile",
+    "systemProfile": f"{G}.entity.data.table:SystemProfile",
+    "tableProfilerConfig": f"{G}.entity.data.table:TableProfilerConfig",
+    "createTableProfile": f"{G}.api.data.createTableProfile:CreateTableProfileRequest",
+    "usageRequest": f"{G}.type.usageRequest:UsageRequest",
+    "usageDetails": f"{G}.type.usageDetails:UsageDetails",
+    "query": f"{G}.entity.data.query:Query",
+    "createQuery": f"{G}.api.data.createQuery:CreateQueryRequest",
 }
 
 
