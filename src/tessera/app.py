@@ -20,6 +20,7 @@ from tessera.catalog import routes as catalog_routes
 from tessera.catalog.kinds import ALL
 from tessera.config import Settings
 from tessera.container import Container
+from tessera.settings import routes as settings_routes
 from tessera.users import routes as user_routes
 from tessera.web import routes as web_routes
 
@@ -61,6 +62,8 @@ def create_app(settings: Settings, *, container: Container | None = None) -> Fas
         public_limit=settings.server.maxPublicRequestBodyBytes,
         public_paths=PUBLIC_PATHS,
     )
+    # Before system.router: /system/settings is not one of its paths.
+    app.include_router(settings_routes.router)
     app.include_router(system.router)
     app.include_router(search.router)
     app.include_router(audit_routes.router)

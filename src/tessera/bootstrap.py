@@ -35,6 +35,7 @@ from tessera.microsoft import MICROSOFT_HOSTS
 from tessera.secrets.box import load_box
 from tessera.secrets.hooks import ConnectionSecrets, secrets_presenter
 from tessera.secrets.rotate import seal_plaintext
+from tessera.settings.service import SettingsService
 from tessera.storage import migrate
 from tessera.storage.db import create_engine, sqlite_path, write_transaction
 from tessera.users import bootstrap as users_bootstrap
@@ -106,6 +107,7 @@ def build_container(settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> Conta
         tokens=tokens,
         box=box,
         token_cache=cache,
+        system_settings=SettingsService(engine, settings, clock=clock.now),
         entra=identities,
         presenters=[
             user_presenter(users),

@@ -24,6 +24,7 @@ from tessera.catalog.kinds import Kind
 from tessera.catalog.service import CatalogService
 from tessera.config import Settings
 from tessera.secrets.box import SecretBox
+from tessera.settings.service import SettingsService
 from tessera.users.service import UserService
 
 if TYPE_CHECKING:
@@ -47,6 +48,7 @@ class Container:
     tokens: TesseraTokens
     box: SecretBox
     token_cache: TokenCache
+    system_settings: SettingsService
     # The Entra ID half of authentication; None unless the provider is azure.
     entra: EntraIdentities | None = None
     presenters: list[Presenter] = field(default_factory=list)

@@ -43,7 +43,7 @@ from tessera.errors import BadRequest, Forbidden
 Doc = dict[str, Any]
 
 # Resources that are not entity kinds but still need a decision.
-EXTRA_RESOURCES = ("All", "search", "audit", "personalAccessToken")
+EXTRA_RESOURCES = ("All", "search", "audit", "personalAccessToken", "settings")
 RESOURCES = frozenset({kind.type for kind in ALL_KINDS} | set(EXTRA_RESOURCES))
 # OpenMetadata's resources tessera does not serve yet: a rule may name them (and matches nothing).
 OTHER_OPENMETADATA_RESOURCES = frozenset(

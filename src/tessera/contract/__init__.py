@@ -42,6 +42,23 @@ def errors(name: str, payload: Any) -> list[str]:
     return found
 
 
+def definition_errors(name: str, definition: str, payload: Any) -> list[str]:
+    """:func:`errors` against one of schema ``name``'s ``$defs`` (a part of a bigger document)."""
+    found: list[str] = []
+    for error in _definition_validator(name, definition).iter_errors(payload):
+        where = _path(list(error.instance_path))
+        found.append(f"{where}: {_reword(error.message)}" if where else _reword(error.message))
+    return found
+
+
+@functools.cache
+def _definition_validator(name: str, definition: str) -> Any:
+    defs = schema(name).get("$defs", {})
+    if definition not in defs:
+        raise KeyError(f"{name} has no definition {definition}")
+    return jsonschema_rs.validator_for({"$defs": defs, "$ref": f"#/$defs/{definition}"})
+
+
 def summary(problems: list[str], *, what: str = "request") -> str:
     """One message for a list of :func:`errors`: the first five, and how many more."""
     shown = "; ".join(problems[:5])
