@@ -43,6 +43,7 @@ from tessera.users.accounts import Accounts
 from tessera.users.hooks import SecurityHooks, pipeline_connection_presenter, user_presenter
 from tessera.users.listener import SecurityListener
 from tessera.users.service import UserService
+from tessera.users.teams import TeamRules
 
 log = logging.getLogger("tessera")
 _PLAINTEXT_SEALED = "secrets.plaintextSealed"
@@ -76,6 +77,7 @@ def build_container(settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> Conta
     accounts = Accounts(engine, settings, directory, tokens, audit, clock=clock.now)
     users = UserService(catalog, engine, settings, directory, tokens, box, accounts, audit, clock=clock.now)
     catalog.add_hook(SecurityHooks(catalog))
+    catalog.add_hook(TeamRules(catalog))
     catalog.add_hook(ConnectionSecrets(box))
     catalog.add_listener(SecurityListener(clock=clock.now))
     cache = TokenCache(engine, clock=clock.now, monotonic=clock.monotonic)

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tessera.auth import passwords, store
-from tessera.auth.policies import BUILTIN_POLICIES, BUILTIN_ROLES
+from tessera.auth.builtin_policies import BUILTIN_POLICIES, BUILTIN_ROLES
 from tessera.catalog import fqn as fqns
-from tessera.catalog.kinds import BOT, POLICY, ROLE, USER
+from tessera.catalog.kinds import BOT, POLICY, ROLE, TEAM, USER
 from tessera.catalog.service import Actor, CatalogService
 from tessera.config import Settings
 from tessera.files import write_private
@@ -28,6 +28,16 @@ log = logging.getLogger("tessera")
 
 SYSTEM = Actor(name="tessera", is_bot=True)
 INGESTION_BOT = "ingestion-bot"
+ORGANIZATION = "Organization"
+# OpenMetadata's default bots: (name, display name, role).
+DEFAULT_BOTS = (
+    (INGESTION_BOT, "Ingestion Bot", "IngestionBotRole"),
+    ("profiler-bot", "Profiler Bot", "ProfilerBotRole"),
+    ("lineage-bot", "Lineage Bot", "LineageBotRole"),
+    ("usage-bot", "Usage Bot", "UsageBotRole"),
+    ("testsuite-bot", "Test Suite Bot", "QualityBotRole"),
+    ("autoClassification-bot", "Auto Classification Bot", "AutoClassificationBotRole"),
+)
 ADMIN = "admin"
 ADMIN_PASSWORD_FILE = "initial-admin-password"
 _ADMIN_DONE = "bootstrap.admin"
@@ -45,7 +55,8 @@ def bootstrap(catalog: CatalogService, accounts: Accounts, settings: Settings) -
     # Several processes may start together; one bootstraps while the others wait.
     with migrate.exclusive(catalog.engine):
         _roles_and_policies(catalog, result)
-        _ingestion_bot(catalog, settings, result)
+        _organization(catalog, result)
+        _default_bots(catalog, settings, result)
         if settings.authenticationConfiguration.provider == "basic":
             _first_admin(catalog, accounts, settings, result)
     return result
@@ -66,37 +77,52 @@ def _roles_and_policies(catalog: CatalogService, result: Bootstrapped) -> None:
         )
 
 
-def _ingestion_bot(catalog: CatalogService, settings: Settings, result: Bootstrapped) -> None:
-    with catalog.engine.connect() as conn:
-        if store.get_setting(conn, _BOT_DONE):
-            return
-    role = catalog.get_by_name(ROLE, "IngestionBotRole")
+def _default_bots(catalog: CatalogService, settings: Settings, result: Bootstrapped) -> None:
+    """OpenMetadata's default bots, each with its role, created once per database: a bot an
+    administrator deletes stays deleted."""
     domain = settings.authorizerConfiguration.principalDomain
-    if catalog.find_by_name(USER, INGESTION_BOT) is None:
-        catalog.create_or_update(
-            USER,
-            {
-                "name": INGESTION_BOT,
-                "email": f"{INGESTION_BOT}@{domain}",
-                "displayName": "Ingestion Bot",
-                "isBot": True,
-                "roles": [role["id"]],
-            },
-            SYSTEM,
-        )
-    if catalog.find_by_name(BOT, INGESTION_BOT) is None:
-        catalog.create_or_update(
-            BOT,
-            {
-                "name": INGESTION_BOT,
-                "displayName": "Ingestion Bot",
-                "botUser": INGESTION_BOT,
-                "provider": "system",
-            },
-            SYSTEM,
-        )
-    result.created.append(INGESTION_BOT)
-    _mark(catalog, _BOT_DONE)
+    for name, display, role_name in DEFAULT_BOTS:
+        marker = _BOT_DONE if name == INGESTION_BOT else f"bootstrap.bot.{name}"
+        with catalog.engine.connect() as conn:
+            if store.get_setting(conn, marker):
+                continue
+        role = catalog.get_by_name(ROLE, role_name)
+        if catalog.find_by_name(USER, name) is None:
+            catalog.create_or_update(
+                USER,
+                {
+                    "name": name,
+                    "email": f"{name}@{domain}",
+                    "displayName": display,
+                    "isBot": True,
+                    "roles": [role["id"]],
+                },
+                SYSTEM,
+            )
+        if catalog.find_by_name(BOT, name) is None:
+            catalog.create_or_update(
+                BOT, {"name": name, "displayName": display, "botUser": name, "provider": "system"}, SYSTEM
+            )
+        result.created.append(name)
+        _mark(catalog, marker)
+
+
+def _organization(catalog: CatalogService, result: Bootstrapped) -> None:
+    """The root of the team hierarchy, which every team without a parent hangs from."""
+    if catalog.find_by_name(TEAM, ORGANIZATION) is not None:
+        return
+    catalog.install_builtin(
+        TEAM,
+        {
+            "name": ORGANIZATION,
+            "displayName": ORGANIZATION,
+            "teamType": "Organization",
+            "description": "The organization: the root of the team hierarchy.",
+        },
+        SYSTEM,
+        refresh=False,
+    )
+    result.created.append(ORGANIZATION)
 
 
 def _first_admin(

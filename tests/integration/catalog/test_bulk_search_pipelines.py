@@ -68,7 +68,8 @@ def test_search_finds_tables_by_name_prefix_column_and_description(client: TestC
     types = {hit["_source"]["entityType"] for hit in assets["hits"]["hits"]}
     assert types == {"databaseService", "database", "databaseSchema", "table"}
     everything = ok(client.get("/api/v1/search/query?q=*&index=all&size=50"))
-    assert {hit["_source"]["entityType"] for hit in everything["hits"]["hits"]} == types | {"user"}
+    # Every catalog has its bots (users) and the Organization team.
+    assert {hit["_source"]["entityType"] for hit in everything["hits"]["hits"]} == types | {"user", "team"}
     filtered = ok(
         client.get(
             "/api/v1/search/query",

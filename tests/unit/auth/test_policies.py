@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
+from tessera.auth.builtin_policies import BUILTIN_POLICIES
 from tessera.auth.permissions import Operation
-from tessera.auth.policies import BUILTIN_POLICIES, PolicyAuthorizer
+from tessera.auth.policies import PolicyAuthorizer
 from tessera.auth.principal import Principal
 from tessera.catalog.kinds import POLICY, ROLE
 from tessera.catalog.service import Actor, CatalogService
