@@ -43,7 +43,7 @@ from tessera.storage import search as search_store
 from tessera.storage import unit_of_work
 from tessera.storage.db import read_once
 from tessera.storage.repository import EntityRow, Page
-from tessera.storage.unit_of_work import Key, UnitOfWork, is_uuid
+from tessera.storage.unit_of_work import Key, UnitOfWork, WritePolicy, is_uuid
 
 # What other domains import from here, besides the service itself.
 __all__ = [
@@ -70,8 +70,10 @@ class CatalogService:
         *,
         clock: Callable[[], float] = time.time,
         hooks: Sequence[DocumentHook] = (),
+        write_policy: WritePolicy = WritePolicy(),
     ) -> None:
         self.engine = engine
+        self._write_policy = write_policy
         self._hooks = list(hooks)
         self._listeners: list[WriteListener] = []
         self._writer = Writer(self._hooks, self._listeners, clock)
@@ -494,7 +496,7 @@ class CatalogService:
     # -- internals ----------------------------------------------------------------------------
 
     def _write(self, work: Callable[[UnitOfWork], T]) -> T:
-        return unit_of_work.run(self.engine, work)
+        return unit_of_work.run(self.engine, work, self._write_policy)
 
     def _upsert_one(
         self,

@@ -26,13 +26,15 @@ Retries
 :func:`run` retries only what the database reports as transient (:mod:`tessera.storage.transient`):
 a conflict or deadlock it resolved by rolling this transaction back, a lock wait that timed out,
 a connection lost before the commit. It waits with jittered exponential backoff, for at most
-:data:`RETRY_WITHIN_S` seconds in all; then the write answers 503 with ``Retry-After``. No
+:attr:`WritePolicy.retry_within_s` seconds in all; then the write answers 503 with
+``Retry-After``. No
 error leaves here as anything but a :class:`~tessera.errors.TesseraError` or a bug.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -54,14 +56,20 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-# How long one statement may wait for a row lock. Writes hold their locks for a fraction of a
-# second, so a longer wait means a queue of writers on the same rows: better to answer 503 and
-# let the client come back than to hold its connection (and ours) for a minute.
-LOCK_WAIT_S = 10
-# How long a write keeps retrying transient failures, in all, before answering 503.
-RETRY_WITHIN_S = 20.0
-# What the 503 tells the client (Retry-After, seconds).
-RETRY_AFTER_S = 2
+
+@dataclass(frozen=True)
+class WritePolicy:
+    """How long a write may wait and retry before it answers 503."""
+
+    # How long one statement may wait for a row lock (PostgreSQL, MySQL; SQLite waits for the
+    # database up to its busy_timeout). Writes hold their locks for a fraction of a second, so
+    # a longer wait means a queue of writers on the same rows: better to answer 503 and let the
+    # client come back than to hold its connection (and ours) for a minute.
+    lock_wait_s: float = 10.0
+    # How long a write keeps retrying transient failures, in all.
+    retry_within_s: float = 20.0
+    # What the 503 tells the client to wait (Retry-After, whole seconds).
+    retry_after_s: int = 2
 
 
 @dataclass(frozen=True)
@@ -262,23 +270,24 @@ class _CommitUnknown(Exception):
     """The connection was lost while committing: the write may or may not have been applied."""
 
 
-def run(engine: Engine, work: Callable[[UnitOfWork], T]) -> T:
+def run(engine: Engine, work: Callable[[UnitOfWork], T], policy: WritePolicy = WritePolicy()) -> T:
     """Run ``work`` in a write transaction and commit it; run it again after a transient
-    failure, for at most :data:`RETRY_WITHIN_S` seconds, then answer 503 with Retry-After."""
+    failure, for at most ``policy.retry_within_s`` seconds, then answer 503 with Retry-After."""
     retrying = tenacity.Retrying(
         retry=tenacity.retry_if_exception(lambda exc: transient(exc) is not None),
-        stop=tenacity.stop_before_delay(RETRY_WITHIN_S),
+        stop=tenacity.stop_before_delay(policy.retry_within_s),
         wait=tenacity.wait_random_exponential(multiplier=0.05, max=2.0),
         before_sleep=_log_retry,
         reraise=True,
     )
+    retry_after = {"Retry-After": str(policy.retry_after_s)}
     try:
-        result: T = retrying(_once, engine, work)
+        result: T = retrying(_once, engine, work, policy)
     except _CommitUnknown as exc:
         raise ServiceUnavailable(
             "The database connection was lost while this write was being committed, so it may or may "
             "not have been applied; read the entity before sending it again",
-            headers={"Retry-After": str(RETRY_AFTER_S)},
+            headers=retry_after,
         ) from exc.__cause__
     except sa.exc.DBAPIError as exc:
         kind = transient(exc)
@@ -286,8 +295,8 @@ def run(engine: Engine, work: Callable[[UnitOfWork], T]) -> T:
             raise
         raise ServiceUnavailable(
             f"The catalog database is {_BUSY_REASONS[kind]}; the write was not applied. "
-            f"Send it again in {RETRY_AFTER_S} s",
-            headers={"Retry-After": str(RETRY_AFTER_S)},
+            f"Send it again in {policy.retry_after_s} s",
+            headers=retry_after,
         ) from exc
     return result
 
@@ -299,12 +308,12 @@ _BUSY_REASONS = {
 }
 
 
-def _once(engine: Engine, work: Callable[[UnitOfWork], T]) -> T:
+def _once(engine: Engine, work: Callable[[UnitOfWork], T], policy: WritePolicy) -> T:
     with engine.connect().execution_options(tessera_write=True) as conn:
         committing = False
         try:
             with conn.begin():
-                _bound_lock_waits(conn)
+                _bound_lock_waits(conn, policy.lock_wait_s)
                 unit = UnitOfWork(conn)
                 result = work(unit)
                 unit.finish()
@@ -316,13 +325,13 @@ def _once(engine: Engine, work: Callable[[UnitOfWork], T]) -> T:
         return result
 
 
-def _bound_lock_waits(conn: Connection) -> None:
+def _bound_lock_waits(conn: Connection, seconds: float) -> None:
     backend = backend_of(conn.engine)
     if backend == "postgresql":
-        conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{LOCK_WAIT_S}s'")
+        conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{round(seconds * 1000)}ms'")
     elif backend == "mysql":
-        # Per session, where PostgreSQL's is per transaction: every write sets it anyway.
-        conn.exec_driver_sql(f"SET SESSION innodb_lock_wait_timeout = {LOCK_WAIT_S}")
+        # Per session where PostgreSQL's is per transaction (every write sets it), whole seconds.
+        conn.exec_driver_sql(f"SET SESSION innodb_lock_wait_timeout = {max(1, math.ceil(seconds))}")
 
 
 def _log_retry(state: tenacity.RetryCallState) -> None:
