@@ -302,10 +302,6 @@ def count(conn: Connection, entity_type: str, *, parent_ids: Sequence[str] | Non
     )
 
 
-def add_version(conn: Connection, row: EntityRow) -> None:
-    add_versions(conn, [row])
-
-
 def add_versions(conn: Connection, rows: Sequence[EntityRow]) -> None:
     if rows:
         conn.execute(_INSERT_VERSION, [_version_values(row) for row in rows])
