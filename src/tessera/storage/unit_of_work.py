@@ -95,6 +95,8 @@ class UnitOfWork:
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+        # SQLite's writer holds the whole database (BEGIN IMMEDIATE): no row can change under it.
+        self._exclusive = conn.dialect.name == "sqlite"
         # Live documents looked up by (entity_type, fqn_hash), to resolve references.
         self._live: dict[tuple[str, str], Doc | None] = {}
         self._created: set[str] = set()
@@ -139,19 +141,31 @@ class UnitOfWork:
         for fqn_hash in sorted(wanted):
             key = wanted[fqn_hash]
             offer = None if fqn_hash in existing else new_row(key)
-            if offer is None and fqn_hash not in existing:
+            if offer is not None:
+                offered[fqn_hash] = offer
+            elif fqn_hash in existing and not self._exclusive:
+                # An existing entity is taken with a placeholder that is inserted only if that
+                # entity is deleted in the meantime: the key is still held in order.
+                offered[fqn_hash] = (_placeholder(key), None)
+            else:
                 continue
-            # An existing entity is taken with a placeholder that is inserted only if that
-            # entity is deleted in the meantime: the key is still held in order.
-            offered[fqn_hash] = offer if offer is not None else (_placeholder(key), None)
             rows.append(offered[fqn_hash][0])
         repo.claim(self.conn, rows)
-        # Whose row is at each key now: ours (created, or a placeholder) or the one it locked.
-        now = repo.ids_by_fqn_hash(self.conn, entity_type, list(offered))
+        if self._exclusive:
+            # Nobody else writes while this transaction does: what the first read saw still holds.
+            now = {**existing, **{h: row.id for h, (row, _search) in offered.items()}}
+        else:
+            # Whose row is at each key now: ours (created, or a placeholder) or one it locked.
+            now = repo.ids_by_fqn_hash(self.conn, entity_type, list(offered))
         result: dict[str, EntityRow | None] = {}
         made: list[tuple[EntityRow, dict[str, Any] | None]] = []
         taken: list[str] = []
-        for fqn_hash, (row, search) in offered.items():
+        for fqn_hash in sorted(wanted):
+            if fqn_hash not in offered:
+                if fqn_hash in existing:
+                    taken.append(fqn_hash)
+                continue
+            row, search = offered[fqn_hash]
             if now.get(fqn_hash) != row.id:
                 taken.append(fqn_hash)
             elif row.version == 0:
