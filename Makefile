@@ -10,7 +10,7 @@ COMPAT_STAMP := $(COMPAT_VENV)/.installed
 # OpenMetadata's client, pinned: its 2.0.7.0 models are the contract tessera implements.
 OM_INGESTION := openmetadata-ingestion==2.0.7.0
 
-.PHONY: install quickstart serve test test-fast lint format bench compat-venv contract browsers clean
+.PHONY: install quickstart serve test test-fast lint format bench compat-venv contract browsers clean node-deps
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,17 @@ $(COMPAT_STAMP):
 
 compat-venv: $(COMPAT_STAMP)
 
+# The emulator's JavaScript clients (MSAL.js, MSAL Node), pinned by their package-lock.json. Without
+# npm the tests that need them say so (and fail under TESSERA_REQUIRE_ALL_TIERS=1).
+NODE_TEST_DIRS := tests/entra/msaljs tests/entra/msalnode
+NODE_STAMPS := $(addsuffix /node_modules/.package-lock.json,$(NODE_TEST_DIRS))
+
+%/node_modules/.package-lock.json: %/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then cd $* && npm ci --no-audit --no-fund --loglevel=error; \
+	else echo "WARNING: npm not found: $* not installed (its tests will say so)"; fi
+
+node-deps: $(NODE_STAMPS)
+
 # Regenerates src/tessera/contract/schemas from OpenMetadata's generated models.
 contract: $(COMPAT_STAMP)
 	$(COMPAT_VENV)/bin/python tools/extract_contract.py
@@ -45,6 +56,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 format: install
 	$(BIN)/ruff format .
@@ -52,7 +64,7 @@ format: install
 
 # Two workers, each taking whole files (module fixtures stay in one process): most tests wait on
 # servers and subprocesses, so on CI's 2 cores this halves the wall time (14 to 8 minutes).
-test: install lint compat-venv
+test: install lint compat-venv node-deps
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 # Unit tests only: seconds, no servers.

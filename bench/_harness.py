@@ -90,6 +90,7 @@ def _free_port() -> int:
 class Server:
     base: str
     pid: int
+    home: Path | None = None
 
     def cpu_ns(self) -> int:
         """CPU time (user + system) the server process has used so far, all threads included."""
@@ -99,8 +100,11 @@ class Server:
 
 
 @contextlib.contextmanager
-def tessera_server(database_url: str, *, env: Mapping[str, str] | None = None) -> Iterator[Server]:
-    """``tessera serve`` in a subprocess, as an operator would run it."""
+def tessera_server(
+    database_url: str, *, env: Mapping[str, str] | None = None, source: Path | None = None
+) -> Iterator[Server]:
+    """``tessera serve`` in a subprocess, as an operator would run it; ``source`` runs the
+    ``src`` of another checkout (an older commit) with this environment's libraries."""
     with tempfile.TemporaryDirectory(prefix="tessera_bench_home_") as home:
         port = _free_port()
         environ = {
@@ -112,6 +116,8 @@ def tessera_server(database_url: str, *, env: Mapping[str, str] | None = None) -
             "AUTHENTICATION_PROVIDER": "no-auth",
             **(env or {}),
         }
+        if source is not None:
+            environ["PYTHONPATH"] = str(source / "src")
         command = [sys.executable, "-m", "tessera", "serve", "--port", str(port)]
         log_path = Path(home) / "server.log"
         with log_path.open("wb") as server_log:
@@ -128,7 +134,7 @@ def tessera_server(database_url: str, *, env: Mapping[str, str] | None = None) -
                     if time.monotonic() > deadline:
                         raise RuntimeError(f"tessera serve did not answer in 60 s:\n{log_path.read_text()}")
                     time.sleep(0.1)
-                yield Server(base, process.pid)
+                yield Server(base, process.pid, Path(home))
             finally:
                 process.terminate()
                 try:

@@ -11,10 +11,11 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from tessera import __version__
+from tessera import __version__, logs
 from tessera.api import http_errors, pipelines, search, system
+from tessera.api.limits import BodyLimit
+from tessera.api.middleware import PUBLIC_PATHS, AuthenticationMiddleware
 from tessera.audit import routes as audit_routes
-from tessera.auth.middleware import AuthenticationMiddleware
 from tessera.catalog import routes as catalog_routes
 from tessera.catalog.kinds import ALL
 from tessera.config import Settings
@@ -53,6 +54,13 @@ def create_app(settings: Settings, *, container: Container | None = None) -> Fas
     app.state.container = built
     http_errors.install(app)
     app.add_middleware(AuthenticationMiddleware, authenticate=built.authenticator.authenticate)
+    # Outermost: an oversized body is refused before anything else looks at the request.
+    app.add_middleware(
+        BodyLimit,
+        limit=settings.server.maxRequestBodyBytes,
+        public_limit=settings.server.maxPublicRequestBodyBytes,
+        public_paths=PUBLIC_PATHS,
+    )
     app.include_router(system.router)
     app.include_router(search.router)
     app.include_router(audit_routes.router)
@@ -63,8 +71,8 @@ def create_app(settings: Settings, *, container: Container | None = None) -> Fas
     for kind in ALL:
         app.include_router(catalog_routes.entity_router(kind))
     # Last: the UI answers every path the API does not (client-side routing).
-    app.include_router(web_routes.build_router(settings))
-    built.extras["started_at_ms"] = int(time.time() * 1000)
+    web_routes.install(app, settings)
+    built.started_at_ms = int(time.time() * 1000)
     app.openapi = lambda: _openapi_with_bearer(app)  # type: ignore[method-assign]
     return app
 
@@ -91,4 +99,7 @@ def create_app_from_environment() -> FastAPI:
     from tessera.config import load_settings
 
     config_file = os.environ.get("TESSERA_CONFIG_FILE")
-    return create_app(load_settings(Path(config_file) if config_file else None))
+    settings = load_settings(Path(config_file) if config_file else None)
+    # A worker process starts with no logging of its own: without this its lines would be lost.
+    logs.configure(settings.server.logLevel)
+    return create_app(settings)

@@ -7,43 +7,53 @@ loads keys, migrates, installs what every catalog has, and says loudly what it c
 from __future__ import annotations
 
 import logging
+import time
+from typing import Any
+from urllib.parse import urlsplit
 
 from tessera.audit.service import AuditLog
 from tessera.auth.authenticator import TokenAuthenticator
 from tessera.auth.cache import TokenCache
+from tessera.auth.directory import UserDirectory
 from tessera.auth.entra import EntraValidator
 from tessera.auth.entra import http_client as entra_http_client
+from tessera.auth.identity import EntraIdentities
+from tessera.auth.interfaces import Authenticator, Authorizer
 from tessera.auth.keys import KeyRing
 from tessera.auth.noauth import WARNING, AllowAllAuthorizer, NoAuthAuthenticator
 from tessera.auth.policies import PolicyAuthorizer
 from tessera.auth.tokens import TesseraTokens
 from tessera.catalog import builtin
+from tessera.catalog.kinds import USER
 from tessera.catalog.service import CatalogService
+from tessera.clock import SYSTEM_CLOCK, Clock
 from tessera.config import Settings
 from tessera.container import Container
-from tessera.errors import ConfigError
+from tessera.errors import ConfigError, NotFound
+from tessera.files import too_open
+from tessera.microsoft import MICROSOFT_HOSTS
 from tessera.secrets.box import load_box
-from tessera.secrets.hooks import ConnectionSecrets, masking_presenter
+from tessera.secrets.hooks import ConnectionSecrets, secrets_presenter
+from tessera.secrets.rotate import seal_plaintext
 from tessera.storage import migrate
-from tessera.storage.db import create_engine
+from tessera.storage.db import create_engine, sqlite_path, write_transaction
 from tessera.users import bootstrap as users_bootstrap
 from tessera.users.accounts import Accounts
-from tessera.users.directory import UserDirectory
 from tessera.users.hooks import SecurityHooks, pipeline_connection_presenter, user_presenter
-from tessera.users.identity import EntraIdentities
 from tessera.users.listener import SecurityListener
 from tessera.users.service import UserService
 
 log = logging.getLogger("tessera")
+_PLAINTEXT_SEALED = "secrets.plaintextSealed"
 
 
-def build_container(settings: Settings) -> Container:
+def build_container(settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> Container:
     _refuse_unsupported(settings)
     _refuse_unsafe_production(settings)
     engine = create_engine(
         settings.database_url, pool_size=settings.database.poolSize, echo=settings.database.echo
     )
-    catalog = CatalogService(engine)
+    catalog = CatalogService(engine, clock=clock.now)
     box, _ = load_box(
         settings.fernetConfiguration.fernetKey, settings.home, production=settings.server.production
     )
@@ -52,47 +62,57 @@ def build_container(settings: Settings) -> Container:
         settings.home,
         private_path=jwt_settings.rsaprivateKeyFilePath,
         public_path=jwt_settings.rsapublicKeyFilePath,
+        clock=clock.now,
     )
     tokens = TesseraTokens(
-        keys, jwt_settings.jwtissuer, leeway_s=settings.authenticationConfiguration.clockLeewaySeconds
+        keys,
+        jwt_settings.jwtissuer,
+        leeway_s=settings.authenticationConfiguration.clockLeewaySeconds,
+        clock=clock.now,
     )
     directory = UserDirectory(catalog, settings.authorizerConfiguration)
     audit = AuditLog(engine)
-    accounts = Accounts(engine, settings, directory, tokens, audit)
-    users = UserService(catalog, engine, settings, directory, tokens, box, accounts, audit)
+    accounts = Accounts(engine, settings, directory, tokens, audit, clock=clock.now)
+    users = UserService(catalog, engine, settings, directory, tokens, box, accounts, audit, clock=clock.now)
     catalog.add_hook(SecurityHooks(catalog))
     catalog.add_hook(ConnectionSecrets(box))
-    catalog.add_listener(SecurityListener())
-    cache = TokenCache(engine)
+    catalog.add_listener(SecurityListener(clock=clock.now))
+    cache = TokenCache(engine, clock=clock.now, monotonic=clock.monotonic)
     provider = settings.authenticationConfiguration.provider
     identities: EntraIdentities | None = None
     idp_http = None
     if provider == "azure":
         idp_http = entra_http_client(settings.authenticationConfiguration)
-        validator = EntraValidator(settings.authenticationConfiguration, idp_http)
-        identities = EntraIdentities(validator, catalog, engine, directory, settings, audit)
+        validator = EntraValidator(settings.authenticationConfiguration, idp_http, monotonic=clock.monotonic)
+        # Listed administrators count only from the catalog's own tenant.
+        directory.home_tenant = validator.home_tenant
+        identities = EntraIdentities(validator, catalog, engine, directory, settings, audit, clock=clock.now)
+    authenticator: Authenticator
+    authorizer: Authorizer
     if provider == "no-auth":
-        authenticator: NoAuthAuthenticator | TokenAuthenticator = NoAuthAuthenticator()
-        authorizer: AllowAllAuthorizer | PolicyAuthorizer = AllowAllAuthorizer()
+        authenticator, authorizer = NoAuthAuthenticator(), AllowAllAuthorizer()
     else:
-        authenticator = TokenAuthenticator(tokens, cache, directory, idp=identities)
-        authorizer = PolicyAuthorizer(catalog)
+        authenticator = TokenAuthenticator(tokens, cache, directory, idp=identities, clock=clock.now)
+        authorizer = PolicyAuthorizer(catalog, clock=clock.monotonic)
     container = Container(
         settings=settings,
         engine=engine,
         catalog=catalog,
         authenticator=authenticator,
         authorizer=authorizer,
+        users=users,
+        audit=audit,
+        keys=keys,
+        tokens=tokens,
+        box=box,
+        token_cache=cache,
+        entra=identities,
         presenters=[
             user_presenter(users),
-            masking_presenter(),
+            secrets_presenter(box, authorizer),
             pipeline_connection_presenter(users, settings),
         ],
     )
-    container.extras.update(
-        users=users, audit=audit, keys=keys, tokens=tokens, box=box, token_cache=cache, entra=identities
-    )
-    container.extras["browser_auth_extra"] = lambda: _browser_extra(settings)
     if idp_http is not None:
         container.closeables.append(idp_http.close)
     return container
@@ -101,10 +121,11 @@ def build_container(settings: Settings) -> Container:
 def start(container: Container) -> users_bootstrap.Bootstrapped:
     """Bring the database to the current schema and install what every catalog has."""
     settings = container.settings
-    keys: KeyRing = container.extras["keys"]
+    keys = container.keys
     if settings.authenticationConfiguration.provider == "no-auth":
         log.warning(WARNING)
     keys.load()
+    _check_file_modes(settings)
     if settings.server.production:
         insecure = keys.insecure_files()
         if insecure:
@@ -115,20 +136,60 @@ def start(container: Container) -> users_bootstrap.Bootstrapped:
                 + " ".join(str(path) for path in insecure)
             )
     migrate.upgrade(container.engine)
+    _seal_plaintext_secrets(container)
     builtin.install(container.catalog)
-    users: UserService = container.extras["users"]
-    created = users_bootstrap.bootstrap(container.catalog, users.accounts, settings)
-    _check_passwords(container, users)
+    created = users_bootstrap.bootstrap(container.catalog, container.users.accounts, settings)
+    _announce_administrators(container)
+    _check_passwords(container, container.users)
     return created
 
 
-def _browser_extra(settings: Settings) -> dict[str, object]:
-    """The scopes a browser signs in with; tessera's own API scope when one is configured."""
-    auth = settings.authenticationConfiguration
-    if auth.provider != "azure":
-        return {}
-    scopes = list(auth.scopes) or ["openid", "profile", "email", "offline_access"]
-    return {"scopes": scopes, "jwtPrincipalClaims": list(auth.jwtPrincipalClaims)}
+def _seal_plaintext_secrets(container: Container) -> None:
+    """Once per database: seal what an older tessera stored in the clear (pipeline secrets)."""
+    from tessera.auth import store
+
+    with container.engine.connect() as conn:
+        if store.get_setting(conn, _PLAINTEXT_SEALED):
+            return
+    with migrate.exclusive(container.engine):
+        sealed = seal_plaintext(container.engine, container.box)
+        with write_transaction(container.engine) as conn:
+            store.put_setting(conn, _PLAINTEXT_SEALED, "done", int(time.time() * 1000))
+    if sealed.secrets:
+        log.warning(
+            "sealed %d secret(s) stored in the clear in %d document(s)", sealed.secrets, sealed.documents
+        )
+
+
+def _check_file_modes(settings: Settings) -> None:
+    """TESSERA_HOME and the SQLite files hold password hashes, the audit log and sealed secrets."""
+    paths = [settings.home]
+    database = sqlite_path(settings.database_url)
+    if database is not None:
+        paths += [
+            database,
+            database.with_name(database.name + "-wal"),
+            database.with_name(database.name + "-shm"),
+        ]
+    loose = too_open(paths)
+    if not loose:
+        return
+    fix = "; ".join(f"chmod {700 if path.is_dir() else 600} {path}" for path in loose)
+    message = f"others may read {', '.join(str(path) for path in loose)}; run: {fix}"
+    if settings.server.production:
+        raise ConfigError("production mode refuses to start: " + message)
+    log.warning(message)
+
+
+def _announce_administrators(container: Container) -> None:
+    """Who adminPrincipals makes an administrator, resolved, so that a mistyped domain shows."""
+    emails = ", ".join(sorted(container.users.directory.admin_emails)) or "nobody"
+    auth = container.settings.authenticationConfiguration
+    where = ""
+    if auth.provider == "azure":
+        tenants = auth.allowedTenants[:1] or (auth.authority.rstrip("/").rsplit("/", 1)[-1],)
+        where = f" (people signing in with Entra ID: from the catalog's own tenant {tenants[0]} only)"
+    log.info("administrators by adminPrincipals: %s%s", emails, where)
 
 
 def _refuse_unsupported(settings: Settings) -> None:
@@ -142,10 +203,31 @@ def _refuse_unsupported(settings: Settings) -> None:
 
 
 def _refuse_unsafe_production(settings: Settings) -> None:
-    if settings.server.production and settings.authenticationConfiguration.provider == "no-auth":
+    if not settings.server.production:
+        return
+    auth = settings.authenticationConfiguration
+    if auth.provider == "no-auth":
         raise ConfigError(
             "production mode refuses authenticationConfiguration.provider no-auth; "
             "set AUTHENTICATION_PROVIDER to basic or azure"
+        )
+    public = settings.server.publicUrl or ""
+    if urlsplit(public).scheme == "http" and not settings.server.tlsTerminatedUpstream:
+        raise ConfigError(
+            f"production mode refuses the plain-http public URL {public}: tokens and passwords would cross "
+            "the network readable. Serve tessera behind HTTPS and set TESSERA_PUBLIC_URL to its https:// "
+            "address; if TLS really is terminated before this URL (a mesh, a private link), say so with "
+            "server.tlsTerminatedUpstream: true (TESSERA_TLS_TERMINATED_UPSTREAM)"
+        )
+    host = (urlsplit(auth.authority).hostname or "").lower()
+    if auth.provider == "azure" and host not in MICROSOFT_HOSTS and not auth.nonMicrosoftAuthority:
+        bundle = f" trusted through the CA bundle {auth.idpCaBundle}" if auth.idpCaBundle else ""
+        raise ConfigError(
+            f"production mode refuses the identity provider at {host or auth.authority!r}{bundle}: it is not "
+            "one of Microsoft Entra ID's hosts (login.microsoftonline.com, ...), so it is an emulator or "
+            "another provider speaking for your tenant. Use https://login.microsoftonline.com/<tenant id>, "
+            "or, for a demo against tessera.entra, declare it with "
+            "authenticationConfiguration.nonMicrosoftAuthority: true (TESSERA_NON_MICROSOFT_AUTHORITY)"
         )
 
 
@@ -158,15 +240,19 @@ def _check_passwords(container: Container, users: UserService) -> None:
     with container.engine.connect() as conn:
         holders = store.users_with_passwords(conn)
         credentials = {user_id: store.get_credential(conn, user_id) for user_id in holders}
-    named = {user_id: users.directory.by_id(user_id) for user_id in holders}
-    live = {user_id: doc for user_id, doc in named.items() if doc is not None}
-    if settings.authenticationConfiguration.provider != "basic" and live:
-        names = ", ".join(sorted(doc["name"] for doc in live.values()))
+    named = {user_id: _any_user(container, user_id) for user_id in holders}
+    # Soft-deleted ones count: an administrator can restore them, password and all.
+    held = {user_id: doc for user_id, doc in named.items() if doc is not None}
+    live = {user_id: doc for user_id, doc in held.items() if not doc.get("deleted")}
+    if settings.authenticationConfiguration.provider != "basic" and held:
+        names = ", ".join(
+            sorted(doc["name"] + (" (soft-deleted)" if doc.get("deleted") else "") for doc in held.values())
+        )
         provider = settings.authenticationConfiguration.provider
         message = (
             f"users with a password still exist while provider is {provider}: "
             f"{names}. Delete them (as the seed says for the default admin): "
-            + "; ".join(f"tessera users delete {doc['name']}" for doc in live.values())
+            + "; ".join(f"tessera users delete {doc['name']}" for doc in held.values())
         )
         if production:
             raise ConfigError("production mode refuses to start: " + message)
@@ -181,3 +267,10 @@ def _check_passwords(container: Container, users: UserService) -> None:
                 "changed; sign in and change it (PUT /api/v1/users/changePassword) or run "
                 f"tessera users reset-password {unchanged[0]} and change the new one"
             )
+
+
+def _any_user(container: Container, user_id: str) -> dict[str, Any] | None:
+    try:
+        return container.catalog.get(USER, user_id, "all")
+    except NotFound:
+        return None

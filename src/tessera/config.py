@@ -3,8 +3,9 @@
 The YAML file follows OpenMetadata's ``openmetadata.yaml`` section names so that operators can
 carry their knowledge (and their env files) over. Precedence, lowest to highest: defaults, the
 YAML file, environment variables (OpenMetadata's names where they exist, ``TESSERA_*`` for keys
-of our own). ``${VAR}`` and ``${VAR:-default}`` inside the YAML are expanded from the
-environment, as OpenMetadata's config does.
+of our own), then the command line's options. ``${VAR}`` and ``${VAR:-default}`` inside the YAML
+are expanded from the environment, as OpenMetadata's config does. pydantic-settings merges the
+layers; each layer is a source below.
 
 Every key is validated once; an unknown key or a bad value stops start-up with a message that
 names the key, the value and what is allowed.
@@ -13,13 +14,18 @@ names the key, the value and what is allowed.
 from __future__ import annotations
 
 import os
-import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+import expandvars
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from tessera.errors import ConfigError
 
@@ -42,9 +48,16 @@ class ServerSettings(_Section):
     # The URL clients reach this server at; used for absolute `href`s. Defaults to the
     # request's own base URL.
     publicUrl: str | None = None
+    # Production refuses an http:// publicUrl unless TLS is terminated before it (a mesh, a
+    # private link): the operator says so here.
+    tlsTerminatedUpstream: bool = False
     # The OpenMetadata API version we implement; its client requires the same major.minor.
     openMetadataApiVersion: str = Field(DEFAULT_OPENMETADATA_API_VERSION, pattern=r"^\d+\.\d+\.\d+")
     logLevel: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # The largest request body accepted (413 above it), and for sign-in and the other endpoints
+    # anyone may call without a token.
+    maxRequestBodyBytes: int = Field(32 * 1024 * 1024, ge=1024)
+    maxPublicRequestBodyBytes: int = Field(64 * 1024, ge=1024)
 
 
 class DatabaseSettings(_Section):
@@ -84,6 +97,9 @@ class AuthenticationSettings(_Section):
     # CA bundle (PEM) trusted when fetching the IdP's discovery document and keys; empty =
     # the system's. Needed for a local tessera.entra.
     idpCaBundle: str = ""
+    # Production refuses an authority that is not one of Microsoft's hosts (tessera.entra, say)
+    # unless declared here, for a demo.
+    nonMicrosoftAuthority: bool = False
 
 
 class AuthorizerSettings(_Section):
@@ -119,7 +135,11 @@ class LoginSettings(_Section):
     jwtTokenExpiryTime: int = Field(3600, ge=60)
 
 
-class Settings(_Section):
+class Settings(BaseSettings):
+    # Only the sources below feed it: pydantic-settings' own environment source would map any
+    # variable named like a field (HOME -> home) into the settings.
+    model_config = SettingsConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
     home: Path = Field(default_factory=lambda: Path("~/.tessera").expanduser())
     server: ServerSettings = ServerSettings()
     database: DatabaseSettings = DatabaseSettings()
@@ -132,6 +152,23 @@ class Settings(_Section):
     @property
     def database_url(self) -> str:
         return self.database.url or f"sqlite:///{self.home / 'tessera.db'}"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Highest priority first.
+        return (
+            init_settings,
+            _CommandLine(settings_cls),
+            _Environment(settings_cls),
+            _YamlFile(settings_cls),
+        )
 
 
 # Environment variable -> dotted key. OpenMetadata's names first, then tessera's own.
@@ -172,6 +209,8 @@ ENV_KEYS: dict[str, str] = {
     "TESSERA_WORKERS": "server.workers",
     "TESSERA_PUBLIC_URL": "server.publicUrl",
     "TESSERA_LOG_LEVEL": "server.logLevel",
+    "TESSERA_MAX_REQUEST_BODY_BYTES": "server.maxRequestBodyBytes",
+    "TESSERA_MAX_PUBLIC_REQUEST_BODY_BYTES": "server.maxPublicRequestBodyBytes",
     "TESSERA_OPENMETADATA_API_VERSION": "server.openMetadataApiVersion",
     "TESSERA_DATABASE_URL": "database.url",
     "TESSERA_DATABASE_POOL_SIZE": "database.poolSize",
@@ -182,10 +221,73 @@ ENV_KEYS: dict[str, str] = {
     "TESSERA_AUTH_SCOPES": "authenticationConfiguration.scopes",
     "TESSERA_JWKS_REFRESH_COOLDOWN_SECONDS": "authenticationConfiguration.jwksRefreshCooldownSeconds",
     "TESSERA_IDP_CA_BUNDLE": "authenticationConfiguration.idpCaBundle",
+    "TESSERA_NON_MICROSOFT_AUTHORITY": "authenticationConfiguration.nonMicrosoftAuthority",
+    "TESSERA_TLS_TERMINATED_UPSTREAM": "server.tlsTerminatedUpstream",
 }
 
 _PRODUCTION_ENV = "TESSERA_ENV"
-_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+@dataclass(frozen=True)
+class _Inputs:
+    config_file: Path | None
+    environ: Mapping[str, str]
+    overrides: Mapping[str, Any]
+
+
+# What the sources read while load_settings builds a Settings: one call's inputs, never a global.
+_INPUTS: ContextVar[_Inputs] = ContextVar("tessera_settings_inputs")
+
+
+class _Source(PydanticBaseSettingsSource):
+    """A layer that produces nested data for the whole model at once."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        inputs = _INPUTS.get(None)
+        return {} if inputs is None else self.read(inputs)
+
+    def read(self, inputs: _Inputs) -> dict[str, Any]:
+        raise NotImplementedError
+
+
+class _YamlFile(_Source):
+    def read(self, inputs: _Inputs) -> dict[str, Any]:
+        return {} if inputs.config_file is None else _read_yaml(inputs.config_file, inputs.environ)
+
+
+class _Environment(_Source):
+    """OpenMetadata's variable names (and ``TESSERA_*``) mapped to their dotted keys."""
+
+    def read(self, inputs: _Inputs) -> dict[str, Any]:
+        data: dict[str, Any] = {}
+        env = inputs.environ
+        for var, key in ENV_KEYS.items():
+            if env.get(var, "") != "":
+                _set_dotted(data, key, _env_value(env[var], key))
+        if env.get(_PRODUCTION_ENV, "").lower() == "production":
+            _set_dotted(data, "server.production", True)
+        return data
+
+
+class _CommandLine(_Source):
+    def read(self, inputs: _Inputs) -> dict[str, Any]:
+        data: dict[str, Any] = {}
+        for key, value in inputs.overrides.items():
+            if value is not None:
+                _set_dotted(data, key, value)
+        return data
+
+
+@contextmanager
+def _loading(inputs: _Inputs) -> Iterator[None]:
+    token = _INPUTS.set(inputs)
+    try:
+        yield
+    finally:
+        _INPUTS.reset(token)
 
 
 def load_settings(
@@ -199,23 +301,12 @@ def load_settings(
     Raises :class:`ConfigError` with a message naming the key, the value and what is allowed.
     """
     env = dict(os.environ if environ is None else environ)
-    data: dict[str, Any] = {}
-    source = "defaults"
-    if config_file is not None:
-        source = str(config_file)
-        data = _read_yaml(config_file, env)
-    for var, key in ENV_KEYS.items():
-        if var in env and env[var] != "":
-            _set_dotted(data, key, _env_value(env[var], key))
-    if env.get(_PRODUCTION_ENV, "").lower() == "production":
-        _set_dotted(data, "server.production", True)
-    for key, value in (overrides or {}).items():
-        if value is not None:
-            _set_dotted(data, key, value)
-    try:
-        return Settings.model_validate(data)
-    except ValidationError as exc:
-        raise ConfigError(_explain(exc, source)) from None
+    source = str(config_file) if config_file is not None else "defaults"
+    with _loading(_Inputs(config_file, env, dict(overrides or {}))):
+        try:
+            return Settings()
+        except ValidationError as exc:
+            raise ConfigError(_explain(exc, source)) from None
 
 
 def _read_yaml(path: Path, env: Mapping[str, str]) -> dict[str, Any]:
@@ -223,23 +314,16 @@ def _read_yaml(path: Path, env: Mapping[str, str]) -> dict[str, Any]:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"cannot read the config file {path}: {exc.strerror}") from None
-    missing: list[str] = []
-
-    def expand(match: re.Match[str]) -> str:
-        name, default = match.group(1), match.group(2)
-        if name in env:
-            return env[name]
-        if default is not None:
-            return default
-        missing.append(name)
-        return ""
-
-    text = _ENV_REF.sub(expand, text)
-    if missing:
+    try:
+        text = expandvars.expand(text, environ=env, nounset=True, surrounded_vars_only=True)
+    except expandvars.UnboundVariable as exc:
+        name = str(exc).strip("'\"").split(":", 1)[0]
         raise ConfigError(
-            f"{path}: environment variable(s) {', '.join(sorted(set(missing)))} are referenced "
-            "but not set; set them or write ${NAME:-default}"
-        )
+            f"{path}: environment variable {name} is referenced but not set; set it or write "
+            f"${{{name}:-default}}"
+        ) from None
+    except expandvars.ExpandvarsException as exc:
+        raise ConfigError(f"{path}: cannot expand its environment references: {exc}") from None
     try:
         loaded = yaml.safe_load(text)
     except yaml.YAMLError as exc:

@@ -1,30 +1,33 @@
 """The services of one tessera process, built once from the settings and injected.
 
-Nothing here runs at import time; :func:`build` is called by ``create_app`` (and by CLI
-commands that act on the database directly).
+Nothing here runs at import time; :func:`tessera.bootstrap.build_container` builds it for the
+server (``create_app``) and for the operators' commands that act on the database directly.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Engine
-from starlette.requests import Request
 
-from tessera.api.deps import Authorizer
+from tessera.audit.service import AuditLog
+from tessera.auth.cache import TokenCache
+from tessera.auth.identity import EntraIdentities
+from tessera.auth.interfaces import Authenticator, Authorizer
+from tessera.auth.keys import KeyRing
 from tessera.auth.principal import Principal
+from tessera.auth.tokens import TesseraTokens
 from tessera.catalog.documents import Doc
 from tessera.catalog.kinds import Kind
 from tessera.catalog.service import CatalogService
 from tessera.config import Settings
+from tessera.secrets.box import SecretBox
+from tessera.users.service import UserService
 
-
-class Authenticator(Protocol):
-    def authenticate(self, request: Request) -> Principal:
-        """Who sent this request; raise NotAuthenticated (401) with the reason otherwise."""
-
+if TYPE_CHECKING:
+    from starlette.requests import Request
 
 # Adjusts a document on its way out (e.g. masks secrets for callers who may not see them); gets
 # the fields the caller asked for by name (None: the default fields).
@@ -38,9 +41,18 @@ class Container:
     catalog: CatalogService
     authenticator: Authenticator
     authorizer: Authorizer
+    users: UserService
+    audit: AuditLog
+    keys: KeyRing
+    tokens: TesseraTokens
+    box: SecretBox
+    token_cache: TokenCache
+    # The Entra ID half of authentication; None unless the provider is azure.
+    entra: EntraIdentities | None = None
     presenters: list[Presenter] = field(default_factory=list)
-    extras: dict[str, Any] = field(default_factory=dict)
     closeables: list[Callable[[], None]] = field(default_factory=list)
+    # When this process started serving (epoch ms), as /system/version reports it.
+    started_at_ms: int = 0
 
     def present(
         self, kind: Kind, doc: Doc, principal: Principal | None, fields: frozenset[str] | None = None

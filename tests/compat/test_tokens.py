@@ -66,7 +66,7 @@ def test_an_entra_client_credentials_token_works_as_the_clients_jwt(
         )
         container = build_container(settings)
         start(container)
-        users = container.extras["users"]
+        users = container.users
         users.set_auth_mechanism(
             Principal(name="operator", is_admin=True),
             users.directory.by_name("ingestion-bot"),

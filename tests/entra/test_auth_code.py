@@ -68,7 +68,7 @@ def test_msal_public_client_auth_code_pkce(
     assert access["sub"] != claims["sub"]
 
 
-def test_silent_refresh_rotates_and_detects_reuse(
+def test_silent_refresh_rotates_and_old_tokens_stay_valid(
     entra: RunningEmulator, demo: DemoTenant, http: httpx.Client
 ) -> None:
     app, tokens = _login(entra, demo, http, [demo.api_scope])
@@ -78,7 +78,21 @@ def test_silent_refresh_rotates_and_detects_reuse(
     assert silent is not None
     assert "access_token" in silent, silent
     assert silent["access_token"] != tokens["access_token"]
-    # The old refresh token was rotated away: presenting it again revokes the whole family.
+    # Entra: a refresh token stays valid until it expires or is revoked, rotation or not.
+    again = app.acquire_token_by_refresh_token(first_rt, [demo.api_scope])
+    assert "access_token" in again, again
+    assert again["refresh_token"] != first_rt
+
+
+def test_refresh_token_reuse_revokes_the_family_when_the_tenant_asks(
+    entra: RunningEmulator, demo: DemoTenant, http: httpx.Client
+) -> None:
+    settings = entra.service.update_tenant(demo.tenant_id, refresh_token_reuse="revokeFamily")
+    assert settings["settings"] == {"refreshTokenReuse": "revokeFamily"}
+    app, tokens = _login(entra, demo, http, [demo.api_scope])
+    account = app.get_accounts()[0]
+    first_rt = tokens["refresh_token"]
+    assert "access_token" in (app.acquire_token_silent([demo.api_scope], account, force_refresh=True) or {})
     reused = app.acquire_token_by_refresh_token(first_rt, [demo.api_scope])
     assert reused["error"] == "invalid_grant"
     assert reused["error_codes"] == [50173]

@@ -176,44 +176,48 @@ def test_tenant_file_needs_its_environment(tmp_path: Path, monkeypatch: pytest.M
 
 def test_admin_api_in_process() -> None:
     """The ASGI app driven in process (no sockets), as other parts of tessera can."""
-    import tempfile
+    from tessera.entra.testing import in_process_emulator
 
-    from starlette.testclient import TestClient
+    with in_process_emulator() as idp, idp.client(headers=idp.admin_headers()) as client:
+        tenant = client.post("/admin/tenants", json={"domain": "adm.onmicrosoft.com"}).json()
+        created = client.post(
+            f"/admin/tenants/{tenant['id']}/applications", json={"displayName": "svc"}
+        ).json()
+        ref = created["appId"]
+        assert (
+            client.post(f"/admin/tenants/{tenant['id']}/applications/{ref}/exposeApi", json={}).status_code
+            == 200
+        )
+        secret = client.post(
+            f"/admin/tenants/{tenant['id']}/applications/{ref}/addPassword",
+            json={"passwordCredential": {"displayName": "x", "endDateTime": "2099-01-01T00:00:00Z"}},
+        ).json()
+        token = client.post(
+            f"/{tenant['id']}/oauth2/v2.0/token",
+            data={
+                "grant_type": "client_credentials",
+                "client_id": ref,
+                "client_secret": secret["secretText"],
+                "scope": f"api://{ref}/.default",
+            },
+        )
+        assert token.status_code == 200
+        shown = client.get(f"/admin/tenants/{tenant['id']}/applications/svc").json()
+        assert shown["application"]["passwordCredentials"][0]["secretText"] is None
+        missing = client.get(f"/admin/tenants/{tenant['id']}/applications/nope")
+        assert missing.status_code == 404
+        assert missing.json()["error"]["code"] == "Request_ResourceNotFound"
+        assert client.post("/admin/keys/rotate").json()["kid"]
 
-    from tessera.entra.app import create_emulator_app
-    from tessera.entra.settings import EmulatorSettings
 
-    with tempfile.TemporaryDirectory() as tmp:
-        app = create_emulator_app(EmulatorSettings(home=Path(tmp), ephemeral=True, https=False))
-        with TestClient(app, base_url="http://127.0.0.1:8443") as client:
-            tenant = client.post("/admin/tenants", json={"domain": "adm.onmicrosoft.com"}).json()
-            created = client.post(
-                f"/admin/tenants/{tenant['id']}/applications", json={"displayName": "svc"}
-            ).json()
-            ref = created["appId"]
-            assert (
-                client.post(
-                    f"/admin/tenants/{tenant['id']}/applications/{ref}/exposeApi", json={}
-                ).status_code
-                == 200
-            )
-            secret = client.post(
-                f"/admin/tenants/{tenant['id']}/applications/{ref}/addPassword",
-                json={"passwordCredential": {"displayName": "x", "endDateTime": "2099-01-01T00:00:00Z"}},
-            ).json()
-            token = client.post(
-                f"/{tenant['id']}/oauth2/v2.0/token",
-                data={
-                    "grant_type": "client_credentials",
-                    "client_id": ref,
-                    "client_secret": secret["secretText"],
-                    "scope": f"api://{ref}/.default",
-                },
-            )
-            assert token.status_code == 200
-            shown = client.get(f"/admin/tenants/{tenant['id']}/applications/svc").json()
-            assert shown["application"]["passwordCredentials"][0]["secretText"] is None
-            missing = client.get(f"/admin/tenants/{tenant['id']}/applications/nope")
-            assert missing.status_code == 404
-            assert missing.json()["error"]["code"] == "Request_ResourceNotFound"
-            assert client.post("/admin/keys/rotate").json()["kid"]
+def test_tenant_file_expansion_is_a_shells(tmp_path: Path) -> None:
+    from tessera.entra.directory import DirectoryError
+    from tessera.entra.tenant_file import read_tenant_file
+
+    path = tmp_path / "tenant.yaml"
+    path.write_text("tenants: [{domain: '${DOMAIN:-x.onmicrosoft.com}', displayName: 'p$ss ${NAME}'}]\n")
+    doc = read_tenant_file(path, {"NAME": "Contoso"})
+    assert doc["tenants"][0] == {"domain": "x.onmicrosoft.com", "displayName": "p$ss Contoso"}
+    path.write_text("tenants: [{domain: '${ONE}', displayName: '${TWO}${THREE:-ok}'}]\n")
+    with pytest.raises(DirectoryError, match=r"ONE, TWO are referenced but not set"):
+        read_tenant_file(path, {})

@@ -285,20 +285,40 @@ def test_graph_tokens_cannot_be_verified_by_third_parties(entra: RunningEmulator
         jwt.decode(token, key.key, algorithms=["RS256"], audience="https://graph.microsoft.com")
 
 
-def test_key_rotation_keeps_old_keys_published(fresh_entra: RunningEmulator) -> None:
+def test_jwks_publishes_the_next_key_before_it_signs(fresh_entra: RunningEmulator) -> None:
     demo = new_demo(fresh_entra)
+    jwks_url = f"{demo.authority}/discovery/v2.0/keys"
     before = _token(fresh_entra, demo, demo.ingestion_scope)["access_token"]
+    signing = jwt.get_unverified_header(before)["kid"]
+    published = [k["kid"] for k in httpx.get(jwks_url, verify=fresh_entra.ssl_context()).json()["keys"]]
+    assert len(published) >= 2  # never a single key, as with Entra
+    assert published[0] != signing  # a validator taking keys[0] fails, as it would in production
+    # A validator that cached the JWKS before the rollover verifies tokens signed after it.
+    cached = _jwks_client(fresh_entra, jwks_url)
+    cached.get_signing_keys()
     new_kid = fresh_entra.rotate_keys()
-    app = confidential(fresh_entra, demo.ingestion_client_id, demo.ingestion_secret, demo.authority)
-    after = app.acquire_token_for_client([demo.ingestion_scope], claims_challenge=None)
-    # MSAL serves the cached token; ask the endpoint directly for a fresh one.
+    assert new_kid in published
     fresh = _raw(
         fresh_entra, demo, grant_type="client_credentials", client_id=demo.ingestion_client_id,
         client_secret=demo.ingestion_secret, scope=demo.ingestion_scope,
     ).json()["access_token"]  # fmt: skip
-    assert after["access_token"]
     assert jwt.get_unverified_header(fresh)["kid"] == new_kid
-    jwks = httpx.get(f"{demo.authority}/discovery/v2.0/keys", verify=fresh_entra.ssl_context()).json()
-    kids = [k["kid"] for k in jwks["keys"]]
-    assert kids[0] == new_kid
-    assert jwt.get_unverified_header(before)["kid"] in kids
+    key = next(k for k in cached.get_jwk_set().keys if k.key_id == new_kid)
+    jwt.decode(fresh, key.key, algorithms=["RS256"], audience=demo.ingestion_app_id_uri)
+    after = [k["kid"] for k in httpx.get(jwks_url, verify=fresh_entra.ssl_context()).json()["keys"]]
+    assert {signing, new_kid} < set(after)  # the old key stays for the tokens it signed
+    assert len(after) == len(published) + 1  # and a new next key is announced
+
+
+def test_forced_rollover_signs_with_an_unpublished_key(fresh_entra: RunningEmulator) -> None:
+    demo = new_demo(fresh_entra)
+    jwks_url = f"{demo.authority}/discovery/v2.0/keys"
+    published = {k["kid"] for k in httpx.get(jwks_url, verify=fresh_entra.ssl_context()).json()["keys"]}
+    forced = fresh_entra.rotate_keys(force=True)
+    assert forced not in published
+    token = _raw(
+        fresh_entra, demo, grant_type="client_credentials", client_id=demo.ingestion_client_id,
+        client_secret=demo.ingestion_secret, scope=demo.ingestion_scope,
+    ).json()["access_token"]  # fmt: skip
+    assert jwt.get_unverified_header(token)["kid"] == forced
+    assert forced in {k["kid"] for k in httpx.get(jwks_url, verify=fresh_entra.ssl_context()).json()["keys"]}

@@ -17,7 +17,8 @@ def test_v2_discovery_for_guid_domain_and_aliases(
 ) -> None:
     for segment in (demo.tenant_id, demo.domain):
         doc = http.get(f"{entra.base_url}/{segment}/v2.0/.well-known/openid-configuration").json()
-        base = f"{entra.base_url}/{segment}"
+        # The GUID in the endpoints too, even when fetched by domain, as Entra does.
+        base = f"{entra.base_url}/{demo.tenant_id}"
         assert doc["issuer"] == f"{entra.base_url}/{demo.tenant_id}/v2.0"  # the GUID, even by domain
         assert doc["authorization_endpoint"] == f"{base}/oauth2/v2.0/authorize"
         assert doc["token_endpoint"] == f"{base}/oauth2/v2.0/token"
@@ -29,13 +30,21 @@ def test_v2_discovery_for_guid_domain_and_aliases(
     for alias in ("common", "organizations"):
         doc = http.get(f"{entra.base_url}/{alias}/v2.0/.well-known/openid-configuration").json()
         assert doc["issuer"] == f"{entra.base_url}/{{tenantid}}/v2.0"
+        assert doc["token_endpoint"] == f"{entra.base_url}/{alias}/oauth2/v2.0/token"
         assert doc["tenant_region_scope"] is None
+    # `consumers` is one tenant, personal accounts': its GUID is in the issuer, not a placeholder.
+    msa = "9188040d-6c67-4c5b-b112-36a304b66dad"
+    doc = http.get(f"{entra.base_url}/consumers/v2.0/.well-known/openid-configuration").json()
+    assert doc["issuer"] == f"{entra.base_url}/{msa}/v2.0"
+    assert doc["token_endpoint"] == f"{entra.base_url}/consumers/oauth2/v2.0/token"
+    keys = http.get(doc["jwks_uri"]).json()["keys"]
+    assert {k["issuer"] for k in keys} == {f"{entra.base_url}/{msa}/v2.0"}
 
 
 def test_v1_discovery(entra: RunningEmulator, demo: DemoTenant, http: httpx.Client) -> None:
     doc = http.get(f"{entra.base_url}/{demo.domain}/.well-known/openid-configuration").json()
     assert doc["issuer"] == f"{entra.base_url}/{demo.tenant_id}/"
-    assert doc["jwks_uri"] == f"{entra.base_url}/{demo.domain}/discovery/keys"
+    assert doc["jwks_uri"] == f"{entra.base_url}/{demo.tenant_id}/discovery/keys"
 
 
 def test_jwks_shape(entra: RunningEmulator, demo: DemoTenant, http: httpx.Client) -> None:

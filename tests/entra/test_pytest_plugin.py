@@ -95,7 +95,7 @@ def test_async_transport(entra_in_process: InProcessEmulator) -> None:
     with start_blocking_portal() as portal:
         doc = portal.call(discover)
     assert doc["issuer"] == f"{idp.base_url}/{demo.tenant_id}/v2.0"
-    assert doc["token_endpoint"] == f"{idp.base_url}/{demo.domain}/oauth2/v2.0/token"
+    assert doc["token_endpoint"] == f"{idp.base_url}/{demo.tenant_id}/oauth2/v2.0/token"
 
 
 def test_the_plugin_is_registered(pytestconfig: pytest.Config) -> None:

@@ -85,7 +85,8 @@ def test_v1_client_credentials_with_resource(
     assert body["token_type"] == "Bearer"
     # v1 answers with strings, and says when the token expires.
     assert body["expires_in"] == body["ext_expires_in"] == "3599"
-    assert int(body["expires_on"]) - int(body["not_before"]) == 3599
+    # not_before is the token's nbf, back-dated five minutes as Entra does.
+    assert int(body["expires_on"]) - int(body["not_before"]) == 3599 + 300
     assert body["resource"] == demo.ingestion_app_id_uri
     # The token validates against the v1 document's issuer and keys, audience as requested.
     v1 = http.get(f"{demo.authority}/.well-known/openid-configuration").json()
@@ -208,6 +209,8 @@ def test_v1_authorization_code_and_refresh(
     )
     # A v1 ID token: sts-style issuer, upn and unique_name, ver 1.0.
     id_claims = _claims(body["id_token"])
+    id_header = jwt.get_unverified_header(body["id_token"])
+    assert id_header["x5t"] == id_header["kid"]  # v1 ID tokens carry x5t, as Entra's do
     assert id_claims["iss"] == f"{demo.authority}/"
     assert id_claims["ver"] == "1.0"
     assert id_claims["aud"] == client_id

@@ -93,7 +93,8 @@ def test_ingest_with_authprovider_azure(
     ("override", "code", "meaning"),
     [
         ({"clientSecret": "not-the-secret"}, 7000215, "invalid client secret"),
-        ({"clientId": "00000000-0000-0000-0000-000000000000"}, 700016, "application not found in the tenant"),
+        # A GUID no app has: the all-zero GUID is refused before any lookup (AADSTS700038), as by Entra.
+        ({"clientId": "6f0c3b1e-2d4a-4e8f-9b7c-5a1d3e2f4c60"}, 700016, "application not found in the tenant"),
         ({"scopes": ["api://tessera/access_as_user"]}, 1002012, "must end in /.default"),
         ({"scopes": ["api://no-such-api/.default"]}, 500011, "does not exist in this tenant"),
     ],

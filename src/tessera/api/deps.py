@@ -7,38 +7,17 @@ resource it needs; a test walks the route table and fails on any route without o
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Any, Protocol
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Depends, Request
 
-from tessera.auth.permissions import Operation, Scope
+from tessera.auth.permissions import Operation
 from tessera.auth.principal import Principal
 from tessera.errors import NotAuthenticated
 
 if TYPE_CHECKING:
     from tessera.container import Container
-
-
-class Authorizer(Protocol):
-    def check(
-        self,
-        principal: Principal,
-        operations: Sequence[Operation],
-        resource: str,
-        entity: dict[str, Any] | None = None,
-    ) -> None:
-        """Raise Forbidden naming the principal and the operation when it is not allowed."""
-
-    def allows(
-        self, principal: Principal, operation: Operation, resource: str, entity: dict[str, Any] | None = None
-    ) -> bool:
-        """:meth:`check` as an answer, for filtering (search hits)."""
-
-    def scope(self, principal: Principal, operation: Operation, resource: str) -> Scope:
-        """Whether ``operation`` is allowed on every entity of ``resource``, on none, or only on
-        some (``each``: ask :meth:`allows` per entity)."""
 
 
 # The dependencies are coroutines although nothing in them waits: FastAPI runs a plain `def`

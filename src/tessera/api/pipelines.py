@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
@@ -25,6 +25,21 @@ PREFIX = "/api/v1/services/ingestionPipelines"
 router = APIRouter(prefix=PREFIX, tags=["services/ingestionPipelines"])
 RESOURCE = INGESTION_PIPELINE.type
 _LOG_LINES_KEPT = 2000
+# The database's BIGINT.
+MAX_MILLIS = 2**63 - 1
+
+
+def _millis(body: dict[str, Any], field: str) -> int:
+    """An epoch-milliseconds field of a body: absent is 0, anything but a whole number in range
+    is a 400 that names it."""
+    value = body.get(field)
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_MILLIS:
+        raise BadRequest(
+            f"{field} must be epoch milliseconds (a whole number from 0 to {MAX_MILLIS}), not {value!r}"
+        )
+    return value
 
 
 def _pipeline(container: Container, fqn: str) -> dict[str, Any]:
@@ -36,8 +51,8 @@ async def put_progress(fqn: str, run_id: str, request: Request, container: Conta
     body = await read_json(request)
     if not isinstance(body, dict):
         raise BadRequest("The progress body must be a JSON object")
+    timestamp = _millis(body, "timestamp")
     pipeline = await run_in_threadpool(_pipeline, container, fqn)
-    timestamp = int(body.get("timestamp") or 0)
     await run_in_threadpool(
         container.catalog.put_record, INGESTION_PIPELINE, pipeline["id"], "progress", run_id, timestamp, body
     )
@@ -62,12 +77,12 @@ async def append_logs(fqn: str, run_id: str, request: Request, container: Contai
     body = await read_json(request)
     if not isinstance(body, dict) or not isinstance(body.get("logs"), str):
         raise BadRequest('The log body must be {"logs": "<text>", "timestamp": <ms>, ...}')
+    timestamp = _millis(body, "timestamp")
     pipeline = await run_in_threadpool(_pipeline, container, fqn)
 
     def append() -> None:
         current = container.catalog.get_record(pipeline["id"], "logs", run_id) or {"lines": []}
         lines = (current["lines"] + body["logs"].splitlines())[-_LOG_LINES_KEPT:]
-        timestamp = int(body.get("timestamp") or 0)
         container.catalog.put_record(
             INGESTION_PIPELINE, pipeline["id"], "logs", run_id, timestamp, {"lines": lines}
         )
@@ -97,8 +112,8 @@ async def put_status(fqn: str, request: Request, container: ContainerDep) -> Res
     validation.validate("pipelineStatus", body, what="pipeline status")
     if not body.get("runId"):
         raise BadRequest("runId is required in a pipeline status")
+    timestamp = _millis(body, "startDate") or _millis(body, "timestamp")
     pipeline = await run_in_threadpool(_pipeline, container, fqn)
-    timestamp = int(body.get("startDate") or body.get("timestamp") or 0)
     await run_in_threadpool(
         container.catalog.put_record,
         INGESTION_PIPELINE,
@@ -121,7 +136,11 @@ async def get_status(fqn: str, run_id: str, container: ContainerDep) -> Response
 
 @router.get("/{fqn}/pipelineStatus", dependencies=[authorize(Operation.VIEW_ALL, RESOURCE)])
 async def list_statuses(
-    fqn: str, container: ContainerDep, startTs: int | None = None, endTs: int | None = None, limit: int = 100
+    fqn: str,
+    container: ContainerDep,
+    startTs: int | None = Query(None, ge=0, le=MAX_MILLIS, description="Epoch milliseconds."),
+    endTs: int | None = Query(None, ge=0, le=MAX_MILLIS, description="Epoch milliseconds."),
+    limit: int = Query(100, ge=1, le=10_000),
 ) -> Response:
     pipeline = await run_in_threadpool(_pipeline, container, fqn)
     records = await run_in_threadpool(

@@ -26,7 +26,7 @@ async def version(container: ContainerDep) -> Response:
         {
             "version": container.settings.server.openMetadataApiVersion,
             "revision": f"tessera-{__version__}",
-            "timestamp": container.extras.get("started_at_ms", 0),
+            "timestamp": container.started_at_ms,
         }
     )
 
@@ -53,7 +53,7 @@ async def auth_config(container: ContainerDep) -> Response:
 @router.get("/config/jwks", dependencies=[public_route()])
 async def jwks(container: ContainerDep) -> Response:
     """tessera's public signing keys (bots, signed-in users, personal access tokens)."""
-    return json_response(container.extras["keys"].jwks())
+    return json_response(container.keys.jwks())
 
 
 @router.get("/config/authorizer", dependencies=[public_route()])
@@ -89,7 +89,8 @@ def browser_auth_config(container: Container) -> dict[str, Any]:
         "callbackUrl": auth.callbackUrl,
         "enableSelfSignup": auth.enableSelfSignup,
     }
-    extra = container.extras.get("browser_auth_extra")
-    if callable(extra):
-        body.update(extra())
+    if auth.provider == "azure":
+        # The scopes a browser signs in with: tessera's own API scope when one is configured.
+        body["scopes"] = list(auth.scopes) or ["openid", "profile", "email", "offline_access"]
+        body["jwtPrincipalClaims"] = list(auth.jwtPrincipalClaims)
     return body

@@ -8,7 +8,6 @@ from starlette.responses import Response
 
 from tessera.api.deps import ContainerDep, PrincipalDep, authorize
 from tessera.api.route_helpers import json_response
-from tessera.audit.service import AuditLog
 from tessera.auth.permissions import Operation
 from tessera.errors import Forbidden
 
@@ -20,10 +19,10 @@ async def events(
     container: ContainerDep,
     principal: PrincipalDep,
     limit: int = Query(50, ge=1, le=1000),
-    before: int | None = None,
+    before: int | None = Query(None, ge=1, le=2**63 - 1, description="The id of the oldest event seen."),
     action: str | None = None,
 ) -> Response:
     if not principal.is_admin:
         raise Forbidden(f"Principal: {principal.display} is not admin; the audit log is for admins")
-    audit: AuditLog = container.extras["audit"]
+    audit = container.audit
     return json_response(await run_in_threadpool(audit.page, limit=limit, before=before, action=action))

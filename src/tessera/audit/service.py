@@ -11,10 +11,9 @@ from collections.abc import Callable
 from typing import Any, Literal
 
 import orjson
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from tessera.storage.schema import audit_event
+from tessera.audit import store
 
 log = logging.getLogger("tessera.audit")
 
@@ -33,16 +32,17 @@ def append(
     detail: dict[str, Any] | None = None,
 ) -> None:
     """One event, in the caller's transaction (``at`` in epoch milliseconds)."""
-    conn.execute(
-        sa.insert(audit_event).values(
-            at=at,
-            actor=actor[:320],
-            action=action,
-            target_type=target_type,
-            target=(target or "")[:512] or None,
-            outcome=outcome,
-            detail=orjson.dumps(detail).decode() if detail else None,
-        )
+    store.insert(
+        conn,
+        {
+            "at": at,
+            "actor": actor[:320],
+            "action": action,
+            "target_type": target_type,
+            "target": (target or "")[:512] or None,
+            "outcome": outcome,
+            "detail": orjson.dumps(detail).decode() if detail else None,
+        },
     )
     log.info("%s %s %s %s: %s", actor, action, target_type or "", target or "", outcome)
 
@@ -81,27 +81,10 @@ class AuditLog:
 
     def page(self, *, limit: int, before: int | None = None, action: str | None = None) -> dict[str, Any]:
         """Newest first; ``before`` is the id of the oldest event already seen."""
-        query = sa.select(audit_event).order_by(audit_event.c.id.desc()).limit(limit + 1)
-        if before is not None:
-            query = query.where(audit_event.c.id < before)
-        if action:
-            query = query.where(audit_event.c.action == action)
         with self._engine.connect() as conn:
-            rows = conn.execute(query).all()
-        events = [
-            {
-                "id": row.id,
-                "timestamp": row.at,
-                "actor": row.actor,
-                "action": row.action,
-                "targetType": row.target_type,
-                "target": row.target,
-                "outcome": row.outcome,
-                "detail": orjson.loads(row.detail) if row.detail else None,
-            }
-            for row in rows[:limit]
-        ]
+            found = store.newest(conn, limit=limit + 1, before=before, action=action)
+        events = found[:limit]
         paging: dict[str, Any] = {"total": len(events)}
-        if len(rows) > limit and events:
+        if len(found) > limit and events:
             paging["before"] = str(events[-1]["id"])
         return {"data": events, "paging": paging}

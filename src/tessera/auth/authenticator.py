@@ -14,13 +14,12 @@ from collections.abc import Callable
 from typing import Protocol
 
 import jwt
-from starlette.requests import Request
 
 from tessera.auth import store
 from tessera.auth.cache import TokenCache
+from tessera.auth.directory import UserDirectory
 from tessera.auth.principal import Principal, Via
 from tessera.auth.tokens import MAX_TOKEN_BYTES, TesseraTokens, TokenType, invalid_token, missing_token
-from tessera.users.directory import UserDirectory
 
 _VIA: dict[str, Via] = {
     TokenType.BOT.value: "bot",
@@ -61,8 +60,8 @@ class TokenAuthenticator:
         self.idp = idp
         self._clock = clock
 
-    def authenticate(self, request: Request) -> Principal:
-        header = request.headers.get("authorization")
+    def authenticate(self, authorization: str | None) -> Principal:
+        header = authorization
         if not header:
             raise missing_token()
         scheme, _, token = header.partition(" ")

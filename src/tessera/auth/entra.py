@@ -188,7 +188,8 @@ class JwksCache:
 class EntraValidator:
     settings: AuthenticationSettings
     http: httpx.Client
-    clock: Callable[[], float] = time.time
+    # Elapsed time for the key cache's cool-down.
+    monotonic: Callable[[], float] = time.monotonic
     authority: Authority = field(init=False)
     jwks: JwksCache = field(init=False)
     _allowed_tenants: set[str] = field(init=False, default_factory=set)
@@ -211,7 +212,10 @@ class EntraValidator:
             )
         self._allowed_tenants = tenants
         self.jwks = JwksCache(
-            self._key_urls, http=self.http, cooldown_s=self.settings.jwksRefreshCooldownSeconds
+            self._key_urls,
+            http=self.http,
+            cooldown_s=self.settings.jwksRefreshCooldownSeconds,
+            clock=self.monotonic,
         )
 
     # -- configuration derived from the authority --------------------------------------------

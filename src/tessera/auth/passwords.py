@@ -57,16 +57,25 @@ def hash_password(password: str) -> str:
 
 
 def verify(password_hash: str | None, password: str) -> bool:
+    if len(password) > MAX_LENGTH:
+        return False  # never stored (the policy caps it); not worth an argon2 pass
     try:
         return _hasher().verify(password_hash or _dummy_hash(), password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 
 
+# The Base64 of MAX_LENGTH characters of UTF-8 (four bytes at most each): anything longer cannot
+# be a password of the policy, and is refused before it is decoded or hashed.
+MAX_ENCODED_LENGTH = (4 * MAX_LENGTH + 2) // 3 * 4
+
+
 def decode_base64(encoded: str) -> str:
+    if len(encoded) > MAX_ENCODED_LENGTH:
+        raise BadRequest(f"Password is longer than {MAX_LENGTH} characters.")
     try:
         return base64.b64decode(encoded, validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
+    except (binascii.Error, ValueError):  # not Base64, not ASCII, or not UTF-8 inside
         raise BadRequest("Password need to be encoded in Base-64.") from None
 
 

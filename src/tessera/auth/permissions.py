@@ -23,6 +23,8 @@ class Operation(StrEnum):
     EDIT_STATUS = "EditIngestionPipelineStatus"
     CREATE_INGESTION_PIPELINE_AUTOMATOR = "CreateIngestionPipelineAutomator"
     GENERATE_TOKEN = "GenerateToken"
+    # Running a workflow; a bot allowed it on a service or pipeline reads its secrets in the clear.
+    DEPLOY = "Deploy"
     VIEW_USAGE = "ViewUsage"
 
 

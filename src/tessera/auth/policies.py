@@ -363,7 +363,14 @@ BUILTIN_POLICIES: list[Doc] = [
             {
                 "name": "IngestionBotPolicy-Catalog-Rule",
                 "resources": [*_CATALOG, "ingestionPipeline"],
-                "operations": ["ViewAll", "Create", "EditAll", "Delete", "EditIngestionPipelineStatus"],
+                "operations": [
+                    "ViewAll",
+                    "Create",
+                    "EditAll",
+                    "Delete",
+                    "EditIngestionPipelineStatus",
+                    "Deploy",
+                ],
                 "effect": "allow",
             },
             {

@@ -16,7 +16,7 @@ from tessera.storage.schema import (
     auth_event,
     auth_token,
     credential,
-    login_attempt,
+    login_throttle,
     system_setting,
     user_identity,
 )
@@ -190,30 +190,43 @@ def users_with_passwords(conn: Connection) -> list[str]:
     return list(conn.execute(sa.select(credential.c.user_id)).scalars())
 
 
-# -- lockout -----------------------------------------------------------------------------------
+# -- sign-in throttling ---------------------------------------------------------------------
 
 
-def attempts(conn: Connection, login: str, *, lock: bool = False) -> tuple[int, int]:
-    """(failures so far, blocked until ms) for a login name."""
-    query = sa.select(login_attempt.c.failures, login_attempt.c.blocked_until).where(
-        login_attempt.c.login == login
-    )
+@dataclass(frozen=True)
+class Throttle:
+    failures: int
+    blocked_until: int
+    updated_at: int
+
+
+def throttle(conn: Connection, login: str, source: str, *, lock: bool = False) -> Throttle:
+    """Failed sign-ins so far for a login key from a source address (zeros when none)."""
+    query = sa.select(
+        login_throttle.c.failures, login_throttle.c.blocked_until, login_throttle.c.updated_at
+    ).where(login_throttle.c.login == login, login_throttle.c.source == source)
     if lock and conn.dialect.name != "sqlite":
         query = query.with_for_update()
     row = conn.execute(query).first()
-    return (row.failures, row.blocked_until) if row is not None else (0, 0)
+    return Throttle(row.failures, row.blocked_until, row.updated_at) if row is not None else Throttle(0, 0, 0)
 
 
-def set_attempts(conn: Connection, login: str, failures: int, blocked_until: int, at: int) -> None:
+def set_throttle(
+    conn: Connection, login: str, source: str, failures: int, blocked_until: int, at: int
+) -> None:
+    where = (login_throttle.c.login == login, login_throttle.c.source == source)
+    if failures == 0:
+        conn.execute(sa.delete(login_throttle).where(*where))
+        return
     updated = conn.execute(
-        sa.update(login_attempt)
-        .where(login_attempt.c.login == login)
+        sa.update(login_throttle)
+        .where(*where)
         .values(failures=failures, blocked_until=blocked_until, updated_at=at)
     )
     if updated.rowcount == 0:
         conn.execute(
-            sa.insert(login_attempt).values(
-                login=login, failures=failures, blocked_until=blocked_until, updated_at=at
+            sa.insert(login_throttle).values(
+                login=login, source=source, failures=failures, blocked_until=blocked_until, updated_at=at
             )
         )
 

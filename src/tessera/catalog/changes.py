@@ -7,6 +7,7 @@ A write that changes nothing creates no version: re-ingesting an unchanged sourc
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -31,8 +32,16 @@ def to_float(tenths: int) -> float:
     return round(tenths / 10, 1)
 
 
+# Versions are 0.1, 0.2, ... and 1.0 up: a thousand million edits is more than any entity gets.
+MAX_VERSION_TENTHS = 10**10
+
+
 def to_tenths(version: float | str) -> int:
-    return round(float(version) * 10)
+    """``version`` (0.1, "1.2") as a count of tenths; ValueError when it is no such version."""
+    number = float(version)
+    if not math.isfinite(number) or number < 0 or number * 10 > MAX_VERSION_TENTHS:
+        raise ValueError(f"version {version!r} is out of range")
+    return round(number * 10)
 
 
 def content(doc: Mapping[str, Any]) -> dict[str, Any]:

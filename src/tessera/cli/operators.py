@@ -6,13 +6,20 @@ database is already an operator.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
+from tessera.auth.principal import Principal
 from tessera.cli.common import ConfigOption, fail, load
+
+if TYPE_CHECKING:
+    from tessera.config import Settings
+    from tessera.container import Container
 
 users_app = typer.Typer(
     help="Manage users of the catalog (acts on the configured database).", no_args_is_help=True
@@ -25,18 +32,22 @@ OPERATOR = "tessera-cli"
 
 
 @contextmanager
-def _container(config: Path | None) -> Iterator[object]:
-    from tessera.auth.keys import KeyRing
+def _container(config: Path | None) -> Iterator[Container]:
+    """The configured catalog's services, for a command that acts on an existing catalog.
+
+    Never creates a database or migrates one: an operator who points at the wrong place learns
+    it here instead of finding a new, empty catalog there later (``tessera db upgrade`` and
+    ``tessera serve`` are the commands that create and migrate).
+    """
     from tessera.bootstrap import build_container
     from tessera.errors import ConfigError
-    from tessera.storage import migrate
 
     settings = load(config)
+    problem = _catalog_problem(settings)
+    if problem is not None:
+        fail(problem, 2)
     try:
         container = build_container(settings)
-        keys: KeyRing = container.extras["keys"]
-        keys.load()
-        migrate.upgrade(container.engine)
     except ConfigError as exc:
         fail(str(exc), 2)
     try:
@@ -45,9 +56,42 @@ def _container(config: Path | None) -> Iterator[object]:
         container.close()
 
 
-def _operator() -> object:
-    from tessera.auth.principal import Principal
+def _catalog_problem(settings: Settings) -> str | None:
+    """Why the configured database is not a catalog this tessera can act on, or None."""
+    from sqlalchemy.exc import SQLAlchemyError
 
+    from tessera.storage import migrate
+    from tessera.storage.db import create_engine, sqlite_path
+
+    path = sqlite_path(settings.database_url)
+    if path is not None and not path.exists():
+        hint = ""
+        quickstart = settings.home / "quickstart" / "tessera.yaml"
+        if quickstart.exists():
+            hint = f"; the quickstart's catalog is configured by {quickstart}: add --config {quickstart}"
+        return (
+            f"no catalog at {path} (nothing was created); give --config or TESSERA_HOME for an "
+            f"existing catalog, or create one with tessera serve{hint}"
+        )
+    engine = create_engine(settings.database_url)
+    try:
+        current = migrate.current_revision(engine)
+    except SQLAlchemyError as exc:
+        return f"cannot reach the database {settings.database_url.split('@')[-1]}: {exc.__class__.__name__}"
+    finally:
+        engine.dispose()
+    head = migrate.head_revision()
+    if current is None:
+        return "the database holds no catalog yet; create it with: tessera db upgrade (or tessera serve)"
+    if current != head:
+        return (
+            f"the catalog's schema is at revision {current} and this tessera needs {head}; "
+            "run: tessera db upgrade"
+        )
+    return None
+
+
+def _operator() -> Principal:
     return Principal(name=OPERATOR, is_admin=True, via="no-auth")
 
 
@@ -67,12 +111,12 @@ def list_users(config: Path | None = ConfigOption) -> None:
         rows = []
         after = None
         while True:
-            page = container.catalog.page(USER, limit=500, after=after, include="all")  # type: ignore[attr-defined]
+            page = container.catalog.page(USER, limit=500, after=after, include="all")
             rows.extend(page.rows)
             after = page.after
             if after is None:
                 break
-        with container.engine.connect() as conn:  # type: ignore[attr-defined]
+        with container.engine.connect() as conn:
             with_password = set(store.users_with_passwords(conn))
     table = Table("name", "email", "admin", "bot", "password", "deleted")
     for row in rows:
@@ -103,8 +147,8 @@ def delete_user(
     from tessera.errors import TesseraError
 
     with _container(config) as container:
-        users = container.extras["users"]  # type: ignore[attr-defined]
-        user = users.directory.by_name(name)
+        users = container.users
+        user = users.directory.by_name(name, "all")
         if user is None:
             fail(f"no user named {name!r}")
         try:
@@ -117,23 +161,41 @@ def delete_user(
 @users_app.command("reset-password")
 def reset_password(
     name: str = typer.Argument(..., help="The user's name."),
+    password_stdin: bool = typer.Option(
+        False,
+        "--password-stdin",
+        help="Read the new password from standard input (its first line) instead of generating one.",
+    ),
     config: Path | None = ConfigOption,
 ) -> None:
-    """Give a user a new random password (basic authentication), printed once.
+    """Give a user a new password (basic authentication); every session of theirs ends.
 
-    The user must change it after signing in; their sessions end.
+    Without --password-stdin the password is random, printed once, and must be changed after
+    signing in. With it, the password you give (it must meet the password policy) stands as it is:
+    this is how to satisfy production mode's first-admin rule without signing in.
 
-    Example: tessera users reset-password admin
+    Examples:
+
+        tessera users reset-password alice
+
+        printf '%s\\n' "$NEW_ADMIN_PASSWORD" | tessera users reset-password admin --password-stdin
     """
     from tessera.errors import TesseraError
 
+    chosen: str | None = None
+    if password_stdin:
+        chosen = sys.stdin.readline().rstrip("\r\n")
+        if not chosen:
+            fail("no password on standard input (one line is read)", 2)
     with _container(config) as container:
-        users = container.extras["users"]  # type: ignore[attr-defined]
         try:
-            password = users.reset_password(name)
+            password = container.users.reset_password(name, chosen)
         except TesseraError as exc:
             fail(exc.message)
-    typer.echo(f"new password for {name}: {password}")
+    if chosen is None:
+        typer.echo(f"new password for {name}: {password}")
+    else:
+        typer.echo(f"password of {name} set; every session of {name} ended")
 
 
 @bots_app.command("token")
@@ -150,8 +212,9 @@ def bot_token(
     from tessera.errors import TesseraError
 
     with _container(config) as container:
-        users = container.extras["users"]  # type: ignore[attr-defined]
-        bot = container.catalog.find_by_name(BOT, name)  # type: ignore[attr-defined]
+        users = container.users
+        container.keys.load()
+        bot = container.catalog.find_by_name(BOT, name)
         if bot is None:
             fail(f"no bot named {name!r}")
         try:
@@ -199,5 +262,5 @@ def rotate_secrets(config: Path | None = ConfigOption) -> None:
     from tessera.secrets.rotate import rotate_all
 
     with _container(config) as container:
-        result = rotate_all(container.engine, container.extras["box"])  # type: ignore[attr-defined]
+        result = rotate_all(container.engine, container.box)
     typer.echo(f"re-encrypted {result.secrets} secret(s) in {result.documents} document(s)")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 from pathlib import Path
 
@@ -33,12 +32,11 @@ def serve(
     """
     import uvicorn
 
+    from tessera import logs
     from tessera.bootstrap import build_container, start
 
     settings = load(config, {"server.host": host, "server.port": port, "server.workers": workers})
-    logging.basicConfig(
-        level=settings.server.logLevel, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logs.configure(settings.server.logLevel)
     # Any start-up failure must reach the operator as one readable line, not a traceback.
     try:
         container = build_container(settings)

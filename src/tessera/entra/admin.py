@@ -1,11 +1,19 @@
 """The admin REST API: the directory over HTTP, in Microsoft Graph's JSON shapes.
 
-Unauthenticated by design (a local emulator bound to 127.0.0.1 by default); turn it off with
-``EmulatorSettings(admin_api=False)``. Errors use Graph's ``{"error": {"code", "message"}}``.
+Every request carries the admin token, ``Authorization: Bearer <token>``: a random value written
+once, readable by its owner only (0600), to ``admin-token`` in the emulator's home, and printed
+by ``tessera entra admin-token``. Without it any web page the emulator's user visits could drive
+the API (a cross-origin ``text/plain`` POST needs no CORS preflight) and, say, mint a client
+secret. The API answers no CORS (``app.py`` limits CORS to the protocol endpoints) and takes
+JSON bodies only. Turn it off with ``EmulatorSettings(admin_api=False)``. Errors use Graph's
+``{"error": {"code", "message"}}``.
 
 ==========================================================  ===============================
 ``GET|POST /admin/tenants``                                  list / create (``domain``, ...)
+``GET|PATCH /admin/tenants/{t}``                             show / ``settings``, ``displayName``
 ``GET|POST /admin/tenants/{t}/users``                        list / create
+``GET|POST /admin/tenants/{t}/groups``                       list / create (``members``)
+``POST /admin/tenants/{t}/groups/{g}/members``                add a member (``member``)
 ``GET|POST /admin/tenants/{t}/applications``                 list / create
 ``GET|PATCH /admin/tenants/{t}/applications/{app}``          ``app show`` / update
 ``POST .../applications/{app}/exposeApi``                    set the App ID URI
@@ -14,13 +22,20 @@ Unauthenticated by design (a local emulator bound to 127.0.0.1 by default); turn
 ``POST .../applications/{app}/grantAdminConsent``            grant admin consent
 ``POST .../applications/{app}/addPassword``                  new secret (``secretText`` once)
 ``POST .../applications/{app}/addCertificate``               PEM certificate in ``certificate``
+``POST .../applications/{app}/assignUser|assignGroup``         app role (``role``) to a user / group
+``POST .../applications/{app}/assignApplication``             app role to another app's SP
 ``POST /admin/config``                                       apply a tenant file (JSON body)
-``GET /admin/keys``, ``POST /admin/keys/rotate``             signing keys
+``GET|POST|DELETE /admin/faults``, ``DELETE .../{id}``        faults on demand (``faults.py``)
+``GET|PUT /admin/clock``                                     the clock offset (``offsetSeconds``)
+``GET /admin/keys``, ``POST /admin/keys/rotate``             signing keys (``{"force": true}``: unannounced)
 ==========================================================  ===============================
 """
 
 from __future__ import annotations
 
+import hmac
+from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -29,10 +44,41 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from tessera.entra.directory import DirectoryError
+from tessera.entra.local_secrets import local_secret
 from tessera.entra.render import json_response
 from tessera.entra.service import DirectoryService
 from tessera.entra.state import emulator
 from tessera.entra.tenant_file import apply_tenant_file
+
+ADMIN_TOKEN_FILE = "admin-token"
+
+
+def ensure_admin_token(home: Path) -> str:
+    """The admin token in ``home/admin-token``, created (0600) on first use."""
+    return local_secret(home, ADMIN_TOKEN_FILE)
+
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def _guarded(endpoint: Endpoint) -> Endpoint:
+    async def guarded(request: Request) -> Response:
+        expected = emulator(request).admin_token
+        scheme, _, presented = request.headers.get("authorization", "").partition(" ")
+        if (
+            expected is None
+            or scheme.lower() != "bearer"
+            or not hmac.compare_digest(presented.strip().encode(), expected.encode())
+        ):
+            raise DirectoryError(
+                "the admin API needs 'Authorization: Bearer <admin token>'; the token is in the "
+                "emulator's home (`tessera entra admin-token` prints it).",
+                status=401,
+                code="InvalidAuthenticationToken",
+            )
+        return await endpoint(request)
+
+    return guarded
 
 
 def _service(request: Request) -> DirectoryService:
@@ -44,6 +90,13 @@ async def _body(request: Request) -> dict[str, Any]:
     raw = await request.body()
     if not raw:
         return {}
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != "application/json":
+        raise DirectoryError(
+            f"the admin API takes JSON bodies (Content-Type: application/json), not '{content_type}'.",
+            status=415,
+            code="Request_UnsupportedMediaType",
+        )
     try:
         body = orjson.loads(raw)
     except orjson.JSONDecodeError:
@@ -63,6 +116,20 @@ async def tenants(request: Request) -> Response:
     return json_response(svc.create_tenant(body["domain"], body.get("displayName"), body.get("id")), 201)
 
 
+async def tenant(request: Request) -> Response:
+    svc = _service(request)
+    ref = request.path_params["tenant"]
+    if request.method == "GET":
+        return json_response(svc.tenant(ref))
+    body = await _body(request)
+    settings = body.get("settings") or {}
+    return json_response(
+        svc.update_tenant(
+            ref, refresh_token_reuse=settings.get("refreshTokenReuse"), display_name=body.get("displayName")
+        )
+    )
+
+
 async def users(request: Request) -> Response:
     svc = _service(request)
     tenant = request.path_params["tenant"]
@@ -80,8 +147,38 @@ async def users(request: Request) -> Response:
         mail=body.get("mail"),
         given_name=body.get("givenName"),
         surname=body.get("surname"),
+        password_policies=body.get("passwordPolicies"),
+        mfa_required=bool(body.get("mfaRequired", False)),
+        administrator=bool(body.get("administrator", False)),
+        federated_issuer=next(
+            (i.get("issuer") for i in body.get("identities", []) if i.get("signInType") == "federated"), None
+        ),
     )
     return json_response(user, 201)
+
+
+async def groups(request: Request) -> Response:
+    svc = _service(request)
+    tenant = request.path_params["tenant"]
+    if request.method == "GET":
+        return json_response({"value": svc.groups(tenant)})
+    body = await _body(request)
+    if "displayName" not in body:
+        raise DirectoryError("'displayName' is required.")
+    members = [str(m) for m in body.get("members", [])]
+    created = svc.create_group(
+        tenant, body["displayName"], members, description=body.get("description"), group_id=body.get("id")
+    )
+    return json_response(created, 201)
+
+
+async def group_members(request: Request) -> Response:
+    svc = _service(request)
+    tenant, group = request.path_params["tenant"], request.path_params["group"]
+    body = await _body(request)
+    if "member" not in body:
+        raise DirectoryError("'member' (a user or a group) is required.")
+    return json_response(svc.add_group_member(tenant, group, str(body["member"])))
 
 
 async def applications(request: Request) -> Response:
@@ -167,9 +264,55 @@ async def app_action(request: Request) -> Response:
         )
     elif action == "assignUser":
         result = svc.assign_user(tenant, ref, body["user"], body.get("role"))
+    elif action == "assignGroup":
+        result = svc.assign_group(tenant, ref, body["group"], body.get("role"))
+    elif action == "assignApplication":
+        result = svc.assign_service_principal(tenant, ref, body["application"], body["role"])
     else:
         raise DirectoryError(f"unknown action '{action}'.", status=404, code="Request_ResourceNotFound")
     return json_response(result, 200)
+
+
+async def faults(request: Request) -> Response:
+    svc = _service(request)
+    if request.method == "GET":
+        return json_response({"value": svc.faults()})
+    if request.method == "DELETE":
+        return json_response({"removed": svc.clear_faults()})
+    body = await _body(request)
+    if "endpoint" not in body:
+        raise DirectoryError("'endpoint' is required (token, keys, discovery, devicecode or any).")
+    created = svc.add_fault(
+        str(body["endpoint"]),
+        status=body.get("status"),
+        error=body.get("error"),
+        code=body.get("code"),
+        description=body.get("description"),
+        latency_ms=body.get("latencyMs"),
+        probability=float(body.get("probability", 1.0)),
+        count=body.get("count"),
+    )
+    return json_response(created, 201)
+
+
+async def fault(request: Request) -> Response:
+    try:
+        fault_id = int(request.path_params["fault"])
+    except ValueError:
+        raise DirectoryError("a fault id is a number.") from None
+    if not _service(request).clear_faults(fault_id):
+        raise DirectoryError(
+            f"fault '{fault_id}' does not exist.", status=404, code="Request_ResourceNotFound"
+        )
+    return Response(status_code=204)
+
+
+async def clock(request: Request) -> Response:
+    svc = _service(request)
+    if request.method == "PUT":
+        body = await _body(request)
+        svc.set_clock_offset(float(body.get("offsetSeconds", 0)))
+    return json_response({"offsetSeconds": svc.clock_offset()})
 
 
 async def config(request: Request) -> Response:
@@ -181,17 +324,25 @@ async def keys(request: Request) -> Response:
 
 
 async def rotate(request: Request) -> Response:
-    return json_response({"kid": _service(request).rotate_keys()})
+    body = await _body(request)
+    return json_response({"kid": _service(request).rotate_keys(force=bool(body.get("force", False)))})
 
 
 def routes() -> list[BaseRoute]:
-    return [
-        Route("/admin/tenants", tenants, methods=["GET", "POST"]),
-        Route("/admin/tenants/{tenant}/users", users, methods=["GET", "POST"]),
-        Route("/admin/tenants/{tenant}/applications", applications, methods=["GET", "POST"]),
-        Route("/admin/tenants/{tenant}/applications/{app}", application, methods=["GET", "PATCH"]),
-        Route("/admin/tenants/{tenant}/applications/{app}/{action}", app_action, methods=["POST"]),
-        Route("/admin/config", config, methods=["POST"]),
-        Route("/admin/keys", keys, methods=["GET"]),
-        Route("/admin/keys/rotate", rotate, methods=["POST"]),
+    table: list[tuple[str, Endpoint, list[str]]] = [
+        ("/admin/tenants", tenants, ["GET", "POST"]),
+        ("/admin/tenants/{tenant}", tenant, ["GET", "PATCH"]),
+        ("/admin/tenants/{tenant}/users", users, ["GET", "POST"]),
+        ("/admin/tenants/{tenant}/groups", groups, ["GET", "POST"]),
+        ("/admin/tenants/{tenant}/groups/{group}/members", group_members, ["POST"]),
+        ("/admin/tenants/{tenant}/applications", applications, ["GET", "POST"]),
+        ("/admin/tenants/{tenant}/applications/{app}", application, ["GET", "PATCH"]),
+        ("/admin/tenants/{tenant}/applications/{app}/{action}", app_action, ["POST"]),
+        ("/admin/config", config, ["POST"]),
+        ("/admin/keys", keys, ["GET"]),
+        ("/admin/keys/rotate", rotate, ["POST"]),
+        ("/admin/faults", faults, ["GET", "POST", "DELETE"]),
+        ("/admin/faults/{fault}", fault, ["DELETE"]),
+        ("/admin/clock", clock, ["GET", "PUT"]),
     ]
+    return [Route(path, _guarded(endpoint), methods=methods) for path, endpoint, methods in table]

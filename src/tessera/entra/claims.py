@@ -44,14 +44,23 @@ def _rh() -> str:
     return f"0.A{_opaque(48)}."
 
 
+# Entra back-dates iat and nbf by five minutes, which is what keeps a client whose clock runs a
+# little ahead from rejecting a token it has just received.
+BACKDATE = 300
+
+
 @dataclass(frozen=True)
 class Times:
     now: int
     lifetime: int
 
+    @property
+    def not_before(self) -> int:
+        return self.now - BACKDATE
+
     def claims(self) -> dict[str, int]:
-        # nbf = iat, as Entra does; exp after the lifetime.
-        return {"iat": self.now, "nbf": self.now, "exp": self.now + self.lifetime}
+        # nbf = iat, back-dated as Entra does; exp after the lifetime, counted from now.
+        return {"iat": self.not_before, "nbf": self.not_before, "exp": self.now + self.lifetime}
 
 
 def user_access_token(
@@ -65,7 +74,7 @@ def user_access_token(
     user: User,
     scp: list[str],
     roles: list[str],
-    groups: list[str] | None,
+    groups: dict[str, Any],
     times: Times,
     auth_time: float,
     sid: str | None,
@@ -122,8 +131,7 @@ def user_access_token(
                 del claims[key]
     if roles:
         claims["roles"] = roles
-    if groups is not None:
-        claims["groups"] = groups
+    claims.update(groups)
     optional = resource.optional_access_claims
     if "email" in optional and user.mail:
         claims["email"] = user.mail
@@ -200,7 +208,7 @@ def id_token(
     auth_time: float,
     sid: str | None,
     roles: list[str],
-    groups: list[str] | None,
+    groups: dict[str, Any],
     times: Times,
     hashes: dict[str, str] | None = None,
 ) -> dict[str, Any]:
@@ -244,8 +252,7 @@ def id_token(
         claims["auth_time"] = int(auth_time)
     if roles:
         claims["roles"] = roles
-    if groups is not None:
-        claims["groups"] = groups
+    claims.update(groups)
     return claims
 
 
@@ -258,7 +265,7 @@ def id_token_v1(
     optional: set[str],
     nonce: str | None,
     roles: list[str],
-    groups: list[str] | None,
+    groups: dict[str, Any],
     times: Times,
     ip: str | None,
 ) -> dict[str, Any]:
@@ -289,6 +296,5 @@ def id_token_v1(
         claims["email"] = user.mail
     if roles:
         claims["roles"] = roles
-    if groups is not None:
-        claims["groups"] = groups
+    claims.update(groups)
     return claims

@@ -20,14 +20,10 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy.orm import Session
 
 from tessera.entra import errors
-from tessera.entra.directory import (
-    find_application,
-    find_service_principal,
-    key_credentials,
-    password_credentials,
-    sha256_hex,
-)
+from tessera.entra.credentials import key_credentials, password_credentials
+from tessera.entra.directory import sha256_hex
 from tessera.entra.models import Application, KeyCredential, ServicePrincipal
+from tessera.entra.registrations import find_application, find_service_principal
 from tessera.entra.tenants import TenantPath
 
 JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
@@ -43,6 +39,8 @@ class Client:
 def find_client(s: Session, path: TenantPath, client_id: str | None) -> Client:
     if not client_id:
         raise errors.missing_parameter("client_id")
+    if client_id.strip("-0") == "" and len(client_id) == 36:
+        raise errors.invalid_application_identifier(client_id)
     app = find_application(s, client_id) if len(client_id) == 36 else None
     if app is None or app.app_id != client_id.lower():
         raise errors.application_not_found(client_id, path.display_name)

@@ -52,6 +52,17 @@ class RedirectError(Exception):
     state: str | None
 
 
+@dataclass
+class ManagedIdentityError(Exception):
+    """A refusal of a managed identity endpoint, in that endpoint's own shape: IMDS answers
+    ``{"error", "error_description"}``, App Service ``{"statusCode", "message"}``."""
+
+    status: int
+    error: str
+    description: str
+    app_service: bool = False
+
+
 @dataclass(frozen=True)
 class ErrorContext:
     """The ids Entra puts in every error, and the origin its ``error_uri`` points to."""
@@ -170,6 +181,12 @@ def application_not_found(app_id: str, tenant_name: str) -> EntraError:
         "tenant or consented to by any user in the tenant. You may have sent your authentication "
         "request to the wrong tenant.",
     )
+
+
+def invalid_application_identifier(app_id: str) -> EntraError:
+    # The all-zero GUID (an unfilled template, e.g. Azure/Commercial-Marketplace-SaaS-Accelerator
+    # #748) is refused before any directory lookup.
+    return EntraError("unauthorized_client", 700038, f"{app_id} is not a valid application identifier.")
 
 
 def not_multi_tenant(app_id: str, name: str) -> EntraError:
@@ -541,6 +558,10 @@ def user_not_found(user: str, tenant_name: str) -> EntraError:
     )
 
 
+def user_disabled() -> EntraError:
+    return EntraError("invalid_grant", 50057, "The user account is disabled.")
+
+
 def consent_declined() -> EntraError:
     return EntraError(
         "access_denied",
@@ -555,6 +576,15 @@ def admin_consent_needed(app_id: str, name: str) -> EntraError:
         90094,
         f"The grant requires admin permission. The application '{name}' ('{app_id}') asks for "
         "permissions that only an administrator can grant.",
+    )
+
+
+def admin_consent_refused(user: str) -> EntraError:
+    return EntraError(
+        "access_denied",
+        90094,
+        f"The grant requires admin permission. {user} is not an administrator of this directory: "
+        "ask one to grant consent for the tenant.",
     )
 
 

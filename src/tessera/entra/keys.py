@@ -4,8 +4,9 @@ Entra publishes RSA keys wrapped in self-signed certificates (CN
 ``accounts.accesscontrol.windows.net``). Each JWK carries ``kid`` = ``x5t`` = base64url SHA-1 of
 the certificate (RFC 7515 §4.1.7), the certificate in ``x5c``, the issuer the key signs for
 (checked by Microsoft.IdentityModel's ``EnableAadSigningKeyIssuerValidation``), and no ``alg``:
-validators pin RS256 themselves. Several keys are published at once for rollover: ``keys
-rotate`` signs with a new key and keeps publishing the old ones.
+validators pin RS256 themselves. Several keys are published at once, as Entra always does: the
+signing key, the next one (published before it signs, so a rollover never meets a validator's
+JWKS cache cold) and earlier ones; ``keys rotate`` moves signing to the next key.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from sqlalchemy import ColumnClause, literal_column, select
+from sqlalchemy import ColumnClause, func, literal_column, select
 from sqlalchemy.orm import Session
 
 from tessera.entra.clock import Clock
@@ -40,6 +41,9 @@ class ActiveKey:
 
 
 class KeyRing:
+    """The signing keys: one signs (the highest ``activation``), the next one is published before
+    it signs, and earlier ones stay published for tokens they signed."""
+
     def __init__(self, store: Store, clock: Clock) -> None:
         self._store = store
         self._clock = clock
@@ -47,29 +51,58 @@ class KeyRing:
         self._lock = threading.Lock()
 
     def ensure(self) -> str:
-        """Create the first signing key if there is none; returns the active ``kid``."""
+        """Create the signing key and the next key if missing; returns the signing ``kid``."""
         with self._store.transaction() as s:
-            current = s.scalars(
-                select(SigningKey).order_by(SigningKey.created.desc(), _INSERTION.desc()).limit(1)
-            ).first()
-            if current is not None:
-                return current.kid
-        return self.rotate()
+            active = _signing_row(s)
+            has_next = s.scalars(select(SigningKey.kid).where(SigningKey.state == "next")).first()
+            if active is not None and has_next is not None:
+                return active.kid
+        if active is None:
+            return self.rotate(force=True)
+        return self._ensure_next()
 
-    def rotate(self) -> str:
-        """Sign with a new key from now on; older keys stay in the JWKS."""
+    def _ensure_next(self) -> str:
+        with self._store.transaction() as s:
+            if s.scalars(select(SigningKey.kid).where(SigningKey.state == "next")).first() is None:
+                s.add(self._new_row("next"))
+            row = _signing_row(s)
+            assert row is not None
+            return row.kid
+
+    def _new_row(self, state: str) -> SigningKey:
         key, cert = self_signed_rsa(SIGNING_KEY_SUBJECT)
         der = cert.public_bytes(serialization.Encoding.DER)
-        kid = x5t(der)
         pem = key.private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
         )
+        return SigningKey(
+            kid=x5t(der), private_key_pem=pem, certificate=der, created=self._clock.now(), state=state
+        )
+
+    def rotate(self, *, force: bool = False) -> str:
+        """Sign with another key from now on; returns its ``kid``. Older keys stay published.
+
+        As Entra does, the key that takes over was published beforehand (the ``next`` key), so a
+        validator's cached JWKS already knows it; a new ``next`` key is published in its place.
+        ``force`` is the unannounced rollover (a fault to test against): a key nobody has seen
+        signs at once, and a validator must refetch the JWKS on the unknown ``kid``."""
         with self._store.transaction() as s:
-            s.add(SigningKey(kid=kid, private_key_pem=pem, certificate=der, created=self._clock.now()))
-        return kid
+            top = s.scalar(select(func.max(SigningKey.activation)))
+            order = (top or 0) + 1
+            upcoming = (
+                None if force else s.scalars(select(SigningKey).where(SigningKey.state == "next")).first()
+            )
+            if upcoming is None:
+                upcoming = self._new_row("active")
+                s.add(upcoming)
+            upcoming.state = "active"
+            upcoming.activation = order
+            if s.scalars(select(SigningKey.kid).where(SigningKey.state == "next")).first() is None:
+                s.add(self._new_row("next"))
+            return upcoming.kid
 
     def active(self, session: Session | LazySession | None = None) -> ActiveKey:
-        """The newest key. Read through the store's cache, which a ``keys rotate`` run by the
+        """The signing key. Read through the store's cache, which a ``keys rotate`` run by the
         CLI against the same database invalidates, so rotation takes effect in a running server.
         Pass the caller's ``session`` when inside a transaction already."""
         if session is None:
@@ -82,14 +115,7 @@ class KeyRing:
         row = self._store.cached(
             ("signing-key",),
             lambda: (
-                db()
-                .execute(
-                    select(SigningKey.kid, SigningKey.private_key_pem)
-                    .where(SigningKey.retired.is_(False))
-                    .order_by(SigningKey.created.desc(), _INSERTION.desc())
-                    .limit(1)
-                )
-                .first()
+                db().execute(_SIGNING.with_only_columns(SigningKey.kid, SigningKey.private_key_pem)).first()
             ),
         )
         if row is None:
@@ -114,18 +140,47 @@ class KeyRing:
         return out
 
     def jwks(self, issuer: str) -> dict[str, Any]:
+        """Every published key, the next one first: a validator that takes ``keys[0]`` instead of
+        looking up the token's ``kid`` fails here as it would with Entra."""
         with self._store.transaction() as s:
-            rows = s.scalars(select(SigningKey).order_by(SigningKey.created.desc(), _INSERTION.desc())).all()
-            keys = [_jwk(row.certificate, issuer) for row in rows]
+            keys = [_jwk(row.certificate, issuer) for row in _published(s)]
         return {"keys": keys}
 
     def describe(self) -> list[dict[str, Any]]:
+        """Signing key first, then the next one, then the others, newest first."""
         with self._store.transaction() as s:
-            rows = s.scalars(select(SigningKey).order_by(SigningKey.created.desc(), _INSERTION.desc())).all()
-            return [
-                {"kid": r.kid, "created": r.created, "active": i == 0 and not r.retired}
-                for i, r in enumerate(rows)
+            signing = _signing_row(s)
+            rows = _published(s)
+            described = [
+                {
+                    "kid": r.kid,
+                    "created": r.created,
+                    "active": signing is not None and r.kid == signing.kid,
+                    "state": "signing" if signing is not None and r.kid == signing.kid else r.state,
+                }
+                for r in rows
             ]
+        return sorted(described, key=lambda k: {"signing": 0, "next": 1}.get(str(k["state"]), 2))
+
+
+_SIGNING = (
+    select(SigningKey)
+    .where(SigningKey.retired.is_(False), SigningKey.state == "active")
+    .order_by(SigningKey.activation.desc().nulls_last(), SigningKey.created.desc(), _INSERTION.desc())
+    .limit(1)
+)
+
+
+def _signing_row(s: Session) -> SigningKey | None:
+    return s.scalars(_SIGNING).first()
+
+
+def _published(s: Session) -> list[SigningKey]:
+    rows = s.scalars(select(SigningKey).where(SigningKey.retired.is_(False))).all()
+    return sorted(
+        rows,
+        key=lambda r: (r.state != "next", -(r.activation or 0), -r.created),
+    )
 
 
 def _int_b64(value: int) -> str:

@@ -30,6 +30,8 @@ class Tenant(Base):
     # Per-tenant salt of the pairwise `sub` (OIDC Core §8.1): not derivable from public ids.
     pairwise_salt: Mapped[str] = mapped_column(String(64))
     created: Mapped[float] = mapped_column(Float)
+    # The emulator's per-tenant behaviour switches (``TenantSettings``); NULL in older homes.
+    settings: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=dict)
 
 
 class User(Base):
@@ -45,6 +47,14 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     account_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     created: Mapped[float] = mapped_column(Float)
+    # Graph's passwordPolicies: "DisableStrongPassword" lets a test give a weak password.
+    password_policies: Mapped[str | None] = mapped_column(String(255))
+    # What the resource owner password grant refuses, as Entra does: a user who must pass MFA,
+    # and one whose password lives with a federated identity provider (its issuer).
+    mfa_required: Mapped[bool] = mapped_column(Boolean, default=False)
+    federated_issuer: Mapped[str | None] = mapped_column(String(255))
+    # Holds an administrator role (Global Administrator): may grant admin consent.
+    administrator: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class Group(Base):
@@ -54,6 +64,8 @@ class Group(Base):
     tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"), index=True)
     display_name: Mapped[str] = mapped_column(String(255))
     members: Mapped[list[str]] = mapped_column(default=list)
+    """Object ids of member users and groups."""
+    description: Mapped[str | None] = mapped_column(String(1024))
 
 
 class Application(Base):
@@ -116,6 +128,11 @@ class ServicePrincipal(Base):
     display_name: Mapped[str] = mapped_column(String(255))
     app_role_assignment_required: Mapped[bool] = mapped_column(Boolean, default=False)
     account_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    # "Application", or "ManagedIdentity" for a managed identity (which has no app registration).
+    service_principal_type: Mapped[str] = mapped_column(String(32), default="Application")
+    managed_identity: Mapped[str | None] = mapped_column(String(16))  # SystemAssigned | UserAssigned
+    # A managed identity's Azure resource id (its `xms_mirid` claim, IMDS's `msi_res_id`).
+    resource_id: Mapped[str | None] = mapped_column(String(512))
 
 
 class OAuth2PermissionGrant(Base):
@@ -149,6 +166,10 @@ class SigningKey(Base):
     certificate: Mapped[bytes] = mapped_column(LargeBinary)  # DER
     created: Mapped[float] = mapped_column(Float)
     retired: Mapped[bool] = mapped_column(Boolean, default=False)
+    # "next": published, not signing yet; "active": has signed (older homes: all active).
+    state: Mapped[str] = mapped_column(String(16), default="active")
+    # The order keys began signing in; the highest signs. NULL for keys of older homes.
+    activation: Mapped[int | None] = mapped_column(Integer)
 
 
 class AuthorizationCode(Base):
@@ -200,3 +221,48 @@ class SignInSession(Base):
     user_id: Mapped[str] = mapped_column(String(36))
     auth_time: Mapped[float] = mapped_column(Float)
     expires: Mapped[float] = mapped_column(Float)
+
+
+class DeviceCode(Base):
+    """A device authorization (RFC 8628) waiting for, or given, a person's approval."""
+
+    __tablename__ = "device_codes"
+
+    device_code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_code: Mapped[str] = mapped_column(String(16), unique=True)
+    tenant_id: Mapped[str | None] = mapped_column(String(36))  # None on common/organizations
+    client_id: Mapped[str] = mapped_column(String(36))
+    scope: Mapped[str] = mapped_column(String(4000))
+    interval: Mapped[int] = mapped_column(Integer)
+    expires: Mapped[float] = mapped_column(Float)
+    last_poll: Mapped[float | None] = mapped_column(Float)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # approved|declined|redeemed
+    user_id: Mapped[str | None] = mapped_column(String(36))
+    auth_time: Mapped[float | None] = mapped_column(Float)
+    session_id: Mapped[str | None] = mapped_column(String(64))
+
+
+class Fault(Base):
+    """A fault injected on demand (``faults.py``): an error answer or a delay for an endpoint."""
+
+    __tablename__ = "faults"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    endpoint: Mapped[str] = mapped_column(String(32))  # token | keys | discovery | devicecode | any
+    kind: Mapped[str] = mapped_column(String(16))  # error | latency
+    status: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(String(64))
+    code: Mapped[int | None] = mapped_column(Integer)
+    description: Mapped[str | None] = mapped_column(String(1024))
+    latency_ms: Mapped[int | None] = mapped_column(Integer)
+    probability: Mapped[float] = mapped_column(Float, default=1.0)
+    remaining: Mapped[int | None] = mapped_column(Integer)  # None: until cleared
+
+
+class EmulatorValue(Base):
+    """Emulator-wide values that the CLI changes under a running server (the clock offset)."""
+
+    __tablename__ = "emulator_values"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[float] = mapped_column(Float)

@@ -19,6 +19,7 @@ from tessera.entra.directory import DirectoryError
 from tessera.entra.errors import (
     EntraError,
     ErrorContext,
+    ManagedIdentityError,
     RedirectError,
     SignInPageError,
     error_body,
@@ -65,9 +66,23 @@ async def redirect_error(request: Request, exc: Exception) -> Response:
     return respond(emulator(request), exc.redirect_uri, exc.response_mode, params)
 
 
+async def managed_identity_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ManagedIdentityError)
+    body = (
+        {"statusCode": exc.status, "message": exc.description}
+        if exc.app_service
+        else {"error": exc.error, "error_description": exc.description}
+    )
+    return json_response(body, status=exc.status, headers=NO_STORE)
+
+
 async def directory_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DirectoryError)
-    return json_response({"error": {"code": exc.code, "message": exc.message}}, status=exc.status)
+    # RFC 6750 §3: a 401 names the scheme the caller must use.
+    headers = {"WWW-Authenticate": 'Bearer realm="tessera.entra"'} if exc.status == 401 else None
+    return json_response(
+        {"error": {"code": exc.code, "message": exc.message}}, status=exc.status, headers=headers
+    )
 
 
 HANDLERS: dict[type[Exception], Any] = {
@@ -75,4 +90,5 @@ HANDLERS: dict[type[Exception], Any] = {
     SignInPageError: sign_in_page_error,
     RedirectError: redirect_error,
     DirectoryError: directory_error,
+    ManagedIdentityError: managed_identity_error,
 }

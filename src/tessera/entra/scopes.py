@@ -15,15 +15,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from tessera.entra import errors
-from tessera.entra.directory import (
-    GRAPH_APP_ID,
-    GRAPH_NAME,
-    GRAPH_RESOURCE,
-    find_application,
-    find_service_principal,
-    graph_service_principal,
-)
+from tessera.entra.directory import GRAPH_APP_ID, GRAPH_NAME, GRAPH_RESOURCE
 from tessera.entra.models import Application, ServicePrincipal, Tenant
+from tessera.entra.registrations import find_application, find_service_principal, graph_service_principal
 
 OIDC_SCOPES = ("openid", "profile", "email", "offline_access")
 DEFAULT = ".default"
@@ -42,6 +36,7 @@ class Resource:
     optional_access_claims: frozenset[str]
     sp: ServicePrincipal
     is_graph: bool = False
+    group_membership_claims: str | None = None
 
     def scope_values(self) -> set[str]:
         return {sc["value"] for sc in self.scopes if sc.get("isEnabled", True)}
@@ -130,6 +125,7 @@ def resource_of(app: Application, sp: ServicePrincipal) -> Resource:
         token_version=2 if app.requested_access_token_version == 2 else 1,
         optional_access_claims=frozenset(optional),
         sp=sp,
+        group_membership_claims=app.group_membership_claims,
     )
 
 

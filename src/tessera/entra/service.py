@@ -15,13 +15,27 @@ from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from sqlalchemy.orm import Session
 
+from tessera.entra import consent, groups
+from tessera.entra import credentials as creds
 from tessera.entra import directory as d
+from tessera.entra import registrations as reg
 from tessera.entra.clock import Clock, iso
-from tessera.entra.graph import application_json, service_principal_json, tenant_json, user_json
+from tessera.entra.faults import FaultOps
+from tessera.entra.graph.shapes import (
+    application_json,
+    group_json,
+    service_principal_json,
+    tenant_json,
+    user_json,
+)
+from tessera.entra.group_claims import GROUP_MEMBERSHIP_CLAIMS
 from tessera.entra.keys import KeyRing
-from tessera.entra.models import Application
+from tessera.entra.models import Application, Tenant
+from tessera.entra.service_assignments import AssignmentOps
 from tessera.entra.store import Store
+from tessera.entra.tenants import REFRESH_TOKEN_REUSE
 
 DAY = 86400
 _DURATION = re.compile(r"^\s*(\d+)\s*([hdwmy])\s*$", re.IGNORECASE)
@@ -56,7 +70,7 @@ def load_certificate(data: bytes) -> bytes:
     return x509.load_der_x509_certificate(data).public_bytes(serialization.Encoding.DER)
 
 
-class DirectoryService:
+class DirectoryService(AssignmentOps, FaultOps):
     def __init__(self, store: Store, clock: Clock) -> None:
         self.store = store
         self.clock = clock
@@ -70,7 +84,7 @@ class DirectoryService:
             tenant = d.create_tenant(
                 s, domain=domain, display_name=display_name, tenant_id=tenant_id, now=self.clock.now()
             )
-            d.graph_service_principal(s, tenant.id)
+            reg.graph_service_principal(s, tenant.id)
             return tenant_json(tenant)
 
     def ensure_tenant(
@@ -81,6 +95,22 @@ class DirectoryService:
             if existing is not None:
                 return tenant_json(existing)
         return self.create_tenant(domain, display_name, tenant_id)
+
+    def update_tenant(
+        self, ref: str | None, *, refresh_token_reuse: str | None = None, display_name: str | None = None
+    ) -> dict[str, Any]:
+        with self.store.transaction() as s:
+            tenant = d.get_tenant(s, ref)
+            if display_name is not None:
+                tenant.display_name = display_name
+            if refresh_token_reuse is not None:
+                if refresh_token_reuse not in REFRESH_TOKEN_REUSE:
+                    raise d.DirectoryError(
+                        f"refreshTokenReuse is one of {', '.join(REFRESH_TOKEN_REUSE)}, "
+                        f"not '{refresh_token_reuse}'."
+                    )
+                tenant.settings = {**(tenant.settings or {}), "refreshTokenReuse": refresh_token_reuse}
+            return tenant_json(tenant)
 
     def tenants(self) -> list[dict[str, Any]]:
         with self.store.transaction() as s:
@@ -101,8 +131,13 @@ class DirectoryService:
         given_name: str | None = None,
         surname: str | None = None,
         user_id: str | None = None,
+        password_policies: str | None = None,
+        mfa_required: bool = False,
+        federated_issuer: str | None = None,
+        administrator: bool = False,
     ) -> dict[str, Any]:
-        """Returns the user; with ``password`` set to the generated one if none was given."""
+        """Returns the user; with ``password`` set to the generated one if none was given.
+        Passwords follow Entra's policy unless ``password_policies="DisableStrongPassword"``."""
         chosen = password or d.generate_password()
         with self.store.transaction() as s:
             t = d.get_tenant(s, tenant)
@@ -116,8 +151,12 @@ class DirectoryService:
                 given_name=given_name,
                 surname=surname,
                 user_id=user_id,
+                password_policies=password_policies,
                 now=self.clock.now(),
             )
+            user.mfa_required = mfa_required
+            user.federated_issuer = federated_issuer
+            user.administrator = administrator
             out = user_json(user)
         if password is None:
             out["password"] = chosen
@@ -155,19 +194,50 @@ class DirectoryService:
 
     def set_password(self, tenant: str | None, user: str, password: str) -> None:
         with self.store.transaction() as s:
-            d.get_user(s, d.get_tenant(s, tenant), user).password_hash = d.hash_password(password)
+            found = d.get_user(s, d.get_tenant(s, tenant), user)
+            d.check_password_strength(password, found.password_policies)
+            found.password_hash = d.hash_password(password)
 
     def users(self, tenant: str | None) -> list[dict[str, Any]]:
         with self.store.transaction() as s:
             return [user_json(u) for u in d.list_users(s, d.get_tenant(s, tenant))]
 
-    def create_group(self, tenant: str | None, name: str, members: list[str] = ()) -> dict[str, Any]:  # type: ignore[assignment]
+    def create_group(
+        self,
+        tenant: str | None,
+        name: str,
+        members: list[str] = (),  # type: ignore[assignment]
+        *,
+        description: str | None = None,
+        group_id: str | None = None,
+    ) -> dict[str, Any]:
+        """A security group (or the existing one of that name), with ``members`` added: users by
+        UPN, mail or object id, groups by name or object id."""
         with self.store.transaction() as s:
             t = d.get_tenant(s, tenant)
-            group = d.find_group(s, t, name) or d.create_group(s, t, display_name=name)
+            group = groups.find_group(s, t, group_id or name) or groups.create_group(
+                s, t, display_name=name, group_id=group_id, description=description
+            )
             for ref in members:
-                d.add_group_member(s, group, d.get_user(s, t, ref))
-            return {"id": group.id, "displayName": group.display_name, "members": list(group.members)}
+                groups.add_group_member(s, group, _member_id(s, t, ref))
+            return {**group_json(group), "members": list(group.members)}
+
+    def add_group_member(self, tenant: str | None, group: str, member: str) -> dict[str, Any]:
+        return self.create_group(tenant, group, [member])
+
+    def remove_group_member(self, tenant: str | None, group: str, member: str) -> dict[str, Any]:
+        with self.store.transaction() as s:
+            t = d.get_tenant(s, tenant)
+            found = groups.get_group(s, t, group)
+            groups.remove_group_member(found, _member_id(s, t, member))
+            return {**group_json(found), "members": list(found.members)}
+
+    def groups(self, tenant: str | None) -> list[dict[str, Any]]:
+        with self.store.transaction() as s:
+            return [
+                {**group_json(g), "members": list(g.members)}
+                for g in groups.list_groups(s, d.get_tenant(s, tenant).id)
+            ]
 
     # --- app registrations ------------------------------------------------------------------
 
@@ -184,7 +254,7 @@ class DirectoryService:
     ) -> dict[str, Any]:
         with self.store.transaction() as s:
             t = d.get_tenant(s, tenant)
-            app = d.create_application(
+            app = reg.create_application(
                 s,
                 t,
                 display_name=name,
@@ -199,12 +269,12 @@ class DirectoryService:
 
     def find_app(self, tenant: str | None, ref: str) -> dict[str, Any] | None:
         with self.store.transaction() as s:
-            app = d.find_application(s, ref, d.get_tenant(s, tenant))
+            app = reg.find_application(s, ref, d.get_tenant(s, tenant))
             return application_json(s, app) if app else None
 
     def apps(self, tenant: str | None) -> list[dict[str, Any]]:
         with self.store.transaction() as s:
-            return [application_json(s, a) for a in d.list_applications(s, d.get_tenant(s, tenant))]
+            return [application_json(s, a) for a in reg.list_applications(s, d.get_tenant(s, tenant))]
 
     def update_app(
         self,
@@ -226,7 +296,7 @@ class DirectoryService:
     ) -> dict[str, Any]:
         with self.store.transaction() as s:
             t = d.get_tenant(s, tenant)
-            app = d.get_application(s, ref, t)
+            app = reg.get_application(s, ref, t)
             if id_tokens is not None:
                 app.enable_id_token_issuance = id_tokens
             if access_tokens is not None:
@@ -238,9 +308,13 @@ class DirectoryService:
             if fallback_public_client is not None:
                 app.is_fallback_public_client = fallback_public_client
             if group_membership_claims is not None:
+                if group_membership_claims.replace(" ", "") not in GROUP_MEMBERSHIP_CLAIMS:
+                    raise d.DirectoryError(
+                        f"groupMembershipClaims is one of {', '.join(GROUP_MEMBERSHIP_CLAIMS)}."
+                    )
                 app.group_membership_claims = group_membership_claims
             if logout_url is not None:
-                d.validate_redirect_uri(logout_url)
+                reg.validate_redirect_uri(logout_url)
                 app.logout_url = logout_url
             if sign_in_audience is not None:
                 if sign_in_audience not in d.SIGN_IN_AUDIENCES:
@@ -253,7 +327,7 @@ class DirectoryService:
             ):
                 for uri in new:
                     if attr != "public_client_redirect_uris":
-                        d.validate_redirect_uri(uri)
+                        reg.validate_redirect_uri(uri)
                 current = list(getattr(app, attr))
                 setattr(app, attr, current + [u for u in new if u not in current])
             if optional_claims is not None:
@@ -270,12 +344,12 @@ class DirectoryService:
                 merged.update({k: list(v) for k, v in optional_claims.items()})
                 app.optional_claims = merged
             if assignment_required is not None:
-                d.ensure_service_principal(s, app, t).app_role_assignment_required = assignment_required
+                reg.ensure_service_principal(s, app, t).app_role_assignment_required = assignment_required
             return application_json(s, app)
 
     def expose_api(self, tenant: str | None, ref: str, app_id_uri: str | None = None) -> str:
         with self.store.transaction() as s:
-            return d.expose_api(d.get_application(s, ref, d.get_tenant(s, tenant)), app_id_uri)
+            return reg.expose_api(reg.get_application(s, ref, d.get_tenant(s, tenant)), app_id_uri)
 
     def add_scope(
         self,
@@ -290,8 +364,8 @@ class DirectoryService:
         user_description: str | None = None,
     ) -> dict[str, Any]:
         with self.store.transaction() as s:
-            app = d.get_application(s, ref, d.get_tenant(s, tenant))
-            return d.add_scope(
+            app = reg.get_application(s, ref, d.get_tenant(s, tenant))
+            return reg.add_scope(
                 app,
                 value=value,
                 consent_type=consent_type,
@@ -312,8 +386,8 @@ class DirectoryService:
         description: str | None = None,
     ) -> dict[str, Any]:
         with self.store.transaction() as s:
-            app = d.get_application(s, ref, d.get_tenant(s, tenant))
-            return d.add_app_role(
+            app = reg.get_application(s, ref, d.get_tenant(s, tenant))
+            return reg.add_app_role(
                 app,
                 value=value,
                 display_name=display_name,
@@ -332,48 +406,18 @@ class DirectoryService:
     ) -> list[dict[str, Any]]:
         with self.store.transaction() as s:
             t = d.get_tenant(s, tenant)
-            app = d.get_application(s, ref, t)
+            app = reg.get_application(s, ref, t)
             if api.lower() in ("graph", "microsoft graph", d.GRAPH_APP_ID, d.GRAPH_RESOURCE):
                 return _add_graph_permission(app, list(scopes))
-            resource = d.get_application(s, api, t)
+            resource = reg.get_application(s, api, t)
             if not resource.identifier_uris and scopes:
                 raise d.DirectoryError(f"'{resource.display_name}' exposes no API: run expose-api first.")
-            return d.add_permission(app, resource, scopes=list(scopes), roles=list(roles))
+            return reg.add_permission(app, resource, scopes=list(scopes), roles=list(roles))
 
     def grant_admin_consent(self, tenant: str | None, ref: str) -> dict[str, Any]:
         with self.store.transaction() as s:
             t = d.get_tenant(s, tenant)
-            return d.grant_admin_consent(s, d.get_application(s, ref, t), t)
-
-    def assign_user(self, tenant: str | None, ref: str, user: str, role: str | None = None) -> dict[str, Any]:
-        with self.store.transaction() as s:
-            t = d.get_tenant(s, tenant)
-            app = d.get_application(s, ref, t)
-            target = d.get_user(s, t, user)
-            a = d.assign_user_role(s, t, app, target, role)
-            return {
-                "id": a.id,
-                "principalId": a.principal_id,
-                "resourceId": a.resource_id,
-                "appRoleId": a.app_role_id,
-            }
-
-    def assign_group(self, tenant: str | None, ref: str, group: str, role: str | None = None) -> None:
-        with self.store.transaction() as s:
-            t = d.get_tenant(s, tenant)
-            app = d.get_application(s, ref, t)
-            g = d.find_group(s, t, group)
-            if g is None:
-                raise d.not_found("group", group)
-            sp = d.ensure_service_principal(s, app, t)
-            role_id = "00000000-0000-0000-0000-000000000000"
-            if role:
-                role_id = next((r["id"] for r in app.app_roles if r["value"] == role), "")
-                if not role_id:
-                    raise d.not_found("app role", role)
-            d.assign_app_role(
-                s, t, principal_id=g.id, principal_type="Group", resource_sp=sp, app_role_id=role_id
-            )
+            return consent.grant_admin_consent(s, reg.get_application(s, ref, t), t)
 
     def add_secret(
         self,
@@ -388,8 +432,8 @@ class DirectoryService:
         now = self.clock.now()
         end = parse_expiry(expires, now)
         with self.store.transaction() as s:
-            app = d.get_application(s, ref, d.get_tenant(s, tenant))
-            new = d.add_password(
+            app = reg.get_application(s, ref, d.get_tenant(s, tenant))
+            new = creds.add_password(
                 s, app, display_name=display_name, lifetime_seconds=end - now, now=now, secret_text=value
             )
             c = new.credential
@@ -407,8 +451,8 @@ class DirectoryService:
     ) -> dict[str, Any]:
         der = load_certificate(certificate)
         with self.store.transaction() as s:
-            app = d.get_application(s, ref, d.get_tenant(s, tenant))
-            c = d.add_key_credential(s, app, certificate_der=der, display_name=display_name)
+            app = reg.get_application(s, ref, d.get_tenant(s, tenant))
+            c = creds.add_key_credential(s, app, certificate_der=der, display_name=display_name)
             return {
                 "keyId": c.key_id,
                 "displayName": c.display_name,
@@ -421,8 +465,8 @@ class DirectoryService:
         """What the seed's step 9 asks to note down, plus the full registration."""
         with self.store.transaction() as s:
             t = d.get_tenant(s, tenant)
-            app = d.get_application(s, ref, t)
-            sp = d.ensure_service_principal(s, app, t)
+            app = reg.get_application(s, ref, t)
+            sp = reg.ensure_service_principal(s, app, t)
             registration = application_json(s, app)
             enterprise = service_principal_json(s, sp, app)
             scopes = [f"{uri}/.default" for uri in app.identifier_uris[:1]]
@@ -446,13 +490,24 @@ class DirectoryService:
 
     # --- keys -------------------------------------------------------------------------------
 
-    def rotate_keys(self) -> str:
-        return KeyRing(self.store, self.clock).rotate()
+    def rotate_keys(self, *, force: bool = False) -> str:
+        """Sign with the next key (published beforehand); ``force``: with a new, unannounced one."""
+        return KeyRing(self.store, self.clock).rotate(force=force)
 
     def signing_keys(self) -> list[dict[str, Any]]:
         ring = KeyRing(self.store, self.clock)
         ring.ensure()
         return ring.describe()
+
+
+def _member_id(s: Session, tenant: Tenant, ref: str) -> str:
+    user = d.find_user(s, tenant, ref)
+    if user is not None:
+        return user.id
+    group = groups.find_group(s, tenant, ref)
+    if group is not None:
+        return group.id
+    raise d.not_found("user or group", ref)
 
 
 def _add_graph_permission(app: Application, scopes: list[str]) -> list[dict[str, Any]]:

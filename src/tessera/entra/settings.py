@@ -7,6 +7,7 @@ this package must not import the rest of tessera. The emulator keeps its files u
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -34,6 +35,9 @@ class Lifetimes:
     session: int = 24 * 3600
     # Client assertions are accepted for at most this long past their `exp` (clock skew).
     clock_skew: int = 300
+    # Device codes: Entra's expires_in and polling interval (v2-oauth2-device-code).
+    device_code: int = 900
+    device_code_interval: int = 5
 
 
 @dataclass(frozen=True)
@@ -53,7 +57,7 @@ class EmulatorSettings:
     lifetimes: Lifetimes = field(default_factory=Lifetimes)
     clock: Clock = field(default_factory=SystemClock)
     admin_api: bool = True
-    """Serve the unauthenticated admin REST API under ``/admin``."""
+    """Serve the admin REST API under ``/admin``; it asks for the admin token (``admin.py``)."""
 
     @property
     def database_url(self) -> str:
@@ -85,3 +89,22 @@ def load_settings(
     resolved = home if home is not None else default_entra_home(environ)
     values = {k: v for k, v in overrides.items() if v is not None}
     return EmulatorSettings(home=resolved.expanduser(), **values)  # type: ignore[arg-type]
+
+
+def is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def refuse_unsafe_bind(settings: EmulatorSettings) -> None:
+    """Plain http only on the loopback interface: on any other address client secrets,
+    passwords, codes and tokens would cross the network in clear. Raises ``ValueError``."""
+    if not settings.https and not is_loopback(settings.host):
+        raise ValueError(
+            f"plain http on {settings.host} would send secrets and tokens in clear over the network: "
+            "drop --http (HTTPS with the emulator's CA), or listen on 127.0.0.1."
+        )

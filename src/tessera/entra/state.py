@@ -9,7 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from starlette.requests import Request
+from starlette.types import Scope
 
+from tessera.entra.faults import offset
 from tessera.entra.keys import KeyRing
 from tessera.entra.pages import Pages
 from tessera.entra.settings import EmulatorSettings
@@ -22,9 +24,21 @@ class EmulatorState:
     store: Store
     keys: KeyRing
     pages: Pages
+    admin_token: str | None = None
+    """What the admin API's callers must present; None when it is off."""
+    identity_header: str | None = None
+    """App Service's ``IDENTITY_HEADER``: what managed identity callers of ``/msi/token`` present."""
 
     def now(self) -> float:
-        return self.settings.clock.now()
+        """The clock's time, moved by the clock offset fault (``faults.py``) if one is set."""
+        with self.store.unit() as unit:
+            moved = self.store.cached(("clock-offset",), lambda: offset(unit.session))
+        return self.settings.clock.now() + moved
+
+    def origin_of(self, scope: Scope, headers: dict[str, str]) -> str:
+        if self.settings.public_url:
+            return self.settings.public_url.rstrip("/")
+        return f"{scope['scheme']}://{headers.get('host', 'localhost')}"
 
     def origin(self, request: Request) -> str:
         """The scheme+host+port that issuers and endpoints are built on (see settings)."""

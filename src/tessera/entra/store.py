@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
@@ -84,6 +84,7 @@ class Store:
         self._cache: dict[Hashable, Any] = {}
         self._cache_version: tuple[int, int] | None = None
         Base.metadata.create_all(self.engine)
+        _add_missing_columns(self.engine)
 
     def _on_connect(self, dbapi_connection: Any, _record: Any) -> None:
         self._dbapi = dbapi_connection
@@ -149,3 +150,25 @@ class Store:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def _add_missing_columns(engine: Engine) -> None:
+    """An emulator home made by an older version lacks the columns added since: add them, with
+    their defaults, so that upgrading tessera keeps the tenants (``create_all`` only adds
+    tables)."""
+    existing = inspect(engine)
+    with engine.begin() as connection:
+        for table in Base.metadata.sorted_tables:
+            have = {c["name"] for c in existing.get_columns(table.name)}
+            for column in table.columns:
+                if column.name in have:
+                    continue
+                ddl = (
+                    f"ALTER TABLE {table.name} ADD COLUMN {column.name} {column.type.compile(engine.dialect)}"
+                )
+                default = getattr(column.default, "arg", None)
+                if isinstance(default, bool | int | float):
+                    ddl += f" DEFAULT {int(default) if isinstance(default, bool) else default}"
+                elif isinstance(default, str) and default.isalnum():
+                    ddl += f" DEFAULT '{default}'"
+                connection.execute(text(ddl))

@@ -29,17 +29,43 @@ reported in the returned lines, the only time it is shown. Example::
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import expandvars
 import yaml
 
 from tessera.entra.directory import DirectoryError, sha256_hex
 from tessera.entra.service import DirectoryService
 
-_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+# Each unset variable stops expandvars once; the names of all of them make a better message.
+_MAX_MISSING = 100
+
+
+def expand_environment(text: str, env: Mapping[str, str], source: object) -> str:
+    """``${VAR}`` and ``${VAR:-default}`` as a shell expands them (``$VAR`` without braces is
+    left alone: secrets may contain ``$``). Every unset variable without a default is named in
+    the error."""
+    # A copy: `${VAR:=default}` assigns, and expandvars would write into the caller's mapping.
+    working = {k: v for k, v in env.items() if k != "EXPANDVARS_RECOVER_NULL"}
+    missing: list[str] = []
+    for _ in range(_MAX_MISSING):
+        try:
+            expanded: str = expandvars.expand(text, environ=working, nounset=True, surrounded_vars_only=True)
+        except expandvars.UnboundVariable as exc:
+            name = str(exc.args[0]).split(":", 1)[0]
+            missing.append(name)
+            working[name] = ""
+        except expandvars.ExpandvarsException as exc:
+            raise DirectoryError(f"{source}: {exc.args[0]}") from None
+        else:
+            if missing:
+                break
+            return expanded
+    raise DirectoryError(
+        f"{source}: environment variable(s) {', '.join(sorted(set(missing)))} are referenced but not set."
+    )
 
 
 def read_tenant_file(path: Path, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
@@ -48,22 +74,7 @@ def read_tenant_file(path: Path, environ: Mapping[str, str] | None = None) -> di
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise DirectoryError(f"cannot read the tenant file {path}: {exc.strerror}") from None
-    missing: list[str] = []
-
-    def expand(match: re.Match[str]) -> str:
-        name, default = match.group(1), match.group(2)
-        if name in env:
-            return env[name]
-        if default is not None:
-            return default
-        missing.append(name)
-        return ""
-
-    text = _ENV_REF.sub(expand, text)
-    if missing:
-        raise DirectoryError(
-            f"{path}: environment variable(s) {', '.join(sorted(set(missing)))} are referenced but not set."
-        )
+    text = expand_environment(text, env, path)
     try:
         doc = yaml.safe_load(text) or {}
     except yaml.YAMLError as exc:
@@ -96,6 +107,14 @@ def _apply_tenant(service: DirectoryService, node: Mapping[str, Any]) -> list[st
     tenant = service.ensure_tenant(str(node["domain"]), node.get("displayName"), node.get("id"))
     tid = tenant["id"]
     report = [f"tenant {tenant['verifiedDomains'][0]['name']} ({tid})"]
+    settings = node.get("settings") or {}
+    unknown = set(settings) - {"refreshTokenReuse"}
+    if unknown:
+        raise DirectoryError(
+            f"unknown tenant setting(s) {', '.join(sorted(unknown))}: only refreshTokenReuse."
+        )
+    if settings:
+        service.update_tenant(tid, refresh_token_reuse=settings.get("refreshTokenReuse"))
     for unode in _list(node, "users"):
         upn = str(unode["userPrincipalName"])
         existing = service.find_user(tid, upn if "@" in upn else f"{upn}@{node['domain']}")
@@ -110,6 +129,10 @@ def _apply_tenant(service: DirectoryService, node: Mapping[str, Any]) -> list[st
                 given_name=unode.get("givenName"),
                 surname=unode.get("surname"),
                 user_id=unode.get("id"),
+                password_policies=unode.get("passwordPolicies"),
+                mfa_required=bool(unode.get("mfaRequired", False)),
+                federated_issuer=unode.get("federatedIssuer"),
+                administrator=bool(unode.get("administrator", False)),
             )
             line = f"  user {created['userPrincipalName']} ({created['id']})"
             if password is None:
@@ -117,11 +140,22 @@ def _apply_tenant(service: DirectoryService, node: Mapping[str, Any]) -> list[st
             report.append(line)
         elif password:
             service.set_password(tid, existing["id"], password)
-    for gnode in _list(node, "groups"):
-        group = service.create_group(
-            tid, str(gnode["displayName"]), [str(m) for m in _list(gnode, "members")]
-        )
+    gnodes = _list(node, "groups")
+    # Groups first, members next: a group may list a group defined after it.
+    for gnode in gnodes:
+        group = service.create_group(tid, str(gnode["displayName"]), description=gnode.get("description"))
         report.append(f"  group {group['displayName']} ({group['id']})")
+    for gnode in gnodes:
+        for member in _list(gnode, "members"):
+            service.add_group_member(tid, str(gnode["displayName"]), str(member))
+    for mnode in _list(node, "managedIdentities"):
+        identity = service.create_managed_identity(
+            tid,
+            str(mnode["displayName"]),
+            user_assigned=bool(mnode.get("userAssigned", False)),
+            client_id=mnode.get("clientId"),
+        )
+        report.append(f"  managed identity {identity['displayName']}: client id {identity['appId']}")
     apps = _list(node, "applications")
     for anode in apps:
         report += _apply_app(service, tid, anode)
@@ -143,6 +177,12 @@ def _apply_tenant(service: DirectoryService, node: Mapping[str, Any]) -> list[st
                 service.assign_user(tid, ref, str(assignment["user"]), assignment.get("role"))
             elif "group" in assignment:
                 service.assign_group(tid, ref, str(assignment["group"]), assignment.get("role"))
+            elif "application" in assignment:
+                service.assign_service_principal(
+                    tid, ref, str(assignment["application"]), str(assignment["role"])
+                )
+            else:
+                raise DirectoryError("an assignment names a 'user', a 'group' or an 'application'.")
     return report
 
 
@@ -238,7 +278,9 @@ def _optional_claims(node: Any) -> dict[str, list[str]] | None:
 
 
 def _secret_known(service: DirectoryService, tid: str, ref: str, value: str) -> bool:
-    from tessera.entra.directory import get_application, get_tenant, password_credentials
+    from tessera.entra.credentials import password_credentials
+    from tessera.entra.directory import get_tenant
+    from tessera.entra.registrations import get_application
 
     with service.store.transaction() as s:
         app = get_application(s, ref, get_tenant(s, tid))

@@ -6,6 +6,7 @@ and ``consumers`` (personal accounts, which the emulator has none of).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -29,6 +30,28 @@ class TenantPath:
     @property
     def is_alias(self) -> bool:
         return self.tenant_id is None
+
+
+REFRESH_TOKEN_REUSE = ("allow", "revokeFamily")
+
+
+@dataclass(frozen=True)
+class TenantSettings:
+    """How the emulator behaves in one tenant, where a test may want other than Entra's way."""
+
+    refresh_token_reuse: str = "allow"
+    """``allow``: a redeemed refresh token stays valid until it expires or is revoked, as Entra
+    documents ("refresh-tokens": rotation does not invalidate earlier tokens).
+    ``revokeFamily``: presenting one again revokes every token of its sign-in (AADSTS50173), the
+    OAuth 2.0 Security BCP's reuse detection, for tests of a client's handling of it."""
+
+    @classmethod
+    def of(cls, tenant: Tenant) -> TenantSettings:
+        raw: dict[str, Any] = tenant.settings or {}
+        return cls(refresh_token_reuse=str(raw.get("refreshTokenReuse", "allow")))
+
+    def json(self) -> dict[str, Any]:
+        return {"refreshTokenReuse": self.refresh_token_reuse}
 
 
 def resolve(s: Session, segment: str) -> TenantPath:

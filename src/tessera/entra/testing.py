@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
@@ -32,7 +33,7 @@ from tessera.entra.clock import Clock, ManualClock
 from tessera.entra.pki import spki_sha256
 from tessera.entra.server import BackgroundServer, start_in_thread, tls_for
 from tessera.entra.service import DirectoryService
-from tessera.entra.settings import EmulatorSettings
+from tessera.entra.settings import EmulatorSettings, refuse_unsafe_bind
 from tessera.entra.state import EmulatorState
 from tessera.entra.tenant_file import apply_tenant_file, read_tenant_file
 from tessera.entra.transport import EmulatorTransport
@@ -111,7 +112,12 @@ def build_demo_tenant(
     for login, name in (("admin", "Ada Admin"), ("alice", "Alice Analyst")):
         chosen = (passwords or {}).get(login)
         created = service.create_user(
-            tid, f"{login}@{domain}", chosen, display_name=name, mail=f"{login}@{domain}"
+            tid,
+            f"{login}@{domain}",
+            chosen,
+            display_name=name,
+            mail=f"{login}@{domain}",
+            administrator=login == "admin",
         )
         users.append(
             DemoUser(created["id"], created["userPrincipalName"], name, chosen or created["password"])
@@ -147,6 +153,28 @@ class Emulator:
     def clock(self) -> Clock:
         return self.state.settings.clock
 
+    @property
+    def admin_token(self) -> str:
+        """The admin API's bearer token (``Authorization: Bearer ...``)."""
+        if self.state.admin_token is None:
+            raise LookupError("this emulator serves no admin API")
+        return self.state.admin_token
+
+    def admin_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.admin_token}"}
+
+    def managed_identity_env(self, *, app_service: bool = True) -> dict[str, str]:
+        """The environment a managed identity client reads: App Service's ``IDENTITY_ENDPOINT``
+        and ``IDENTITY_HEADER``, or, with ``app_service=False``, the IMDS host
+        (``AZURE_POD_IDENTITY_AUTHORITY_HOST``)."""
+        if not app_service:
+            return {"AZURE_POD_IDENTITY_AUTHORITY_HOST": self.base_url}
+        assert self.state.identity_header is not None
+        return {
+            "IDENTITY_ENDPOINT": f"{self.base_url}/msi/token",
+            "IDENTITY_HEADER": self.state.identity_header,
+        }
+
     def authority(self, tenant: str = "common") -> str:
         return f"{self.base_url}/{tenant}"
 
@@ -159,8 +187,10 @@ class Emulator:
         )
         return apply_tenant_file(self.service, doc)
 
-    def rotate_keys(self) -> str:
-        return self.service.rotate_keys()
+    def rotate_keys(self, *, force: bool = False) -> str:
+        """Sign with the next, already published key; ``force=True``: with a key nobody has seen
+        (the unannounced rollover a validator must survive by refetching the JWKS)."""
+        return self.service.rotate_keys(force=force)
 
     def create_tenant(
         self, domain: str, display_name: str | None = None, tenant_id: str | None = None
@@ -217,12 +247,27 @@ class RunningEmulator(Emulator):
         MSAL's own ``verify=`` is not enough where ``REQUESTS_CA_BUNDLE`` or ``CURL_CA_BUNDLE``
         is set: requests lets those environment variables win over a session's ``verify``. This
         session ignores the environment (proxies included: the emulator is local).
+
+        MSAL Python's username/password flow first asks ``https://{host}/common/userrealm/...``
+        with the authority's port dropped (it assumes 443); this session sends requests for the
+        emulator's host without a port to the emulator's port.
         """
         import requests
+        from requests.adapters import HTTPAdapter
+
+        host, port = urlsplit(self.base_url).hostname, self.port
+
+        class _PortRestoring(HTTPAdapter):
+            def send(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+                parts = urlsplit(str(request.url))
+                if parts.hostname == host and parts.port is None:
+                    request.url = urlunsplit(parts._replace(netloc=f"{host}:{port}"))
+                return super().send(request, *args, **kwargs)
 
         session = requests.Session()
         session.trust_env = False
         session.verify = self.verify
+        session.mount(f"{urlsplit(self.base_url).scheme}://", _PortRestoring())
         return session
 
 
@@ -289,6 +334,7 @@ def running_emulator(
             port=port,
             clock=clock or ManualClock(),
         )
+        refuse_unsafe_bind(settings)
         tls = tls_for(settings)
         state = build_state(settings)
         app = create_emulator_app(settings, state=state)

@@ -257,7 +257,7 @@ def service_step10_ingestion_bot(
     container = build_container(settings)
     try:
         start(container)
-        users = container.extras["users"]
+        users = container.users
         bot = users.directory.by_name(INGESTION_BOT)
         if bot is None:
             raise QuickstartError(
@@ -265,7 +265,7 @@ def service_step10_ingestion_bot(
                 fix="Start over with: tessera quickstart --fresh",
             )
         wanted = bot_mechanism(tenant, authority, secret)
-        if _same_mechanism(bot, wanted, container.extras["box"]) and bot.get("email") == tenant.bot_email:
+        if _same_mechanism(bot, wanted, container.box) and bot.get("email") == tenant.bot_email:
             return False
         request = {
             "name": bot["name"],

@@ -1,20 +1,41 @@
-"""Connection secrets (every field OpenMetadata's schema marks ``format: password``): sealed
-before they are stored, masked on the way out, and kept when a masked value is written back.
+"""Secrets in entities: every field OpenMetadata's schemas mark ``format: password``, in every
+kind that has one, derived from the schemas (not a hand list). They are sealed before they are
+stored (current and past versions alike), masked on the way out, and kept when a masked value is
+written back.
+
+Who may read them in the clear: bots whose policies allow ``Deploy`` on the entity (the bots
+that run an ingestion workflow must connect to its source with those credentials; OpenMetadata
+gives every bot every secret). People never do, administrators included: a secret is entered,
+never read back.
+
+Users and bots keep their own secrets (JWTs, SSO client secrets) under the user service's
+rules; they are not handled here.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from tessera import contract
+from tessera.auth.interfaces import Authorizer
+from tessera.auth.permissions import Operation
 from tessera.auth.principal import Principal
 from tessera.catalog.kinds import Kind
 from tessera.secrets.box import MASK, SecretBox
 
 Doc = dict[str, Any]
-# Where each kind keeps secrets, and the schema that says which fields are secret.
-SECRET_PLACES: dict[str, tuple[str, str]] = {"databaseService": ("connection", "createDatabaseService")}
+# Kinds whose secrets another domain owns (the user service seals and presents them).
+OWN_RULES = frozenset({"user"})
+
+
+@functools.cache
+def secret_names(kind: Kind) -> frozenset[str]:
+    """Names of the fields of ``kind`` that hold secrets, wherever they appear in it."""
+    if kind.type in OWN_RULES or kind.create_schema is None:
+        return frozenset()
+    return contract.secret_field_names(kind.create_schema)
 
 
 class ConnectionSecrets:
@@ -24,13 +45,12 @@ class ConnectionSecrets:
     def before_store(
         self, kind: Kind, doc: Doc, existing: Doc | None, request: Mapping[str, Any] | None
     ) -> None:
-        place = SECRET_PLACES.get(kind.type)
-        if place is None or place[0] not in doc:
+        names = secret_names(kind)
+        if not names:
             return
-        field, schema = place
-        names = contract.secret_field_names(schema)
-        previous = (existing or {}).get(field)
-        doc[field] = _walk(doc[field], previous, names, self._seal)
+        sealed = walk(doc, existing, names, self._seal)
+        doc.clear()
+        doc.update(sealed)
 
     def _seal(self, value: str, previous: Any) -> str:
         if value == MASK:
@@ -41,19 +61,33 @@ class ConnectionSecrets:
         return self._box.seal(value)
 
 
-def masking_presenter() -> Callable[[Kind, Doc, Principal | None, frozenset[str] | None], Doc]:
+def secrets_presenter(
+    box: SecretBox, authorizer: Authorizer
+) -> Callable[[Kind, Doc, Principal | None, frozenset[str] | None], Doc]:
     def present(kind: Kind, doc: Doc, principal: Principal | None, fields: frozenset[str] | None) -> Doc:
-        place = SECRET_PLACES.get(kind.type)
-        if place is None or place[0] not in doc:
+        names = secret_names(kind)
+        if not names:
             return doc
-        field, schema = place
-        names = contract.secret_field_names(schema)
-        return {**doc, field: _walk(doc[field], None, names, lambda value, _previous: MASK)}
+        if may_read(authorizer, principal, kind, doc):
+            opened: Doc = walk(doc, None, names, lambda value, _previous: box.open(value))
+            return opened
+        masked: Doc = walk(doc, None, names, lambda _value, _previous: MASK)
+        return masked
 
     return present
 
 
-def _walk(node: Any, previous: Any, names: frozenset[str], change: Callable[[str, Any], str]) -> Any:
+def may_read(authorizer: Authorizer, principal: Principal | None, kind: Kind, doc: Doc) -> bool:
+    return (
+        principal is not None
+        and principal.is_bot
+        and authorizer.allows(principal, Operation.DEPLOY, kind.type, doc)
+    )
+
+
+def walk(node: Any, previous: Any, names: frozenset[str], change: Callable[[str, Any], str]) -> Any:
+    """``node`` with ``change(value, previous value)`` applied to every non-empty string held by
+    a field named in ``names``, at any depth."""
     if isinstance(node, dict):
         out = {}
         for key, value in node.items():
@@ -61,11 +95,11 @@ def _walk(node: Any, previous: Any, names: frozenset[str], change: Callable[[str
             if key in names and isinstance(value, str) and value:
                 out[key] = change(value, before)
             else:
-                out[key] = _walk(value, before, names, change)
+                out[key] = walk(value, before, names, change)
         return out
     if isinstance(node, list):
         return [
-            _walk(
+            walk(
                 item,
                 previous[index] if isinstance(previous, list) and index < len(previous) else None,
                 names,

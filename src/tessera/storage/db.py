@@ -16,6 +16,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine, make_url
 
 from tessera.errors import ConfigError
+from tessera.files import private_file
 
 # Driver we use when a URL names only the database (postgresql://, mysql://).
 _DEFAULT_DRIVERS = {"postgresql": "postgresql+psycopg", "mysql": "mysql+pymysql", "mariadb": "mysql+pymysql"}
@@ -45,6 +46,15 @@ def normalise_url(url: str) -> sa.URL:
     return parsed
 
 
+def sqlite_path(url: str) -> Path | None:
+    """The file of an SQLite database URL (None: another backend, or in memory)."""
+    parsed = normalise_url(url)
+    database = parsed.database or ""
+    if parsed.get_backend_name() != "sqlite" or database in ("", ":memory:"):
+        return None
+    return Path(database)
+
+
 def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine:
     parsed = normalise_url(url)
     backend = parsed.get_backend_name()
@@ -52,7 +62,9 @@ def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engin
     if backend == "sqlite":
         database = parsed.database or ""
         if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+            # Created 0600 before SQLite opens it: SQLite gives the -wal and -shm files it creates
+            # the database file's mode, and the database holds password hashes and secrets.
+            private_file(Path(database))
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
     else:
         kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, pool_recycle=1800)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import os
 from collections.abc import Iterator
 
 from alembic import command
@@ -85,7 +86,8 @@ def _migration_lock(conn: Connection) -> Iterator[None]:
         if not database or database == ":memory:":
             yield
             return
-        with open(f"{database}.lock", "a+") as handle:
+        descriptor = os.open(f"{database}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        with os.fdopen(descriptor, "r+") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
                 yield

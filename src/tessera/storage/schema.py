@@ -155,10 +155,11 @@ credential = sa.Table(
     sa.Column("must_change", sa.Boolean(), nullable=False),
 )
 
-login_attempt = sa.Table(
-    "login_attempt",
+login_throttle = sa.Table(
+    "login_throttle",
     metadata,
     sa.Column("login", sa.String(320), primary_key=True),
+    sa.Column("source", sa.String(64), primary_key=True),
     sa.Column("failures", sa.Integer(), nullable=False),
     sa.Column("blocked_until", sa.BigInteger(), nullable=False),
     sa.Column("updated_at", sa.BigInteger(), nullable=False),

@@ -1,7 +1,7 @@
-"""Basic authentication: sign-in, refresh with rotation, sign-out, passwords and lockout.
+"""Basic authentication: sign-in, refresh with rotation, sign-out, passwords and throttling.
 
-Everything is stored in the shared database, so a lockout or a sign-out holds on every
-tessera process and across restarts (OpenMetadata kept both in per-node memory).
+Everything is stored in the shared database, so throttling and sign-outs hold on every tessera
+process and across restarts (OpenMetadata kept both in per-node memory).
 
 A refresh token is opaque and single-use: each use returns a new one in the same family. A
 refresh token used twice means it was copied; the whole family (every access and refresh
@@ -21,16 +21,20 @@ from sqlalchemy.engine import Engine
 
 from tessera.audit.service import AuditLog
 from tessera.auth import passwords, store
+from tessera.auth.directory import UserDirectory
 from tessera.auth.principal import Principal
 from tessera.auth.tokens import TesseraTokens, TokenType
 from tessera.config import Settings
 from tessera.errors import BadRequest, Forbidden, NotAuthenticated, NotFound
 from tessera.storage.db import write_transaction
-from tessera.users.directory import UserDirectory
 
 REFRESH_LIFETIME_S = 30 * 24 * 3600
 NOT_PERMITTED = "Operation is not permitted with the Selected Authenticator."
-INVALID_LOGIN = "You have entered an invalid username or password."
+# The one answer to every failed sign-in, whatever the cause.
+INVALID_LOGIN = (
+    "You have entered an invalid username or password. After repeated failures, sign-in from your "
+    "address pauses for a while."
+)
 
 
 @dataclass(frozen=True)
@@ -77,54 +81,55 @@ class Accounts:
 
     # -- sign in ------------------------------------------------------------------------------
 
-    def login(self, login: str, encoded_password: str) -> SignedIn:
+    def login(self, login: str, encoded_password: str, source: str | None = None) -> SignedIn:
+        """Sign in with a password; ``source`` is the caller's address.
+
+        Failures are throttled per account (or, for a name no account has, per login name) and
+        source address together: after ``maxLoginFailAttempts`` failures from one address, each
+        further attempt from it waits a growing delay (1 s, 2 s, 4 s, ... up to
+        ``accessBlockTime``), and during a wait even the right password is refused. Another
+        address is not affected, so nobody can lock a person out from elsewhere. Every refusal,
+        whatever its cause (unknown name, wrong password, a wait), is the same answer after the
+        same work: it tells nothing about accounts, aliases or throttling.
+        """
         self.require_basic()
         password = passwords.decode_base64(encoded_password)
         typed = login.strip().lower()
         user = self._directory.by_email(typed) if "@" in typed else self._directory.by_name(login.strip())
         key = _attempts_key(user, typed)
+        where = (source or "unknown")[:64]
         config = self._settings.loginConfiguration
         now_ms = self._now_ms()
-        failure: NotAuthenticated | None = None
         # Failures are recorded and committed before they are raised: a raise inside the
-        # transaction would roll the failed-attempt count back.
+        # transaction would roll the count back.
         with write_transaction(self._engine) as conn:
-            failures, blocked_until = store.attempts(conn, key, lock=True)
-            if blocked_until > now_ms:
-                wait_s = (blocked_until - now_ms + 999) // 1000
-                self._audit.record(typed, "login", outcome="failure", detail={"reason": "locked"}, conn=conn)
-                failure = NotAuthenticated(
-                    f"Failed Login Attempts Exceeded. Please try after some time ({wait_s} seconds)."
-                )
-            else:
-                credential = (
-                    store.get_credential(conn, user["id"])
-                    if user is not None and not user.get("isBot")
-                    else None
-                )
-                if passwords.verify(credential.password_hash if credential else None, password):
-                    assert user is not None
-                    store.set_attempts(conn, key, 0, 0, now_ms)
-                    signed_in = self._issue_session(conn, user, family_id=str(uuid.uuid4()))
-                    self._audit.record(
-                        user["name"], "login", target_type="user", target=user["name"], conn=conn
-                    )
-                    return signed_in
-                failures += 1
-                blocked = (
-                    now_ms + config.accessBlockTime * 1000 if failures >= config.maxLoginFailAttempts else 0
-                )
-                store.set_attempts(conn, key, 0 if blocked else failures, blocked, now_ms)
-                self._audit.record(
-                    typed, "login", outcome="failure", detail={"reason": "bad credentials"}, conn=conn
-                )
-                failure = NotAuthenticated(
-                    "Failed Login Attempts Exceeded. Please try after some time "
-                    f"({config.accessBlockTime} seconds)."
-                    if blocked
-                    else INVALID_LOGIN
-                )
-        raise failure
+            state = store.throttle(conn, key, where, lock=True)
+            failures = state.failures
+            if state.blocked_until <= now_ms and now_ms - state.updated_at > config.accessBlockTime * 1000:
+                failures = 0  # quiet for a whole block time: a fresh start
+            credential = (
+                store.get_credential(conn, user["id"]) if user is not None and not user.get("isBot") else None
+            )
+            # Verified even while waiting, so that a wait costs what a wrong password costs.
+            verified = passwords.verify(credential.password_hash if credential else None, password)
+            waiting = state.blocked_until > now_ms
+            if verified and not waiting:
+                assert user is not None
+                store.set_throttle(conn, key, where, 0, 0, now_ms)
+                signed_in = self._issue_session(conn, user, family_id=str(uuid.uuid4()))
+                self._audit.record(user["name"], "login", target_type="user", target=user["name"], conn=conn)
+                return signed_in
+            failures += 1
+            blocked_until = 0
+            if failures >= config.maxLoginFailAttempts:
+                delay_s = min(config.accessBlockTime, 2 ** min(failures - config.maxLoginFailAttempts, 30))
+                blocked_until = now_ms + delay_s * 1000
+            store.set_throttle(conn, key, where, failures, blocked_until, now_ms)
+            reason = "throttled" if waiting else "bad credentials"
+            self._audit.record(
+                typed, "login", outcome="failure", detail={"reason": reason, "source": where}, conn=conn
+            )
+        raise NotAuthenticated(INVALID_LOGIN)
 
     def refresh(self, refresh_token: str) -> SignedIn:
         self.require_basic()
@@ -196,7 +201,11 @@ class Accounts:
 
     # -- passwords ----------------------------------------------------------------------------
 
-    def change_password(self, principal: Principal, request: dict[str, Any]) -> None:
+    def change_password(
+        self, principal: Principal, request: dict[str, Any], current_token: str | None
+    ) -> None:
+        """Change one's own password (every other session ends; the one making the change stays)
+        or, as an administrator, another user's (every session of theirs ends)."""
         self.require_basic()
         new = str(request.get("newPassword", ""))
         if new != request.get("confirmPassword"):
@@ -216,33 +225,44 @@ class Accounts:
             if user is None:
                 raise NotFound("the signed-in user no longer exists")
         with write_transaction(self._engine) as conn:
+            keep = None
             if not for_other:
                 credential = store.get_credential(conn, user["id"])
                 if not passwords.verify(
                     credential.password_hash if credential else None, str(request.get("oldPassword") or "")
                 ):
                     raise BadRequest("Old Password is not correct")
-            self.set_password(conn, user, new, must_change=for_other, end_sessions=for_other)
+                current = store.find_token(conn, store.token_hash(current_token)) if current_token else None
+                keep = current.family_id if current is not None else None
+            self.set_password(conn, user, new, must_change=for_other, keep_session=keep)
             self._audit.record(
                 principal.name, "change-password", target_type="user", target=user["name"], conn=conn
             )
 
     def set_password(
-        self, conn: Any, user: dict[str, Any], password: str, *, must_change: bool, end_sessions: bool
+        self,
+        conn: Any,
+        user: dict[str, Any],
+        password: str,
+        *,
+        must_change: bool,
+        keep_session: str | None = None,
     ) -> None:
+        """Set a password and end every session (access and refresh tokens of every sign-in) of
+        the user, except the sign-in ``keep_session`` (a family id) that is making the change:
+        whoever knew the old password must not stay signed in for 30 days of refreshes."""
         if user.get("isBot"):
             raise BadRequest("Bots have no password; they authenticate with a token")
         store.set_credential(
             conn, user["id"], passwords.hash_password(password), self._now_ms(), must_change=must_change
         )
-        if end_sessions:
-            # A password set by someone else ends every session the user had.
-            sessions = [
-                r
-                for r in store.tokens_of(conn, user["id"])
-                if r.token_type in (TokenType.USER.value, "REFRESH")
-            ]
-            store.revoke(conn, sessions, self._now_ms())
+        sessions = [
+            r
+            for r in store.tokens_of(conn, user["id"])
+            if r.token_type in (TokenType.USER.value, "REFRESH")
+            and (keep_session is None or r.family_id != keep_session)
+        ]
+        store.revoke(conn, sessions, self._now_ms())
 
     def _now_ms(self) -> int:
         return int(self._clock() * 1000)

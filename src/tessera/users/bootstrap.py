@@ -118,7 +118,7 @@ def _first_admin(
         ).doc
         password = passwords.generate()
         with write_transaction(catalog.engine) as conn:
-            accounts.set_password(conn, doc, password, must_change=True, end_sessions=False)
+            accounts.set_password(conn, doc, password, must_change=True)
         path = settings.home / ADMIN_PASSWORD_FILE
         path.unlink(missing_ok=True)
         write_private(path, (password + "\n").encode())

@@ -20,6 +20,14 @@ from tessera.catalog.kinds import USER
 from tessera.container import Container
 from tessera.errors import BadRequest, Forbidden, NotFound
 from tessera.users.accounts import NOT_PERMITTED
+from tessera.users.models import (
+    GenerateTokenRequest,
+    LoginRequest,
+    LogoutRequest,
+    RevokePersonalTokensRequest,
+    RevokeTokenRequest,
+    TokenRefreshRequest,
+)
 from tessera.users.service import UserService, actor_of
 
 router = APIRouter(prefix="/api/v1/users", tags=["users"])
@@ -27,8 +35,7 @@ ALL_FIELDS = frozenset({"*"})
 
 
 def users(container: Container) -> UserService:
-    service: UserService = container.extras["users"]
-    return service
+    return container.users
 
 
 def _object(body: Any) -> dict[str, Any]:
@@ -46,30 +53,25 @@ def _require_admin(principal: Principal, what: str) -> None:
 
 
 @router.post("/login", dependencies=[public_route()])
-async def login(request: Request, container: ContainerDep) -> Response:
-    body = _object(await read_json(request))
-    if not isinstance(body.get("email"), str) or not isinstance(body.get("password"), str):
-        raise BadRequest(
-            'Login needs {"email": "<email or user name>", "password": "<base64 of the password>"}'
-        )
-    signed_in = await run_in_threadpool(users(container).accounts.login, body["email"], body["password"])
+async def login(body: LoginRequest, request: Request, container: ContainerDep) -> Response:
+    # The peer address as uvicorn sees it (behind a proxy, from X-Forwarded-For of trusted proxies).
+    source = request.client.host if request.client else None
+    signed_in = await run_in_threadpool(users(container).accounts.login, body.email, body.password, source)
     return json_response(signed_in.as_json())
 
 
 @router.post("/refresh", dependencies=[public_route()])
-async def refresh(request: Request, container: ContainerDep) -> Response:
-    body = _object(await read_json(request))
-    if not isinstance(body.get("refreshToken"), str):
-        raise BadRequest('Refresh needs {"refreshToken": "<token>"}')
-    signed_in = await run_in_threadpool(users(container).accounts.refresh, body["refreshToken"])
+async def refresh(body: TokenRefreshRequest, container: ContainerDep) -> Response:
+    signed_in = await run_in_threadpool(users(container).accounts.refresh, body.refreshToken)
     return json_response(signed_in.as_json())
 
 
 @router.post("/logout", dependencies=[authorize_in_handler("user")])
-async def logout(request: Request, container: ContainerDep, principal: PrincipalDep) -> Response:
-    body = _object(await read_json(request))
-    token = body.get("token")
-    if not isinstance(token, str):
+async def logout(
+    body: LogoutRequest, request: Request, container: ContainerDep, principal: PrincipalDep
+) -> Response:
+    token = body.token
+    if token is None:
         header = request.headers.get("authorization", "")
         token = header.partition(" ")[2].strip()
     await run_in_threadpool(users(container).accounts.logout, principal, token)
@@ -79,7 +81,8 @@ async def logout(request: Request, container: ContainerDep, principal: Principal
 @router.put("/changePassword", dependencies=[authorize_in_handler("user")])
 async def change_password(request: Request, container: ContainerDep, principal: PrincipalDep) -> Response:
     body = _object(await read_json(request))
-    await run_in_threadpool(users(container).accounts.change_password, principal, body)
+    current = request.headers.get("authorization", "").partition(" ")[2].strip() or None
+    await run_in_threadpool(users(container).accounts.change_password, principal, body, current)
     return json_response({"message": "password changed"})
 
 
@@ -115,23 +118,22 @@ async def logged_in_user(
 
 @router.put("/generateToken/{user_id}", dependencies=[authorize(Operation.GENERATE_TOKEN, "user")])
 async def generate_token(
-    user_id: str, request: Request, container: ContainerDep, principal: PrincipalDep
+    user_id: str, body: GenerateTokenRequest, container: ContainerDep, principal: PrincipalDep
 ) -> Response:
     _require_admin(principal, "generate bot tokens")
-    body = _object(await read_json(request))
-    expiry = str(body.get("JWTTokenExpiry") or "30")
-    mechanism = await run_in_threadpool(users(container).generate_bot_token, principal, user_id, expiry)
+    mechanism = await run_in_threadpool(
+        users(container).generate_bot_token, principal, user_id, body.JWTTokenExpiry
+    )
     return json_response(mechanism)
 
 
 @router.put("/revokeToken", dependencies=[authorize(Operation.GENERATE_TOKEN, "user")])
-async def revoke_token(request: Request, container: ContainerDep, principal: PrincipalDep) -> Response:
+async def revoke_token(
+    body: RevokeTokenRequest, request: Request, container: ContainerDep, principal: PrincipalDep
+) -> Response:
     _require_admin(principal, "revoke bot tokens")
-    body = _object(await read_json(request))
-    if not isinstance(body.get("id"), str):
-        raise BadRequest('Revoke needs {"id": "<bot user id>"}')
-    await run_in_threadpool(users(container).revoke_bot_token, principal, body["id"])
-    doc = await run_in_threadpool(container.catalog.get, USER, body["id"])
+    await run_in_threadpool(users(container).revoke_bot_token, principal, body.id)
+    doc = await run_in_threadpool(container.catalog.get, USER, body.id)
     return json_response(render(container, request, USER, doc, ALL_FIELDS))
 
 
@@ -151,11 +153,13 @@ async def get_auth_mechanism(user_id: str, container: ContainerDep, principal: P
 
 @router.put("/security/token/revoke", dependencies=[authorize_in_handler("personalAccessToken")])
 async def revoke_personal_tokens(
-    request: Request, container: ContainerDep, principal: PrincipalDep, removeAll: bool = False
+    container: ContainerDep,
+    principal: PrincipalDep,
+    body: RevokePersonalTokensRequest | None = None,
+    removeAll: bool = False,
 ) -> Response:
-    body = _object(await read_json(request)) if await request.body() else {}
-    ids = None if removeAll else body.get("tokenIds")
-    if not removeAll and not isinstance(ids, list):
+    ids = None if removeAll or body is None else body.tokenIds
+    if ids is None and not removeAll:
         raise BadRequest('Revoke needs {"tokenIds": ["<token id>", ...]} or ?removeAll=true')
     remaining = await run_in_threadpool(users(container).revoke_personal_tokens, principal, ids)
     return json_response({"data": remaining, "paging": {"total": len(remaining)}})

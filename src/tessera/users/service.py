@@ -13,12 +13,14 @@ import copy
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy.engine import Connection, Engine
 
 from tessera.audit.service import AuditLog
 from tessera.auth import passwords, store
+from tessera.auth.directory import UserDirectory
+from tessera.auth.interfaces import Authorizer
 from tessera.auth.permissions import Operation
 from tessera.auth.principal import Principal
 from tessera.auth.tokens import TesseraTokens, TokenType, expiry_seconds
@@ -32,23 +34,10 @@ from tessera.secrets.box import MASK, SecretBox
 from tessera.storage.db import write_transaction
 from tessera.users import fields
 from tessera.users.accounts import Accounts
-from tessera.users.directory import UserDirectory
 
 Doc = dict[str, Any]
 DEFAULT_ROLE = "DataConsumer"
 SUPPORTED_SSO = ("azure",)
-
-
-class PolicyCheck(Protocol):
-    """The authorizer's decision (``tessera.api.deps.Authorizer``), as the user service needs it."""
-
-    def check(
-        self,
-        principal: Principal,
-        operations: Sequence[Operation],
-        resource: str,
-        entity: dict[str, Any] | None = None,
-    ) -> None: ...
 
 
 def actor_of(principal: Principal) -> Actor:
@@ -127,9 +116,7 @@ class UserService:
                 doc, created = result.doc, result.outcome == "created"
         if password is not None:
             with write_transaction(self._engine) as conn:
-                self.accounts.set_password(
-                    conn, doc, str(password), must_change=False, end_sessions=not created
-                )
+                self.accounts.set_password(conn, doc, str(password), must_change=False)
         if mechanism is not None:
             doc = self.set_auth_mechanism(principal, doc, mechanism)
         # The catalog's write listener (users/listener.py) audits the change of the record.
@@ -147,7 +134,7 @@ class UserService:
         def guard(existing: Doc | None) -> None:
             if existing is None:
                 refused = fields.changed_by_put(None, request)
-                if self.directory.is_listed_admin(name, str(request["email"])):
+                if self.directory.is_admin_email(str(request["email"])):
                     refused = sorted({*refused, "isAdmin"})
             elif existing.get("deleted"):
                 refused = ["deleted"]
@@ -163,7 +150,7 @@ class UserService:
         principal: Principal,
         user_id: str,
         operations: Any,
-        authorizer: PolicyCheck,
+        authorizer: Authorizer,
         *,
         expected_versions: ExpectedVersions = None,
     ) -> Doc:
@@ -502,13 +489,19 @@ class UserService:
 
     # -- the CLI's operations -----------------------------------------------------------------
 
-    def reset_password(self, name: str) -> str:
+    def reset_password(self, name: str, password: str | None = None) -> str:
+        """An operator's reset: a random password the user must change, or one the operator
+        chose (it must meet the policy) that stands as it is. Every session of the user ends."""
         user = self.directory.by_name(name)
         if user is None:
             raise NotFound(f"user {name!r} not found")
-        password = passwords.generate()
+        chosen = password is not None
+        if password is None:
+            password = passwords.generate()
+        else:
+            passwords.check_policy(password)
         with write_transaction(self._engine) as conn:
-            self.accounts.set_password(conn, user, password, must_change=True, end_sessions=True)
+            self.accounts.set_password(conn, user, password, must_change=not chosen)
         self._audit.record("tessera-cli", "change-password", target_type="user", target=name)
         return password
 

@@ -2,9 +2,9 @@
 routing, ``/callback`` included) and the UI's ES modules and CSS under ``/static/<version>/``.
 
 There is no build step. ``<version>`` is a hash of every static file, computed once when the
-router is built, so a changed file changes every URL and the files can be cached for a year
+UI is installed, so a changed file changes every URL and the files can be cached for a year
 (``immutable``); ``index.html`` itself is revalidated on every load and names the current
-version. Each file also carries an ``ETag``.
+version. Starlette's static files answer conditional requests (``ETag``, 304).
 
 The page is locked down with a Content-Security-Policy: scripts and styles only from this
 origin (no inline code anywhere), network access only to this origin and to the configured
@@ -15,58 +15,52 @@ and Trusted Types so that no string can ever become HTML.
 from __future__ import annotations
 
 import hashlib
-import mimetypes
-from dataclasses import dataclass
+import os
+from os import PathLike
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Request
+import jinja2
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.routing import APIRoute
 from starlette.responses import Response
 from starlette.routing import Match
+from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
 from tessera.api.deps import public_route
-from tessera.auth.middleware import normalise
+from tessera.api.middleware import normalise
 from tessera.config import Settings
-from tessera.errors import NotFound
 
 WEB_DIR = Path(__file__).parent
 STATIC_DIR = WEB_DIR / "static"
-INDEX_TEMPLATE = WEB_DIR / "index.html"
-VERSION_PLACEHOLDER = "{{version}}"
-PRELOAD_PLACEHOLDER = "{{modulepreload}}"
 IMMUTABLE = "public, max-age=31536000, immutable"
-_MEDIA_TYPES = {
-    ".js": "text/javascript; charset=utf-8",
-    ".css": "text/css; charset=utf-8",
-    ".svg": "image/svg+xml",
-    ".json": "application/json",
-}
 
 
-@dataclass(frozen=True)
-class Asset:
-    body: bytes
-    media_type: str
-    etag: str
+def asset_version(root: Path) -> str:
+    """A hash of every file under ``root``: a changed file changes every asset URL."""
+    tree = hashlib.sha256()
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        tree.update(f"{path.relative_to(root).as_posix()}\0".encode())
+        tree.update(hashlib.sha256(path.read_bytes()).digest())
+    return tree.hexdigest()[:16]
 
 
-class Assets:
-    """Every file under ``static/``, read once."""
+class VersionedStaticFiles(StaticFiles):
+    """Starlette's static files (ETag, 304, ranges), cacheable for a year: the URL names the
+    version, so a new file is a new URL."""
 
-    def __init__(self, root: Path) -> None:
-        self.files: dict[str, Asset] = {}
-        for path in sorted(p for p in root.rglob("*") if p.is_file()):
-            relative = path.relative_to(root).as_posix()
-            body = path.read_bytes()
-            media_type = _MEDIA_TYPES.get(path.suffix) or mimetypes.guess_type(path.name)[0]
-            digest = hashlib.sha256(body).hexdigest()
-            self.files[relative] = Asset(body, media_type or "application/octet-stream", f'"{digest[:32]}"')
-        tree = hashlib.sha256()
-        for relative, asset in self.files.items():
-            tree.update(f"{relative}\0{asset.etag}\0".encode())
-        self.version = tree.hexdigest()[:16]
+    def file_response(
+        self,
+        full_path: str | PathLike[str],
+        stat_result: os.stat_result,
+        scope: Scope,
+        status_code: int = 200,
+    ) -> Response:
+        response = super().file_response(full_path, stat_result, scope, status_code)
+        response.headers["Cache-Control"] = IMMUTABLE
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        return response
 
 
 def content_security_policy(settings: Settings) -> str:
@@ -118,19 +112,15 @@ class PageRoute(APIRoute):
         return super().matches(scope)
 
 
-def build_router(settings: Settings) -> APIRouter:
-    assets = Assets(STATIC_DIR)
-    preload = "\n".join(
-        f'<link rel="modulepreload" href="/static/{assets.version}/{name}">'
-        for name in assets.files
-        if name.endswith(".js")
+def install(app: FastAPI, settings: Settings) -> None:
+    """Serve the UI: its files under ``/static/<version>/`` and ``index.html`` for every page
+    path. Installed last: every path the API does not answer is a page."""
+    version = asset_version(STATIC_DIR)
+    modules = sorted(p.relative_to(STATIC_DIR).as_posix() for p in STATIC_DIR.rglob("*.js"))
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(WEB_DIR), autoescape=True, undefined=jinja2.StrictUndefined
     )
-    index = (
-        INDEX_TEMPLATE.read_text(encoding="utf-8")
-        .replace(PRELOAD_PLACEHOLDER, preload)
-        .replace(VERSION_PLACEHOLDER, assets.version)
-        .encode()
-    )
+    index = environment.get_template("index.html").render(version=version, modules=modules).encode()
     index_etag = f'"{hashlib.sha256(index).hexdigest()[:32]}"'
     page_headers = {
         "Content-Security-Policy": content_security_policy(settings),
@@ -143,33 +133,17 @@ def build_router(settings: Settings) -> APIRouter:
         "Cache-Control": "no-cache",
         "ETag": index_etag,
     }
-    router = APIRouter(tags=["web"], include_in_schema=False)
+    # An old version is not served from the new files: a page must load one consistent set.
+    app.mount(f"/static/{version}", VersionedStaticFiles(directory=STATIC_DIR), name="static")
+    router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
-    @router.get("/static/{version}/{path:path}", dependencies=[public_route()])
-    async def static_file(version: str, path: str, request: Request) -> Response:
-        asset = assets.files.get(path)
-        # An old version is not served from the new files: a page must load one consistent set.
-        if version != assets.version or asset is None:
-            raise NotFound(f"No UI file at /static/{version}/{path}")
-        headers = {
-            "Cache-Control": IMMUTABLE,
-            "ETag": asset.etag,
-            "X-Content-Type-Options": "nosniff",
-        }
-        if _etag_matches(request, asset.etag):
-            return Response(status_code=304, headers=headers)
-        return Response(asset.body, media_type=asset.media_type, headers=headers)
-
-    page_router = APIRouter(route_class=PageRoute, include_in_schema=False)
-
-    @page_router.api_route("/{path:path}", methods=["GET", "HEAD"], dependencies=[public_route()])
+    @router.api_route("/{path:path}", methods=["GET", "HEAD"], dependencies=[public_route()])
     async def page(path: str, request: Request) -> Response:
         if _etag_matches(request, index_etag):
             return Response(status_code=304, headers=page_headers)
         return Response(index, media_type="text/html; charset=utf-8", headers=page_headers)
 
-    router.include_router(page_router)
-    return router
+    app.include_router(router)
 
 
 def _etag_matches(request: Request, etag: str) -> bool:

@@ -17,6 +17,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tessera.app import create_app
+from tessera.bootstrap import build_container
+from tessera.clock import SYSTEM_CLOCK, Clock
 from tessera.config import Settings
 from tessera.entra.testing import DemoTenant, RunningEmulator
 from tests.entra.conftest import confidential, public, sign_in, start_flow
@@ -79,9 +81,9 @@ def catalog_for(
 ) -> Iterator[Callable[..., AzureCatalog]]:
     opened: list[TestClient] = []
 
-    def open_catalog(demo: DemoTenant, **env: str) -> AzureCatalog:
+    def open_catalog(demo: DemoTenant, clock: Clock = SYSTEM_CLOCK, **env: str) -> AzureCatalog:
         settings = settings_factory(**azure_env(entra, demo, **env))
-        client = TestClient(create_app(settings))
+        client = TestClient(create_app(settings, container=build_container(settings, clock=clock)))
         client.__enter__()
         opened.append(client)
         return AzureCatalog(client, settings, demo)

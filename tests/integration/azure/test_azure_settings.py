@@ -187,7 +187,7 @@ def test_an_authority_given_as_a_domain_name_finds_its_tenant_id(
     catalog = catalog_for(demo, AUTHENTICATION_AUTHORITY=f"{entra.base_url}/{demo.domain}")
     me = catalog.get(ME, person_tokens(entra, demo, idp_http, demo.users[1])["access_token"])
     assert me.status_code == 200, me.text
-    validator = catalog.client.app.state.container.extras["entra"].validator  # type: ignore[attr-defined]
+    validator = catalog.client.app.state.container.entra.validator  # type: ignore[attr-defined]
     assert validator.allowed_tenants() == {demo.tenant_id.lower()}
     # Another tenant's token is still refused: the domain stood for exactly one tenant.
     other = entra.build_demo_tenant(domain=f"o{uuid.uuid4().hex[:12]}.onmicrosoft.com")

@@ -21,6 +21,7 @@ from tessera.catalog.service import Actor
 from tessera.config import load_settings
 from tessera.entra.testing import DemoTenant, RunningEmulator, running_emulator
 from tessera.errors import ConfigError
+from tests.clock import MovableClock
 from tests.integration.azure.conftest import AzureCatalog, azure_env, ingestion_token, person_tokens
 
 GRAPH_READ = "User.Read"
@@ -261,7 +262,7 @@ def test_tessera_key_claiming_the_entra_issuer_is_refused(
     demo: DemoTenant, catalog_for: Callable[..., AzureCatalog]
 ) -> None:
     catalog = catalog_for(demo)
-    keys = catalog.client.app.state.container.extras["keys"]  # type: ignore[attr-defined]
+    keys = catalog.client.app.state.container.keys  # type: ignore[attr-defined]
     now = int(time.time())
     forged = jwt.encode(
         {
@@ -284,11 +285,12 @@ def test_tessera_key_claiming_the_entra_issuer_is_refused(
 def test_key_rotation_warm_cache_and_a_flood_of_unknown_kids(
     entra: RunningEmulator, demo: DemoTenant, idp_http: httpx.Client, catalog_for: Callable[..., AzureCatalog]
 ) -> None:
-    catalog = catalog_for(demo, TESSERA_JWKS_REFRESH_COOLDOWN_SECONDS="1")
+    clock = MovableClock()
+    catalog = catalog_for(demo, clock.clock, TESSERA_JWKS_REFRESH_COOLDOWN_SECONDS="1")
     admin = person_tokens(entra, demo, idp_http, demo.admin)["access_token"]
     _set_bot_to_azure(catalog, admin, demo)
     assert catalog.get("/api/v1/tables", ingestion_token(entra, demo)).status_code == 200
-    validator = catalog.client.app.state.container.extras["entra"].validator  # type: ignore[attr-defined]
+    validator = catalog.client.app.state.container.entra.validator  # type: ignore[attr-defined]
     # 1,000 tokens with random kids cause at most a handful of key fetches.
     before = validator.jwks.fetches
     attacker = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -306,9 +308,9 @@ def test_key_rotation_warm_cache_and_a_flood_of_unknown_kids(
         assert catalog.get("/api/v1/tables", token).status_code == 401
     elapsed = time.monotonic() - started
     assert validator.jwks.fetches - before <= 2 + int(elapsed)
-    # The IdP rotates its key: new tokens are signed with a key tessera has not seen yet.
-    entra.rotate_keys()
-    time.sleep(1.1)
+    # The IdP rotates to a key it never published: tessera has not seen it yet.
+    entra.rotate_keys(force=True)
+    clock.advance(1.1)  # past the cool-down of the flood's last fetch
     rotated = ingestion_token(entra, demo, scope=demo.ingestion_scope)
     fetches = validator.jwks.fetches
     assert catalog.get("/api/v1/tables", rotated).status_code == 200
@@ -333,7 +335,7 @@ def test_a_stopped_idp_does_not_stop_a_warm_server(
         client = TestClient(create_app(settings))
         client.__enter__()
         # The guide's email rule for the bot, set directly (no person can sign in once the IdP is gone).
-        users = client.app.state.container.extras["users"]  # type: ignore[attr-defined]
+        users = client.app.state.container.users  # type: ignore[attr-defined]
         bot = users.directory.by_name("ingestion-bot")
         client.app.state.container.catalog.patch(  # type: ignore[attr-defined]
             USER,
@@ -348,7 +350,7 @@ def test_a_stopped_idp_does_not_stop_a_warm_server(
         attacker = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         now = int(time.time())
         claims = {"iss": f"{demo.authority}/v2.0", "aud": demo.ui_client_id, "tid": demo.tenant_id}
-        jwks = client.app.state.container.extras["entra"].validator.jwks  # type: ignore[attr-defined]
+        jwks = client.app.state.container.entra.validator.jwks  # type: ignore[attr-defined]
         fetches = jwks.fetches
         for n in range(3):
             forged = jwt.encode(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable
+from pathlib import Path
 
 import jwt
 import pytest
@@ -11,8 +12,12 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from tessera.app import create_app
+from tessera.bootstrap import build_container, start
 from tessera.cli import _register, app
-from tessera.config import Settings
+from tessera.config import Settings, load_settings
+from tessera.errors import ConfigError
+from tessera.storage import migrate
+from tessera.storage.db import create_engine
 
 
 @pytest.fixture
@@ -82,6 +87,36 @@ def test_users_delete_admin_and_reset_password(cli: Callable[..., object]) -> No
     assert "no user named 'admin'" in missing.output  # type: ignore[attr-defined]
 
 
+def test_a_chosen_admin_password_satisfies_production(cli: Callable[..., object]) -> None:
+    settings: Settings = cli.settings  # type: ignore[attr-defined]
+    production = {
+        "TESSERA_HOME": str(settings.home),
+        "TESSERA_DATABASE_URL": settings.database_url,
+        "AUTHENTICATION_PROVIDER": "basic",
+        "TESSERA_ENV": "production",
+        "FERNET_KEY": (settings.home / "fernet.key").read_text().strip(),
+    }
+    refused = build_container(load_settings(environ=production))
+    with pytest.raises(ConfigError, match="initial password of admin was never changed"):
+        start(refused)
+    refused.close()
+    command = ["users", "reset-password", "admin", "--password-stdin"]
+    weak = CliRunner().invoke(app, command, input="short\n")
+    assert weak.exit_code == 1
+    assert "Password must be 8 to 256 characters" in weak.output
+    chosen = "Ch0sen!Admin-Passw0rd"
+    result = CliRunner().invoke(
+        app, ["users", "reset-password", "admin", "--password-stdin"], input=chosen + "\n"
+    )
+    assert result.exit_code == 0, result.output
+    assert chosen not in result.output
+    container = build_container(load_settings(environ=production))
+    start(container)  # no refusal: the password was chosen, not generated
+    container.close()
+    with TestClient(create_app(settings)) as client:
+        assert _login(client, "admin", chosen) == 200
+
+
 def test_keys_rotate_publishes_both_keys(cli: Callable[..., object]) -> None:
     settings: Settings = cli.settings  # type: ignore[attr-defined]
     with TestClient(create_app(settings)) as client:
@@ -92,3 +127,36 @@ def test_keys_rotate_publishes_both_keys(cli: Callable[..., object]) -> None:
     with TestClient(create_app(settings)) as client:
         after = {k["kid"] for k in client.get("/api/v1/system/config/jwks").json()["keys"]}
     assert before < after
+
+
+def test_operator_commands_never_create_a_catalog(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    home = tmp_path / "home"
+    (home / "quickstart").mkdir(parents=True)
+    (home / "quickstart" / "tessera.yaml").write_text("server: {}\n")
+    monkeypatch.setenv("TESSERA_HOME", str(home))
+    monkeypatch.delenv("TESSERA_DATABASE_URL", raising=False)
+    _register()
+    for command in (["users", "list"], ["users", "reset-password", "alice"], ["bots", "token"]):
+        result = CliRunner().invoke(app, command, catch_exceptions=False)
+        assert result.exit_code == 2, result.output
+        assert f"no catalog at {home / 'tessera.db'}" in result.output
+        # Where the quickstart's catalog is, since that is usually the one meant.
+        assert f"--config {home / 'quickstart' / 'tessera.yaml'}" in result.output
+    assert sorted(p.name for p in home.iterdir()) == ["quickstart"]
+
+
+def test_operator_commands_refuse_an_old_schema(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    home = tmp_path / "home"
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = create_engine(url)
+    migrate.upgrade(engine, "0001")
+    engine.dispose()
+    monkeypatch.setenv("TESSERA_HOME", str(home))
+    monkeypatch.setenv("TESSERA_DATABASE_URL", url)
+    _register()
+    result = CliRunner().invoke(app, ["users", "list"], catch_exceptions=False)
+    assert result.exit_code == 2, result.output
+    assert "run: tessera db upgrade" in result.output
+    engine = create_engine(url)
+    assert migrate.current_revision(engine) == "0001"  # not migrated behind the operator's back
+    engine.dispose()

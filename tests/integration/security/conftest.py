@@ -84,7 +84,7 @@ def secure(
         if shared is not None and key not in used:
             used.add(key)
             container = shared.client.app.state.container  # type: ignore[attr-defined]
-            container.extras["token_cache"].clear()
+            container.token_cache.clear()
             if hasattr(container.authorizer, "invalidate"):
                 container.authorizer.invalidate()
             start(container)

@@ -34,7 +34,7 @@ def test_deleted_admin_stays_deleted_across_restarts(
     )
     created = start(restarted)
     assert created.admin_password is None
-    assert restarted.extras["users"].directory.by_name("admin") is None
+    assert restarted.users.directory.by_name("admin") is None
     restarted.close()
 
 
@@ -45,8 +45,12 @@ def test_other_providers_refuse_password_endpoints(settings_factory: Callable[..
         AUTHENTICATION_CLIENT_ID="22222222-2222-2222-2222-222222222222",
     )
     with TestClient(create_app(settings)) as client:
-        for path in ("/api/v1/users/login", "/api/v1/users/signup", "/api/v1/users/refresh"):
-            body = {"email": "admin", "password": base64.b64encode(b"x").decode(), "refreshToken": "x"}
+        login = {"email": "admin", "password": base64.b64encode(b"x").decode()}
+        for path, body in (
+            ("/api/v1/users/login", login),
+            ("/api/v1/users/signup", login),
+            ("/api/v1/users/refresh", {"refreshToken": "x"}),
+        ):
             response = client.post(path, json=body)
             assert response.status_code == 403, path
             assert response.json() == {
@@ -77,6 +81,28 @@ def test_start_warns_about_password_users_under_sso_and_production_refuses(
     with pytest.raises(ConfigError, match="production mode refuses to start: users with a password"):
         start(production)
     production.close()
+
+
+def test_soft_deleted_password_users_count_too(
+    secure: Callable[..., Session],
+    settings_factory: Callable[..., Settings],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    session = secure()
+    admin = session.admin_token()
+    me = session.client.get("/api/v1/users/loggedInUser", headers=session.as_(admin)).json()
+    # Soft-deleted: an administrator can restore it, password and all.
+    assert session.client.delete(f"/api/v1/users/{me['id']}", headers=session.as_(admin)).status_code == 200
+    azure = {
+        "AUTHENTICATION_PROVIDER": "azure",
+        "AUTHENTICATION_AUTHORITY": "https://login.microsoftonline.com/11111111-1111-1111-1111-111111111111",
+        "AUTHENTICATION_CLIENT_ID": "22222222-2222-2222-2222-222222222222",
+    }
+    container = build_container(settings_factory(**azure))
+    start(container)
+    container.close()
+    assert "users with a password still exist while provider is azure: admin (soft-deleted)" in caplog.text
+    assert "tessera users delete admin" in caplog.text
 
 
 def test_production_refusals_say_what_to_change(
@@ -143,3 +169,28 @@ def test_audit_log_records_sign_ins_and_token_changes(session: Session) -> None:
     # Newest first, and no secret in the log.
     assert events[0]["id"] > events[-1]["id"]
     assert "fernet:" not in str(events)
+
+
+def test_production_refuses_plain_http_and_a_non_microsoft_authority_unless_declared(
+    settings_factory: Callable[..., Settings],
+) -> None:
+    base = {"AUTHENTICATION_PROVIDER": "basic", "TESSERA_ENV": "production", "FERNET_KEY": FERNET}
+    with pytest.raises(ConfigError, match=r"refuses the plain-http public URL http://catalog\.example\.com"):
+        build_container(settings_factory(**base, TESSERA_PUBLIC_URL="http://catalog.example.com"))
+    build_container(
+        settings_factory(
+            **base, TESSERA_PUBLIC_URL="http://catalog.internal", TESSERA_TLS_TERMINATED_UPSTREAM="true"
+        )
+    ).close()
+    build_container(settings_factory(**base, TESSERA_PUBLIC_URL="https://catalog.example.com")).close()
+    azure = {
+        **base,
+        "AUTHENTICATION_PROVIDER": "azure",
+        "AUTHENTICATION_AUTHORITY": "https://127.0.0.1:8443/11111111-1111-1111-1111-111111111111",
+        "AUTHENTICATION_CLIENT_ID": "22222222-2222-2222-2222-222222222222",
+        "TESSERA_IDP_CA_BUNDLE": "/tmp/ca.pem",
+    }
+    with pytest.raises(ConfigError, match=r"refuses the identity provider at '127\.0\.0\.1' trusted through"):
+        build_container(settings_factory(**azure))
+    declared = {key: value for key, value in azure.items() if key != "TESSERA_IDP_CA_BUNDLE"}
+    build_container(settings_factory(**declared, TESSERA_NON_MICROSOFT_AUTHORITY="true")).close()

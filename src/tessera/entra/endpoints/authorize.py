@@ -31,15 +31,8 @@ from starlette.responses import RedirectResponse, Response
 
 from tessera.entra import claims, errors, redirect_uris, tenants
 from tessera.entra.clients import Client, Credentials, find_client
-from tessera.entra.directory import (
-    check_password,
-    directory_user_by_login,
-    ensure_service_principal,
-    grant_delegated,
-    groups_of,
-    role_assignments,
-    sha256_hex,
-)
+from tessera.entra.consent import grant_delegated, role_assignments
+from tessera.entra.directory import check_password, directory_user_by_login, sha256_hex
 from tessera.entra.errors import EntraError, RedirectError, SignInPageError
 from tessera.entra.grants import authorization_code
 from tessera.entra.grants.base import (
@@ -49,7 +42,9 @@ from tessera.entra.grants.base import (
     missing_consent,
     user_tokens,
 )
+from tessera.entra.groups import groups_of
 from tessera.entra.models import SignInSession, Tenant, User
+from tessera.entra.registrations import ensure_service_principal
 from tessera.entra.scopes import ScopeRequest, find_resource, parse
 from tessera.entra.state import EmulatorState, emulator
 from tessera.entra.store import LazySession
@@ -491,7 +486,7 @@ def _implicit_tokens(
                 auth_time=session.auth_time,
                 sid=session.sid,
                 roles=[],
-                groups=None,
+                groups={},
                 times=claims.Times(int(st.now()), st.settings.lifetimes.id_token),
                 hashes=hashes,
             ),

@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from tessera.entra import errors, tenants
+from tessera.entra.directory import directory_user_by_login, find_tenant
 from tessera.entra.render import json_response
 from tessera.entra.state import emulator
 
@@ -29,15 +30,24 @@ def _path(request: Request) -> tenants.TenantPath:
 
 
 def _issuer_tenant(path: tenants.TenantPath) -> str:
-    # Multi-tenant documents carry the literal placeholder, as Entra's do.
+    # `consumers` is one tenant, the personal accounts'; `common` and `organizations` documents
+    # carry the literal placeholder, as Entra's do.
+    if path.segment == "consumers":
+        return tenants.CONSUMERS_TENANT_ID
     return path.tenant_id or "{tenantid}"
+
+
+def _endpoint_tenant(path: tenants.TenantPath) -> str:
+    """The segment Entra's endpoints carry: the tenant GUID, even for a document fetched by
+    domain name (MSAL's ``authority.tenant`` and several CLIs read it there), or the alias."""
+    return path.tenant_id or path.segment
 
 
 async def openid_configuration_v2(request: Request) -> Response:
     st = emulator(request)
     path = _path(request)
     origin = st.origin(request)
-    base = f"{origin}/{path.segment}"
+    base = f"{origin}/{_endpoint_tenant(path)}"
     doc: dict[str, Any] = {
         "token_endpoint": f"{base}/oauth2/v2.0/token",
         "token_endpoint_auth_methods_supported": [
@@ -55,6 +65,7 @@ async def openid_configuration_v2(request: Request) -> Response:
         "request_uri_parameter_supported": False,
         "userinfo_endpoint": f"{origin}/oidc/userinfo",
         "authorization_endpoint": f"{base}/oauth2/v2.0/authorize",
+        "device_authorization_endpoint": f"{base}/oauth2/v2.0/devicecode",
         "http_logout_supported": True,
         "frontchannel_logout_supported": True,
         "end_session_endpoint": f"{base}/oauth2/v2.0/logout",
@@ -73,7 +84,7 @@ async def openid_configuration_v1(request: Request) -> Response:
     st = emulator(request)
     path = _path(request)
     origin = st.origin(request)
-    base = f"{origin}/{path.segment}"
+    base = f"{origin}/{_endpoint_tenant(path)}"
     doc: dict[str, Any] = {
         "token_endpoint": f"{base}/oauth2/token",
         "token_endpoint_auth_methods_supported": [
@@ -171,4 +182,25 @@ async def error_info(request: Request) -> Response:
     code = request.query_params.get("code", "")
     return json_response(
         {"code": code, "description": f"AADSTS{code}: see the error_description of the response."}
+    )
+
+
+async def user_realm(request: Request) -> Response:
+    """``/common/userrealm/{username}``: home realm discovery, which MSAL's username/password flow
+    asks first. Every account here is ``Managed``: for a ``Federated`` answer MSAL would fetch
+    its identity provider's WS-Trust metadata, which the emulator does not speak; a federated
+    user's password is refused at the token endpoint instead (AADSTS50126)."""
+    st = emulator(request)
+    username = request.path_params["username"]
+    domain = username.rpartition("@")[2].lower()
+    with st.store.transaction() as s:
+        known = find_tenant(s, domain) is not None or directory_user_by_login(s, None, username) is not None
+    return json_response(
+        {
+            "ver": "1.0",
+            "account_type": "Managed" if known else "Unknown",
+            "domain_name": domain,
+            "cloud_instance_name": "microsoftonline.com",
+            "cloud_audience_urn": "urn:federation:MicrosoftOnline",
+        }
     )

@@ -13,9 +13,10 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
 from tessera.entra import redirect_uris, tenants
-from tessera.entra.directory import GRAPH_APP_ID, GRAPH_RESOURCE, DirectoryError, find_application, sha256_hex
+from tessera.entra.directory import GRAPH_APP_ID, GRAPH_RESOURCE, DirectoryError, sha256_hex
 from tessera.entra.endpoints.authorize import SESSION_COOKIE, current_session
 from tessera.entra.models import Application, SignInSession, User
+from tessera.entra.registrations import find_application
 from tessera.entra.render import json_response
 from tessera.entra.state import emulator
 from tessera.entra.tokens import restore_graph_signing_input

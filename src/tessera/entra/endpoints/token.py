@@ -20,7 +20,14 @@ from starlette.responses import Response
 from tessera.entra import errors, tenants
 from tessera.entra.clients import presented
 from tessera.entra.errors import EntraError
-from tessera.entra.grants import authorization_code, client_credentials, refresh_token
+from tessera.entra.grants import (
+    authorization_code,
+    client_credentials,
+    device_code,
+    on_behalf_of,
+    password,
+    refresh_token,
+)
 from tessera.entra.grants.base import GrantContext, TokenRequest
 from tessera.entra.render import NO_STORE, json_response
 from tessera.entra.scopes import DEFAULT
@@ -41,6 +48,9 @@ GRANTS: dict[str, Callable[[GrantContext], dict[str, Any]]] = {
     "authorization_code": authorization_code.handle,
     "client_credentials": client_credentials.handle,
     "refresh_token": refresh_token.handle,
+    device_code.GRANT_TYPE: device_code.handle,
+    password.GRANT_TYPE: password.handle,
+    on_behalf_of.GRANT_TYPE: on_behalf_of.handle,
 }
 
 

@@ -13,13 +13,11 @@ from sqlalchemy.orm import Session
 
 from tessera.entra import claims, errors
 from tessera.entra.clients import ACR, AuthMethod, Credentials
-from tessera.entra.directory import (
-    consented_scopes,
-    ensure_service_principal,
-    groups_of,
-    role_assignments,
-)
+from tessera.entra.consent import consented_scopes, role_assignments
+from tessera.entra.group_claims import groups_claim
+from tessera.entra.groups import groups_of
 from tessera.entra.models import Application, ServicePrincipal, Tenant, User
+from tessera.entra.registrations import ensure_service_principal
 from tessera.entra.scopes import Resource, ScopeRequest, find_resource
 from tessera.entra.state import EmulatorState
 from tessera.entra.store import LazySession
@@ -163,11 +161,6 @@ def user_roles(
     return [r["value"] for r in app_roles if r["id"] in wanted and r.get("isEnabled", True)]
 
 
-def groups_claim(s: Session, user: User, app: Application | None, optional: set[str]) -> list[str] | None:
-    wants = "groups" in optional or (app is not None and app.group_membership_claims not in (None, "None"))
-    return groups_of(s, user) if wants else None
-
-
 def optional_claims(app: Application, token: str) -> set[str]:
     return {c["name"] if isinstance(c, dict) else str(c) for c in app.optional_claims.get(token, [])}
 
@@ -202,7 +195,14 @@ def user_tokens(
         user=user,
         scp=granted.values,
         roles=user_roles(ctx.s, user, resource.sp, resource_app_roles) if resource_app_roles else [],
-        groups=groups_claim(ctx.s, user, None, set(resource.optional_access_claims)),
+        groups=groups_claim(
+            ctx.s,
+            user,
+            setting=resource.group_membership_claims,
+            optional=resource.optional_access_claims,
+            app_sp=resource.sp,
+            origin=ctx.req.origin,
+        ),
         times=claims.Times(now, settings.lifetimes.access_token),
         auth_time=auth_time,
         sid=sid,
@@ -221,7 +221,14 @@ def user_tokens(
         optional = optional_claims(client_app, "idToken")
         client_sp = ensure_service_principal(ctx.s, client_app, tenant)
         id_roles = user_roles(ctx.s, user, client_sp, client_app.app_roles) if client_app.app_roles else []
-        id_groups = groups_claim(ctx.s, user, client_app, optional)
+        id_groups = groups_claim(
+            ctx.s,
+            user,
+            setting=client_app.group_membership_claims,
+            optional=optional,
+            app_sp=client_sp,
+            origin=ctx.req.origin,
+        )
         id_times = claims.Times(now, settings.lifetimes.id_token)
         # v1 ID tokens from the token endpoint are signed like v2 ones. (Microsoft's v1 protocol
         # docs call them unsigned; a signature costs a client that ignores it nothing.)
@@ -254,7 +261,8 @@ def user_tokens(
                 times=id_times,
             )
         )
-        body["id_token"] = sign(id_claims, key)
+        # v1 ID tokens carry x5t in the header, as v1 access tokens do.
+        body["id_token"] = sign(id_claims, key, x5t_header=ctx.req.v1)
     if ctx.req.param("client_info") == "1":
         body["client_info"] = client_info(user)
     if ctx.req.v1:
@@ -275,7 +283,7 @@ def v1_answer(body: dict[str, Any], *, resource: str, scope: list[str] | None, n
         expires_in=str(lifetime),
         ext_expires_in=str(int(body["ext_expires_in"])),
         expires_on=str(now + lifetime),
-        not_before=str(now),
+        not_before=str(now - claims.BACKDATE),
         resource=resource,
         access_token=body["access_token"],
     )

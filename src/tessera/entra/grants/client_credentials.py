@@ -22,7 +22,7 @@ from tessera.entra.clients import (
     find_client,
     secret_hashes,
 )
-from tessera.entra.directory import role_assignments
+from tessera.entra.consent import role_assignments
 from tessera.entra.grants.base import GrantContext, v1_answer
 from tessera.entra.models import Tenant
 from tessera.entra.scopes import Resource, find_resource, parse

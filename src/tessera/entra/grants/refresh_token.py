@@ -1,8 +1,10 @@
 """The refresh token grant (RFC 6749 §6) with rotation (OAuth 2.0 Security BCP §4.14.2).
 
 Refresh tokens are opaque random strings; only their hash is stored, with the family they
-belong to. Each redemption returns a new token and marks the old one used; presenting a used
-token again revokes the whole family (AADSTS50173), since it means the token leaked.
+belong to. Each redemption returns a new token and marks the old one used. What a used token
+then does is the tenant's setting (``TenantSettings.refresh_token_reuse``): by default it stays
+valid until it expires or is revoked, as Entra documents; with ``revokeFamily`` presenting it
+again revokes the whole family (AADSTS50173), since it means the token leaked.
 
 Lifetimes (``refresh-tokens``): 90 days of inactivity, except single-page apps, whose tokens
 expire 24 h after the original sign-in however often they are redeemed (AADSTS700084). SPA
@@ -24,6 +26,7 @@ from tessera.entra.grants.base import GrantContext, user_tokens
 from tessera.entra.keys import random_token
 from tessera.entra.models import RefreshToken, Tenant, User
 from tessera.entra.scopes import parse
+from tessera.entra.tenants import TenantSettings
 
 
 def mint(
@@ -86,7 +89,10 @@ def handle(ctx: GrantContext) -> dict[str, Any]:
         raise errors.refresh_token_invalid()
     if token.revoked:
         raise errors.refresh_token_revoked(iso(token.family_issued))
-    if token.redeemed is not None:
+    tenant = s.get(Tenant, token.tenant_id)
+    if tenant is None:
+        raise errors.refresh_token_invalid()
+    if token.redeemed is not None and TenantSettings.of(tenant).refresh_token_reuse == "revokeFamily":
         family_id = token.family_id
 
         def revoke(session: Session) -> None:
@@ -115,9 +121,8 @@ def handle(ctx: GrantContext) -> dict[str, Any]:
         now=ctx.now,
         skew=ctx.state.settings.lifetimes.clock_skew,
     )
-    tenant = s.get(Tenant, token.tenant_id)
     user = s.get(User, token.user_id)
-    if tenant is None or user is None or not user.account_enabled:
+    if user is None or not user.account_enabled:
         raise errors.refresh_token_invalid()
     scope = parse(req.param("scope") or token.scope)
     body = user_tokens(
@@ -131,7 +136,8 @@ def handle(ctx: GrantContext) -> dict[str, Any]:
         auth_time=token.auth_time,
         sid=token.session_id,
     )
-    token.redeemed = ctx.now
+    if token.redeemed is None:
+        token.redeemed = ctx.now
     body["refresh_token"] = mint(
         s,
         ctx,

@@ -2,7 +2,7 @@
 
 It replaces the plain index on user_id (lookups by user_id still use it). Before 0004 an email
 match could bind a second Entra identity to a user already bound to another one (an account
-takeover, fixed in tessera.users.identity). Such duplicates are resolved here by keeping each
+takeover, fixed in tessera.auth.identity). Such duplicates are resolved here by keeping each
 user's oldest binding (the smallest created_at; ties broken by tenant and object id), the one
 the user's own first sign-in made, and deleting the later ones: whoever signed in through a
 deleted binding is refused at the next sign-in, with a message saying what an administrator

@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Callable
 from urllib.parse import unquote
 
-from starlette.requests import Request
+from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from tessera.api.http_errors import CORRELATION_HEADER, error_response
@@ -63,7 +63,7 @@ def is_public(routed_path: str, raw_path: str) -> bool:
 
 
 class AuthenticationMiddleware:
-    def __init__(self, app: ASGIApp, authenticate: Callable[[Request], Principal]) -> None:
+    def __init__(self, app: ASGIApp, authenticate: Callable[[str | None], Principal]) -> None:
         self.app = app
         self.authenticate = authenticate
 
@@ -71,19 +71,19 @@ class AuthenticationMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request = Request(scope)
+        authorization = Headers(scope=scope).get("authorization")
         raw_path = scope.get("raw_path")
         path = raw_path.decode("latin-1") if isinstance(raw_path, bytes) else scope["path"]
         state = scope.setdefault("state", {})
         if is_public(scope["path"], path):
             # Public routes still learn who is calling when a token is sent and valid.
-            if request.headers.get("authorization"):
+            if authorization:
                 with contextlib.suppress(TesseraError):
-                    state["principal"] = self.authenticate(request)
+                    state["principal"] = self.authenticate(authorization)
             await self.app(scope, receive, send)
             return
         try:
-            state["principal"] = self.authenticate(request)
+            state["principal"] = self.authenticate(authorization)
         except TesseraError as exc:
             # The id ties what the caller was told to the server's log line, so an operator can
             # find why a sign-in failed without the caller's token.

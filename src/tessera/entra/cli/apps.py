@@ -1,272 +1,18 @@
-"""``tessera entra``: run the emulator and manage its directory, one command per step of the
-Azure SSO guide (App registrations, Expose an API, API permissions, admin consent,
-Certificates & secrets, Overview).
-
-Commands work on ``$TESSERA_HOME/entra/`` (or ``--home``): the SQLite database that a running
-``tessera entra serve`` reads on every request, so changes apply at once.
-"""
+"""``app``: app registrations and their enterprise applications, one command per portal page."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
 import typer
 
+from tessera.entra.cli.common import TenantOption, fail, print_json, run, svc
 from tessera.entra.settings import DEFAULT_PORT
 
-app = typer.Typer(
-    name="entra",
-    help=(
-        "A local identity provider that behaves like Microsoft Entra ID v2: MSAL works against "
-        "it unchanged.\n\n"
-        "Start it with `tessera entra serve`, then follow the Azure SSO guide with `tessera entra "
-        "app ...` commands, e.g.:\n\n"
-        "  tessera entra tenant create --domain contoso.onmicrosoft.com\n\n"
-        "  tessera entra app create --name 'tessera UI' --spa-redirect-uri http://localhost:8585/callback"
-    ),
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-tenant_app = typer.Typer(help="Tenants (directories): create and list.", no_args_is_help=True)
-user_app = typer.Typer(help="Users who sign in on the emulator's sign-in page.", no_args_is_help=True)
-group_app = typer.Typer(help="Security groups (the `groups` claim).", no_args_is_help=True)
 apps_app = typer.Typer(
     help="App registrations and their enterprise applications (service principals).",
     no_args_is_help=True,
 )
-keys_app = typer.Typer(help="Token signing keys (the JWKS).", no_args_is_help=True)
-app.add_typer(tenant_app, name="tenant")
-app.add_typer(user_app, name="user")
-app.add_typer(group_app, name="group")
-app.add_typer(apps_app, name="app")
-app.add_typer(keys_app, name="keys")
-
-HomeOption = typer.Option(
-    None,
-    "--home",
-    help="The emulator's directory (default: $TESSERA_HOME/entra, ~/.tessera/entra).",
-    envvar="TESSERA_ENTRA_HOME",
-)
-TenantOption = typer.Option(
-    None, "--tenant", "-t", help="Tenant GUID or domain; may be left out when there is only one."
-)
-
-
-class _Ctx:
-    def __init__(self, home: Path | None) -> None:
-        self.home = home
-
-    def settings(self, **overrides: Any) -> Any:
-        from tessera.entra.settings import load_settings
-
-        return load_settings(home=self.home, **overrides)
-
-    def service(self) -> Any:
-        from tessera.entra.service import DirectoryService
-        from tessera.entra.store import Store
-
-        settings = self.settings()
-        return DirectoryService(Store(settings.database_url), settings.clock)
-
-
-@app.callback()
-def _root(ctx: typer.Context, home: Path | None = HomeOption) -> None:
-    ctx.obj = _Ctx(home)
-
-
-def _svc(ctx: typer.Context) -> Any:
-    obj: _Ctx = ctx.obj
-    return obj.service()
-
-
-def _fail(message: str) -> None:
-    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
-    raise typer.Exit(2)
-
-
-def _run(fn: Any) -> Any:
-    from tessera.entra.directory import DirectoryError
-
-    try:
-        return fn()
-    except DirectoryError as exc:
-        _fail(exc.message)
-
-
-def _print_json(data: Any) -> None:
-    typer.echo(json.dumps(data, indent=2))
-
-
-# --- serve ---------------------------------------------------------------------------------------
-
-
-@app.command()
-def serve(
-    ctx: typer.Context,
-    config: Path | None = typer.Option(None, "--config", "-c", help="Tenant file (YAML) applied at start."),
-    port: int = typer.Option(DEFAULT_PORT, "--port", "-p", help="TCP port."),
-    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
-    http: bool = typer.Option(False, "--http", help="Plain http (MSAL refuses it; for other clients)."),
-    ephemeral: bool = typer.Option(False, "--ephemeral", help="Keep the directory in memory only."),
-    public_url: str | None = typer.Option(
-        None, "--public-url", help="Fix the origin used in issuers (default: each request's own)."
-    ),
-) -> None:
-    """Run the identity provider (HTTPS with a local CA by default).
-
-    The first start creates a CA in $TESSERA_HOME/entra/ca.pem; give it to clients:
-    REQUESTS_CA_BUNDLE=~/.tessera/entra/ca.pem (Python), NODE_EXTRA_CA_CERTS (Node).
-
-    Example: tessera entra serve --config tenant.yaml --port 8443
-    """
-    import uvicorn
-
-    from tessera.entra.app import build_state, create_emulator_app
-    from tessera.entra.server import tls_for, uvicorn_config
-    from tessera.entra.service import DirectoryService
-    from tessera.entra.tenant_file import apply_tenant_file, read_tenant_file
-
-    obj: _Ctx = ctx.obj
-    settings = obj.settings(port=port, host=host, https=not http, ephemeral=ephemeral, public_url=public_url)
-    settings.home.mkdir(mode=0o700, parents=True, exist_ok=True)
-    tls = tls_for(settings)
-    state = build_state(settings)
-    if config is not None:
-        report = _run(
-            lambda: apply_tenant_file(DirectoryService(state.store, settings.clock), read_tenant_file(config))
-        )
-        for line in report:
-            typer.echo(line)
-    base = f"{settings.scheme}://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"  # noqa: S104
-    typer.echo(f"tessera.entra listening on {base}")
-    typer.echo(f"  authority:   {base}/<tenant id or domain>   (MSAL: instance_discovery=False)")
-    typer.echo(f"  discovery:   {base}/<tenant>/v2.0/.well-known/openid-configuration")
-    if tls is not None:
-        typer.echo(f"  CA file:     {tls.ca_cert}")
-        typer.echo(f"  export REQUESTS_CA_BUNDLE={tls.ca_cert} NODE_EXTRA_CA_CERTS={tls.ca_cert}")
-    typer.echo(f"  state:       {'memory' if ephemeral else settings.home / 'entra.db'}")
-    uvicorn.Server(uvicorn_config(create_emulator_app(settings, state=state), settings, tls, "info")).run()
-
-
-@app.command("ca")
-def ca(ctx: typer.Context) -> None:
-    """Print the CA certificate file clients must trust (creates it if needed).
-
-    Example: export REQUESTS_CA_BUNDLE=$(tessera entra ca)
-    """
-    from tessera.entra.pki import ensure_tls_files
-
-    obj: _Ctx = ctx.obj
-    typer.echo(str(ensure_tls_files(obj.settings().home).ca_cert))
-
-
-@app.command("apply")
-def apply(ctx: typer.Context, file: Path = typer.Argument(..., help="Tenant file (YAML).")) -> None:
-    """Apply a tenant file: create what is missing, leave the rest (idempotent).
-
-    Example: tessera entra apply tenant.yaml
-    """
-    from tessera.entra.tenant_file import apply_tenant_file, read_tenant_file
-
-    for line in _run(lambda: apply_tenant_file(_svc(ctx), read_tenant_file(file))):
-        typer.echo(line)
-
-
-@app.command("demo")
-def demo(
-    ctx: typer.Context,
-    url: str = typer.Option(f"https://127.0.0.1:{DEFAULT_PORT}", "--url", help="The emulator's base URL."),
-    domain: str = typer.Option("tessera-demo.onmicrosoft.com", "--domain"),
-    spa_redirect_uri: str = typer.Option("http://localhost:8585/callback", "--spa-redirect-uri"),
-) -> None:
-    """Create the Azure SSO guide's whole tenant at once and print what step 9 asks for.
-
-    UI app (SPA redirect, exposed API and scope), ingestion app (permission, admin consent,
-    App ID URI, secret), and two users with generated passwords.
-
-    Example: tessera entra demo --url https://127.0.0.1:8443
-    """
-    from dataclasses import asdict
-
-    from tessera.entra.testing import build_demo_tenant
-
-    result = _run(
-        lambda: build_demo_tenant(
-            _svc(ctx), url.rstrip("/"), domain=domain, spa_redirect_uris=(spa_redirect_uri,)
-        )
-    )
-    _print_json(asdict(result))
-
-
-# --- tenants, users, groups ------------------------------------------------------------------------
-
-
-@tenant_app.command("create")
-def tenant_create(
-    ctx: typer.Context,
-    domain: str = typer.Option(..., "--domain", help="e.g. contoso.onmicrosoft.com"),
-    name: str | None = typer.Option(None, "--name", help="Display name (default: from the domain)."),
-    tenant_id: str | None = typer.Option(None, "--id", help="Tenant GUID (default: random)."),
-) -> None:
-    """Create a tenant ("Default Directory").
-
-    Example: tessera entra tenant create --domain contoso.onmicrosoft.com --name Contoso
-    """
-    t = _run(lambda: _svc(ctx).create_tenant(domain, name, tenant_id))
-    typer.echo(f"tenant {t['displayName']}: id {t['id']} domain {domain.lower()}")
-
-
-@tenant_app.command("list")
-def tenant_list(ctx: typer.Context) -> None:
-    """List tenants. Example: tessera entra tenant list"""
-    for t in _run(lambda: _svc(ctx).tenants()):
-        typer.echo(f"{t['id']}  {t['verifiedDomains'][0]['name']}  {t['displayName']}")
-
-
-@user_app.command("create")
-def user_create(
-    ctx: typer.Context,
-    upn: str = typer.Argument(..., help="userPrincipalName (alice or alice@contoso.onmicrosoft.com)."),
-    password: str | None = typer.Option(
-        None, "--password", help="Default: generated and printed once.", envvar="TESSERA_ENTRA_PASSWORD"
-    ),
-    name: str | None = typer.Option(None, "--name", help="Display name."),
-    mail: str | None = typer.Option(None, "--mail", help="Mail address (the `email` claim)."),
-    tenant: str | None = TenantOption,
-) -> None:
-    """Create a user who can sign in.
-
-    Example: tessera entra user create alice@contoso.onmicrosoft.com --name "Alice" --mail alice@contoso.com
-    """
-    u = _run(lambda: _svc(ctx).create_user(tenant, upn, password, display_name=name, mail=mail))
-    typer.echo(f"user {u['userPrincipalName']}: object id {u['id']}")
-    if "password" in u:
-        typer.echo(f"password: {u['password']}  (shown once)")
-
-
-@user_app.command("list")
-def user_list(ctx: typer.Context, tenant: str | None = TenantOption) -> None:
-    """List users. Example: tessera entra user list --tenant contoso.onmicrosoft.com"""
-    for u in _run(lambda: _svc(ctx).users(tenant)):
-        typer.echo(f"{u['id']}  {u['userPrincipalName']}  {u['displayName']}")
-
-
-@group_app.command("create")
-def group_create(
-    ctx: typer.Context,
-    name: str = typer.Argument(..., help="Group display name."),
-    member: list[str] = typer.Option([], "--member", "-m", help="A user (UPN or object id); repeatable."),
-    tenant: str | None = TenantOption,
-) -> None:
-    """Create a security group (or add members to an existing one).
-
-    Example: tessera entra group create "Data Stewards" --member alice@contoso.onmicrosoft.com
-    """
-    g = _run(lambda: _svc(ctx).create_group(tenant, name, member))
-    typer.echo(f"group {g['displayName']}: object id {g['id']} ({len(g['members'])} members)")
 
 
 # --- app registrations -----------------------------------------------------------------------------
@@ -292,8 +38,8 @@ def app_create(
 
     Example (guide step 2): tessera entra app create --name "tessera UI" --spa-redirect-uri http://localhost:8585/callback
     """
-    a = _run(
-        lambda: _svc(ctx).create_app(
+    a = run(
+        lambda: svc(ctx).create_app(
             tenant,
             name,
             spa_redirect_uris=spa_redirect_uri,
@@ -312,7 +58,7 @@ def _optional_claims(values: list[str]) -> dict[str, list[str]] | None:
     for item in values:
         kind, _, name = item.partition(":")
         if not name:
-            _fail(f"--optional-claim takes TOKEN:CLAIM, e.g. idToken:email (got '{item}')")
+            fail(f"--optional-claim takes TOKEN:CLAIM, e.g. idToken:email (got '{item}')")
         out.setdefault(kind, []).append(name)
     return out
 
@@ -351,8 +97,8 @@ def app_update(
     Example (guide "Access Tokens and ID Tokens"):
     tessera entra app update "tessera UI" --id-tokens --access-tokens
     """
-    _run(
-        lambda: _svc(ctx).update_app(
+    run(
+        lambda: svc(ctx).update_app(
             tenant,
             app_ref,
             id_tokens=id_tokens,
@@ -382,7 +128,7 @@ def app_expose_api(
 
     Example (guide steps "Expose an API" and 7): tessera entra app expose-api "tessera UI" --app-id-uri api://tessera
     """
-    typer.echo(_run(lambda: _svc(ctx).expose_api(tenant, app_ref, app_id_uri)))
+    typer.echo(run(lambda: svc(ctx).expose_api(tenant, app_ref, app_id_uri)))
 
 
 @apps_app.command("add-scope")
@@ -398,8 +144,8 @@ def app_add_scope(
 
     Example (guide step 3): tessera entra app add-scope "tessera UI" --value access_as_user
     """
-    sc = _run(
-        lambda: _svc(ctx).add_scope(
+    sc = run(
+        lambda: svc(ctx).add_scope(
             tenant, app_ref, value, consent_type=consent, admin_display_name=display_name
         )
     )
@@ -419,8 +165,8 @@ def app_add_role(
 
     Example: tessera entra app add-app-role "tessera UI" --value Catalog.Ingest --member-type Application
     """
-    r = _run(
-        lambda: _svc(ctx).add_app_role(
+    r = run(
+        lambda: svc(ctx).add_app_role(
             tenant, app_ref, value, allowed_member_types=member_type, display_name=display_name
         )
     )
@@ -441,7 +187,7 @@ def app_add_permission(
     Example (guide step 5):
     tessera entra app add-permission "tessera ingestion" --api "tessera UI" --scope access_as_user
     """
-    _run(lambda: _svc(ctx).add_permission(tenant, app_ref, api, scopes=scope, roles=role))
+    run(lambda: svc(ctx).add_permission(tenant, app_ref, api, scopes=scope, roles=role))
     typer.echo("permission added; run grant-admin-consent to consent to it")
 
 
@@ -453,7 +199,7 @@ def app_grant_admin_consent(
 
     Example (guide step 6): tessera entra app grant-admin-consent "tessera ingestion"
     """
-    granted = _run(lambda: _svc(ctx).grant_admin_consent(tenant, app_ref))
+    granted = run(lambda: svc(ctx).grant_admin_consent(tenant, app_ref))
     for kind, per_api in granted.items():
         for api_name, values in per_api.items():
             typer.echo(f"{kind}: {api_name}: {' '.join(values)}")
@@ -471,7 +217,40 @@ def app_assign_user(
 
     Example: tessera entra app assign-user "tessera UI" --user alice@contoso.onmicrosoft.com --role Admin
     """
-    _run(lambda: _svc(ctx).assign_user(tenant, app_ref, user, role))
+    run(lambda: svc(ctx).assign_user(tenant, app_ref, user, role))
+    typer.echo("assigned")
+
+
+@apps_app.command("assign-group")
+def app_assign_group(
+    ctx: typer.Context,
+    app_ref: str = typer.Argument(..., metavar="APP"),
+    group: str = typer.Option(..., "--group", help="Group name or object id."),
+    role: str | None = typer.Option(None, "--role", help="App role value (default: default access)."),
+    tenant: str | None = TenantOption,
+) -> None:
+    """Assign a group to the app, optionally in an app role: its members (transitively) get it.
+
+    Example: tessera entra app assign-group "tessera UI" --group "Data Stewards" --role DataSteward
+    """
+    run(lambda: svc(ctx).assign_group(tenant, app_ref, group, role))
+    typer.echo("assigned")
+
+
+@apps_app.command("assign-app")
+def app_assign_app(
+    ctx: typer.Context,
+    app_ref: str = typer.Argument(..., metavar="APP", help="The API whose app role is granted."),
+    client: str = typer.Option(..., "--client", help="The client app (appId or name) that gets the role."),
+    role: str = typer.Option(..., "--role", help="App role value (allowedMemberTypes: Application)."),
+    tenant: str | None = TenantOption,
+) -> None:
+    """Grant an app role of APP to another app's service principal (an application permission,
+    granted directly): its client-credentials tokens carry the role in `roles`.
+
+    Example: tessera entra app assign-app "tessera UI" --client "tessera ingestion" --role Catalog.Ingest
+    """
+    run(lambda: svc(ctx).assign_service_principal(tenant, app_ref, client, role))
     typer.echo("assigned")
 
 
@@ -488,7 +267,7 @@ def app_add_secret(
 
     Example (guide step 8): tessera entra app add-secret "tessera ingestion" --name ingestion --expires 180d
     """
-    sec = _run(lambda: _svc(ctx).add_secret(tenant, app_ref, display_name=name, expires=expires))
+    sec = run(lambda: svc(ctx).add_secret(tenant, app_ref, display_name=name, expires=expires))
     typer.echo(f"secret id {sec['keyId']} expires {sec['endDateTime']}")
     typer.echo(f"value: {sec['secretText']}")
     typer.secho("copy the value now: it is not shown again", fg=typer.colors.YELLOW, err=True)
@@ -514,7 +293,7 @@ def app_add_certificate(
     from tessera.entra.pki import self_signed_rsa
 
     if (cert is None) == (generate is None):
-        _fail("give exactly one of --cert FILE or --generate PREFIX")
+        fail("give exactly one of --cert FILE or --generate PREFIX")
     if generate is not None:
         key, certificate = self_signed_rsa(name or "tessera.entra client")
         key_file = generate.with_suffix(".key")
@@ -529,7 +308,7 @@ def app_add_certificate(
         typer.echo(f"wrote {key_file} and {cert}")
     assert cert is not None
     data = cert.read_bytes()
-    c = _run(lambda: _svc(ctx).add_certificate(tenant, app_ref, data, display_name=name))
+    c = run(lambda: svc(ctx).add_certificate(tenant, app_ref, data, display_name=name))
     typer.echo(f"certificate {c['keyId']}: thumbprint {c['thumbprint']} expires {c['endDateTime']}")
 
 
@@ -546,9 +325,9 @@ def app_show(
 
     Example (guide step 9): tessera entra app show "tessera ingestion"
     """
-    info = _run(lambda: _svc(ctx).show_app(tenant, app_ref, origin=url.rstrip("/")))
+    info = run(lambda: svc(ctx).show_app(tenant, app_ref, origin=url.rstrip("/")))
     if as_json:
-        _print_json(info)
+        print_json(info)
         return
     secrets = info["application"]["passwordCredentials"]
     rows = [
@@ -573,28 +352,5 @@ def app_show(
 @apps_app.command("list")
 def app_list(ctx: typer.Context, tenant: str | None = TenantOption) -> None:
     """List app registrations. Example: tessera entra app list"""
-    for a in _run(lambda: _svc(ctx).apps(tenant)):
+    for a in run(lambda: svc(ctx).apps(tenant)):
         typer.echo(f"{a['appId']}  {a['displayName']}")
-
-
-# --- keys ----------------------------------------------------------------------------------------
-
-
-@keys_app.command("rotate")
-def keys_rotate(ctx: typer.Context) -> None:
-    """Sign with a new key from now on; the old keys stay published for validators' caches.
-
-    Example: tessera entra keys rotate
-    """
-    typer.echo(f"new signing key kid {_svc(ctx).rotate_keys()}")
-
-
-@keys_app.command("list")
-def keys_list(ctx: typer.Context) -> None:
-    """List signing keys, newest (active) first. Example: tessera entra keys list"""
-    for k in _svc(ctx).signing_keys():
-        typer.echo(f"{k['kid']}  {'active' if k['active'] else 'published'}")
-
-
-def main() -> None:
-    app(prog_name="tessera entra")

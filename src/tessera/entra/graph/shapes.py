@@ -1,5 +1,6 @@
 """Microsoft Graph v1.0 JSON shapes of the directory objects (``application``,
-``servicePrincipal``, ``user``, ``organization``), used by the admin API and ``app show``."""
+``servicePrincipal``, ``user``, ``group``, ``organization``), used by the admin API, ``app show``
+and the Graph subset."""
 
 from __future__ import annotations
 
@@ -9,15 +10,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tessera.entra.clock import iso
-from tessera.entra.directory import find_service_principal, key_credentials, password_credentials
+from tessera.entra.credentials import key_credentials, password_credentials
 from tessera.entra.models import (
     Application,
     AppRoleAssignment,
+    Group,
     OAuth2PermissionGrant,
     ServicePrincipal,
     Tenant,
     User,
 )
+from tessera.entra.registrations import find_service_principal
+from tessera.entra.tenants import TenantSettings
 
 
 def tenant_json(t: Tenant) -> dict[str, Any]:
@@ -26,6 +30,7 @@ def tenant_json(t: Tenant) -> dict[str, Any]:
         "displayName": t.display_name,
         "verifiedDomains": [{"name": t.domain, "isDefault": True, "isInitial": True}],
         "createdDateTime": iso(t.created),
+        "settings": TenantSettings.of(t).json(),
     }
 
 
@@ -38,6 +43,31 @@ def user_json(u: User) -> dict[str, Any]:
         "givenName": u.given_name,
         "surname": u.surname,
         "accountEnabled": u.account_enabled,
+        "passwordPolicies": u.password_policies,
+        "identities": [
+            {
+                "signInType": "federated",
+                "issuer": u.federated_issuer,
+                "issuerAssignedId": u.user_principal_name,
+            }
+        ]
+        if u.federated_issuer
+        else [],
+        # Not Graph properties: the emulator's stand-ins for a per-user MFA requirement and for
+        # membership of an administrator role (who may grant admin consent).
+        "mfaRequired": bool(u.mfa_required),
+        "administrator": bool(u.administrator),
+    }
+
+
+def group_json(g: Group) -> dict[str, Any]:
+    return {
+        "id": g.id,
+        "displayName": g.display_name,
+        "description": g.description,
+        "securityEnabled": True,
+        "mailEnabled": False,
+        "groupTypes": [],
     }
 
 

@@ -28,18 +28,19 @@ from sqlalchemy.engine import Engine
 
 from tessera.audit.service import AuditLog
 from tessera.auth import store
+from tessera.auth.directory import UserDirectory
 from tessera.auth.entra import EntraClaims, EntraValidator
 from tessera.auth.principal import Principal
 from tessera.auth.tokens import invalid_token
 from tessera.catalog.kinds import ROLE, USER
 from tessera.catalog.service import Actor, CatalogService
 from tessera.config import Settings
-from tessera.errors import Forbidden
+from tessera.errors import Conflict, Forbidden
 from tessera.storage.db import write_transaction
-from tessera.users.directory import UserDirectory
 
 Doc = dict[str, Any]
 PROVIDER = "azure"
+_SIGN_UP_ATTEMPTS = 5
 SIGN_UP = Actor(name="tessera", is_bot=True)
 
 
@@ -113,7 +114,7 @@ class EntraIdentities:
             return self._bind(existing, tid, oid)
         auth = self._settings.authenticationConfiguration
         # Listed administrators may always make their first sign-in: someone has to.
-        if not auth.enableSelfSignup and not self._directory.is_admin_login(email):
+        if not auth.enableSelfSignup and not self._directory.is_admin_email(email):
             raise Forbidden(
                 f"User {email} is not registered in this catalog and self sign-up is off; ask an "
                 "administrator to create the user (PUT /api/v1/users) before signing in"
@@ -162,7 +163,7 @@ class EntraIdentities:
     def _check_admin_tenant(self, email: str, tid: str) -> None:
         # adminPrincipals name people by email, and a tenant's administrators can set any
         # user's `mail`: only the catalog's own tenant may make an administrator's first sign-in.
-        if not self._directory.is_admin_login(email):
+        if not self._directory.is_admin_email(email):
             return
         home = self.validator.home_tenant()
         if tid.lower() != home:
@@ -181,15 +182,27 @@ class EntraIdentities:
             )
 
     def _sign_up(self, email: str, username: str, parsed: EntraClaims) -> Doc:
-        name = self._free_name(username)
+        """A new user for a newcomer: never a deleted one brought back. A deleted user keeps its
+        name, its id, its roles and its history for an administrator to restore; a newcomer with
+        the same name gets the next free name instead (carol2)."""
         role = self._catalog.find_by_name(ROLE, "DataConsumer")
-        request: Doc = {"name": name, "email": email, "isBot": False}
+        request: Doc = {"email": email, "isBot": False}
         display = parsed.claims.get("name")
         if isinstance(display, str) and display:
             request["displayName"] = display
         if role is not None:
             request["roles"] = [role["id"]]
-        user = self._catalog.create_or_update(USER, request, SIGN_UP).doc
+        user = None
+        for _attempt in range(_SIGN_UP_ATTEMPTS):
+            name = self._free_name(username)
+            try:
+                # Create, never create-or-update: an update would revive whatever holds the name.
+                user = self._catalog.create(USER, {**request, "name": name}, SIGN_UP)
+                break
+            except Conflict:
+                continue  # someone took the name in between
+        if user is None:
+            raise Conflict(f"Could not find a free user name for {email}; try signing in again")
         bound = self._bind(user, parsed.tenant_id, parsed.object_id)
         self._audit.record(
             name, "user-sign-up", target_type="user", target=email, detail={"tid": parsed.tenant_id}
@@ -198,7 +211,7 @@ class EntraIdentities:
 
     def _free_name(self, username: str) -> str:
         candidate, suffix = username, 1
-        while self._directory.by_name(candidate) is not None:
+        while self._directory.name_taken(candidate):
             suffix += 1
             candidate = f"{username}{suffix}"
         return candidate

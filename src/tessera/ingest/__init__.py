@@ -1,0 +1,1 @@
+"""tessera ingest: OpenMetadata workflows run against a catalog over its HTTP API alone."""
