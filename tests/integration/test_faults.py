@@ -27,7 +27,7 @@ from tests.integration.servers import tessera_server
 
 pytestmark = pytest.mark.slow
 
-TABLES = 800
+TABLES = 500
 SERVICE = "faulty"
 SCHEMA = f"{SERVICE}.testdb.main"
 # Any three-part token: the unauthenticated server ignores it; the client wants one.
