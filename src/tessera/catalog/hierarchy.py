@@ -13,7 +13,6 @@ from tessera.catalog.kinds import Kind, by_type
 from tessera.catalog.models import ParentScope
 from tessera.errors import BadRequest
 from tessera.storage import repository as repo
-from tessera.storage.repository import EntityRow
 
 # The narrowest scope first: when a list names several, it decides.
 _NARROWEST_FIRST: tuple[ParentScope, ...] = ("databaseSchema", "database", "service")
@@ -60,17 +59,6 @@ def service_type(kind: Kind) -> str:
     if current.type == kind.type:
         raise BadRequest(f"{kind.type} entities do not belong to a service")
     return current.type
-
-
-def descendants(conn: Connection, roots: list[EntityRow]) -> list[EntityRow]:
-    """Every entity below ``roots``, level by level from the top."""
-    found: list[EntityRow] = []
-    frontier = [row.id for row in roots]
-    while frontier:
-        level = repo.children(conn, frontier)
-        found.extend(level)
-        frontier = [row.id for row in level]
-    return found
 
 
 def structural_fields(kind: Kind) -> set[str]:

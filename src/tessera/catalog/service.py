@@ -10,17 +10,17 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, TypeVar
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Literal, TypeVar
 
 import jsonpatch
 from sqlalchemy.engine import Engine
 
 from tessera import contract
-from tessera.catalog import changes, documents, hierarchy, validation
+from tessera.catalog import cascades, changes, documents, hierarchy, validation
 from tessera.catalog import fqn as fqns
 from tessera.catalog.documents import Doc
-from tessera.catalog.kinds import Kind, RefBy, by_type
+from tessera.catalog.kinds import Kind, by_type
 from tessera.catalog.models import (
     Actor,
     AuthorizeChange,
@@ -43,7 +43,7 @@ from tessera.storage import search as search_store
 from tessera.storage import unit_of_work
 from tessera.storage.db import read_once
 from tessera.storage.repository import EntityRow, Page
-from tessera.storage.unit_of_work import UnitOfWork, is_uuid
+from tessera.storage.unit_of_work import Key, UnitOfWork, WritePolicy, is_uuid
 
 # What other domains import from here, besides the service itself.
 __all__ = [
@@ -70,8 +70,10 @@ class CatalogService:
         *,
         clock: Callable[[], float] = time.time,
         hooks: Sequence[DocumentHook] = (),
+        write_policy: WritePolicy = WritePolicy(),
     ) -> None:
         self.engine = engine
+        self._write_policy = write_policy
         self._hooks = list(hooks)
         self._listeners: list[WriteListener] = []
         self._writer = Writer(self._hooks, self._listeners, clock)
@@ -254,7 +256,7 @@ class CatalogService:
     def create(self, kind: Kind, request: Mapping[str, Any], actor: Actor) -> Doc:
         self._writable(kind)
         validation.validate(kind.create_schema or "", request)
-        return self._write(lambda unit: self._writer.upsert(unit, kind, request, actor, mode="create")).doc
+        return self._upsert_one(kind, request, actor, mode="create").doc
 
     def create_or_update(
         self,
@@ -267,11 +269,7 @@ class CatalogService:
     ) -> Upserted:
         self._writable(kind)
         validation.validate(kind.create_schema or "", request)
-        return self._write(
-            lambda unit: self._writer.upsert(
-                unit, kind, request, actor, mode="put", override=override, authorize=authorize
-            )
-        )
+        return self._upsert_one(kind, request, actor, mode="put", override=override, authorize=authorize)
 
     def bulk(
         self,
@@ -298,31 +296,29 @@ class CatalogService:
             problems = contract.errors(kind.create_schema or "", request)
             checked.append((index, request, "; ".join(problems[:5]) if problems else None))
 
+        valid = [request for _index, request, problem in checked if problem is None and request is not None]
+
         def run(unit: UnitOfWork) -> BulkResult:
+            outcomes = iter(
+                self._writer.upsert_many(
+                    unit, kind, valid, actor, mode="put", override=override, authorize=authorize
+                )
+            )
             result = BulkResult(processed=len(checked))
-            # The rows this request will update, read (and locked) in one query up front.
-            unit.lock_rows(kind.type, _likely_hashes(kind, (r for _i, r, p in checked if p is None)))
             for _index, request, problem in checked:
-                label = _label(kind, request)
-                if problem is not None or request is None:
+                outcome = next(outcomes) if problem is None and request is not None else None
+                if not isinstance(outcome, Upserted):
                     result.failed += 1
-                    result.failures.append({"request": label, "message": problem, "status": 400})
-                    continue
-                try:
-                    upserted = self._writer.upsert(
-                        unit, kind, request, actor, mode="put", override=override, authorize=authorize
+                    failure = (
+                        {"message": outcome.message, "status": outcome.status}
+                        if outcome is not None
+                        else {"message": problem, "status": 400}
                     )
-                except TesseraError as exc:
-                    result.failed += 1
-                    result.failures.append({"request": label, "message": exc.message, "status": exc.status})
+                    result.failures.append({"request": _label(kind, request), **failure})
                     continue
                 result.passed += 1
                 result.success.append(
-                    {
-                        "request": upserted.doc["fullyQualifiedName"],
-                        "message": upserted.outcome,
-                        "status": 200,
-                    }
+                    {"request": outcome.doc["fullyQualifiedName"], "message": outcome.outcome, "status": 200}
                 )
             return result
 
@@ -394,30 +390,16 @@ class CatalogService:
         self._writable(kind)
 
         def run(unit: UnitOfWork) -> Doc:
-            row = repo.get_by_id(unit.conn, entity_id, entity_type=kind.type, lock=True)
-            if row is None or (row.deleted and not hard):
-                raise NotFound(f"{kind.type} instance for {entity_id} not found")
-            if authorize is not None:
-                authorize(row.doc)
-            descendants = hierarchy.descendants(unit.conn, [row])
-            live = [d for d in descendants if not d.deleted]
-            if (live if not hard else descendants) and not recursive:
-                raise BadRequest(
-                    f"{kind.type} {row.fqn} is not empty: it contains {len(live or descendants)} entities; "
-                    "pass recursive=true to delete them as well"
-                )
-            if hard:
-                repo.delete(unit.conn, [d.id for d in descendants] + [row.id])
-                for target in [*descendants, row]:
-                    self._writer.notify_removed(unit, by_type(target.entity_type), [target.doc], actor)
-                return row.doc
-            result = row
-            for target in [*live, row]:
-                updated = dict(target.doc, deleted=True)
-                saved = self._writer.save(unit, by_type(target.entity_type), target, updated, actor)
-                if target.id == row.id:
-                    result = saved
-            return result.doc
+            return cascades.delete(
+                self._writer,
+                unit,
+                kind,
+                entity_id,
+                actor,
+                recursive=recursive,
+                hard=hard,
+                authorize=authorize,
+            )
 
         return self._write(run)
 
@@ -438,25 +420,7 @@ class CatalogService:
         self._writable(kind)
 
         def run(unit: UnitOfWork) -> Doc:
-            row = repo.get_by_id(unit.conn, entity_id, entity_type=kind.type, lock=True)
-            if row is None:
-                raise NotFound(f"{kind.type} instance for {entity_id} not found")
-            if not row.deleted:
-                raise BadRequest(f"{kind.type} {row.fqn} is not deleted; there is nothing to restore")
-            if row.parent_id is not None:
-                parent = repo.get_by_id(unit.conn, row.parent_id)
-                if parent is not None and parent.deleted:
-                    raise BadRequest(
-                        f"Cannot restore {kind.type} {row.fqn}: its parent {parent.entity_type} {parent.fqn} "
-                        "is deleted; restore the parent first"
-                    )
-            restored = self._writer.save(unit, kind, row, dict(row.doc, deleted=False), actor)
-            for child in hierarchy.descendants(unit.conn, [row]):
-                if child.deleted:
-                    self._writer.save(
-                        unit, by_type(child.entity_type), child, dict(child.doc, deleted=False), actor
-                    )
-            return restored.doc
+            return cascades.restore(self._writer, unit, kind, entity_id, actor)
 
         return self._write(run)
 
@@ -468,33 +432,21 @@ class CatalogService:
             scope_kind = by_type(scope_type)
         except KeyError:
             raise BadRequest(f"scopeEntityType {scope_type!r} is not an entity type tessera serves") from None
-        chain = hierarchy.containment_chain(kind, scope_kind)
+        hierarchy.containment_chain(kind, scope_kind)  # a BadRequest unless the scope contains kind
         seen = set(request.get("seenFqns") or [])
         recursive = bool(request.get("recursive", True))
 
         def run(unit: UnitOfWork) -> BulkResult:
-            scope_fqn = str(request["scopeFqn"])
-            scope = repo.get_by_fqn_hash(unit.conn, scope_kind.type, fqns.digest(scope_fqn))
-            if scope is None or scope.deleted:
-                raise NotFound(f"{scope_kind.type} instance for {request['scopeFqn']} not found")
-            parent_ids = [scope.id]
-            for step in chain:
-                parent_ids = repo.child_ids(unit.conn, step, parent_ids)
-            stale = [
-                row
-                for row in repo.ids_of_type(unit.conn, kind.type, parent_ids, deleted=False)
-                if row.fqn not in seen
-            ]
-            result = BulkResult(processed=len(stale))
-            for row in stale:
-                below = hierarchy.descendants(unit.conn, [row]) if recursive else []
-                for target in [*(d for d in below if not d.deleted), row]:
-                    self._writer.save(
-                        unit, by_type(target.entity_type), target, dict(target.doc, deleted=True), actor
-                    )
-                result.passed += 1
-                result.success.append({"request": row.fqn, "message": "deleted", "status": 200})
-            return result
+            return cascades.delete_stale(
+                self._writer,
+                unit,
+                kind,
+                scope_kind,
+                str(request["scopeFqn"]),
+                seen,
+                actor,
+                recursive=recursive,
+            )
 
         return self._write(run)
 
@@ -507,21 +459,28 @@ class CatalogService:
         target = fqn or fqns.quote(doc["name"])
 
         def run(unit: UnitOfWork) -> Doc:
-            fqn_hash = fqns.digest(target)
-            existing = repo.get_by_fqn_hash(unit.conn, kind.type, fqn_hash, lock=True)
-            if existing is not None:
-                if not refresh:
-                    return existing.doc
-                return self._writer.save(
-                    unit, kind, existing, {**existing.doc, **doc, "deleted": False}, actor
-                ).doc
-            new = {"id": str(uuid.uuid4()), **doc, "fullyQualifiedName": target}
-            row = self._writer.new_row(kind, new, actor, fqn_hash=fqn_hash, parent_id=None, source_hash=None)
-            # Another process starting at the same time may install it first: the unit of work
-            # then runs this again, and finds it.
-            unit.add(row, search_document(kind, row.id, row.name, row.deleted, row.doc))
-            self._writer.notify(unit, kind, row.doc, None)
-            return row.doc
+            key = Key(kind.type, fqns.digest(target), doc["name"], target)
+
+            def new_row(key: Key) -> tuple[EntityRow, dict[str, Any] | None]:
+                new = {"id": str(uuid.uuid4()), **doc, "fullyQualifiedName": target}
+                row = self._writer.new_row(
+                    kind, new, actor, fqn_hash=key.fqn_hash, parent_id=None, source_hash=None
+                )
+                return row, search_document(kind, row.id, row.name, row.deleted, row.doc)
+
+            # Several processes starting at once may all install it: one creates it, the
+            # others find it (locked) and refresh or keep it.
+            current = unit.claim([key], new_row).get(key.fqn_hash)
+            if current is None:
+                made, search = new_row(key)
+                unit.create(made, search)
+                current = made
+            if unit.created(current.id):
+                self._writer.notify(unit, kind, current.doc, None)
+                return current.doc
+            if not refresh:
+                return current.doc
+            return self._writer.save(unit, kind, current, {**current.doc, **doc, "deleted": False}, actor).doc
 
         return self._write(run)
 
@@ -537,7 +496,27 @@ class CatalogService:
     # -- internals ----------------------------------------------------------------------------
 
     def _write(self, work: Callable[[UnitOfWork], T]) -> T:
-        return unit_of_work.run(self.engine, work)
+        return unit_of_work.run(self.engine, work, self._write_policy)
+
+    def _upsert_one(
+        self,
+        kind: Kind,
+        request: Mapping[str, Any],
+        actor: Actor,
+        *,
+        mode: Literal["create", "put"],
+        override: bool = False,
+        authorize: AuthorizeWrite | None = None,
+    ) -> Upserted:
+        def run(unit: UnitOfWork) -> Upserted:
+            (outcome,) = self._writer.upsert_many(
+                unit, kind, [request], actor, mode=mode, override=override, authorize=authorize
+            )
+            if isinstance(outcome, TesseraError):
+                raise outcome
+            return outcome
+
+        return self._write(run)
 
     def _writable(self, kind: Kind) -> None:
         if kind.read_only or kind.create_schema is None:
@@ -553,33 +532,10 @@ class CatalogService:
         return row
 
     def _locked(self, unit: UnitOfWork, kind: Kind, entity_id: str) -> EntityRow:
-        row = (
-            repo.get_by_id(unit.conn, entity_id, entity_type=kind.type, lock=True)
-            if is_uuid(entity_id)
-            else None
-        )
+        row = unit.lock_id(kind.type, entity_id)
         if row is None or row.deleted:
             raise NotFound(f"{kind.type} instance for {entity_id} not found")
         return row
-
-
-def _likely_hashes(kind: Kind, requests: Iterable[Mapping[str, Any] | None]) -> list[str]:
-    """FQN digests of the entities these requests name, where the request alone says (a parent
-    given by FQN, or none). Only a hint for prefetching: what it misses is looked up per row."""
-    out: list[str] = []
-    for request in requests:
-        name = request.get("name") if request is not None else None
-        if request is None or not isinstance(name, str):
-            continue
-        parent = request.get(kind.parent.field) if kind.parent is not None else None
-        try:
-            if kind.parent is None:
-                out.append(fqns.digest(fqns.quote(name)))
-            elif kind.parent.by is RefBy.FQN and isinstance(parent, str):
-                out.append(fqns.digest(fqns.build(*fqns.split(parent), name)))
-        except BadRequest:
-            continue
-    return out
 
 
 def _included(row: EntityRow, include: Include) -> bool:

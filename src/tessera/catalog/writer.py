@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from tessera.catalog import changes, documents
@@ -17,11 +18,20 @@ from tessera.catalog.documents import Doc
 from tessera.catalog.kinds import Kind
 from tessera.catalog.models import Actor, AuthorizeWrite, DocumentHook, Upserted, WriteListener
 from tessera.catalog.search_documents import search_document
-from tessera.errors import BadRequest, Conflict, NotFound
-from tessera.storage import repository as repo
+from tessera.errors import BadRequest, Conflict, NotFound, TesseraError
 from tessera.storage import search as search_store
 from tessera.storage.repository import EntityRow
-from tessera.storage.unit_of_work import UnitOfWork
+from tessera.storage.unit_of_work import Key, UnitOfWork
+
+
+@dataclass
+class _Plan:
+    """A create or PUT request resolved to the entity it writes."""
+
+    request: Mapping[str, Any]
+    parent: Doc | None
+    built: Doc
+    key: Key
 
 
 class Lookups:
@@ -49,56 +59,141 @@ class Writer:
         self._listeners = listeners
         self._clock = clock
 
-    def upsert(
+    def upsert_many(
         self,
         unit: UnitOfWork,
         kind: Kind,
-        request: Mapping[str, Any],
+        requests: Sequence[Mapping[str, Any]],
         actor: Actor,
         *,
         mode: Literal["create", "put"],
         override: bool = False,
         authorize: AuthorizeWrite | None = None,
-    ) -> Upserted:
+    ) -> list[Upserted | TesseraError]:
+        """Create or update (PUT) the entity each request describes, with an outcome per
+        request (a request that fails, fails alone).
+
+        First every request is resolved to its entity's key (parent lookups lock nothing);
+        then all the keys are taken at once, in key order (:meth:`UnitOfWork.claim`), creating
+        the entities that do not exist; then each request is applied in the order sent.
+        """
         lookups = Lookups(unit)
-        parent = documents.resolve_parent(kind, request, lookups)
-        built = documents.build(kind, request, parent, lookups)
-        fqn_hash = fqns.digest(built["fullyQualifiedName"])
-        existing = unit.locked_row(kind.type, fqn_hash)
-        if authorize is not None:
-            authorize(existing.doc if existing is not None else None)
+        plans: list[_Plan | TesseraError] = []
+        for request in requests:
+            try:
+                parent = documents.resolve_parent(kind, request, lookups)
+                built = documents.build(kind, request, parent, lookups)
+            except TesseraError as exc:
+                plans.append(exc)
+                continue
+            fqn = built["fullyQualifiedName"]
+            key = Key(kind.type, fqns.digest(fqn), str(request["name"]), fqn)
+            plans.append(_Plan(request, parent, built, key))
+        first: dict[str, _Plan] = {}
+        for plan in plans:
+            if isinstance(plan, _Plan):
+                first.setdefault(plan.key.fqn_hash, plan)
+        refused: dict[str, TesseraError] = {}
+
+        def offer(key: Key) -> tuple[EntityRow, dict[str, Any] | None] | None:
+            try:
+                return self._new_entity(kind, first[key.fqn_hash], actor, authorize)
+            except TesseraError as exc:
+                refused[key.fqn_hash] = exc
+                return None
+
+        current = unit.claim((plan.key for plan in first.values()), offer)
+        # Keys whose entity the claim created, until the request that created it is applied.
+        fresh = {h for h, row in current.items() if row is not None and unit.created(row.id)}
+        outcomes: list[Upserted | TesseraError] = []
+        for plan in plans:
+            if isinstance(plan, TesseraError):
+                outcomes.append(plan)
+                continue
+            try:
+                outcome = self._apply(
+                    unit,
+                    kind,
+                    plan,
+                    current,
+                    fresh,
+                    refused,
+                    actor,
+                    mode=mode,
+                    override=override,
+                    authorize=authorize,
+                )
+            except TesseraError as exc:
+                outcomes.append(exc)
+                continue
+            outcomes.append(outcome)
+        return outcomes
+
+    def _apply(
+        self,
+        unit: UnitOfWork,
+        kind: Kind,
+        plan: _Plan,
+        current: dict[str, EntityRow | None],
+        fresh: set[str],
+        refused: Mapping[str, TesseraError],
+        actor: Actor,
+        *,
+        mode: Literal["create", "put"],
+        override: bool,
+        authorize: AuthorizeWrite | None,
+    ) -> Upserted:
+        fqn_hash = plan.key.fqn_hash
+        existing = current.get(fqn_hash)
+        if existing is not None and fqn_hash in fresh:
+            # Created by the claim from this request (the first to name it).
+            fresh.discard(fqn_hash)
+            self.notify(unit, kind, existing.doc, None)
+            return Upserted(existing.doc, "created")
         if existing is None:
-            doc = {"id": str(uuid.uuid4()), **built}
-            for hook in self._hooks:
-                hook.before_store(kind, doc, None, request)
-            row = self.new_row(
-                kind,
-                doc,
-                actor,
-                fqn_hash=fqn_hash,
-                parent_id=parent["id"] if parent is not None else None,
-                source_hash=request.get("sourceHash"),
-            )
-            # Inserted with its version and search document when the transaction flushes.
-            unit.add(row, search_document(kind, row.id, row.name, row.deleted, row.doc))
+            if fqn_hash in refused:
+                raise refused[fqn_hash]
+            # Deleted for good since the claim looked, and the key is still ours: create it.
+            row, search = self._new_entity(kind, plan, actor, authorize)
+            unit.create(row, search)
+            current[fqn_hash] = row
             self.notify(unit, kind, row.doc, None)
-            unit.remember(row)
             return Upserted(row.doc, "created")
         if mode == "create":
             raise Conflict(f"Entity already exists: {kind.type} {existing.fqn}")
-        source_hash = request.get("sourceHash")
+        if authorize is not None:
+            authorize(existing.doc)
+        source_hash = plan.request.get("sourceHash")
         if source_hash is not None and source_hash == existing.source_hash and not existing.deleted:
             return Upserted(existing.doc, "unchanged")
         merged = documents.merge_for_put(
-            kind, existing.doc, built, keep_descriptions=actor.is_bot and not override
+            kind, existing.doc, plan.built, keep_descriptions=actor.is_bot and not override
         )
         merged["id"] = existing.id
         merged["deleted"] = False
-        for hook in self._hooks:
-            hook.before_store(kind, merged, existing.doc, request)
+        self.before_store(kind, merged, existing.doc, plan.request)
         saved = self.save(unit, kind, existing, merged, actor, source_hash=source_hash)
+        current[fqn_hash] = saved
         unit.remember(saved)
         return Upserted(saved.doc, "updated" if saved.version != existing.version else "unchanged")
+
+    def _new_entity(
+        self, kind: Kind, plan: _Plan, actor: Actor, authorize: AuthorizeWrite | None
+    ) -> tuple[EntityRow, dict[str, Any] | None]:
+        """The entity a request creates (with its search document), not yet stored."""
+        if authorize is not None:
+            authorize(None)
+        doc = {"id": str(uuid.uuid4()), **plan.built}
+        self.before_store(kind, doc, None, plan.request)
+        row = self.new_row(
+            kind,
+            doc,
+            actor,
+            fqn_hash=plan.key.fqn_hash,
+            parent_id=plan.parent["id"] if plan.parent is not None else None,
+            source_hash=plan.request.get("sourceHash"),
+        )
+        return row, search_document(kind, row.id, row.name, row.deleted, row.doc)
 
     def new_row(
         self,
@@ -140,16 +235,13 @@ class Writer:
     ) -> EntityRow:
         """Write ``new_doc`` over the stored (locked) ``row``: a new version when the content
         changed, nothing (but a new source hash) when it did not."""
-        if unit.is_new(row.id):
-            # Created earlier in this transaction (a bulk request naming it twice): write it first.
-            unit.flush()
         change = changes.describe(row.doc, new_doc, row.version)
         if change is None:
             if source_hash is not None and source_hash != row.source_hash:
                 # Same content, new request fingerprint: remember it without a new version.
                 row.source_hash = source_hash
                 row.doc["sourceHash"] = source_hash
-                repo.update(unit.conn, row, was_deleted=row.deleted)
+                unit.update(row, was_deleted=row.deleted)
             return row
         updated = EntityRow(
             id=row.id,
@@ -166,10 +258,9 @@ class Writer:
         )
         updated.alt_key, updated.subtype = documents.index_keys(kind, new_doc)
         self._stamp(updated, actor, change=change)
-        repo.update(unit.conn, updated, was_deleted=row.deleted)
-        repo.add_version(unit.conn, updated)
+        unit.update(updated, was_deleted=row.deleted)
+        unit.add_version(updated)
         self.index(unit, kind, updated)
-        unit.written(updated)
         self.notify(unit, kind, updated.doc, row.doc)
         return updated
 

@@ -5,8 +5,10 @@ Transport failures and 401/403 become :class:`~tessera.ingest.errors.ServerError
 what to change; other error answers come back as :class:`ApiError` for the caller to count.
 
 Only idempotent calls are retried (GET, PUT and DELETE are upserts or reads here; POST is not
-retried), on connection errors and 502/503/504, three times with a short backoff. A 401 with a
-token that can be renewed (Entra) is retried once with a new token.
+retried), on connection errors, 502/503/504 and a 409 that carries Retry-After (the server
+could not complete a write now), three times with a short backoff or after the Retry-After the
+server asks for (at most 30 s). A 401 with a token that can be renewed (Entra) is retried once
+with a new token.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from tessera.ingest.workflow import ServerConfig
 
 RETRY_STATUSES = frozenset({502, 503, 504})
 RETRY_DELAYS_S = (0.5, 1.0, 2.0)
+MAX_RETRY_AFTER_S = 30.0
 IDEMPOTENT = frozenset({"GET", "PUT", "DELETE"})
 
 
@@ -138,8 +141,10 @@ class CatalogClient:
                     continue
                 raise self._unreachable(exc) from None
             status = response.status_code
-            if status in RETRY_STATUSES and method in IDEMPOTENT and attempt < len(RETRY_DELAYS_S):
-                self._sleep(RETRY_DELAYS_S[attempt])
+            retry_after = _retry_after(response)
+            retry = status in RETRY_STATUSES or (status == 409 and retry_after is not None)
+            if retry and method in IDEMPOTENT and attempt < len(RETRY_DELAYS_S):
+                self._sleep(retry_after if retry_after is not None else RETRY_DELAYS_S[attempt])
                 attempt += 1
                 continue
             if status == 401 and not renewed and token is not None and self._tokens.renewable:
@@ -210,6 +215,15 @@ class CatalogClient:
 def _retryable(exc: httpx.TransportError) -> bool:
     # A refused connection will not heal in a second; a dropped keep-alive or reset will.
     return not isinstance(exc, httpx.ConnectError) or "refused" not in str(exc).lower()
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    """Retry-After in seconds (RFC 9110 10.2.3; tessera sends seconds, never a date)."""
+    try:
+        seconds = float(response.headers["retry-after"])
+    except (KeyError, ValueError):
+        return None
+    return min(seconds, MAX_RETRY_AFTER_S) if seconds >= 0 else None  # also refuses NaN
 
 
 def _looks_like_html(response: httpx.Response) -> bool:

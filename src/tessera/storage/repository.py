@@ -137,13 +137,70 @@ def get_by_alt_key(conn: Connection, entity_type: str, alt_key: str) -> list[Ent
 def get_many_by_fqn_hash(
     conn: Connection, entity_type: str, hashes: Sequence[str], *, lock: bool = False
 ) -> list[EntityRow]:
+    """The rows with these keys. With ``lock``, each is locked in key order (see
+    :mod:`tessera.storage.unit_of_work` for why the order matters)."""
     out: list[EntityRow] = []
-    for chunk in _chunks(hashes, 500):
+    for chunk in _chunks(sorted(set(hashes)), 500):
         query = sa.select(*_COLUMNS).where(entity.c.entity_type == entity_type, entity.c.fqn_hash.in_(chunk))
         if lock:
-            query = _for_update(query, conn)
+            # PostgreSQL locks the rows as the sort returns them; MySQL as it reads them, which
+            # for an IN list on the unique (entity_type, fqn_hash) index is the same order.
+            query = _for_update(query.order_by(entity.c.fqn_hash), conn)
         out.extend(_row(raw) for raw in conn.execute(query))
     return out
+
+
+_KEYS = sa.select(entity.c.fqn_hash, entity.c.id).where(
+    entity.c.entity_type == sa.bindparam("entity_type"),
+    entity.c.fqn_hash.in_(sa.bindparam("hashes", expanding=True)),
+)
+
+
+def ids_by_fqn_hash(conn: Connection, entity_type: str, hashes: Sequence[str]) -> dict[str, str]:
+    """The ids of the rows with these keys, by key; a plain read, locking nothing."""
+    found: dict[str, str] = {}
+    for chunk in _chunks(sorted(set(hashes)), 500):
+        rows = conn.execute(_KEYS, {"entity_type": entity_type, "hashes": list(chunk)})
+        found.update((row.fqn_hash, row.id) for row in rows)
+    return found
+
+
+def child_hashes(conn: Connection, entity_type: str, parent_ids: Sequence[str]) -> list[str]:
+    """The keys of the children of one type of these parents; a plain read, locking nothing."""
+    out: list[str] = []
+    for chunk in _chunks(parent_ids, 500):
+        query = sa.select(entity.c.fqn_hash).where(
+            entity.c.entity_type == entity_type, entity.c.parent_id.in_(chunk)
+        )
+        out.extend(conn.execute(query).scalars())
+    return out
+
+
+def claim(conn: Connection, rows: Sequence[EntityRow]) -> None:
+    """Insert each row whose key (entity_type, fqn_hash) is free, and lock the existing row of
+    each key that is taken, one row after the other in the order given, in one statement.
+
+    Which happened to which key is for the caller to read back (by id). A key another
+    transaction is inserting waits for it to end: then it is free (rolled back) or taken.
+    """
+    if rows:
+        conn.execute(_claim_statement(conn.dialect.name), [row.values() for row in rows])
+
+
+@functools.cache
+def _claim_statement(dialect: str) -> sa.Executable:
+    key = [entity.c.entity_type, entity.c.fqn_hash]
+    if dialect in ("mysql", "mariadb"):
+        # A no-op update of a duplicate takes the same exclusive lock an update would.
+        return mysql.insert(entity).on_duplicate_key_update(id=entity.c.id)
+    if dialect == "postgresql":
+        # DO UPDATE ... WHERE false locks the conflicting row without changing it (DO NOTHING
+        # would not lock it).
+        return postgresql.insert(entity).on_conflict_do_update(
+            index_elements=key, set_={"version": entity.c.version}, where=sa.false()
+        )
+    # SQLite: the writer holds the database (BEGIN IMMEDIATE); there is nothing to lock.
+    return sqlite.insert(entity).on_conflict_do_nothing(index_elements=key)
 
 
 # Writes pass their values as parameters of one constant statement rather than building a
@@ -154,36 +211,38 @@ _UPDATE_ENTITY = sa.update(entity).where(entity.c.id == sa.bindparam("row_id"))
 _INSERT_VERSION = sa.insert(entity_version)
 
 
-def insert(conn: Connection, row: EntityRow) -> None:
-    insert_many(conn, [row])
-
-
 def insert_many(conn: Connection, rows: Sequence[EntityRow]) -> None:
-    """New rows in one executemany; the caller adds their versions with :func:`add_versions`."""
+    """New rows in one executemany; the caller counts them and adds their versions."""
     if rows:
         conn.execute(_INSERT_ENTITY, [row.values() for row in rows])
-        _count(conn, collections.Counter(_count_key(row, row.deleted) for row in rows))
 
 
-def update(conn: Connection, row: EntityRow, *, was_deleted: bool) -> None:
-    """Write ``row`` over the stored one, which was (soft-)deleted or not as ``was_deleted`` says."""
+def update(conn: Connection, row: EntityRow) -> None:
+    """Write ``row`` over the stored one; the caller counts a change of its deleted flag."""
     values = row.values()
     values["row_id"] = values.pop("id")
     conn.execute(_UPDATE_ENTITY, values)
-    if row.deleted != was_deleted:
-        _count(conn, {_count_key(row, was_deleted): -1, _count_key(row, row.deleted): 1})
 
 
-def delete(conn: Connection, ids: Sequence[str]) -> None:
+def delete(conn: Connection, ids: Sequence[str]) -> dict[CountKey, int]:
+    """Delete these entities and all that hangs off them; returns the counters to change."""
+    counts: collections.Counter[CountKey] = collections.Counter()
     for chunk in _chunks(ids, 500):
         key = (entity.c.entity_type, sa.func.coalesce(entity.c.parent_id, ""), entity.c.deleted)
         gone = conn.execute(sa.select(*key, sa.func.count()).where(entity.c.id.in_(chunk)).group_by(*key))
-        counts = {(t, p, bool(d)): -n for t, p, d, n in gone}
+        for entity_type, parent, deleted, n in gone:
+            counts[(entity_type, parent, bool(deleted))] -= n
         conn.execute(sa.delete(entity_version).where(entity_version.c.entity_id.in_(chunk)))
         conn.execute(sa.delete(entity_record).where(entity_record.c.entity_id.in_(chunk)))
         conn.execute(sa.delete(search_document).where(search_document.c.entity_id.in_(chunk)))
         conn.execute(sa.delete(entity).where(entity.c.id.in_(chunk)))
-        _count(conn, counts)
+    return counts
+
+
+def delete_rows(conn: Connection, ids: Sequence[str]) -> None:
+    """Delete entity rows that nothing hangs off and no counter counts (a claim's placeholders)."""
+    for chunk in _chunks(ids, 500):
+        conn.execute(sa.delete(entity).where(entity.c.id.in_(chunk)))
 
 
 # -- entity counts (paging totals) --------------------------------------------------------------
@@ -191,13 +250,12 @@ def delete(conn: Connection, ids: Sequence[str]) -> None:
 CountKey = tuple[str, str, bool]
 
 
-def _count_key(row: EntityRow, deleted: bool) -> CountKey:
+def count_key(row: EntityRow, deleted: bool) -> CountKey:
     return (row.entity_type, row.parent_id or "", deleted)
 
 
-def _count(conn: Connection, deltas: Mapping[CountKey, int]) -> None:
-    """Add ``deltas`` to entity_count. Keys are applied in sorted order, so two transactions
-    that touch the same counters take their row locks in the same order and cannot deadlock."""
+def apply_counts(conn: Connection, deltas: Mapping[CountKey, int]) -> None:
+    """Add ``deltas`` to entity_count, in key order (see :mod:`tessera.storage.unit_of_work`)."""
     params = [
         {"entity_type": kind, "parent_id": parent, "deleted": deleted, "n": n}
         for (kind, parent, deleted), n in sorted(deltas.items())
@@ -244,10 +302,6 @@ def count(conn: Connection, entity_type: str, *, parent_ids: Sequence[str] | Non
     )
 
 
-def add_version(conn: Connection, row: EntityRow) -> None:
-    add_versions(conn, [row])
-
-
 def add_versions(conn: Connection, rows: Sequence[EntityRow]) -> None:
     if rows:
         conn.execute(_INSERT_VERSION, [_version_values(row) for row in rows])
@@ -278,15 +332,6 @@ def version(conn: Connection, entity_id: str, tenths: int) -> Doc | None:
     )
     raw = conn.execute(query).first()
     return orjson.loads(raw.doc) if raw is not None else None
-
-
-def children(conn: Connection, parent_ids: Sequence[str]) -> list[EntityRow]:
-    out: list[EntityRow] = []
-    for chunk in _chunks(parent_ids, 500):
-        out.extend(
-            _row(raw) for raw in conn.execute(sa.select(*_COLUMNS).where(entity.c.parent_id.in_(chunk)))
-        )
-    return out
 
 
 def child_ids(conn: Connection, entity_type: str, parent_ids: Sequence[str]) -> list[str]:

@@ -95,12 +95,15 @@ def unique_violation(exc: BaseException) -> bool:
 
 def _sqlstate(orig: BaseException | None) -> str | None:
     # psycopg 3 errors carry the SQLSTATE the server sent (None for client-side failures).
+    # pymysql's have a sqlstate attribute too, but their error number is what MySQL documents.
+    if orig is None or not type(orig).__module__.startswith("psycopg"):
+        return None
     value = getattr(orig, "sqlstate", None)
     return value if isinstance(value, str) else None
 
 
 def _mysql_errno(orig: BaseException | None) -> int | None:
-    # pymysql raises its errors as (errno, message); only its own classes carry that shape.
+    # pymysql raises its errors as (errno, message).
     if orig is None or not type(orig).__module__.startswith("pymysql"):
         return None
     args = getattr(orig, "args", ())
