@@ -420,7 +420,7 @@ class _Flow:
         sys.stdout.flush()
         code = subprocess.run(command, env=env, check=False).returncode  # noqa: S603  (our own command)
         if code != 0:
-            from tessera.cli.ingest import EXIT_CODES
+            from tessera.ingest import EXIT_CODES
 
             meaning = EXIT_CODES.get(code, "see its message above")
             raise QuickstartError(
