@@ -112,6 +112,7 @@ class Pipeline:
             threshold=workflow.workflowConfig.successThreshold,
         )
         self._sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tessera-ingest-send")
+        self._lister = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tessera-ingest-list")
         self._in_flight: list[Future[None]] = []
         self._lock = threading.Lock()
         self.status = PipelineStatus(
@@ -136,6 +137,7 @@ class Pipeline:
         finally:
             # Ctrl-C must not wait for batches still queued behind the one on its way.
             self._sender.shutdown(wait=True, cancel_futures=True)
+            self._lister.shutdown(wait=True, cancel_futures=True)
             self.result.elapsed_s = self._clock() - started
         self.status.finish(failed=self.result.state == "failed", message=None)
         return self.result
@@ -193,19 +195,43 @@ class Pipeline:
     def _schema_tables(
         self, builder: om.TableRequests, schema: str, schema_fqn: str, listed: list[tuple[str, TableKind]]
     ) -> None:
-        known = self._catalog_fingerprints(schema_fqn)
+        # The catalog's side is read while the source's is: one waits on the server, the other
+        # on the database.
+        catalog = self._lister.submit(self._catalog_fingerprints, schema_fqn)
+        digests = self.source.digests(schema, listed) if not self.dry_run else {}
+        known = catalog.result()
         seen: list[str] = []
+        fingerprints: dict[str, str] = {}
+        to_describe: list[tuple[str, TableKind]] = []
+        kept = 0
+        for name, kind in listed:
+            digest = digests.get(name)
+            if digest is None:
+                to_describe.append((name, kind))
+                continue
+            try:
+                table_fqn = builder.table_fqn(schema, name)
+            except om.InvalidRequest:
+                to_describe.append((name, kind))  # fails, with its reason, when built below
+                continue
+            fingerprints[name] = builder.fingerprint_of_digest(schema, name, kind, digest)
+            if known is not None and known.get(table_fqn) == fingerprints[name]:
+                seen.append(table_fqn)
+                kept += 1
+            else:
+                to_describe.append((name, kind))
+        self._unchanged(kept)
         batch: list[om.Request] = []
         done = 0
-        for table in self.source.describe(schema, listed):
+        for table in self.source.describe(schema, to_describe):
             for note in table.warnings:
                 self._warn(f"{schema}.{table.name}: {note}")
             builder.remember(table)
-            row = self._table_row(builder, table, known, seen)
+            row = self._table_row(builder, table, fingerprints.get(table.name), known, seen)
             if row is not None:
                 batch.append(row)
             done += 1
-            if done == BATCH_SIZE or len(batch) == BATCH_SIZE:
+            if done == BATCH_SIZE:
                 self._send_rows("table", batch, done=done)
                 batch, done = [], 0
         self._send_rows("table", batch, done=done)
@@ -215,10 +241,20 @@ class Pipeline:
         self._queue(functools.partial(self.observer.schema_done, schema))
         self._queue(self.status.progress)
 
+    def _unchanged(self, count: int) -> None:
+        """``count`` tables the catalog already has as they are: nothing to send."""
+        if not count:
+            return
+        with self._lock:
+            self.result.counts["table"].unchanged += count
+            self.status.assets += count
+        self._queue(functools.partial(self.observer.tables_done, count))
+
     def _table_row(
         self,
         builder: om.TableRequests,
         table: TableMeta,
+        fingerprint: str | None,
         known: dict[str, str | None] | None,
         seen: list[str],
     ) -> om.Request | None:
@@ -232,11 +268,9 @@ class Pipeline:
         # Seen even if its request fails: a failure must not look like a drop.
         seen.append(table_fqn)
         try:
-            fingerprint = builder.fingerprint(table)
+            fingerprint = fingerprint or builder.fingerprint(table)
             if known is not None and known.get(table_fqn) == fingerprint:
-                with self._lock:
-                    self.result.counts["table"].unchanged += 1
-                    self.status.assets += 1
+                self._unchanged(1)
                 return None
             return builder.build(table, fingerprint)
         except om.InvalidRequest as exc:

@@ -5,10 +5,11 @@ are computed here; table constraints carry composite primary and unique keys and
 with ``referredColumns`` FQNs and a ``relationshipType``; views carry their definition in
 ``schemaDefinition``. Every request carries ``sourceHash``, a fingerprint, so the server can
 skip an entity whose source has not changed. A table's fingerprint is taken from the source's
-facts (the :class:`TableMeta` and the relationships of its foreign keys) rather than from the
-request, so that a rerun can compare it with the catalog's before building anything; it also
-covers ``REQUEST_FORMAT`` and tessera's version, since the same facts make a different request
-when the mapping changes.
+facts rather than from the request, so that a rerun can compare it with the catalog's before
+building anything: from the source's digest of the table's definition where it has one (then
+the table need not even be described), else from the :class:`TableMeta` and the relationships
+of its foreign keys. It also covers ``REQUEST_FORMAT`` and tessera's version, since the same
+facts make a different request when the mapping changes.
 
 Where tessera differs from ``metadata ingest``: columns carry their ordinal position up front
 (OpenMetadata patches it in afterwards), foreign keys are resolved from the source instead of
@@ -144,11 +145,19 @@ class TableRequests:
     def remember(self, table: TableMeta) -> None:
         self.described[(table.schema, table.name)] = table
 
-    def fingerprint(self, table: TableMeta) -> str:
+    def fingerprint(self, table: TableMeta, digest: str | None = None) -> str:
         """The ``sourceHash`` of the request :meth:`build` makes for ``table``, without building
         it: md5 of everything the request is made from (32 hex characters, the length
         OpenMetadata's ``sourceHash`` allows; a fingerprint, not a security measure)."""
+        if digest is not None:
+            return self.fingerprint_of_digest(table.schema, table.name, table.kind, digest)
         facts = [REQUEST_FORMAT, __version__, self.service, self.database, table, self._relationships(table)]
+        return hashlib.md5(orjson.dumps(facts), usedforsecurity=False).hexdigest()
+
+    def fingerprint_of_digest(self, schema: str, name: str, kind: str, digest: str) -> str:
+        """The fingerprint of a table the source digested (``Source.digests``): it is known
+        before the table is described."""
+        facts = [REQUEST_FORMAT, __version__, self.service, self.database, schema, name, kind, digest]
         return hashlib.md5(orjson.dumps(facts), usedforsecurity=False).hexdigest()
 
     def build(self, table: TableMeta, fingerprint: str | None = None) -> Request:

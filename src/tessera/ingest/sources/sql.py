@@ -179,6 +179,9 @@ class SqlSource:
         found += [(n, "view") for n in self._call(lambda: inspector.get_view_names(schema))]
         return found
 
+    def digests(self, schema: str, tables: Sequence[tuple[str, TableKind]]) -> dict[str, str]:
+        return {}
+
     def describe(self, schema: str, tables: Sequence[tuple[str, TableKind]]) -> Iterator[TableMeta]:
         if not tables:
             return
