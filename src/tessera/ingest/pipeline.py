@@ -30,7 +30,7 @@ from typing import Any, Literal, Protocol
 
 from tessera.ingest import requests as om
 from tessera.ingest.client import ApiError, CatalogClient
-from tessera.ingest.errors import ConfigError, IngestError, ServerError
+from tessera.ingest.errors import ConfigError, IngestError, NotAuthorized, ServerError
 from tessera.ingest.fqn import in_url
 from tessera.ingest.result import Failure, RunResult
 from tessera.ingest.sources.base import Source, TableKind, TableMeta
@@ -241,14 +241,16 @@ class Pipeline:
         self._queue(functools.partial(self.observer.schema_done, schema))
         self._queue(self.status.progress)
 
-    def _unchanged(self, count: int) -> None:
-        """``count`` tables the catalog already has as they are: nothing to send."""
+    def _unchanged(self, count: int, *, progress: bool = True) -> None:
+        """``count`` tables the catalog already has as they are: nothing to send. ``progress``
+        is False for a described table, which the batch it was read in reports."""
         if not count:
             return
         with self._lock:
             self.result.counts["table"].unchanged += count
             self.status.assets += count
-        self._queue(functools.partial(self.observer.tables_done, count))
+        if progress:
+            self._queue(functools.partial(self.observer.tables_done, count))
 
     def _table_row(
         self,
@@ -270,7 +272,7 @@ class Pipeline:
         try:
             fingerprint = fingerprint or builder.fingerprint(table)
             if known is not None and known.get(table_fqn) == fingerprint:
-                self._unchanged(1)
+                self._unchanged(1, progress=False)
                 return None
             return builder.build(table, fingerprint)
         except om.InvalidRequest as exc:
@@ -287,7 +289,11 @@ class Pipeline:
                 str(row["fullyQualifiedName"]): row.get("sourceHash")
                 for row in self.client.pages("/tables", {"databaseSchema": schema_fqn}, limit=LIST_PAGE)
             }
-        except ApiError as exc:
+        except (ApiError, NotAuthorized) as exc:
+            # A 401 ends the run on the next write anyway; a principal that may write but not
+            # list (403) still gets its tables written, all of them.
+            if isinstance(exc, NotAuthorized) and exc.status != 403:
+                raise
             log.debug("cannot list the tables of %s (%s); sending every table", schema_fqn, exc)
             return None
 
