@@ -8,9 +8,9 @@ from sqlalchemy.dialects import mysql, postgresql
 
 from tessera import contract
 from tessera.ingest import requests as om
+from tessera.ingest.loading import parse_workflow
 from tessera.ingest.sources.base import ColumnMeta, ForeignKeyMeta, TableMeta
 from tessera.ingest.types import check_mapping, map_type
-from tessera.ingest.workflow import parse_workflow
 from tests.ingest.test_workflow import AZURE, SQLITE
 
 

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from tessera.ingest.errors import ConfigError
-from tessera.ingest.workflow import FilterPattern, load_workflow, parse_workflow
+from tessera.ingest.loading import load_workflow, parse_workflow
+from tessera.ingest.workflow import FilterPattern
 
 SQLITE = """\
 source:
@@ -102,7 +103,7 @@ def test_reads_azure_security_config_that_openmetadata_2_rejects() -> None:
 
 def test_env_expansion_with_default_and_escape() -> None:
     text = SQLITE.replace("/tmp/app.db", "${DB_DIR:-/data}/app.db").replace(
-        "serviceName: local_sqlite", "serviceName: svc_$${literal}"
+        "serviceName: local_sqlite", "serviceName: svc_\\${literal}"
     )
     workflow, _ = parse(text)
     assert workflow.source.serviceConnection.config.databaseMode == "/data/app.db"  # type: ignore[attr-defined]

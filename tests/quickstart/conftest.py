@@ -3,9 +3,11 @@ state in a temporary home, its output read line by line."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import queue
+import shlex
 import signal
 import subprocess
 import sys
@@ -64,8 +66,16 @@ class Quickstart:
         for line in (self.home / "secrets.env").read_text().splitlines():
             name, sep, value = line.partition("=")
             if sep and not name.startswith("#"):
-                values[name] = value.strip("'")
+                values[name] = shlex.split(value)[0]
         return values
+
+    def children(self) -> dict[str, int]:
+        """The processes quickstart.json says are running (each leads a session of its own)."""
+        try:
+            running: dict[str, int] = self.record().get("running") or {}
+        except (OSError, ValueError):
+            return {}
+        return running
 
 
 @dataclass
@@ -124,17 +134,26 @@ def quickstart(tmp_path_factory: pytest.TempPathFactory) -> Quickstart:
     return Quickstart(tmp_path_factory.mktemp("quickstart") / "state", free_port(), free_port())
 
 
+def _kill_group(pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGKILL)
+
+
 @pytest.fixture
 def foreground(quickstart: Quickstart) -> Iterator[Any]:
     started: list[Foreground] = []
 
     def start(*extra: str) -> Foreground:
+        # As a background job, nohup or a CI runner starts it: with SIGINT ignored (the shell's
+        # `trap '' INT` is inherited through exec), in a process group of its own.
+        command = shlex.join(quickstart.command(*extra))
         process = subprocess.Popen(
-            quickstart.command(*extra),
+            ["sh", "-c", f"trap '' INT; exec {command}"],
             env=quickstart.env(),
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
+            start_new_session=True,
         )
         running = Foreground(process)
         started.append(running)
@@ -142,12 +161,18 @@ def foreground(quickstart: Quickstart) -> Iterator[Any]:
 
     yield start
     for running in started:
-        # A failed test must not leave servers behind: SIGINT first, the clean way out.
+        children = quickstart.children()
+        # A failed test must not leave servers behind: SIGINT first, the clean way out; then
+        # the quickstart's whole process group, and each child's (they run in sessions of
+        # their own, so that a terminal's Ctrl-C reaches the quickstart only).
         if running.process.poll() is None:
             running.process.send_signal(signal.SIGINT)
             try:
                 running.process.wait(timeout=30)
             except subprocess.TimeoutExpired:
-                running.process.kill()
+                _kill_group(running.process.pid)
                 running.process.wait()
+        for pid in children.values():
+            if pid != running.process.pid:
+                _kill_group(pid)
         running.drain()

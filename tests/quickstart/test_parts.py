@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 import stat
+import subprocess
 import sys
 from contextlib import closing
 from pathlib import Path
@@ -69,11 +70,30 @@ def test_secrets_file_is_private_shell_syntax_and_reads_back(tmp_path: Path) -> 
         secretExpires="2030-01-01T00:00:00Z",
         users=[DemoUserRecord("1", "admin@d.onmicrosoft.com", "Ada", "catalog admin")],
     )
-    secrets = Secrets("a~b.c_d-e", {"admin": "Pw1!9a"})
+    # Shaped as the emulator makes them; the last password needs quotes in a shell.
+    secrets = Secrets("abc8Q~b.c_d-e", {"admin": "Pw1!9a", "alice": "~it's $HOME"})
     secrets.save(layout, tenant)
     assert stat.S_IMODE(layout.secrets.stat().st_mode) == 0o600
-    assert "AZURE_CLIENT_SECRET='a~b.c_d-e'" in layout.secrets.read_text()
+    text = layout.secrets.read_text()
+    # Bare where a shell keeps the value as written, so that copying it copies the value.
+    assert "\nAZURE_CLIENT_SECRET=abc8Q~b.c_d-e\n" in text
+    assert "\nTESSERA_DEMO_ADMIN_PASSWORD=Pw1!9a\n" in text
     assert Secrets.load(layout) == secrets
+    loaded = subprocess.run(
+        [
+            "sh",
+            "-c",
+            'set -a; . "$1"; set +a; printf "%s\\n" "$AZURE_CLIENT_SECRET" "$TESSERA_DEMO_ADMIN_PASSWORD"'
+            ' "$TESSERA_DEMO_ALICE_PASSWORD"',
+            "sh",
+            str(layout.secrets),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PATH": "/usr/bin:/bin", "HOME": "/nowhere"},
+    )
+    assert loaded.stdout.splitlines() == ["abc8Q~b.c_d-e", "Pw1!9a", "~it's $HOME"]
 
 
 def test_sample_database_has_keys_and_views(tmp_path: Path) -> None:

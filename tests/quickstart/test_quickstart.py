@@ -12,6 +12,7 @@ import sqlite3
 import ssl
 import stat
 import subprocess
+import sys
 from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
@@ -100,6 +101,16 @@ def _printed_block(output: str, heading: str) -> str:
     return "\n".join(block)
 
 
+def _paste(commands: str) -> subprocess.CompletedProcess[str]:
+    """``commands`` pasted into bash, with a PATH that does not lead to this virtualenv."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "VIRTUAL_ENV"))}
+    venv = str(Path(sys.executable).parent)
+    env["PATH"] = os.pathsep.join(p for p in env.get("PATH", "").split(os.pathsep) if p != venv)
+    return subprocess.run(
+        ["bash", "-c", commands], capture_output=True, text=True, timeout=60, env=env, check=False
+    )
+
+
 def _port_free(port: int) -> bool:
     with socket.socket() as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -152,20 +163,30 @@ def test_the_guide_runs_and_ctrl_c_stops_everything(
         assert me.json()["isAdmin"] is is_admin, me.json()
         assert f"{login}@tessera-demo.onmicrosoft.com" in output
 
-    # The printed curl commands work when pasted into a shell.
+    # The printed commands work when pasted into a shell that has not activated the virtualenv.
     if shutil.which("curl") is None:
         pytest.fail("curl is needed to check the printed commands")
-    pasted = subprocess.run(
-        ["bash", "-c", _printed_block(output, "Call the API")],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    curl = _printed_block(output, "Call the API")
+    pasted = _paste(curl)
     assert pasted.returncode == 0, pasted.stderr
     assert '"name":"customers"' in pasted.stdout.replace(" ", ""), pasted.stdout
+    again = _paste(_printed_block(output, "Ingest again"))
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "│ Tables    │       0 │       0 │         8 │" in again.stdout, again.stdout
 
-    # Ctrl-C: both children stop, the ports are free, exit 0.
+    # Without secrets.env loaded, the curl commands say so; with a wrong secret, they show the
+    # identity provider's refusal rather than a Python traceback.
+    unloaded = _paste("\n".join(curl.splitlines()[1:]))
+    assert unloaded.returncode != 0
+    assert "AZURE_CLIENT_SECRET: is not set: run set -a; . " in unloaded.stderr, unloaded.stderr
+    wrong = _paste(curl.replace("; set +a", "; set +a; AZURE_CLIENT_SECRET=wrong", 1))
+    assert wrong.returncode != 0
+    assert "the identity provider refused: AADSTS7000215" in wrong.stderr, wrong.stderr
+    assert "Traceback" not in wrong.stderr
+    assert wrong.stdout == ""
+
+    # Ctrl-C (the quickstart was started with SIGINT ignored, as a background job is): both
+    # children stop, the ports are free, exit 0.
     running.process.send_signal(signal.SIGINT)
     assert running.finish(timeout=40) == 0, running.output
     assert "stopped tessera serve and tessera.entra" in running.output

@@ -15,9 +15,8 @@ from __future__ import annotations
 
 import ssl
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 import orjson
@@ -45,11 +44,6 @@ class ApiError(ServerError):
         self.reason = message
         self.method = method
         self.path = path
-
-
-def quote_fqn(fqn: str) -> str:
-    # OpenMetadata's client quotes the whole FQN with safe="" ("/" -> %2F, '"' -> %22).
-    return quote(fqn, safe="")
 
 
 class CatalogClient:
@@ -113,6 +107,18 @@ class CatalogClient:
             if exc.status == 404:
                 return None
             raise
+
+    def pages(self, path: str, params: Mapping[str, Any], *, limit: int) -> Iterator[dict[str, Any]]:
+        """Every entity of a list endpoint, ``limit`` per request, following ``paging.after``."""
+        after: str | None = None
+        while True:
+            page = self.request(
+                "GET", path, params={**params, "limit": limit, **({"after": after} if after else {})}
+            )
+            yield from (page or {}).get("data") or []
+            after = ((page or {}).get("paging") or {}).get("after")
+            if not after:
+                return
 
     def put(self, path: str, body: Any, params: Mapping[str, Any] | None = None) -> Any:
         return self.request("PUT", path, body=body, params=params)

@@ -11,41 +11,42 @@ While one batch is on its way to the server the next one is read and built: the 
 answer, not our extraction, should be what a run waits for. Sends stay strictly ordered (one
 sender thread), so a schema's tables are never sent before the schema.
 
-With ``ingestionPipelineFQN`` and ``pipelineRunId`` the run also reports itself as
-OpenMetadata's client does: the pipeline status (running, then success, partialSuccess or
-failed, with per-step counts) and progress updates. Failures of these reports are warnings,
-as in OpenMetadata: they never fail the ingestion.
+A rerun reads the catalog's tables of each schema first (``GET /tables?databaseSchema=``) and
+sends only the tables whose fingerprint (``sourceHash``) differs from the catalog's, so a run
+where nothing changed writes nothing; ``deleteStale`` is called only when the catalog has a
+table the source no longer lists. In pipeline mode the run also reports its status
+(``status.py``).
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import logging
 import threading
 import time
-import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from tessera.ingest import requests as om
-from tessera.ingest.client import ApiError, CatalogClient, quote_fqn
-from tessera.ingest.errors import ConfigError, IngestError, ServerError, ThresholdError
+from tessera.ingest.client import ApiError, CatalogClient
+from tessera.ingest.errors import ConfigError, IngestError, NotAuthorized, ServerError
+from tessera.ingest.fqn import in_url
+from tessera.ingest.result import Failure, RunResult
 from tessera.ingest.sources.base import Source, TableKind, TableMeta
+from tessera.ingest.status import PipelineStatus
 from tessera.ingest.workflow import FilterPattern, Workflow
 
 log = logging.getLogger("tessera.ingest")
 
 BATCH_SIZE = 100
+# Tables listed per request when reading the catalog's fingerprints of a schema.
+LIST_PAGE = 1000
 # The OpenMetadata API version whose schemas tessera vendors (major.minor, as its client checks).
 SUPPORTED_API = "2.0."
 MAX_IN_FLIGHT = 3
-ENTITY_TYPES = ("database", "databaseSchema", "table")
 COLLECTIONS = {"database": "databases", "databaseSchema": "databaseSchemas", "table": "tables"}
 Outcome = Literal["created", "updated", "unchanged"]
-PipelineState = Literal["success", "partialSuccess", "failed"]
 
 
 class Observer(Protocol):
@@ -84,62 +85,6 @@ class Quiet:
         log.warning(text)
 
 
-@dataclass
-class Counts:
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    deleted: int = 0
-    failed: int = 0
-    # --dry-run: requests built and checked, not sent.
-    checked: int = 0
-
-    @property
-    def succeeded(self) -> int:
-        return self.created + self.updated + self.unchanged + self.deleted
-
-
-@dataclass(frozen=True)
-class Failure:
-    entity_type: str
-    fqn: str
-    message: str
-
-
-@dataclass
-class RunResult:
-    service: str
-    database: str
-    dry_run: bool
-    server_version: str = ""
-    counts: dict[str, Counts] = field(default_factory=lambda: {t: Counts() for t in ENTITY_TYPES})
-    failures: list[Failure] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    filtered: int = 0
-    elapsed_s: float = 0.0
-    threshold: int = 90
-
-    @property
-    def total(self) -> Counts:
-        out = Counts()
-        for counts in self.counts.values():
-            for name in ("created", "updated", "unchanged", "deleted", "failed", "checked"):
-                setattr(out, name, getattr(out, name) + getattr(counts, name))
-        return out
-
-    @property
-    def success_pct(self) -> float:
-        total = self.total
-        attempted = total.succeeded + total.failed
-        return 100.0 if attempted == 0 else 100.0 * total.succeeded / attempted
-
-    @property
-    def state(self) -> PipelineState:
-        if self.total.failed == 0:
-            return "success"
-        return "partialSuccess" if self.success_pct >= self.threshold else "failed"
-
-
 class Pipeline:
     def __init__(
         self,
@@ -167,28 +112,34 @@ class Pipeline:
             threshold=workflow.workflowConfig.successThreshold,
         )
         self._sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tessera-ingest-send")
+        self._lister = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tessera-ingest-list")
         self._in_flight: list[Future[None]] = []
         self._lock = threading.Lock()
-        self._pipeline_fqn: str | None = None
-        self._run_id = workflow.pipelineRunId or str(uuid.uuid4())
-        self._start_ms = 0
-        self._assets = 0
+        self.status = PipelineStatus(
+            workflow,
+            client,
+            self.result,
+            source_type=source.service_type,
+            warn=self._warn,
+            wall_clock=wall_clock,
+        )
 
     # -- the run -------------------------------------------------------------------------------
 
     def run(self) -> RunResult:
         started = self._clock()
-        self._start_ms = int(self._wall() * 1000)
         try:
             self._run()
         except IngestError as exc:
             self._drain(raise_errors=False)
-            self._finish_pipeline(failed=True, message=str(exc))
+            self.status.finish(failed=True, message=str(exc))
             raise
         finally:
-            self._sender.shutdown(wait=True)
+            # Ctrl-C must not wait for batches still queued behind the one on its way.
+            self._sender.shutdown(wait=True, cancel_futures=True)
+            self._lister.shutdown(wait=True, cancel_futures=True)
             self.result.elapsed_s = self._clock() - started
-        self._finish_pipeline(failed=self.result.state == "failed", message=None)
+        self.status.finish(failed=self.result.state == "failed", message=None)
         return self.result
 
     def _run(self) -> None:
@@ -204,7 +155,7 @@ class Pipeline:
         self.source.test_connection()
         self.result.database = database = self.source.database_name
         service_id = self._ensure_service()
-        self._start_pipeline(service_id)
+        self.status.start(self.service, service_id, dry_run=self.dry_run)
 
         builder = om.TableRequests(self.service, database, self.source.unique_keys)
         database_row = self._build(
@@ -238,32 +189,118 @@ class Pipeline:
                     )
                 observer.schema_done(schema)
                 continue
-            seen: list[str] = []
-            batch: list[om.Request | None] = []
-            for table in self.source.describe(schema, listed):
-                for note in table.warnings:
-                    self._warn(f"{schema}.{table.name}: {note}")
-                builder.remember(table)
-                row = self._build_table(builder, table)
-                # Seen even if its request failed: a failure must not look like a drop. (A name
-                # no FQN can hold cannot be in the catalog either.)
-                with contextlib.suppress(om.InvalidRequest):
-                    seen.append(builder.table_fqn(schema, table.name))
-                batch.append(row)
-                if len(batch) == BATCH_SIZE:
-                    self._send_rows("table", batch)
-                    batch = []
-            self._send_rows("table", batch)
-            if meta.markDeletedTables and not self.dry_run:
-                self._queue(functools.partial(self._delete_stale, schema_fqn, seen))
-            self._queue(functools.partial(self.observer.schema_done, schema))
-            self._queue(self._progress)
+            self._schema_tables(builder, schema, schema_fqn, listed)
         self._drain()
+
+    def _schema_tables(
+        self, builder: om.TableRequests, schema: str, schema_fqn: str, listed: list[tuple[str, TableKind]]
+    ) -> None:
+        # The catalog's side is read while the source's is: one waits on the server, the other
+        # on the database.
+        catalog = self._lister.submit(self._catalog_fingerprints, schema_fqn)
+        digests = self.source.digests(schema, listed) if not self.dry_run else {}
+        known = catalog.result()
+        seen: list[str] = []
+        fingerprints: dict[str, str] = {}
+        to_describe: list[tuple[str, TableKind]] = []
+        kept = 0
+        for name, kind in listed:
+            digest = digests.get(name)
+            if digest is None:
+                to_describe.append((name, kind))
+                continue
+            try:
+                table_fqn = builder.table_fqn(schema, name)
+            except om.InvalidRequest:
+                to_describe.append((name, kind))  # fails, with its reason, when built below
+                continue
+            fingerprints[name] = builder.fingerprint_of_digest(schema, name, kind, digest)
+            if known is not None and known.get(table_fqn) == fingerprints[name]:
+                seen.append(table_fqn)
+                kept += 1
+            else:
+                to_describe.append((name, kind))
+        self._unchanged(kept)
+        batch: list[om.Request] = []
+        done = 0
+        for table in self.source.describe(schema, to_describe):
+            for note in table.warnings:
+                self._warn(f"{schema}.{table.name}: {note}")
+            builder.remember(table)
+            row = self._table_row(builder, table, fingerprints.get(table.name), known, seen)
+            if row is not None:
+                batch.append(row)
+            done += 1
+            if done == BATCH_SIZE:
+                self._send_rows("table", batch, done=done)
+                batch, done = [], 0
+        self._send_rows("table", batch, done=done)
+        stale = known is None or not known.keys() <= set(seen)
+        if self.workflow.metadata.markDeletedTables and not self.dry_run and stale:
+            self._queue(functools.partial(self._delete_stale, schema_fqn, seen))
+        self._queue(functools.partial(self.observer.schema_done, schema))
+        self._queue(self.status.progress)
+
+    def _unchanged(self, count: int, *, progress: bool = True) -> None:
+        """``count`` tables the catalog already has as they are: nothing to send. ``progress``
+        is False for a described table, which the batch it was read in reports."""
+        if not count:
+            return
+        with self._lock:
+            self.result.counts["table"].unchanged += count
+            self.status.assets += count
+        if progress:
+            self._queue(functools.partial(self.observer.tables_done, count))
+
+    def _table_row(
+        self,
+        builder: om.TableRequests,
+        table: TableMeta,
+        fingerprint: str | None,
+        known: dict[str, str | None] | None,
+        seen: list[str],
+    ) -> om.Request | None:
+        """The table's request, or None when it failed to build or the catalog has it already."""
+        try:
+            table_fqn = builder.table_fqn(table.schema, table.name)
+        except om.InvalidRequest as exc:
+            # A name no FQN can hold cannot be in the catalog either: not seen, and failed.
+            self._fail("table", exc.fqn, exc.message)
+            return None
+        # Seen even if its request fails: a failure must not look like a drop.
+        seen.append(table_fqn)
+        try:
+            fingerprint = fingerprint or builder.fingerprint(table)
+            if known is not None and known.get(table_fqn) == fingerprint:
+                self._unchanged(1, progress=False)
+                return None
+            return builder.build(table, fingerprint)
+        except om.InvalidRequest as exc:
+            self._fail("table", exc.fqn, exc.message)
+            return None
+
+    def _catalog_fingerprints(self, schema_fqn: str) -> dict[str, str | None] | None:
+        """The catalog's live tables of a schema and their ``sourceHash``; None when unknown
+        (a dry run, or a server that will not list them), and every table is then sent."""
+        if self.dry_run:
+            return None
+        try:
+            return {
+                str(row["fullyQualifiedName"]): row.get("sourceHash")
+                for row in self.client.pages("/tables", {"databaseSchema": schema_fqn}, limit=LIST_PAGE)
+            }
+        except (ApiError, NotAuthorized) as exc:
+            # A 401 ends the run on the next write anyway; a principal that may write but not
+            # list (403) still gets its tables written, all of them.
+            if isinstance(exc, NotAuthorized) and exc.status != 403:
+                raise
+            log.debug("cannot list the tables of %s (%s); sending every table", schema_fqn, exc)
+            return None
 
     # -- service, filters, requests --------------------------------------------------------------
 
     def _ensure_service(self) -> str | None:
-        path = f"/services/databaseServices/name/{quote_fqn(self.service)}"
+        path = f"/services/databaseServices/name/{in_url(self.service)}"
         existing = self.client.get(path)
         wanted = self.source.service_type
         if existing is not None:
@@ -323,22 +360,16 @@ class Pipeline:
             self._fail(entity_type, exc.fqn or label, exc.message)
             return None
 
-    def _build_table(self, builder: om.TableRequests, table: TableMeta) -> om.Request | None:
-        try:
-            return builder.build(table)
-        except om.InvalidRequest as exc:
-            self._fail("table", exc.fqn, exc.message)
-            return None
-
     # -- sending -------------------------------------------------------------------------------
 
-    def _send_rows(self, entity_type: str, rows: Sequence[om.Request | None]) -> None:
+    def _send_rows(self, entity_type: str, rows: Sequence[om.Request | None], *, done: int = 0) -> None:
+        """Queue ``rows`` for sending; ``done`` tables (sent or not) count as progress once they are."""
         # Rows that failed to build are None here; _build already counted them as failed.
         valid = [row for row in rows if row is not None]
         for start in range(0, len(valid), BATCH_SIZE):
             self._queue(functools.partial(self._send_bulk, entity_type, valid[start : start + BATCH_SIZE]))
-        if entity_type == "table" and rows:
-            self._queue(functools.partial(self.observer.tables_done, len(rows)))
+        if done:
+            self._queue(functools.partial(self.observer.tables_done, done))
 
     def _send_bulk(self, entity_type: str, rows: list[om.Request]) -> None:
         if self.dry_run:
@@ -370,7 +401,7 @@ class Pipeline:
                 outcome = outcome if outcome in ("created", "updated", "unchanged") else "updated"
                 setattr(counts, outcome, getattr(counts, outcome) + 1)
             if entity_type == "table":
-                self._assets += len(rows)
+                self.status.assets += len(rows)
         for item in failed or []:
             self._fail(entity_type, str(item.get("request")), str(item.get("message")))
 
@@ -449,126 +480,6 @@ class Pipeline:
     def _warn(self, text: str) -> None:
         self.result.warnings.append(text)
         self.observer.warning(text)
-
-    # -- pipeline status and progress ----------------------------------------------------------
-
-    def _start_pipeline(self, service_id: str | None) -> None:
-        fqn = self.workflow.ingestionPipelineFQN
-        if fqn is None or self.workflow.pipelineRunId is None or self.dry_run:
-            return
-        try:
-            pipeline = self.client.get(f"/services/ingestionPipelines/name/{quote_fqn(fqn)}")
-            if pipeline is None:
-                pipeline = self._create_pipeline(fqn, service_id)
-            if pipeline is None:
-                return
-            self._pipeline_fqn = str(pipeline.get("fullyQualifiedName") or fqn)
-            self._put_status("running")
-            self._progress(update="PROCESSING")
-        except (ApiError, ServerError) as exc:
-            self._warn(f"Could not report to the ingestion pipeline {fqn}: {exc}")
-            self._pipeline_fqn = None
-
-    def _create_pipeline(self, fqn: str, service_id: str | None) -> dict[str, Any] | None:
-        parts = fqn.split(".", 1)
-        if len(parts) != 2 or parts[0].strip('"') != self.service or service_id is None:
-            self._warn(
-                f"ingestionPipelineFQN {fqn!r} does not exist and is not <serviceName>.<pipeline name> "
-                f"for service {self.service!r}; no status will be reported"
-            )
-            return None
-        request = {
-            "name": parts[1].strip('"'),
-            "pipelineType": "metadata",
-            "sourceConfig": {"config": {"type": "DatabaseMetadata"}},
-            "airflowConfig": {},
-            "service": {"id": service_id, "type": "databaseService"},
-        }
-        created: dict[str, Any] = self.client.put("/services/ingestionPipelines", request)
-        return created
-
-    def _put_status(self, state: str, steps: list[dict[str, Any]] | None = None) -> None:
-        assert self._pipeline_fqn is not None
-        now = int(self._wall() * 1000)
-        body: dict[str, Any] = {
-            "runId": self._run_id,
-            "pipelineState": state,
-            "startDate": self._start_ms,
-            "timestamp": self._start_ms,
-        }
-        if state != "running":
-            body["endDate"] = now
-        if steps is not None:
-            body["status"] = steps
-        self.client.put(f"/services/ingestionPipelines/{quote_fqn(self._pipeline_fqn)}/pipelineStatus", body)
-
-    def _progress(self, update: str = "PROCESSING") -> None:
-        if self._pipeline_fqn is None:
-            return
-        tables = self.result.counts["table"]
-        body = {
-            "runId": self._run_id,
-            "timestamp": int(self._wall() * 1000),
-            "updateType": update,
-            "progress": {
-                "label": "",
-                "entityType": "Table",
-                "processed": tables.succeeded + tables.failed,
-                "active": update == "PROCESSING",
-            },
-            "globalCounters": [
-                {"entityType": "DatabaseSchema", "done": self.result.counts["databaseSchema"].succeeded},
-                {"entityType": "Table", "done": tables.succeeded},
-            ],
-            "totalAssetsIngested": self._assets,
-        }
-        try:
-            self.client.put(
-                f"/services/ingestionPipelines/progress/{quote_fqn(self._pipeline_fqn)}/{self._run_id}", body
-            )
-        except (ApiError, ServerError) as exc:
-            log.debug("progress update failed: %s", exc)
-
-    def _finish_pipeline(self, *, failed: bool, message: str | None) -> None:
-        if self._pipeline_fqn is None:
-            return
-        result = self.result
-        state = "failed" if failed else result.state
-        total = result.total
-        failures = [{"name": f.fqn, "error": f.message[:1000]} for f in result.failures[:100]]
-        if message:
-            failures.insert(0, {"name": "workflow", "error": message[:1000]})
-        steps = [
-            {
-                "name": f"{self.source.service_type} source",
-                "records": total.succeeded + total.failed,
-                "filtered": result.filtered,
-                "errors": 0,
-            },
-            {
-                "name": "metadata-rest sink",
-                "records": total.succeeded,
-                "errors": total.failed,
-                "failures": failures,
-            },
-        ]
-        try:
-            self._progress(update="ERROR" if state == "failed" else "PIPELINE_COMPLETE")
-            self._put_status(state, steps)
-        except (ApiError, ServerError) as exc:
-            self._warn(f"Could not report the final status of {self._pipeline_fqn}: {exc}")
-
-
-def threshold_error(result: RunResult, workflow: Workflow) -> ThresholdError | None:
-    """The error to exit with when too many entities failed (OpenMetadata's raiseOnError rule)."""
-    config = workflow.workflowConfig
-    if result.state != "failed" or not config.raiseOnError or result.dry_run:
-        return None
-    return ThresholdError(
-        f"{result.total.failed} entities failed: {result.success_pct:.1f}% succeeded, "
-        f"below successThreshold {config.successThreshold}%",
-        hint="The failures are listed above; fix them, or lower workflowConfig.successThreshold.",
-    )
 
 
 def _label(entity_type: str, row: om.Request) -> str:

@@ -24,7 +24,7 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from tessera.ingest.pipeline import ENTITY_TYPES, RunResult
+from tessera.ingest.result import ENTITY_TYPES, RunResult
 
 LABELS = {"database": "Databases", "databaseSchema": "Schemas", "table": "Tables"}
 MAX_FAILURES_SHOWN = 20

@@ -3,8 +3,13 @@
 Parents are named by FQN strings (``service``, ``database``, ``databaseSchema``); column FQNs
 are computed here; table constraints carry composite primary and unique keys and foreign keys
 with ``referredColumns`` FQNs and a ``relationshipType``; views carry their definition in
-``schemaDefinition``. Every request carries ``sourceHash``, a fingerprint of the request, so
-the server can skip an entity whose source has not changed.
+``schemaDefinition``. Every request carries ``sourceHash``, a fingerprint, so the server can
+skip an entity whose source has not changed. A table's fingerprint is taken from the source's
+facts rather than from the request, so that a rerun can compare it with the catalog's before
+building anything: from the source's digest of the table's definition where it has one (then
+the table need not even be described), else from the :class:`TableMeta` and the relationships
+of its foreign keys. It also covers ``REQUEST_FORMAT`` and tessera's version, since the same
+facts make a different request when the mapping changes.
 
 Where tessera differs from ``metadata ingest``: columns carry their ordinal position up front
 (OpenMetadata patches it in afterwards), foreign keys are resolved from the source instead of
@@ -20,15 +25,17 @@ from typing import Any
 
 import orjson
 
-from tessera import contract
-from tessera.catalog import fqn as fqns
-from tessera.errors import BadRequest
+from tessera import __version__, contract
+from tessera.ingest import fqn as fqns
 from tessera.ingest.sources.base import ColumnMeta, TableMeta
 from tessera.ingest.workflow import Source
 
 Request = dict[str, Any]
 
 TABLE_TYPES = {"table": "Regular", "view": "View", "materialized_view": "MaterializedView"}
+# Bump when TableRequests.build makes a different request from the same source facts: every
+# table is then sent again once, instead of being skipped as unchanged.
+REQUEST_FORMAT = 1
 
 
 class InvalidRequest(Exception):
@@ -48,15 +55,15 @@ def entity_name(name: str) -> str:
 def fqn(*names: str) -> str:
     try:
         return fqns.build(*names)
-    except BadRequest as exc:
+    except fqns.InvalidName as exc:
         raise InvalidRequest(".".join(names), exc.message) from None
 
 
 def child_fqn(parent: str, name: str) -> str:
     """``parent.name`` with ``name`` quoted as OpenMetadata does (cheaper than rebuilding)."""
     try:
-        return f"{parent}.{fqns.quote(name)}"
-    except BadRequest as exc:
+        return fqns.child(parent, name)
+    except fqns.InvalidName as exc:
         raise InvalidRequest(f"{parent}.{name}", exc.message) from None
 
 
@@ -138,7 +145,22 @@ class TableRequests:
     def remember(self, table: TableMeta) -> None:
         self.described[(table.schema, table.name)] = table
 
-    def build(self, table: TableMeta) -> Request:
+    def fingerprint(self, table: TableMeta, digest: str | None = None) -> str:
+        """The ``sourceHash`` of the request :meth:`build` makes for ``table``, without building
+        it: md5 of everything the request is made from (32 hex characters, the length
+        OpenMetadata's ``sourceHash`` allows; a fingerprint, not a security measure)."""
+        if digest is not None:
+            return self.fingerprint_of_digest(table.schema, table.name, table.kind, digest)
+        facts = [REQUEST_FORMAT, __version__, self.service, self.database, table, self._relationships(table)]
+        return hashlib.md5(orjson.dumps(facts), usedforsecurity=False).hexdigest()
+
+    def fingerprint_of_digest(self, schema: str, name: str, kind: str, digest: str) -> str:
+        """The fingerprint of a table the source digested (``Source.digests``): it is known
+        before the table is described."""
+        facts = [REQUEST_FORMAT, __version__, self.service, self.database, schema, name, kind, digest]
+        return hashlib.md5(orjson.dumps(facts), usedforsecurity=False).hexdigest()
+
+    def build(self, table: TableMeta, fingerprint: str | None = None) -> Request:
         table_fqn = self.table_fqn(table.schema, table.name)
         single_pk = table.primary_key[0] if len(table.primary_key) == 1 else None
         single_unique = {u[0] for u in table.unique if len(u) == 1}
@@ -153,16 +175,14 @@ class TableRequests:
         for unique in table.unique:
             if len(unique) > 1:
                 constraints.append({"constraintType": "UNIQUE", "columns": list(unique)})
-        for fk in table.foreign_keys:
+        for fk, relationship in zip(table.foreign_keys, self._relationships(table), strict=True):
             referred = self.table_fqn(fk.referred_schema, fk.referred_table)
             constraints.append(
                 {
                     "constraintType": "FOREIGN_KEY",
                     "columns": list(fk.columns),
                     "referredColumns": [child_fqn(referred, entity_name(c)) for c in fk.referred_columns],
-                    "relationshipType": self._relationship(
-                        table, fk.columns, fk.referred_schema, fk.referred_table, fk.referred_columns
-                    ),
+                    "relationshipType": relationship,
                 }
             )
         request: Request = {
@@ -176,7 +196,14 @@ class TableRequests:
             request["description"] = table.comment
         if table.view_definition:
             request["schemaDefinition"] = table.view_definition
-        return _checked("createTable", _hashed(request), table_fqn)
+        request["sourceHash"] = fingerprint or self.fingerprint(table)
+        return _checked("createTable", request, table_fqn)
+
+    def _relationships(self, table: TableMeta) -> list[str]:
+        return [
+            self._relationship(table, fk.columns, fk.referred_schema, fk.referred_table, fk.referred_columns)
+            for fk in table.foreign_keys
+        ]
 
     def _relationship(
         self,

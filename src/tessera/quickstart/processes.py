@@ -20,7 +20,7 @@ from pathlib import Path
 
 import httpx
 
-from tessera.config import ENV_KEYS
+from tessera.quickstart.catalog import server_environment_keys
 from tessera.quickstart.errors import QuickstartError
 
 START_TIMEOUT_S = 60.0
@@ -51,7 +51,7 @@ def child_environment(**extra: str) -> dict[str, str]:
     configuration from the files the quickstart writes, never from a stray export such as
     TESSERA_DATABASE_URL or AUTHENTICATION_PROVIDER), and without the CA overrides that would
     make requests ignore the emulator's CA."""
-    drop = set(ENV_KEYS) | {
+    drop = server_environment_keys() | {
         "TESSERA_ENTRA_HOME",
         "TESSERA_CONFIG_FILE",
         "REQUESTS_CA_BUNDLE",

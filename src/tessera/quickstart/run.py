@@ -11,8 +11,6 @@ import logging
 import os
 import signal
 import ssl
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,8 +24,9 @@ import yaml
 from rich.console import Console
 from rich.markup import escape
 
-from tessera.quickstart import processes, sample, steps
+from tessera.quickstart import catalog, output, processes, sample, steps
 from tessera.quickstart.errors import QuickstartError
+from tessera.quickstart.output import Out, Urls
 from tessera.quickstart.processes import Child
 from tessera.quickstart.state import Layout, Record, Secrets, TenantRecord
 
@@ -46,60 +45,10 @@ class Options:
     exit_after_setup: bool = False
 
 
-@dataclass(frozen=True)
-class Urls:
-    server_port: int
-    idp_port: int
-
-    @property
-    def server(self) -> str:
-        # localhost, not 127.0.0.1: the UI's SPA redirect URI is on localhost, and a browser
-        # treats the two as different origins.
-        return f"http://localhost:{self.server_port}"
-
-    @property
-    def local_server(self) -> str:
-        # For the quickstart's own requests: the server listens on 127.0.0.1 only, and
-        # localhost may resolve to ::1 first.
-        return f"http://127.0.0.1:{self.server_port}"
-
-    @property
-    def callback(self) -> str:
-        return f"{self.server}/callback"
-
-    @property
-    def idp(self) -> str:
-        return f"https://127.0.0.1:{self.idp_port}"
-
-
-class Out:
-    """The quickstart's voice: sections, one line per step, commands printed verbatim."""
-
-    def __init__(self, console: Console) -> None:
-        self.console = console
-
-    def title(self, text: str) -> None:
-        self.console.print(f"[bold]{escape(text)}[/bold]")
-
-    def section(self, text: str) -> None:
-        self.console.print(f"\n[bold cyan]> {escape(text)}[/bold cyan]")
-
-    def step(self, label: str, text: str) -> None:
-        self.console.print(f"  [bold]{escape(label):<8}[/bold] {escape(text)}")
-
-    def note(self, text: str) -> None:
-        self.console.print(f"  {escape(text)}")
-
-    def warn(self, text: str) -> None:
-        self.console.print(f"  [yellow]{escape(text)}[/yellow]")
-
-    def command(self, text: str) -> None:
-        for line in text.splitlines():
-            self.console.print(f"    {line}", markup=False, highlight=False)
-
-
 def _interrupt(signum: int, frame: FrameType | None) -> None:
-    # SIGTERM takes the same way out as Ctrl-C: stop the children, exit.
+    # Ctrl-C and SIGTERM take the same way out: stop the children, exit. Installed for SIGINT
+    # too: Python installs its own SIGINT handler only when SIGINT is not ignored at start,
+    # and a background job, nohup or a CI runner starts us with it ignored.
     raise KeyboardInterrupt
 
 
@@ -126,7 +75,7 @@ def run(options: Options, console: Console) -> int:
         record = Record(serverPort=urls.server_port, idpPort=urls.idp_port)
     record.serverPort, record.idpPort = urls.server_port, urls.idp_port
     flow = _Flow(out, layout, record, urls)
-    previous_int = signal.getsignal(signal.SIGINT)
+    previous_int = signal.signal(signal.SIGINT, _interrupt)
     previous_term = signal.signal(signal.SIGTERM, _interrupt)
     try:
         flow.setup()
@@ -213,7 +162,7 @@ class _Flow:
         self.start_server()
         table_names = self.ingest(tenant, secrets)
         self.serving = True
-        self.summary(tenant, table_names)
+        output.print_summary(self.out, self.layout, self.urls, tenant, table_names)
 
     def start_emulator(self) -> None:
         self.out.section("Identity provider: tessera.entra, a local Microsoft Entra ID")
@@ -235,10 +184,7 @@ class _Flow:
         self.out.step("ready", f"{self.urls.idp} in {took:.1f} s (HTTPS, its own CA: {self.layout.ca_file})")
 
     def tenant(self) -> tuple[TenantRecord, Secrets]:
-        from tessera.entra.directory import DirectoryError
-        from tessera.entra.service import DirectoryService
-        from tessera.entra.settings import load_settings
-        from tessera.entra.store import Store
+        from tessera.entra import DirectoryError, DirectoryService, Store, load_settings
 
         settings = load_settings(home=self.layout.entra_home)
         # The emulator's CLI works the same way: on its SQLite file, which the running
@@ -298,7 +244,7 @@ class _Flow:
         return tenant, secrets
 
     def _renew_secrets(self, guide: steps.Guide, tenant: TenantRecord) -> Secrets:
-        from tessera.entra.directory import generate_password
+        from tessera.entra import generate_password
 
         self.out.warn(f"{self.layout.secrets} is missing or incomplete: a new secret and new passwords")
         secret = steps.new_secret(guide, tenant)
@@ -358,23 +304,13 @@ class _Flow:
         )
 
     def ingestion_bot(self, tenant: TenantRecord, secrets: Secrets) -> None:
-        from tessera.config import load_settings
-        from tessera.errors import TesseraError
-
         self.out.section("Azure SSO guide: Create Service Application, step 10")
         environ = processes.child_environment(TESSERA_HOME=str(self.layout.server_home))
-        settings = load_settings(self.layout.server_config, environ=environ)
         authority = f"{self.urls.idp}/{tenant.tenantId}"
-        try:
-            with _logged_to(self.out):
-                changed = steps.service_step10_ingestion_bot(
-                    settings, tenant, authority, secrets.client_secret
-                )
-        except TesseraError as exc:
-            raise QuickstartError(
-                f"cannot set the ingestion bot to Azure SSO: {exc.message}",
-                fix="Start over with: tessera quickstart --fresh",
-            ) from None
+        with _logged_to(self.out):
+            changed = catalog.service_step10_ingestion_bot(
+                self.layout.server_config, environ, tenant, authority, secrets.client_secret
+            )
         self.out.step(
             "step 10",
             f"Settings > Bots > ingestion-bot > Azure SSO: email {tenant.bot_email}, clientId "
@@ -413,16 +349,15 @@ class _Flow:
         self.out.step(
             "wrote", f"{self.layout.workflow} (authProvider azure; clientSecret: ${{{SECRET_VARIABLE}}})"
         )
-        shown = f"tessera ingest -c {self.layout.workflow}"
-        self.out.console.print(f"  [bold]$[/bold] {escape(shown)}")
-        env = processes.child_environment(**{SECRET_VARIABLE: secrets.client_secret})
-        command = [sys.executable, "-m", "tessera", "ingest", "-c", str(self.layout.workflow)]
-        sys.stdout.flush()
-        code = subprocess.run(command, env=env, check=False).returncode  # noqa: S603  (our own command)
-        if code != 0:
-            from tessera.cli.ingest import EXIT_CODES
+        from tessera import ingest
 
-            meaning = EXIT_CODES.get(code, "see its message above")
+        # Run here rather than as `tessera ingest` in a child: the same code, without a second
+        # interpreter starting. The command printed is the one that does the same when pasted.
+        self.out.console.print(f"  [bold]$[/bold] {escape(output.ingest_command(self.layout))}")
+        env = processes.child_environment(**{SECRET_VARIABLE: secrets.client_secret})
+        code = ingest.run(self.layout.workflow, environ=env, out=self.out.console)
+        if code != 0:
+            meaning = ingest.EXIT_CODES.get(code, "see its message above")
             raise QuickstartError(
                 f"tessera ingest failed with exit code {code}: {meaning}",
                 fix=f"Its message above says what to change; the workflow is {self.layout.workflow}, "
@@ -463,8 +398,8 @@ class _Flow:
         header = (
             "# Written by `tessera quickstart`: the sample database, cataloged as the ingestion bot\n"
             "# with the Azure SSO guide's client credentials. The secret comes from the environment:\n"
-            f"#   set -a; . {self.layout.secrets}; set +a\n"
-            f"#   tessera ingest -c {self.layout.workflow}\n"
+            f"#   {output.load_secrets_command(self.layout)}\n"
+            f"#   {output.ingest_command(self.layout)}\n"
         )
         return header + yaml.safe_dump(workflow, sort_keys=False)
 
@@ -492,47 +427,6 @@ class _Flow:
             f"{len(names)} tables and views, updated by {', '.join(by)}",
         )
         return names
-
-    # -- the summary ----------------------------------------------------------------------------
-
-    def summary(self, tenant: TenantRecord, names: list[str]) -> None:
-        out, layout, urls = self.out, self.layout, self.urls
-        users = " or ".join(f"{u.userPrincipalName} ({u.role})" for u in tenant.users)
-        ui = self.web_ui()
-        out.section("tessera is running")
-        rows = [
-            ("Catalog API", f"{urls.server}/api/v1  (OpenMetadata's REST API)"),
-            ("API docs", f"{urls.server}/docs"),
-            (
-                "Web UI",
-                f"{urls.server}/  sign in as {users}; passwords in {layout.secrets}"
-                if ui
-                else f"{urls.server}/ (not in this build yet; then sign in as {users})",
-            ),
-            ("Identity provider", f"{urls.idp}/{tenant.tenantId}  (tessera.entra; CA {layout.ca_file})"),
-            ("Catalog", f"{sample.SERVICE}.{sample.DATABASE}.main: {', '.join(names)}"),
-            ("State", f"{layout.root}  (tessera.yaml, workflow.yaml, secrets.env, logs/)"),
-        ]
-        for label, value in rows:
-            out.console.print(f"  [bold]{label:<18}[/bold] {escape(value)}")
-        if ui:
-            out.note(
-                f"The browser must trust the emulator's CA: import {layout.ca_file}, or open {urls.idp} "
-                "once and accept its certificate."
-            )
-        out.console.print("\n  Call the API with the ingestion app's token (OAuth2 client credentials):")
-        out.command(curl_commands(layout, urls, tenant))
-        out.console.print("\n  Ingest again (unchanged tables make no new versions):")
-        out.command(f"set -a; . {layout.secrets}; set +a\ntessera ingest -c {layout.workflow}")
-        out.console.print(f"\n  Logs: {escape(str(layout.logs))}/entra.log, server.log")
-
-    def web_ui(self) -> bool:
-        """Whether this build serves a web UI at / (another part of tessera, built separately)."""
-        try:
-            response = httpx.get(f"{self.urls.local_server}/", timeout=5)
-        except httpx.TransportError:
-            return False
-        return response.status_code == 200 and "text/html" in response.headers.get("content-type", "")
 
     # -- running and stopping -------------------------------------------------------------------
 
@@ -591,19 +485,3 @@ def client_credentials_token(layout: Layout, urls: Urls, tenant: TenantRecord, s
             fix="Start over with: tessera quickstart --fresh",
         )
     return str(result["access_token"])
-
-
-def curl_commands(layout: Layout, urls: Urls, tenant: TenantRecord) -> str:
-    token_url = f"{urls.idp}/{tenant.tenantId}/oauth2/v2.0/token"
-    tables = f"{urls.server}/api/v1/tables?service={sample.SERVICE}"
-    return "\n".join(
-        [
-            f"set -a; . {layout.secrets}; set +a",
-            f"TOKEN=$(curl -s --cacert {layout.ca_file} {token_url} \\",
-            '    -d grant_type=client_credentials -d client_id="$AZURE_CLIENT_ID" \\',
-            '    --data-urlencode client_secret="$AZURE_CLIENT_SECRET" \\',
-            f"    --data-urlencode scope={tenant.ingestionScope} \\",
-            "  | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"access_token\"])')",
-            f'curl -s -H "Authorization: Bearer $TOKEN" "{tables}"',
-        ]
-    )

@@ -5,13 +5,16 @@ rerun reuses the same tenant and catalog. ``secrets.env`` (0600) holds the inges
 client secret and the demo users' passwords: the emulator keeps only hashes of them, so this
 file is the one place they can be read again. It is shell syntax on purpose, so that
 ``set -a; . secrets.env; set +a`` puts them in the environment the workflow YAML and the
-printed ``curl`` commands read.
+printed ``curl`` commands read; values are written bare (``NAME=value``), so that what a person
+selects and copies is the value itself, and quoted only if a shell would otherwise change them.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
+import shlex
 import shutil
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -20,8 +23,9 @@ from typing import Any
 from tessera.quickstart.errors import QuickstartError
 
 RECORD_VERSION = 1
-# Secrets are generated from [A-Za-z0-9_.~!-]; single quotes keep `~` and `!` literal in a shell.
-_UNSAFE = "'\n\\"
+# What a shell assignment keeps as written without quotes: no blanks, quotes, `$`, globs or
+# separators, and no `~` where it would be expanded (first, or after a `:`; `:` is left out).
+_BARE = re.compile(r"[A-Za-z0-9_.,@%+/=!-][A-Za-z0-9_.,@%+/=!~-]*")
 
 
 def default_home() -> Path:
@@ -191,12 +195,12 @@ class Secrets:
             **{self.variable(login): password for login, password in self.passwords.items()},
         }
         for name, value in values.items():
-            if any(c in value for c in _UNSAFE):
-                raise ValueError(f"{name} holds a character secrets.env cannot quote")
+            if "\n" in value:
+                raise ValueError(f"{name} holds a line break, which secrets.env cannot hold")
         lines = [
             "# tessera quickstart: the ingestion app's client secret and the demo users' passwords.",
             "# Readable by you only (0600). Load into a shell with:  set -a; . ./secrets.env; set +a",
-            *(f"{name}='{value}'" for name, value in values.items()),
+            *(f"{name}={_shell_value(value)}" for name, value in values.items()),
         ]
         write_private(layout.secrets, "\n".join(lines) + "\n")
 
@@ -208,7 +212,9 @@ class Secrets:
         for line in layout.secrets.read_text(encoding="utf-8").splitlines():
             name, sep, value = line.partition("=")
             if sep and not name.startswith("#"):
-                values[name.strip()] = value.strip().strip("'")
+                # As the shell reads it: bare, or in quotes (as earlier versions wrote it).
+                words = shlex.split(value.strip()) or [""]
+                values[name.strip()] = words[0]
         secret = values.get("AZURE_CLIENT_SECRET")
         if not secret:
             return None
@@ -219,6 +225,10 @@ class Secrets:
             if name.startswith(prefix) and name.endswith(suffix)
         }
         return Secrets(secret, passwords)
+
+
+def _shell_value(value: str) -> str:
+    return value if _BARE.fullmatch(value) else shlex.quote(value)
 
 
 def write_private(path: Path, text: str) -> None:

@@ -4,21 +4,23 @@ The guide (``docs/azure-sso.md``) numbers two parts on their own: "Create Server
 Credentials" (steps 1-3: the UI app) and "Create Service Application" (steps 1-10: tokens,
 the exposed API and scope, the ingestion app with its permission, consent, App ID URI and
 secret, and finally the ingestion bot). Each function here is one of those steps, in the
-same order, with the same names, so the printed run reads as the guide does.
-``tessera.entra.testing.build_demo_tenant`` builds the same tenant in one call; this module
-takes it apart so each step can be shown as it happens.
+same order, with the same names, so the printed run reads as the guide does; step 10 changes
+the catalog, and is in ``catalog.py``. ``tessera.entra.build_demo_tenant`` builds the same
+tenant in one call; this module takes it apart so each step can be shown as it happens.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from tessera.config import Settings
-from tessera.entra.service import DirectoryService
 from tessera.quickstart.errors import QuickstartError
 from tessera.quickstart.state import DemoUserRecord, Secrets, TenantRecord
+
+if TYPE_CHECKING:
+    # The emulator's public face; its names load lazily, so they type as Any here.
+    from tessera.entra import DirectoryService
 
 DOMAIN = "tessera-demo.onmicrosoft.com"
 TENANT_NAME = "tessera demo"
@@ -29,8 +31,6 @@ SECRET_NAME = "ingestion"
 SECRET_EXPIRY = "180d"
 # (login, display name, catalog role): the first is in the server's adminPrincipals.
 DEMO_USERS = (("admin", "Ada Admin", "catalog admin"), ("alice", "Alice Analyst", "data consumer"))
-INGESTION_BOT = "ingestion-bot"
-OPERATOR = "tessera-quickstart"
 
 Report = Callable[[str, str], None]
 """``report(label, text)``: called once per step as it is done (label e.g. ``step 2``)."""
@@ -81,7 +81,7 @@ def service_step1_tokens(guide: Guide, tid: str, ui: str) -> None:
 
 def service_step2_expose_api(guide: Guide, tid: str, ui: str) -> str:
     """Step 2: Expose an API: the App ID URI (default ``api://<client id>``)."""
-    uri = guide.service.expose_api(tid, ui)
+    uri = str(guide.service.expose_api(tid, ui))
     guide.report("step 2", f'"{UI_APP}" > Expose an API: App ID URI {uri}')
     return uri
 
@@ -123,7 +123,7 @@ def service_step6_admin_consent(guide: Guide, tid: str, ingestion: str) -> None:
 
 def service_step7_app_id_uri(guide: Guide, tid: str, ingestion: str) -> str:
     """Step 7: the ingestion app's Application ID URI (what its client-credentials scope names)."""
-    uri = guide.service.expose_api(tid, ingestion)
+    uri = str(guide.service.expose_api(tid, ingestion))
     guide.report("step 7", f'"{INGESTION_APP}" > Expose an API: App ID URI {uri}')
     return uri
 
@@ -141,7 +141,7 @@ def service_step8_secret(guide: Guide, tid: str, ingestion: str) -> tuple[str, s
 
 def service_step9_note(guide: Guide, tid: str, ingestion: str) -> dict[str, Any]:
     """Step 9: note down client id, authority, scopes and the enterprise app's object id."""
-    shown = guide.service.show_app(tid, ingestion, origin=guide.base_url)
+    shown: dict[str, Any] = dict(guide.service.show_app(tid, ingestion, origin=guide.base_url))
     guide.report(
         "step 9",
         f"Noted: clientId {shown['clientId']}, authority {shown['authority']}, scopes "
@@ -221,73 +221,3 @@ def new_secret(guide: Guide, tenant: TenantRecord) -> str:
     """A rerun whose secrets.env was lost: the emulator keeps only a hash, so make a new one."""
     secret, _ = service_step8_secret(guide, tenant.tenantId, tenant.ingestionClientId)
     return secret
-
-
-# --- Step 10: the ingestion bot ----------------------------------------------------------------
-
-
-def bot_mechanism(tenant: TenantRecord, authority: str, secret: str) -> dict[str, Any]:
-    return {
-        "authType": "SSO",
-        "config": {
-            "ssoServiceType": "azure",
-            "authConfig": {
-                "clientId": tenant.ingestionClientId,
-                "clientSecret": secret,
-                "authority": authority,
-                "scopes": [tenant.ingestionScope],
-            },
-        },
-    }
-
-
-def service_step10_ingestion_bot(
-    settings: Settings, tenant: TenantRecord, authority: str, secret: str
-) -> bool:
-    """Step 10: Settings > Bots > ingestion-bot > edit: Azure SSO with the ingestion app's
-    Email, ClientSecret, ClientId, Authority and Scopes. Returns False when already so.
-
-    Done as an operator on the catalog's database before the server starts, with the same
-    service the UI's save calls (PUT /api/v1/users): no person can sign in to the UI without a
-    browser. It also migrates and seeds the database (the server's own first start would).
-    """
-    from tessera.auth.principal import Principal
-    from tessera.bootstrap import build_container, start
-
-    container = build_container(settings)
-    try:
-        start(container)
-        users = container.users
-        bot = users.directory.by_name(INGESTION_BOT)
-        if bot is None:
-            raise QuickstartError(
-                "the catalog has no ingestion-bot (it was deleted)",
-                fix="Start over with: tessera quickstart --fresh",
-            )
-        wanted = bot_mechanism(tenant, authority, secret)
-        if _same_mechanism(bot, wanted, container.box) and bot.get("email") == tenant.bot_email:
-            return False
-        request = {
-            "name": bot["name"],
-            "email": tenant.bot_email,
-            "displayName": bot.get("displayName") or "Ingestion Bot",
-            "isBot": True,
-            "botName": INGESTION_BOT,
-            "authenticationMechanism": wanted,
-        }
-        users.create_or_update(Principal(name=OPERATOR, is_admin=True), request)
-        return True
-    finally:
-        container.close()
-
-
-def _same_mechanism(bot: dict[str, Any], wanted: dict[str, Any], box: Any) -> bool:
-    # The stored secret is sealed with a random IV, so compare it opened; saving an equal
-    # mechanism again would add a version to the bot on every rerun.
-    stored = bot.get("authenticationMechanism") or {}
-    config = (stored.get("config") or {}).get("authConfig") or {}
-    want = wanted["config"]["authConfig"]
-    if stored.get("authType") != "SSO" or not config.get("clientSecret"):
-        return False
-    same_fields = all(config.get(key) == want[key] for key in ("clientId", "authority", "scopes"))
-    return same_fields and box.open(str(config["clientSecret"])) == want["clientSecret"]

@@ -72,6 +72,12 @@ class Source(Protocol):
 
     def table_names(self, schema: str) -> list[tuple[str, TableKind]]: ...
 
+    def digests(self, schema: str, tables: Sequence[tuple[str, TableKind]]) -> dict[str, str]:
+        """For the ``tables`` whose definition the source can read cheaply as a whole: a digest
+        that changes whenever :meth:`describe` would describe the table differently (the keys of
+        the tables its foreign keys name included). A run skips describing a table whose digest
+        the catalog already has; tables left out are described and fingerprinted each run."""
+
     def describe(self, schema: str, tables: Sequence[tuple[str, TableKind]]) -> Iterator[TableMeta]:
         """Full metadata of ``tables`` of ``schema``, in the order given."""
 
