@@ -112,11 +112,19 @@ def run_to_the_end(base: str, source: Path, tmp_path: Path) -> None:
     assert ingest.wait(timeout=300) == 0, (tmp_path / "ingest.log").read_text()
 
 
+def freeze_midway(ingest: subprocess.Popen[bytes], base: str) -> None:
+    """Stop the ingest (SIGSTOP) once its first tables are in the catalog, before it can finish:
+    whatever the machine's speed, what follows happens mid-run."""
+    wait_until(lambda: tables_in_catalog(base) >= 1 or ingest.poll() is not None, "tables")
+    ingest.send_signal(signal.SIGSTOP)
+    assert ingest.poll() is None, "the ingest ended before it could be stopped; give it more tables"
+    assert tables_in_catalog(base) < TABLES, "the ingest was done when stopped; give it more tables"
+
+
 def test_a_killed_ingest_converges_when_run_again(catalog_url: str, source: Path, tmp_path: Path) -> None:
     with tessera_server(tmp_path / "home", catalog_url) as base:
         ingest = start_ingest(base, source, tmp_path)
-        wait_until(lambda: tables_in_catalog(base) >= TABLES // 4 or ingest.poll() is not None, "tables")
-        assert ingest.poll() is None, "the ingest ended before it could be killed; give it more tables"
+        freeze_midway(ingest, base)
         ingest.send_signal(signal.SIGKILL)
         ingest.wait()
         assert tables_in_catalog(base) < TABLES
@@ -131,10 +139,10 @@ def test_a_killed_server_converges_when_the_ingest_is_run_again(
     home = tmp_path / "home"
     with tessera_server(home, catalog_url) as base:
         ingest = start_ingest(base, source, tmp_path)
-        wait_until(lambda: tables_in_catalog(base) >= TABLES // 4 or ingest.poll() is not None, "tables")
-        assert ingest.poll() is None, "the ingest ended before the server could be killed"
+        freeze_midway(ingest, base)
         server_pid = _server_pid(home)
         os.kill(server_pid, signal.SIGKILL)
+        ingest.send_signal(signal.SIGCONT)
         assert ingest.wait(timeout=120) != 0  # it cannot reach the server any more
     with tessera_server(home, catalog_url) as base:
         assert tables_in_catalog(base) < TABLES
