@@ -91,6 +91,16 @@ def _catalog_problem(settings: Settings) -> str | None:
     return None
 
 
+def _confirm(question: str, yes: bool) -> None:
+    """Destructive commands ask first; without a terminal to ask on, they want --yes."""
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        fail(f"{question} Pass --yes to confirm (no terminal to ask on)", 2)
+    if not typer.confirm(question, default=False):
+        fail("nothing was changed", 1)
+
+
 def _operator() -> Principal:
     return Principal(name=OPERATOR, is_admin=True, via="no-auth")
 
@@ -118,13 +128,16 @@ def list_users(config: Path | None = ConfigOption) -> None:
                 break
         with container.engine.connect() as conn:
             with_password = set(store.users_with_passwords(conn))
+        # The server's own notion of an administrator: the flag, or adminPrincipals (from the
+        # catalog's own tenant for Entra-bound people).
+        admins = {row.doc["id"]: _admin_by(container, row.doc) for row in rows}
     table = Table("name", "email", "admin", "bot", "password", "deleted")
     for row in rows:
         doc = row.doc
         table.add_row(
             doc["name"],
             doc.get("email", ""),
-            "yes" if doc.get("isAdmin") else "",
+            admins[doc["id"]],
             "yes" if doc.get("isBot") else "",
             "yes" if doc["id"] in with_password else "",
             "yes" if doc.get("deleted") else "",
@@ -132,9 +145,16 @@ def list_users(config: Path | None = ConfigOption) -> None:
     Console().print(table)
 
 
+def _admin_by(container: Container, user: dict[str, object]) -> str:
+    if user.get("isBot") or not container.users.directory.is_admin_principal(user):
+        return ""
+    return "yes (isAdmin)" if user.get("isAdmin") else "yes (adminPrincipals)"
+
+
 @users_app.command("delete")
 def delete_user(
     name: str = typer.Argument(..., help="The user's name, e.g. admin."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
     config: Path | None = ConfigOption,
 ) -> None:
     """Delete a user for good (hard delete): its tokens, password and identities go too.
@@ -151,6 +171,10 @@ def delete_user(
         user = users.directory.by_name(name, "all")
         if user is None:
             fail(f"no user named {name!r}")
+        _confirm(
+            f"Delete {name} ({user.get('email', '')}) for good, with its tokens, password and identities?",
+            yes,
+        )
         try:
             users.delete(_operator(), user["id"], hard=True, recursive=False)
         except TesseraError as exc:
@@ -202,9 +226,17 @@ def reset_password(
 def bot_token(
     name: str = typer.Argument("ingestion-bot", help="The bot's name."),
     expiry: str = typer.Option("30", "--expiry", help="Days: 1, 7, 30, 60 or 90 (or OneHour)."),
+    switch_to_jwt: bool = typer.Option(
+        False,
+        "--switch-to-jwt",
+        help="For a bot that signs in with Azure SSO: replace that with a JWT (its Azure sign-in stops).",
+    ),
     config: Path | None = ConfigOption,
 ) -> None:
     """Print a new JWT for a bot; its previous token stops working.
+
+    A bot set to Azure SSO (Settings » Bots, or the quickstart's ingestion-bot) is refused unless
+    --switch-to-jwt says to replace its Azure sign-in with the JWT.
 
     Example: tessera bots token ingestion-bot --expiry 7 > bot.jwt
     """
@@ -217,6 +249,14 @@ def bot_token(
         bot = container.catalog.find_by_name(BOT, name)
         if bot is None:
             fail(f"no bot named {name!r}")
+        user = users.directory.by_id(bot["botUser"]["id"]) or {}
+        current = user.get("authenticationMechanism") or {}
+        if current.get("authType") == "SSO" and not switch_to_jwt:
+            fail(
+                f"{name} signs in with Azure SSO; a JWT would replace that and its Azure sign-in would stop "
+                "working. Pass --switch-to-jwt to do it anyway, or use the bot's Azure credentials",
+                2,
+            )
         try:
             mechanism = users.generate_bot_token(_operator(), bot["botUser"]["id"], expiry)
         except TesseraError as exc:

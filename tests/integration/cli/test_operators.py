@@ -77,12 +77,17 @@ def test_users_delete_admin_and_reset_password(cli: Callable[..., object]) -> No
     password = reset.output.strip().rsplit(": ", 1)[1]  # type: ignore[attr-defined]
     with TestClient(create_app(settings)) as client:
         assert _login(client, "admin", password) == 200
-    deleted = cli("users", "delete", "admin")
+    unconfirmed = cli("users", "delete", "admin")
+    assert unconfirmed.exit_code == 2  # type: ignore[attr-defined]
+    assert "Pass --yes to confirm" in unconfirmed.output  # type: ignore[attr-defined]
+    with TestClient(create_app(settings)) as client:
+        assert _login(client, "admin", password) == 200
+    deleted = cli("users", "delete", "admin", "--yes")
     assert deleted.exit_code == 0, deleted.output  # type: ignore[attr-defined]
     with TestClient(create_app(settings)) as client:
         assert _login(client, "admin", password) == 401
     assert "│ admin " not in cli("users", "list").output  # type: ignore[attr-defined]
-    missing = cli("users", "delete", "admin")
+    missing = cli("users", "delete", "admin", "--yes")
     assert missing.exit_code == 1  # type: ignore[attr-defined]
     assert "no user named 'admin'" in missing.output  # type: ignore[attr-defined]
 
@@ -160,3 +165,55 @@ def test_operator_commands_refuse_an_old_schema(tmp_path: Path, monkeypatch: pyt
     engine = create_engine(url)
     assert migrate.current_revision(engine) == "0001"  # not migrated behind the operator's back
     engine.dispose()
+
+
+def test_users_list_says_who_is_an_administrator_and_why(cli: Callable[..., object]) -> None:
+    settings: Settings = cli.settings  # type: ignore[attr-defined]
+    with TestClient(create_app(settings)) as client:
+        password = (settings.home / "initial-admin-password").read_text().strip()
+        encoded = base64.b64encode(password.encode()).decode()
+        token = client.post("/api/v1/users/login", json={"email": "admin", "password": encoded}).json()[
+            "accessToken"
+        ]
+        listed = client.put(
+            "/api/v1/users",
+            json={"name": "root", "email": f"root@{settings.authorizerConfiguration.principalDomain}"},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert listed.status_code == 201, listed.text
+    output = cli("users", "list").output  # type: ignore[attr-defined]
+    rows = {line.split("│")[1].strip(): line for line in output.splitlines() if line.count("│") > 3}
+    assert "yes (isAdmin)" in rows["admin"]
+    assert "yes" not in rows["root"].split("│")[3]  # not listed in adminPrincipals
+    assert "yes" not in rows["ingestion-bot"].split("│")[3]
+
+
+def test_bots_token_does_not_silently_replace_azure_sso(cli: Callable[..., object]) -> None:
+    settings: Settings = cli.settings  # type: ignore[attr-defined]
+    with TestClient(create_app(settings)) as client:
+        password = (settings.home / "initial-admin-password").read_text().strip()
+        encoded = base64.b64encode(password.encode()).decode()
+        token = client.post("/api/v1/users/login", json={"email": "admin", "password": encoded}).json()[
+            "accessToken"
+        ]
+        headers = {"Authorization": f"Bearer {token}"}
+        bot = client.get("/api/v1/users/name/ingestion-bot", headers=headers).json()
+        sso = {
+            "authType": "SSO",
+            "config": {
+                "ssoServiceType": "azure",
+                "authConfig": {
+                    "clientId": "33333333-3333-3333-3333-333333333333",
+                    "clientSecret": "s3cret",
+                    "authority": "https://login.microsoftonline.com/11111111-1111-1111-1111-111111111111",
+                    "scopes": ["api://33333333-3333-3333-3333-333333333333/.default"],
+                },
+            },
+        }
+        body = {"name": "ingestion-bot", "email": bot["email"], "isBot": True, "authenticationMechanism": sso}
+        assert client.put("/api/v1/users", json=body, headers=headers).status_code == 200
+    refused = cli("bots", "token", "ingestion-bot")
+    assert refused.exit_code == 2  # type: ignore[attr-defined]
+    assert "signs in with Azure SSO" in refused.output  # type: ignore[attr-defined]
+    switched = cli("bots", "token", "ingestion-bot", "--switch-to-jwt")
+    assert switched.exit_code == 0, switched.output  # type: ignore[attr-defined]
