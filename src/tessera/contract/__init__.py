@@ -35,20 +35,49 @@ def _validator(name: str) -> Any:
 
 def errors(name: str, payload: Any) -> list[str]:
     """Every way ``payload`` breaks the schema ``name``, each naming the field."""
+    return _describe(_validator(name).iter_errors(payload))
+
+
+def _describe(found_errors: Any) -> list[str]:
     found: list[str] = []
-    for error in _validator(name).iter_errors(payload):
-        where = _path(list(error.instance_path))
-        found.append(f"{where}: {_reword(error.message)}" if where else _reword(error.message))
-    return found
+    for top in found_errors:
+        for error in _closest(top):
+            where = _path(list(error.instance_path))
+            found.append(f"{where}: {_reword(error.message)}" if where else _reword(error.message))
+    return list(dict.fromkeys(found))
+
+
+def _closest(error: Any) -> list[Any]:
+    """For "not valid under any of the schemas" (a connection's ``config`` is one of sixty), the
+    errors of the alternative the payload meant: the one whose ``type`` it names, with the fewest
+    and deepest problems. So a misspelt field is named, not the whole anyOf."""
+    branches = getattr(error.kind, "context", None)
+    if not branches:
+        return [error]
+    candidates = [[leaf for branch_error in branch for leaf in _closest(branch_error)] for branch in branches]
+    candidates = [leaves for leaves in candidates if leaves] or [[error]]
+    return min(candidates, key=_distance)
+
+
+def _distance(leaves: list[Any]) -> tuple[bool, bool, int, int]:
+    names_another_type = any(_misses_discriminator(leaf) for leaf in leaves)
+    only_not_null = all(type(leaf.kind).__name__ == "Type" and '"null"' in leaf.message for leaf in leaves)
+    return (
+        names_another_type,
+        only_not_null,
+        len(leaves),
+        -max(len(list(leaf.instance_path)) for leaf in leaves),
+    )
+
+
+def _misses_discriminator(leaf: Any) -> bool:
+    path = list(leaf.instance_path)
+    return bool(path) and path[-1] == "type" and type(leaf.kind).__name__ in ("Enum", "Constant", "Type")
 
 
 def definition_errors(name: str, definition: str, payload: Any) -> list[str]:
     """:func:`errors` against one of schema ``name``'s ``$defs`` (a part of a bigger document)."""
-    found: list[str] = []
-    for error in _definition_validator(name, definition).iter_errors(payload):
-        where = _path(list(error.instance_path))
-        found.append(f"{where}: {_reword(error.message)}" if where else _reword(error.message))
-    return found
+    return _describe(_definition_validator(name, definition).iter_errors(payload))
 
 
 @functools.cache
