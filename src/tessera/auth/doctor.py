@@ -400,6 +400,12 @@ class _Checks:
             )
             return
         registration = found[0]
+        problems = list(self.registration_problems(registration))
+        yield from problems
+        if not problems:
+            yield Finding("ok", "app registration", f"{registration.get('displayName')} as Graph shows it")
+
+    def registration_problems(self, registration: dict[str, Any]) -> Iterator[Finding]:
         redirects = (registration.get("web" if self.confidential else "spa") or {}).get("redirectUris") or []
         callback = self.callback_url()
         if callback and callback not in redirects:
@@ -431,7 +437,6 @@ class _Checks:
                 f"{claims}); set it to SecurityGroup (Token configuration » Add groups claim)",
                 setting("providerMappings"),
             )
-        yield Finding("ok", "app registration", f"{registration.get('displayName')} as Graph shows it")
 
     def admins(self) -> Iterator[Finding]:
         authz = self.settings.authorizerConfiguration
@@ -462,7 +467,7 @@ class _Checks:
             found = self.graph_get(f"/v1.0/users/{quote(email, safe='@')}")
             if found is None:
                 by_mail = self.graph_get(f"/v1.0/users?$filter=mail eq '{email}'")
-                found = (by_mail or {}).get("value", [None])[0] if by_mail else None
+                found = next(iter((by_mail or {}).get("value") or []), None)
             if found:
                 yield Finding(
                     "ok", "administrators", f"{email} is {found.get('displayName')} in the directory"

@@ -183,7 +183,7 @@ async def doctor_checks(container: ContainerDep, principal: PrincipalDep) -> Res
     """``tessera doctor``'s checks of this server's sign-in configuration."""
     _require_admin(principal)
     findings = await run_in_threadpool(
-        doctor.check_configuration, container.settings, roles_and_teams=lambda: _roles_and_teams(container)
+        doctor.check_configuration, container.settings, roles_and_teams=lambda: roles_and_teams(container)
     )
     return json_response({"findings": [f.as_json() for f in findings], "worst": doctor.worst(findings)})
 
@@ -230,7 +230,7 @@ def explain_token(container: Container, token: str) -> diagnosis.Diagnosis:
     )
 
 
-def _roles_and_teams(container: Container) -> tuple[set[str], set[str]]:
+def roles_and_teams(container: Container) -> tuple[set[str], set[str]]:
     names: list[set[str]] = []
     for kind in (ROLE, TEAM):
         found: set[str] = set()
