@@ -26,12 +26,14 @@ from tessera.api.route_helpers import json_response
 from tessera.auth import diagnosis, doctor
 from tessera.auth.permissions import Operation
 from tessera.auth.principal import Principal
-from tessera.auth.sessions import CSRF_HEADER, WebSessions, cookie_value
+from tessera.auth.sessions import CSRF_HEADER, CookiePolicy, WebSessions, cookie_value
 from tessera.catalog.kinds import ROLE, TEAM
 from tessera.container import Container
 from tessera.errors import BadRequest, Forbidden, NotAuthenticated, NotFound, TesseraError
 
 router = APIRouter(include_in_schema=False)
+# Read (and cleared) by the UI's sign-in page: web/static/session.js.
+NOTICE_COOKIE = "tessera_notice"
 api = APIRouter(prefix="/api/v1", tags=["sign-in"])
 _MAX_TOKEN_CHARS = 16 * 1024
 
@@ -61,7 +63,7 @@ async def login(request: Request, container: ContainerDep) -> Response:
         sessions.client.begin,
         next_path=_safe_next(request.query_params.get("next")),
         test=test,
-        prompt="select_account" if test else None,
+        prompt="login" if test else None,
     )
     response = RedirectResponse(auth_uri, status_code=302)
     policy = sessions.cookies
@@ -90,18 +92,18 @@ async def callback(request: Request, container: ContainerDep) -> Response:
         sealed = request.query_params.get("answer")
         params = sessions.client.open_answer(sealed) if sealed else dict(request.query_params)
     except TesseraError as exc:
-        return _to_signin(policy.flow_name, error=exc.message.removeprefix("Not Authorized! "))
+        return _to_signin(policy, error=exc.message.removeprefix("Not Authorized! "))
     if not params.get("code") and not params.get("error"):
         # Entra's sign-out comes back here (the registered post-logout redirect URI).
-        return _to_signin(policy.flow_name, signed_out=True)
+        return _to_signin(policy, signed_out=True)
     try:
         pending = sessions.client.pending(request.cookies.get(policy.flow_name))
         tokens = await run_in_threadpool(sessions.client.finish, pending, params)
         if pending.test:
-            return await _test_result(request, container, tokens.id_token, policy.flow_name)
+            return await _test_result(request, container, tokens.id_token, policy)
         cookie, _principal = await run_in_threadpool(sessions.start, tokens)
     except TesseraError as exc:
-        return _to_signin(policy.flow_name, error=exc.message.removeprefix("Not Authorized! "))
+        return _to_signin(policy, error=exc.message.removeprefix("Not Authorized! "))
     response = RedirectResponse(pending.next_path or "/explore", status_code=302)
     response.delete_cookie(policy.flow_name, path="/", secure=policy.secure, httponly=True, samesite="lax")
     response.set_cookie(
@@ -118,17 +120,22 @@ async def callback(request: Request, container: ContainerDep) -> Response:
 
 @router.get("/auth/session", dependencies=[public_route()])
 async def session(request: Request, container: ContainerDep) -> Response:
+    """Whether this browser is signed in, and the CSRF token its changes must carry."""
     sessions = _sessions(container)
     cookie = request.cookies.get(sessions.cookies.name)
-    if not cookie:
-        raise NotAuthenticated("Not signed in")
-    principal = await run_in_threadpool(sessions.authenticate, cookie, None, "GET")
-    body = {
-        "signedIn": True,
-        "user": principal.name,
-        "csrfHeader": CSRF_HEADER,
-        "csrfToken": sessions.csrf_for(cookie),
-    }
+    body: dict[str, Any] = {"signedIn": False}
+    if cookie:
+        try:
+            principal = await run_in_threadpool(sessions.authenticate, cookie, None, "GET")
+        except NotAuthenticated as exc:
+            body["reason"] = exc.message
+        else:
+            body = {
+                "signedIn": True,
+                "user": principal.name,
+                "csrfHeader": CSRF_HEADER,
+                "csrfToken": sessions.csrf_for(cookie),
+            }
     return _no_store(json_response(body))
 
 
@@ -145,10 +152,21 @@ async def logout(request: Request, container: ContainerDep) -> Response:
     return _no_store(response)
 
 
-def _to_signin(flow_cookie: str, *, error: str | None = None, signed_out: bool = False) -> Response:
-    query = {"error": error} if error else {"signedOut": "1"} if signed_out else {}
-    response = RedirectResponse("/signin" + (f"?{urlencode(query)}" if query else ""), status_code=302)
-    response.delete_cookie(flow_cookie, path="/")
+def _to_signin(policy: CookiePolicy, *, error: str | None = None, signed_out: bool = False) -> Response:
+    """Back to the sign-in page, with what to say there in a short-lived cookie: a message in
+    the address would be anyone's to write in a link."""
+    response = RedirectResponse("/signin", status_code=302)
+    response.delete_cookie(policy.flow_name, path="/")
+    if error or signed_out:
+        notice = (
+            {"kind": "error", "text": f"Sign-in failed: {error}"}
+            if error
+            else {"kind": "info", "text": "You are signed out of tessera and of Microsoft Entra ID."}
+        )
+        encoded = base64.urlsafe_b64encode(orjson.dumps(notice)).decode().rstrip("=")
+        response.set_cookie(
+            NOTICE_COOKIE, encoded, max_age=60, path="/", secure=policy.secure, samesite="lax"
+        )
     return _no_store(response)
 
 
@@ -203,17 +221,19 @@ async def explain(request: Request, container: ContainerDep, principal: Principa
     return json_response(found.as_json())
 
 
-async def _test_result(request: Request, container: Container, id_token: str, flow_cookie: str) -> Response:
+async def _test_result(
+    request: Request, container: Container, id_token: str, policy: CookiePolicy
+) -> Response:
     """The confidential client's "Test sign-in": the diagnosis of the test account's ID token,
     for the administrator who started it, carried in the fragment (never sent to a server)."""
     try:
         _require_admin(getattr(request.state, "principal", None))
     except Forbidden as exc:
-        return _to_signin(flow_cookie, error=exc.message)
+        return _to_signin(policy, error=exc.message)
     found = await run_in_threadpool(explain_token, container, id_token)
     encoded = base64.urlsafe_b64encode(orjson.dumps(found.as_json())).decode().rstrip("=")
     response = RedirectResponse(f"/settings/sign-in#diagnosis={encoded}", status_code=302)
-    response.delete_cookie(flow_cookie, path="/")
+    response.delete_cookie(policy.flow_name, path="/")
     return _no_store(response)
 
 

@@ -179,7 +179,8 @@ def test_a_refresh_entra_cannot_answer_keeps_the_session_one_it_refuses_ends_it(
     # A sign-in response that this browser did not start is refused.
     forged = client.get("/callback?code=abc&state=xyz", follow_redirects=False)
     assert forged.status_code == 302
-    assert forged.headers["location"].startswith("/signin?error=")
+    assert forged.headers["location"] == "/signin"
+    assert "tessera_notice=" in forged.headers["set-cookie"]
 
 
 def _as(client: TestClient, cookies: dict[str, str]) -> httpx.Response:
