@@ -141,6 +141,8 @@ class WebSessions:
                     revoked_at=None,
                 ),
             )
+            # Sessions over for a whole sessionExpiry are of no use to anyone any more.
+            rows.delete_ended(conn, now - self._oidc.sessionExpiry * 1000)
         self._audit.record(
             principal.display,
             "user-sign-in",
@@ -250,7 +252,6 @@ class WebSessions:
             rows.revoke_session(conn, key, now)
             # Every process forgets the cached session within a second.
             store.add_event(conn, "token", key, now)
-            rows.delete_ended(conn, now - self._oidc.sessionExpiry * 1000)
         user = self._directory.by_id(user_id)
         name = user["name"] if user else user_id
         self._audit.record(
