@@ -89,7 +89,8 @@ class AuthenticationMiddleware:
         state = scope.setdefault("state", {})
         if is_public(scope["path"], path):
             # Public routes still learn who is calling when a token or a session is sent and valid.
-            if authorization or cookies:
+            # (A session cookie is not looked at for the UI's static files: nothing there asks.)
+            if authorization or (cookies and not scope["path"].startswith("/static/")):
                 with contextlib.suppress(TesseraError):
                     state["principal"] = self.authenticate(
                         authorization, cookies=cookies, csrf=csrf, method=method
