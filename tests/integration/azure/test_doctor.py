@@ -84,7 +84,8 @@ def test_configuration_mistakes_are_found_with_the_setting_to_change(
     assert "refuses the catalog's credentials: invalid_client" in lines
     assert wrong.exit_code == 1
 
-    entra.service.set_clock_offset(600)
+    # The session's emulator keeps its own (manual) clock: put it ten minutes ahead of this one.
+    entra.service.set_clock_offset(time.time() - entra.clock.now() + 600)
     try:
         skewed = _cli(env)
     finally:
