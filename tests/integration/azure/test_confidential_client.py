@@ -7,21 +7,39 @@ the same flow is tests/browser/test_confidential_ui.py.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
+import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from tessera.entra.testing import DemoTenant, DemoUser, RunningEmulator
+from tessera.storage import migrate
+from tessera.storage.db import create_engine
 from tests.clock import MovableClock
 from tests.entra.conftest import sign_in
 from tests.integration.azure.conftest import AzureCatalog
+from tests.integration.conftest import _create_server_database, _drop_server_database
 
 PUBLIC = "http://localhost:8585"
+
+
+@pytest.fixture(scope="module")
+def database_url() -> Iterator[str]:
+    """PostgreSQL, the production backend, only: the sessions are plain rows, and the flow costs
+    as much on every backend (test_provider_mappings runs the sign-in tables on all three)."""
+    url = _create_server_database("postgresql")
+    engine = create_engine(url)
+    migrate.upgrade(engine)
+    engine.dispose()
+    yield url
+    _drop_server_database("postgresql", url)
+
+
 CALLBACK = f"{PUBLIC}/callback"
 
 
