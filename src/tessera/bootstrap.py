@@ -11,17 +11,22 @@ import time
 from typing import Any
 from urllib.parse import urlsplit
 
+from tessera import sign_in_settings
 from tessera.audit.service import AuditLog
 from tessera.auth.authenticator import TokenAuthenticator
 from tessera.auth.cache import TokenCache
+from tessera.auth.confidential import ConfidentialClient
 from tessera.auth.directory import UserDirectory
 from tessera.auth.entra import EntraValidator
 from tessera.auth.entra import http_client as entra_http_client
+from tessera.auth.graph import GraphGroups
 from tessera.auth.identity import EntraIdentities
 from tessera.auth.interfaces import Authenticator, Authorizer
 from tessera.auth.keys import KeyRing
+from tessera.auth.memberships import MembershipSync
 from tessera.auth.noauth import WARNING, AllowAllAuthorizer, NoAuthAuthenticator
 from tessera.auth.policies import PolicyAuthorizer
+from tessera.auth.sessions import WebSessions
 from tessera.auth.tokens import TesseraTokens
 from tessera.catalog import builtin
 from tessera.catalog.kinds import USER
@@ -83,19 +88,36 @@ def build_container(settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> Conta
     cache = TokenCache(engine, clock=clock.now, monotonic=clock.monotonic)
     provider = settings.authenticationConfiguration.provider
     identities: EntraIdentities | None = None
+    sessions: WebSessions | None = None
     idp_http = None
     if provider == "azure":
         idp_http = entra_http_client(settings.authenticationConfiguration)
         validator = EntraValidator(settings.authenticationConfiguration, idp_http, monotonic=clock.monotonic)
         # Listed administrators count only from the catalog's own tenant.
         directory.home_tenant = validator.home_tenant
-        identities = EntraIdentities(validator, catalog, engine, directory, settings, audit, clock=clock.now)
+        identities = EntraIdentities(
+            validator,
+            catalog,
+            engine,
+            directory,
+            settings,
+            audit,
+            memberships=_memberships(settings, catalog, engine, audit, idp_http, clock),
+            clock=clock.now,
+        )
+        if settings.authenticationConfiguration.clientType == "confidential":
+            client = ConfidentialClient(settings, box, idp_http, clock=clock.now)
+            sessions = WebSessions(
+                engine, settings, box, cache, directory, identities, client, audit, clock=clock.now
+            )
     authenticator: Authenticator
     authorizer: Authorizer
     if provider == "no-auth":
         authenticator, authorizer = NoAuthAuthenticator(), AllowAllAuthorizer()
     else:
-        authenticator = TokenAuthenticator(tokens, cache, directory, idp=identities, clock=clock.now)
+        authenticator = TokenAuthenticator(
+            tokens, cache, directory, idp=identities, sessions=sessions, clock=clock.now
+        )
         authorizer = PolicyAuthorizer(catalog, clock=clock.monotonic)
     container = Container(
         settings=settings,
@@ -111,6 +133,7 @@ def build_container(settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> Conta
         token_cache=cache,
         system_settings=SettingsService(engine, settings, clock=clock.now),
         entra=identities,
+        sessions=sessions,
         presenters=[
             user_presenter(users),
             secrets_presenter(box, authorizer),
@@ -120,6 +143,19 @@ def build_container(settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> Conta
     if idp_http is not None:
         container.closeables.append(idp_http.close)
     return container
+
+
+def _memberships(
+    settings: Settings, catalog: CatalogService, engine: Any, audit: AuditLog, http: Any, clock: Clock
+) -> MembershipSync | None:
+    """Entra app roles and groups mapped to administrators, roles and teams, when configured."""
+    authz = settings.authorizerConfiguration
+    if not authz.providerMappings:
+        return None
+    graph = GraphGroups(
+        settings.authenticationConfiguration, http, ttl_s=authz.groupsCacheSeconds, clock=clock.now
+    )
+    return MembershipSync(catalog, engine, authz.providerMappings, audit, graph, clock=clock.now)
 
 
 def start(container: Container) -> users_bootstrap.Bootstrapped:
@@ -197,13 +233,8 @@ def _announce_administrators(container: Container) -> None:
 
 
 def _refuse_unsupported(settings: Settings) -> None:
-    if settings.authenticationConfiguration.clientType == "confidential":
-        raise ConfigError(
-            "authenticationConfiguration.clientType confidential is not supported: tessera's UI signs in "
-            "as a single-page application (authorization code + PKCE, no client secret on the server). "
-            "Register the UI as a Single-page application (the Azure SSO guide, step 2) and set "
-            "clientType: public"
-        )
+    for notice in sign_in_settings.refuse_incomplete(settings):
+        log.warning(notice)
 
 
 def _refuse_unsafe_production(settings: Settings) -> None:

@@ -13,6 +13,7 @@ names the key, the value and what is allowed.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -28,6 +29,7 @@ from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from tessera.errors import ConfigError
+from tessera.sign_in_settings import OidcSettings, ProviderMapping, with_confidential_client
 
 DEFAULT_PORT = 8585
 DEFAULT_OPENMETADATA_API_VERSION = "2.0.7"
@@ -100,6 +102,10 @@ class AuthenticationSettings(_Section):
     # Production refuses an authority that is not one of Microsoft's hosts (tessera.entra, say)
     # unless declared here, for a demo.
     nonMicrosoftAuthority: bool = False
+    # Microsoft Graph, asked for the groups of people past the overage; empty = Microsoft's for
+    # Microsoft's authorities, the authority's own origin otherwise (tessera.entra serves both).
+    graphUrl: str = ""
+    oidcConfiguration: OidcSettings = OidcSettings()
 
 
 class AuthorizerSettings(_Section):
@@ -112,6 +118,11 @@ class AuthorizerSettings(_Section):
     allowedEmailRegistrationDomains: tuple[str, ...] = ("all",)
     enableSecureSocketConnection: bool = False
     useRolesFromProvider: bool = False
+    # Entra app roles and groups that make people and bots administrators, role holders and team
+    # members, added and removed by the identity provider alone (tessera.auth.mappings).
+    providerMappings: tuple[ProviderMapping, ...] = ()
+    # How long a person's groups read from Graph (past the overage) are trusted, seconds.
+    groupsCacheSeconds: int = Field(900, ge=0, le=86400)
 
 
 class JwtTokenSettings(_Section):
@@ -223,6 +234,30 @@ ENV_KEYS: dict[str, str] = {
     "TESSERA_IDP_CA_BUNDLE": "authenticationConfiguration.idpCaBundle",
     "TESSERA_NON_MICROSOFT_AUTHORITY": "authenticationConfiguration.nonMicrosoftAuthority",
     "TESSERA_TLS_TERMINATED_UPSTREAM": "server.tlsTerminatedUpstream",
+    # The confidential client (OpenMetadata's names), group and role mappings (tessera's).
+    "OIDC_CLIENT_ID": "authenticationConfiguration.oidcConfiguration.id",
+    "OIDC_TYPE": "authenticationConfiguration.oidcConfiguration.type",
+    "OIDC_CLIENT_SECRET": "authenticationConfiguration.oidcConfiguration.secret",
+    "OIDC_CLIENT_SECRET_FILE": "authenticationConfiguration.oidcConfiguration.secretFile",
+    "OIDC_SCOPE": "authenticationConfiguration.oidcConfiguration.scope",
+    "OIDC_DISCOVERY_URI": "authenticationConfiguration.oidcConfiguration.discoveryUri",
+    "OIDC_USE_NONCE": "authenticationConfiguration.oidcConfiguration.useNonce",
+    "OIDC_PREFERRED_JWS": "authenticationConfiguration.oidcConfiguration.preferredJwsAlgorithm",
+    "OIDC_RESPONSE_TYPE": "authenticationConfiguration.oidcConfiguration.responseType",
+    "OIDC_DISABLE_PKCE": "authenticationConfiguration.oidcConfiguration.disablePkce",
+    "OIDC_CALLBACK": "authenticationConfiguration.oidcConfiguration.callbackUrl",
+    "OIDC_SERVER_URL": "authenticationConfiguration.oidcConfiguration.serverUrl",
+    "OIDC_CLIENT_AUTH_METHOD": "authenticationConfiguration.oidcConfiguration.clientAuthenticationMethod",
+    "OIDC_TENANT": "authenticationConfiguration.oidcConfiguration.tenant",
+    "OIDC_MAX_CLOCK_SKEW": "authenticationConfiguration.oidcConfiguration.maxClockSkew",
+    "OIDC_OM_REFRESH_TOKEN_VALIDITY": "authenticationConfiguration.oidcConfiguration.tokenValidity",
+    "OIDC_CUSTOM_PARAMS": "authenticationConfiguration.oidcConfiguration.customParams",
+    "OIDC_PROMPT_TYPE": "authenticationConfiguration.oidcConfiguration.prompt",
+    "OIDC_MAX_AGE": "authenticationConfiguration.oidcConfiguration.maxAge",
+    "OIDC_SESSION_EXPIRY": "authenticationConfiguration.oidcConfiguration.sessionExpiry",
+    "TESSERA_GRAPH_URL": "authenticationConfiguration.graphUrl",
+    "TESSERA_PROVIDER_MAPPINGS": "authorizerConfiguration.providerMappings",
+    "TESSERA_GROUPS_CACHE_SECONDS": "authorizerConfiguration.groupsCacheSeconds",
 }
 
 _PRODUCTION_ENV = "TESSERA_ENV"
@@ -304,9 +339,10 @@ def load_settings(
     source = str(config_file) if config_file is not None else "defaults"
     with _loading(_Inputs(config_file, env, dict(overrides or {}))):
         try:
-            return Settings()
+            settings = Settings()
         except ValidationError as exc:
             raise ConfigError(_explain(exc, source)) from None
+    return with_confidential_client(settings, config_file, env)
 
 
 def _read_yaml(path: Path, env: Mapping[str, str]) -> dict[str, Any]:
@@ -338,8 +374,14 @@ def _read_yaml(path: Path, env: Mapping[str, str]) -> dict[str, Any]:
 
 
 def _env_value(raw: str, key: str) -> Any:
-    """OpenMetadata writes list env vars as ``[a,b]``; accept that and plain ``a,b``."""
+    """OpenMetadata writes list env vars as ``[a,b]``; accept that and plain ``a,b``. A list
+    of objects (``[{...}]``) is JSON."""
     field = _field_annotation(key)
+    if raw.strip().startswith("[{"):
+        try:
+            return json.loads(raw)
+        except ValueError as exc:
+            raise ConfigError(f"the environment variable for {key} is not valid JSON: {exc}") from None
     if field is not None and "tuple" in str(field):
         inner = raw.strip()
         if inner.startswith("[") and inner.endswith("]"):

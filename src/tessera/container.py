@@ -18,6 +18,7 @@ from tessera.auth.identity import EntraIdentities
 from tessera.auth.interfaces import Authenticator, Authorizer
 from tessera.auth.keys import KeyRing
 from tessera.auth.principal import Principal
+from tessera.auth.sessions import WebSessions
 from tessera.auth.tokens import TesseraTokens
 from tessera.catalog.documents import Doc
 from tessera.catalog.kinds import Kind
@@ -51,6 +52,8 @@ class Container:
     system_settings: SettingsService
     # The Entra ID half of authentication; None unless the provider is azure.
     entra: EntraIdentities | None = None
+    # The confidential client's sessions; None unless clientType is confidential.
+    sessions: WebSessions | None = None
     presenters: list[Presenter] = field(default_factory=list)
     closeables: list[Callable[[], None]] = field(default_factory=list)
     # When this process started serving (epoch ms), as /system/version reports it.

@@ -15,7 +15,7 @@ import contextlib
 import logging
 import re
 import uuid
-from collections.abc import Callable
+from typing import Protocol
 from urllib.parse import unquote
 
 from starlette.datastructures import Headers
@@ -62,8 +62,14 @@ def is_public(routed_path: str, raw_path: str) -> bool:
     return not (normalise(routed_path).startswith("/api") or normalise(raw_path).startswith("/api"))
 
 
+class Authenticate(Protocol):
+    def __call__(
+        self, authorization: str | None, *, cookies: str | None, csrf: str | None, method: str
+    ) -> Principal: ...
+
+
 class AuthenticationMiddleware:
-    def __init__(self, app: ASGIApp, authenticate: Callable[[str | None], Principal]) -> None:
+    def __init__(self, app: ASGIApp, authenticate: Authenticate) -> None:
         self.app = app
         self.authenticate = authenticate
 
@@ -71,19 +77,28 @@ class AuthenticationMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        authorization = Headers(scope=scope).get("authorization")
+        request_headers = Headers(scope=scope)
+        authorization = request_headers.get("authorization")
+        # Strings only: the authenticator knows no web framework (the confidential client's
+        # session cookie, its CSRF header, and the method that decides whether it is needed).
+        cookies = request_headers.get("cookie")
+        csrf = request_headers.get("x-csrf-token")
+        method = str(scope.get("method", "GET"))
         raw_path = scope.get("raw_path")
         path = raw_path.decode("latin-1") if isinstance(raw_path, bytes) else scope["path"]
         state = scope.setdefault("state", {})
         if is_public(scope["path"], path):
-            # Public routes still learn who is calling when a token is sent and valid.
-            if authorization:
+            # Public routes still learn who is calling when a token or a session is sent and valid.
+            # (A session cookie is not looked at for the UI's static files: nothing there asks.)
+            if authorization or (cookies and not scope["path"].startswith("/static/")):
                 with contextlib.suppress(TesseraError):
-                    state["principal"] = self.authenticate(authorization)
+                    state["principal"] = self.authenticate(
+                        authorization, cookies=cookies, csrf=csrf, method=method
+                    )
             await self.app(scope, receive, send)
             return
         try:
-            state["principal"] = self.authenticate(authorization)
+            state["principal"] = self.authenticate(authorization, cookies=cookies, csrf=csrf, method=method)
         except TesseraError as exc:
             # The id ties what the caller was told to the server's log line, so an operator can
             # find why a sign-in failed without the caller's token.

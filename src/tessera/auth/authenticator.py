@@ -5,6 +5,9 @@ tokens (so a revoked or replaced token stops working). Tokens from the configure
 provider (Entra ID) go to that provider's validator; which validator a token is routed to is
 decided by its unverified issuer, and each validator then pins its own keys, algorithm and
 issuer, so a token signed by one issuer's key that claims the other issuer fails either way.
+
+Without an ``Authorization`` header, the confidential client's session cookie (when that
+client is configured) says who is calling; a Bearer token always wins over a cookie.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from tessera.auth import store
 from tessera.auth.cache import TokenCache
 from tessera.auth.directory import UserDirectory
 from tessera.auth.principal import Principal, Via
+from tessera.auth.sessions import cookie_value
 from tessera.auth.tokens import MAX_TOKEN_BYTES, TesseraTokens, TokenType, invalid_token, missing_token
 
 _VIA: dict[str, Via] = {
@@ -44,6 +48,15 @@ class IdentityProviderValidator(Protocol):
         """The principal and the epoch second until which it may be cached."""
 
 
+class SessionAuthenticator(Protocol):
+    """The confidential client's sessions (:class:`tessera.auth.sessions.WebSessions`)."""
+
+    @property
+    def cookie_name(self) -> str: ...
+
+    def authenticate(self, cookie: str, csrf: str | None, method: str) -> Principal: ...
+
+
 class TokenAuthenticator:
     def __init__(
         self,
@@ -52,16 +65,29 @@ class TokenAuthenticator:
         directory: UserDirectory,
         *,
         idp: IdentityProviderValidator | None = None,
+        sessions: SessionAuthenticator | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.tokens = tokens
         self.cache = cache
         self.directory = directory
         self.idp = idp
+        self.sessions = sessions
         self._clock = clock
 
-    def authenticate(self, authorization: str | None) -> Principal:
+    def authenticate(
+        self,
+        authorization: str | None,
+        *,
+        cookies: str | None = None,
+        csrf: str | None = None,
+        method: str = "GET",
+    ) -> Principal:
         header = authorization
+        if not header and self.sessions is not None:
+            cookie = cookie_value(cookies, self.sessions.cookie_name)
+            if cookie:
+                return self.sessions.authenticate(cookie, csrf, method)
         if not header:
             raise missing_token()
         scheme, _, token = header.partition(" ")

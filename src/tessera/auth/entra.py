@@ -38,6 +38,7 @@ import jwt
 from jwt.algorithms import RSAAlgorithm
 
 from tessera.auth.tokens import MAX_TOKEN_BYTES, decode_verified, invalid_token, pinned_key_id
+from tessera.auth.trace import Trace, checking
 from tessera.config import AuthenticationSettings
 from tessera.errors import ConfigError
 from tessera.microsoft import MICROSOFT_HOSTS
@@ -276,78 +277,99 @@ class EntraValidator:
         host = urlparse(unverified_issuer).netloc
         return host in self.authority.issuer_hosts()
 
-    def validate(self, token: str) -> EntraClaims:
-        if len(token) > MAX_TOKEN_BYTES:
-            raise invalid_token(f"Token too large ({len(token)} bytes; the limit is 16 KiB)")
-        try:
-            header = jwt.get_unverified_header(token)
-            unverified = jwt.decode(token, options={"verify_signature": False})
-        except jwt.InvalidTokenError as exc:
-            raise invalid_token(f"Malformed token: {exc}") from None
+    def validate(self, token: str, trace: Trace | None = None) -> EntraClaims:
+        """The token's verified claims, or a 401 naming the first check it failed (recorded in
+        ``trace`` with the checks it passed, for the doctor)."""
+        with checking(trace, "size"):
+            if len(token) > MAX_TOKEN_BYTES:
+                raise invalid_token(f"Token too large ({len(token)} bytes; the limit is 16 KiB)")
+        with checking(trace, "format", "a JWT (header, claims, signature)"):
+            try:
+                header = jwt.get_unverified_header(token)
+                unverified = jwt.decode(token, options={"verify_signature": False})
+            except jwt.InvalidTokenError as exc:
+                raise invalid_token(f"Malformed token: {exc}") from None
         audience = unverified.get("aud")
-        # `aud` may be a list or anything else a forger writes: only a string can name Graph.
-        if (isinstance(audience, str) and audience in GRAPH_AUDIENCES) or "nonce" in header:
-            raise invalid_token(
-                f"This is a Microsoft Graph token (aud {audience!r}): only Graph can verify it. Request a "
-                f"token for this API instead: scope api://{self.settings.clientId}/.default (or its user "
-                "scope) rather than User.Read"
-            )
-        kid = pinned_key_id(header, refusal="keys come from the identity provider's JWKS only")
-        found = self.jwks.key(kid)
-        if found is None:
-            raise invalid_token(
-                f"Unknown signing key {kid[:64]!r}: not in the identity provider's published keys"
-            )
+        with checking(trace, "Microsoft Graph audience", "not a Microsoft Graph token"):
+            # `aud` may be a list or anything else a forger writes: only a string can name Graph.
+            if (isinstance(audience, str) and audience in GRAPH_AUDIENCES) or "nonce" in header:
+                raise invalid_token(
+                    f"This is a Microsoft Graph token (aud {audience!r}): only Graph can verify it. Request "
+                    f"a token for this API instead: scope api://{self.settings.clientId}/.default (or its "
+                    "user scope) rather than User.Read"
+                )
+        with checking(trace, "header", "RS256, a key id, no key material of its own"):
+            kid = pinned_key_id(header, refusal="keys come from the identity provider's JWKS only")
+        with checking(trace, "signing key", f"{kid[:64]!r} is one of the identity provider's keys"):
+            found = self.jwks.key(kid)
+            if found is None:
+                raise invalid_token(
+                    f"Unknown signing key {kid[:64]!r}: not in the identity provider's published keys"
+                )
         key, key_issuer = found
-        claims = decode_verified(
-            token, key, leeway_s=self.settings.clockLeewaySeconds, require=("exp", "iat", "iss", "aud", "tid")
-        )
-        return self._check_claims(claims, key_issuer)
+        leeway = self.settings.clockLeewaySeconds
+        with checking(trace, "signature and times", f"signature verifies; exp, nbf and iat within {leeway}s"):
+            claims = decode_verified(token, key, leeway_s=leeway, require=("exp", "iat", "iss", "aud", "tid"))
+        return self._check_claims(claims, key_issuer, trace)
 
-    def _check_claims(self, claims: Mapping[str, Any], key_issuer: str | None) -> EntraClaims:
+    def _check_claims(
+        self, claims: Mapping[str, Any], key_issuer: str | None, trace: Trace | None = None
+    ) -> EntraClaims:
         tid = str(claims["tid"]).lower()
         issuer = str(claims["iss"])
-        if issuer == self.authority.v2_issuer(tid):
-            version = "2.0"
-        elif issuer == self.authority.v1_issuer(tid):
-            version = "1.0"
-        else:
-            raise invalid_token(
-                f"Token issuer {issuer!r} is not the Entra ID issuer of its tenant; expected "
-                f"{self.authority.v2_issuer(tid)!r} or {self.authority.v1_issuer(tid)!r}"
-            )
-        if str(claims.get("ver", version)) != version:
-            raise invalid_token(f"Token version {claims.get('ver')!r} does not match its issuer {issuer!r}")
-        if tid not in self.allowed_tenants():
-            allowed = ", ".join(sorted(self.allowed_tenants()))
-            raise invalid_token(f"Token is from tenant {tid}, which is not allowed here; allowed: {allowed}")
-        # Entra publishes each key with the issuer it signs for (Microsoft's own validators check
-        # it too): a key of one tenant must not vouch for another tenant's token.
-        if (
-            key_issuer
-            and "{tenantid}" not in key_issuer
-            and key_issuer.rstrip("/") != self.authority.v2_issuer(tid)
-        ):
-            raise invalid_token("Token was signed by a key published for another tenant")
-        if version not in self.settings.acceptedTokenVersions:
-            raise invalid_token(
-                f"v{version} tokens are not accepted here (acceptedTokenVersions: "
-                f"{', '.join(self.settings.acceptedTokenVersions)})"
-            )
+        with checking(trace, "issuer", issuer):
+            if issuer == self.authority.v2_issuer(tid):
+                version = "2.0"
+            elif issuer == self.authority.v1_issuer(tid):
+                version = "1.0"
+            else:
+                raise invalid_token(
+                    f"Token issuer {issuer!r} is not the Entra ID issuer of its tenant; expected "
+                    f"{self.authority.v2_issuer(tid)!r} or {self.authority.v1_issuer(tid)!r}"
+                )
+        with checking(trace, "version", f"v{version}"):
+            if str(claims.get("ver", version)) != version:
+                raise invalid_token(
+                    f"Token version {claims.get('ver')!r} does not match its issuer {issuer!r}"
+                )
+        with checking(trace, "tenant", tid):
+            if tid not in self.allowed_tenants():
+                allowed = ", ".join(sorted(self.allowed_tenants()))
+                raise invalid_token(
+                    f"Token is from tenant {tid}, which is not allowed here; allowed: {allowed}"
+                )
+        with checking(trace, "key's tenant", "the signing key is published for this tenant"):
+            # Entra publishes each key with the issuer it signs for (Microsoft's own validators
+            # check it too): a key of one tenant must not vouch for another tenant's token.
+            if (
+                key_issuer
+                and "{tenantid}" not in key_issuer
+                and key_issuer.rstrip("/") != self.authority.v2_issuer(tid)
+            ):
+                raise invalid_token("Token was signed by a key published for another tenant")
+        with checking(trace, "accepted versions", ", ".join(self.settings.acceptedTokenVersions)):
+            if version not in self.settings.acceptedTokenVersions:
+                raise invalid_token(
+                    f"v{version} tokens are not accepted here (acceptedTokenVersions: "
+                    f"{', '.join(self.settings.acceptedTokenVersions)})"
+                )
         return EntraClaims(dict(claims), version)
 
-    def check_audience(self, parsed: EntraClaims, extra: frozenset[str] = frozenset()) -> None:
+    def check_audience(
+        self, parsed: EntraClaims, extra: frozenset[str] = frozenset(), trace: Trace | None = None
+    ) -> None:
         audience = parsed.claims.get("aud")
         if isinstance(audience, str):
             audiences: list[Any] = [audience]
         else:
             audiences = audience if isinstance(audience, list) else []
         accepted = self.audiences | extra
-        if len(audiences) != 1 or not isinstance(audiences[0], str) or audiences[0] not in accepted:
-            raise invalid_token(
-                f"Token audience {audience!r} is not this API; request a token for "
-                f"{' or '.join(sorted(self.audiences))}"
-            )
+        with checking(trace, "audience", str(audience)):
+            if len(audiences) != 1 or not isinstance(audiences[0], str) or audiences[0] not in accepted:
+                raise invalid_token(
+                    f"Token audience {audience!r} is not this API; request a token for "
+                    f"{' or '.join(sorted(self.audiences))}"
+                )
 
 
 def http_client(settings: AuthenticationSettings) -> httpx.Client:

@@ -27,11 +27,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from tessera.audit.service import AuditLog
-from tessera.auth import store
+from tessera.auth import mappings, store
 from tessera.auth.directory import UserDirectory
 from tessera.auth.entra import EntraClaims, EntraValidator
+from tessera.auth.memberships import MembershipSync, Sighting
 from tessera.auth.principal import Principal
 from tessera.auth.tokens import invalid_token
+from tessera.auth.trace import Trace, checking
 from tessera.catalog.kinds import ROLE, USER
 from tessera.catalog.service import Actor, CatalogService
 from tessera.config import Settings
@@ -56,6 +58,7 @@ class EntraIdentities:
         settings: Settings,
         audit: AuditLog,
         *,
+        memberships: MembershipSync | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.validator = validator
@@ -64,20 +67,24 @@ class EntraIdentities:
         self._directory = directory
         self._settings = settings
         self._audit = audit
+        self.memberships = memberships
         self._clock = clock
 
     def handles(self, unverified_issuer: str) -> bool:
         return self.validator.handles(unverified_issuer)
 
-    def authenticate(self, token: str) -> tuple[Principal, float]:
+    def authenticate(self, token: str, *, audiences: frozenset[str] = frozenset()) -> tuple[Principal, float]:
+        """Who the token speaks for, until when. ``audiences``: more accepted for people (the
+        confidential client's ID tokens are for its own client id)."""
         parsed = self.validator.validate(token)
         expires = float(parsed.claims["exp"])
         if parsed.app_only:
-            bot, audiences = self._bot_for(parsed)
-            self.validator.check_audience(parsed, audiences)
+            bot, bot_audiences = self._bot_for(parsed)
+            self.validator.check_audience(parsed, bot_audiences)
+            bot = self._mapped(bot, parsed)
             return self._directory.principal(bot, "azure-app"), expires
-        self.validator.check_audience(parsed)
-        user = self._person(parsed)
+        self.validator.check_audience(parsed, audiences)
+        user = self._mapped(self._person(parsed), parsed)
         principal = self._directory.principal(user, "azure")
         if self._settings.authorizerConfiguration.useRolesFromProvider:
             # Entra app roles assigned to the person count as tessera roles of the same name.
@@ -85,42 +92,95 @@ class EntraIdentities:
             principal = replace(principal, roles=principal.roles | {str(role) for role in granted})
         return principal, expires
 
+    def verdict(self, token: str, trace: Trace, *, audiences: frozenset[str] = frozenset()) -> str:
+        """What :meth:`authenticate` would do with ``token``, its checks recorded in ``trace``,
+        without binding, signing up or changing any membership. Raises what it would raise."""
+        parsed = self.validator.validate(token, trace)
+        if parsed.app_only:
+            bot, bot_audiences = self._bot_for(parsed, trace)
+            self.validator.check_audience(parsed, bot_audiences, trace)
+            return f"acts as the bot {bot['name']}"
+        self.validator.check_audience(parsed, audiences, trace)
+        outcome, user = self._decide(parsed, trace)
+        if outcome == "bound":
+            return f"signs in as the user {user['name']} (bound to this Entra ID identity)"
+        if outcome == "bind":
+            return f"signs in as the existing user {user['name']} and binds it to this Entra ID identity"
+        return f"signs up as a new user with the email {user['email']}"
+
+    def sighting(self, parsed: EntraClaims) -> Sighting:
+        return Sighting(
+            tenant_id=parsed.tenant_id,
+            object_id=parsed.object_id,
+            app_roles=mappings.claimed_app_roles(parsed.claims),
+            groups=mappings.claimed_groups(parsed.claims),
+        )
+
+    def _mapped(self, user: Doc, parsed: EntraClaims) -> Doc:
+        # Another tenant's administrators assign their own users to the app's roles and groups
+        # in their own tenant: only the catalog's own tenant speaks for memberships here.
+        if self.memberships is None or parsed.tenant_id.lower() != self.validator.home_tenant():
+            return user
+        return self.memberships.apply(user, self.sighting(parsed))
+
     # -- people -------------------------------------------------------------------------------
 
     def _person(self, parsed: EntraClaims) -> Doc:
+        outcome, found = self._decide(parsed)
+        if outcome in ("bound", "bind"):
+            return found if outcome == "bound" else self._bind(found, parsed.tenant_id, parsed.object_id)
+        return self._sign_up(found["email"], found["name"], parsed)
+
+    def _decide(self, parsed: EntraClaims, trace: Trace | None = None) -> tuple[str, Doc]:
+        """``("bound", user)``, ``("bind", user)`` or ``("sign-up", {"email", "name"})``, or the
+        refusal: every rule of a person's sign-in, and no change made."""
         tid, oid = parsed.tenant_id, parsed.object_id
         with self._engine.connect() as conn:
             user_id = store.find_identity(conn, PROVIDER, tid, oid)
         if user_id is not None:
             user = self._directory.by_id(user_id)
-            if user is None:
-                raise Forbidden(
-                    "Your tessera user was deleted; ask an administrator to restore it "
-                    "(PUT /api/v1/users/restore) or to delete it for good so that you can sign up again"
-                )
+            with checking(trace, "tessera user", "the bound user exists"):
+                if user is None:
+                    raise Forbidden(
+                        "Your tessera user was deleted; ask an administrator to restore it "
+                        "(PUT /api/v1/users/restore) or to delete it for good so that you can sign up again"
+                    )
             # Domain rules hold on every sign-in, not only the first: turning them on shuts out
             # people already bound too. (A verified token is cached only for the settings it
             # passed: they are read once per process, and a restart starts with an empty cache.)
             if self._settings.authorizerConfiguration.enforcePrincipalDomain:
-                self._check_domain(self._principal_claims(parsed)[0])
-            return user
-        email, username = self._principal_claims(parsed)
-        self._check_domain(email)
-        self._check_admin_tenant(email, tid)
+                with checking(trace, "principal claims"):
+                    email = self._principal_claims(parsed)[0]
+                with checking(trace, "email domain", email.rsplit("@", 1)[1]):
+                    self._check_domain(email)
+            return "bound", user
+        with checking(trace, "principal claims"):
+            email, username = self._principal_claims(parsed)
+        with checking(trace, "email domain", email.rsplit("@", 1)[1]):
+            self._check_domain(email)
+        with checking(trace, "administrator's tenant"):
+            self._check_admin_tenant(email, tid)
         existing = self._directory.by_email(email)
         if existing is not None:
-            if existing.get("isBot"):
-                raise Forbidden(f"{email} belongs to a bot; people cannot sign in as a bot")
-            return self._bind(existing, tid, oid)
+            with checking(trace, "existing user", f"{existing['name']} has the email {email}"):
+                if existing.get("isBot"):
+                    raise Forbidden(f"{email} belongs to a bot; people cannot sign in as a bot")
+                with self._engine.connect() as conn:
+                    held = store.identity_of(conn, PROVIDER, existing["id"])
+                if held is not None:
+                    raise self._bound_elsewhere(existing, tid, oid, audited=trace is None)
+            return "bind", existing
         auth = self._settings.authenticationConfiguration
-        # Listed administrators may always make their first sign-in: someone has to.
-        if not auth.enableSelfSignup and not self._directory.is_admin_email(email):
-            raise Forbidden(
-                f"User {email} is not registered in this catalog and self sign-up is off; ask an "
-                "administrator to create the user (PUT /api/v1/users) before signing in"
-            )
-        self._check_registration_domain(email)
-        return self._sign_up(email, username, parsed)
+        with checking(trace, "self sign-up"):
+            # Listed administrators may always make their first sign-in: someone has to.
+            if not auth.enableSelfSignup and not self._directory.is_admin_email(email):
+                raise Forbidden(
+                    f"User {email} is not registered in this catalog and self sign-up is off; ask an "
+                    "administrator to create the user (PUT /api/v1/users) before signing in"
+                )
+        with checking(trace, "registration domain"):
+            self._check_registration_domain(email)
+        return "sign-up", {"email": email, "name": username}
 
     def _principal_claims(self, parsed: EntraClaims) -> tuple[str, str]:
         auth = self._settings.authenticationConfiguration
@@ -221,7 +281,7 @@ class EntraIdentities:
         with self._engine.connect() as conn:
             held = store.identity_of(conn, PROVIDER, user["id"])
         if held is not None:
-            raise self._bound_elsewhere(user, tid, oid)
+            raise self._bound_elsewhere(user, tid, oid, audited=True)
         now = int(self._clock() * 1000)
         try:
             with write_transaction(self._engine) as conn:
@@ -236,20 +296,21 @@ class EntraIdentities:
             if other is not None:
                 return other
             if held is not None:
-                raise self._bound_elsewhere(user, tid, oid) from None
+                raise self._bound_elsewhere(user, tid, oid, audited=True) from None
             raise
         return user
 
-    def _bound_elsewhere(self, user: Doc, tid: str, oid: str) -> Forbidden:
+    def _bound_elsewhere(self, user: Doc, tid: str, oid: str, *, audited: bool) -> Forbidden:
         email = str(user.get("email", ""))
-        self._audit.record(
-            email,
-            "user-sign-in",
-            target_type="user",
-            target=user["name"],
-            outcome="failure",
-            detail={"reason": "bound to another identity", "tid": tid, "oid": oid},
-        )
+        if audited:
+            self._audit.record(
+                email,
+                "user-sign-in",
+                target_type="user",
+                target=user["name"],
+                outcome="failure",
+                detail={"reason": "bound to another identity", "tid": tid, "oid": oid},
+            )
         return Forbidden(
             f"The tessera user with email {email} is already bound to another Entra ID identity "
             "(a different directory account), so this account cannot sign in as that user. If the "
@@ -260,7 +321,11 @@ class EntraIdentities:
 
     # -- service principals -------------------------------------------------------------------
 
-    def _bot_for(self, parsed: EntraClaims) -> tuple[Doc, frozenset[str]]:
+    def _bot_for(self, parsed: EntraClaims, trace: Trace | None = None) -> tuple[Doc, frozenset[str]]:
+        with checking(trace, "service principal", f"appid {parsed.client_id}, object id {parsed.object_id}"):
+            return self._find_bot(parsed)
+
+    def _find_bot(self, parsed: EntraClaims) -> tuple[Doc, frozenset[str]]:
         client_id = parsed.client_id or ""
         oid = parsed.object_id
         domain = self._settings.authorizerConfiguration.principalDomain.lower()

@@ -20,7 +20,14 @@ WARNING = (
 
 
 class NoAuthAuthenticator:
-    def authenticate(self, authorization: str | None) -> Principal:
+    def authenticate(
+        self,
+        authorization: str | None,
+        *,
+        cookies: str | None = None,
+        csrf: str | None = None,
+        method: str = "GET",
+    ) -> Principal:
         return ANONYMOUS_ADMIN
 
 

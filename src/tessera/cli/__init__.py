@@ -41,6 +41,7 @@ def _root(
 def _register() -> None:
     # Imported here, not at module import, so each group's module stays independent.
     from tessera.cli.db import app as db_app
+    from tessera.cli.doctor import app as doctor_app
     from tessera.cli.ingest import ingest
     from tessera.cli.operators import bots_app, keys_app, secrets_app, users_app
     from tessera.cli.quickstart import quickstart
@@ -55,6 +56,7 @@ def _register() -> None:
     app.add_typer(bots_app, name="bots")
     app.add_typer(keys_app, name="keys")
     app.add_typer(secrets_app, name="secrets")
+    app.add_typer(doctor_app, name="doctor")
     app.add_typer(entra_cli.app, name="entra")
 
 

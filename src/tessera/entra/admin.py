@@ -281,7 +281,7 @@ async def faults(request: Request) -> Response:
         return json_response({"removed": svc.clear_faults()})
     body = await _body(request)
     if "endpoint" not in body:
-        raise DirectoryError("'endpoint' is required (token, keys, discovery, devicecode or any).")
+        raise DirectoryError("'endpoint' is required (token, keys, discovery, devicecode, graph or any).")
     created = svc.add_fault(
         str(body["endpoint"]),
         status=body.get("status"),

@@ -1,6 +1,6 @@
 """Faults on demand, so that a client's behaviour under an identity provider outage is tested,
 not assumed: an error answer (a status, an OAuth ``error`` and AADSTS code) or a delay for an
-endpoint (``token``, ``keys``, ``discovery``, ``devicecode``, or ``any``), always, with a
+endpoint (``token``, ``keys``, ``discovery``, ``devicecode``, ``graph``, or ``any``), always, with a
 probability, or for the next N calls; a JWKS outage (``keys`` answering 503); a clock offset
 (every time the emulator issues or checks moves by it); and, in ``keys.py``, the unannounced
 key rollover (``keys rotate --force``).
@@ -34,6 +34,7 @@ ENDPOINTS = {
         r"^/(?:[^/]+/(?:v2\.0/)?\.well-known/openid-configuration|common/discovery/instance)$"
     ),
     "devicecode": re.compile(r"^/[^/]+/oauth2/v2\.0/devicecode$"),
+    "graph": re.compile(r"^/v1\.0/"),
 }
 CLOCK_OFFSET = "clock_offset"
 

@@ -201,3 +201,37 @@ audit_event = sa.Table(
     sa.Column("detail", sa.Text(), nullable=True),
     sa.Index("ix_audit_event_at", "at"),
 )
+
+# -- sign-in beyond the guide (migration 0007) --------------------------------------------------
+
+# Memberships the identity provider granted (an Entra app role or group mapped by
+# authorizerConfiguration.providerMappings): the admin flag (target_id ''), a role or a team of
+# a user. Only these are ever removed by a sign-in; what an administrator granted by hand has no
+# row here and is never touched. `sources` is a JSON list of what granted it ("appRole:X",
+# "group:<id>").
+idp_membership = sa.Table(
+    "idp_membership",
+    metadata,
+    sa.Column("user_id", Id, primary_key=True),
+    sa.Column("kind", sa.String(16), primary_key=True),
+    sa.Column("target_id", sa.String(64), primary_key=True),
+    sa.Column("target_name", sa.String(256), nullable=False),
+    sa.Column("sources", sa.Text(), nullable=False),
+    sa.Column("granted_at", sa.BigInteger(), nullable=False),
+)
+
+# A browser's session with the confidential client: the cookie's SHA-256, the person, and the
+# identity provider's refresh token (sealed), which never leaves the server.
+web_session = sa.Table(
+    "web_session",
+    metadata,
+    sa.Column("id_hash", sa.String(64), primary_key=True),
+    sa.Column("user_id", Id, nullable=False),
+    sa.Column("created_at", sa.BigInteger(), nullable=False),
+    sa.Column("expires_at", sa.BigInteger(), nullable=False),
+    sa.Column("refresh_due_at", sa.BigInteger(), nullable=False),
+    sa.Column("refresh_token", sa.Text(), nullable=True),
+    sa.Column("login_hint", sa.String(320), nullable=True),
+    sa.Column("revoked_at", sa.BigInteger(), nullable=True),
+    sa.Index("ix_web_session_user", "user_id"),
+)

@@ -31,6 +31,7 @@ from starlette.types import Scope
 from tessera.api.deps import public_route
 from tessera.api.middleware import normalise
 from tessera.config import Settings
+from tessera.web import sign_in
 
 WEB_DIR = Path(__file__).parent
 STATIC_DIR = WEB_DIR / "static"
@@ -66,7 +67,8 @@ class VersionedStaticFiles(StaticFiles):
 def content_security_policy(settings: Settings) -> str:
     connect = ["'self'"]
     auth = settings.authenticationConfiguration
-    if auth.provider == "azure" and auth.authority:
+    # A confidential client's browser talks to this server only.
+    if auth.provider == "azure" and auth.authority and auth.clientType == "public":
         parts = urlsplit(auth.authority)
         if parts.scheme and parts.netloc:
             # The browser itself reads the IdP's discovery document and redeems the code at its
@@ -133,6 +135,10 @@ def install(app: FastAPI, settings: Settings) -> None:
         "Cache-Control": "no-cache",
         "ETag": index_etag,
     }
+    app.include_router(sign_in.api)
+    if settings.authenticationConfiguration.clientType == "confidential":
+        # Before the pages: /callback is the server's, not the single-page app's.
+        app.include_router(sign_in.router)
     # An old version is not served from the new files: a page must load one consistent set.
     app.mount(f"/static/{version}", VersionedStaticFiles(directory=STATIC_DIR), name="static")
     router = APIRouter(route_class=PageRoute, include_in_schema=False)

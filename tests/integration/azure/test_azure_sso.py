@@ -453,11 +453,12 @@ def test_roles_from_the_provider_grant_tessera_roles_of_the_same_name(
     assert refused.status_code == 403
 
 
-def test_confidential_client_type_is_refused_with_what_to_do(tmp_path: Any) -> None:
+def test_confidential_client_type_is_refused_without_what_it_needs(tmp_path: Any) -> None:
     from tessera.bootstrap import build_container
 
-    settings = load_settings(
-        environ={"TESSERA_HOME": str(tmp_path), "AUTHENTICATION_CLIENT_TYPE": "confidential"}
-    )
-    with pytest.raises(ConfigError, match="set clientType: public"):
-        build_container(settings)
+    environ = {"TESSERA_HOME": str(tmp_path), "AUTHENTICATION_CLIENT_TYPE": "confidential"}
+    with pytest.raises(ConfigError, match="needs provider azure"):
+        build_container(load_settings(environ=environ))
+    environ |= {"AUTHENTICATION_PROVIDER": "azure", "OIDC_TENANT": str(uuid.uuid4())}
+    with pytest.raises(ConfigError, match="set OIDC_CLIENT_ID and OIDC_CLIENT_SECRET"):
+        build_container(load_settings(environ=environ))

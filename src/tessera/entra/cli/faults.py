@@ -10,7 +10,9 @@ faults_app = typer.Typer(
     help="Faults on demand: errors, delays, a JWKS outage, a clock offset, an unannounced key rollover.",
     no_args_is_help=True,
 )
-EndpointOption = typer.Option(..., "--endpoint", "-e", help="token, keys, discovery, devicecode or any.")
+EndpointOption = typer.Option(
+    ..., "--endpoint", "-e", help="token, keys, discovery, devicecode, graph or any."
+)
 CountOption = typer.Option(None, "--count", "-n", help="Only the next N calls (default: until cleared).")
 
 

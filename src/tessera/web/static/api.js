@@ -1,5 +1,7 @@
-// The one way the UI calls tessera's API: a Bearer token from the session, JSON in and out,
-// and every failure as an ApiError carrying the server's own {code, message}.
+// The one way the UI calls tessera's API: a Bearer token from the session (or, with the
+// confidential client, the server's HttpOnly session cookie and its CSRF header on every
+// change), JSON in and out, and every failure as an ApiError carrying the server's own
+// {code, message}.
 //
 // A 401 means the session is over: the person goes back to sign-in, told the server's reason.
 // A 403 is thrown to the page, which shows the reason where the content would have been.
@@ -16,12 +18,17 @@ export class ApiError extends Error {
 const hooks = {
   token: async () => null,
   unauthorized: () => {},
+  // With the confidential client: the CSRF header for requests that change something.
+  csrf: () => null,
 };
 
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
 // Set by auth.js; keeps this module free of imports (and of import cycles).
-export function configureApi({ token, unauthorized }) {
+export function configureApi({ token, unauthorized, csrf }) {
   hooks.token = token;
   hooks.unauthorized = unauthorized;
+  if (csrf) hooks.csrf = csrf;
 }
 
 async function readBody(response) {
@@ -43,6 +50,8 @@ export async function request(method, path, { body, query, auth = true, token } 
   if (body !== undefined) headers["Content-Type"] = "application/json";
   const bearer = token ?? (auth ? await hooks.token() : null);
   if (bearer) headers.Authorization = `Bearer ${bearer}`;
+  const csrf = auth && !bearer ? hooks.csrf() : null;
+  if (csrf && !SAFE_METHODS.has(method)) headers[csrf.header] = csrf.token;
   let response;
   try {
     response = await fetch(url, {
@@ -50,7 +59,8 @@ export async function request(method, path, { body, query, auth = true, token } 
       headers,
       body: body === undefined ? undefined : JSON.stringify(body),
       cache: "no-store",
-      credentials: "omit",
+      // The session cookie goes only with the confidential client's requests.
+      credentials: csrf ? "same-origin" : "omit",
     });
   } catch (error) {
     throw new ApiError(0, `The server could not be reached (${error.message}).`);

@@ -1,8 +1,10 @@
 // The session, whatever the provider: sign-in, the Bearer token for each API call, renewal
-// before expiry, and the end of a session (sign-out, or a 401 from the server).
-import { ApiError, configureApi } from "./api.js";
+// before expiry, and the end of a session (sign-out, or a 401 from the server). With the
+// confidential client the server holds the session: no token here, no renewal.
+import { ApiError, configureApi, request } from "./api.js";
 import * as azure from "./auth/azure.js";
 import * as basic from "./auth/basic.js";
+import * as server from "./auth/server.js";
 import { navigate } from "./router.js";
 import { clearSession, loadSession, saveSession, setNotice } from "./session.js";
 
@@ -15,9 +17,19 @@ let config = null;
 let timer = null;
 let renewing = null;
 
-export function initAuth(authConfig) {
+const DIAGNOSIS = "tessera.diagnosis";
+
+function confidential() {
+  return config.provider === "azure" && config.clientType === "confidential";
+}
+
+export async function initAuth(authConfig) {
   config = authConfig;
-  configureApi({ token: bearer, unauthorized: sessionEnded });
+  configureApi({ token: bearer, unauthorized: sessionEnded, csrf: server.csrf });
+  if (confidential()) {
+    await server.loadSession();
+    return;
+  }
   const session = loadSession();
   if (session) schedule(session);
 }
@@ -27,11 +39,17 @@ export function authConfig() {
 }
 
 export function isSignedIn() {
+  if (confidential()) return server.session() !== null;
   return config.provider === "no-auth" || loadSession() !== null;
 }
 
 async function bearer() {
   if (config.provider === "no-auth") return null;
+  if (confidential()) {
+    if (server.session()) return null; // the cookie goes with the request
+    if (location.pathname !== "/signin") sessionEnded("Please sign in.");
+    throw new ApiError(401, "Not signed in");
+  }
   let session = loadSession();
   if (session && session.expiresAt - Date.now() < MIN_LEFT_MS) session = await renewNow();
   if (!session) {
@@ -79,8 +97,9 @@ export function renewNow() {
 
 export function sessionEnded(reason, kind = "error") {
   clearTimeout(timer);
-  const hadSession = loadSession() !== null;
+  const hadSession = loadSession() !== null || server.session() !== null;
   clearSession();
+  server.forget();
   // When a session ends, the page's calls in flight fail together. The first says why; the
   // others must not re-render the sign-in page while the person is typing into it.
   if (!hadSession && location.pathname === "/signin") return;
@@ -100,7 +119,30 @@ export async function signInBasic(login, password) {
 }
 
 export function signInAzure(returnTo) {
+  if (confidential()) return server.startSignIn({ returnTo });
   return azure.startSignIn(config, { returnTo });
+}
+
+// "Test sign-in" (administrators): someone signs in, and instead of a session the diagnosis of
+// their sign-in comes back to Settings » Sign-in, the administrator's own session untouched.
+export function testSignIn() {
+  if (confidential()) return server.startSignIn({ test: true });
+  return azure.startSignIn(config, { returnTo: "/settings/sign-in", prompt: "login", test: true });
+}
+
+export function takeDiagnosis() {
+  const fromServer = new URLSearchParams(location.hash.slice(1)).get("diagnosis");
+  if (fromServer) {
+    history.replaceState(null, "", location.pathname);
+    const padded = fromServer.replace(/-/g, "+").replace(/_/g, "/");
+    const bytes = Uint8Array.from(atob(padded.padEnd(Math.ceil(padded.length / 4) * 4, "=")), (c) =>
+      c.charCodeAt(0),
+    );
+    return JSON.parse(new TextDecoder().decode(bytes));
+  }
+  const stored = sessionStorage.getItem(DIAGNOSIS);
+  sessionStorage.removeItem(DIAGNOSIS);
+  return stored ? JSON.parse(stored) : null;
 }
 
 // On /callback: either the authorization response or the return from the IdP's sign-out.
@@ -110,7 +152,13 @@ export async function completeRedirect() {
     return { signedIn: false };
   }
   if (!azure.hasAuthorizationResponse()) return { signedIn: false };
-  const { session, returnTo } = await azure.finishSignIn(config);
+  const { session, returnTo, test } = await azure.finishSignIn(config);
+  if (test) {
+    // Explained with the administrator's own session, which stays as it was.
+    const diagnosis = await request("POST", "/api/v1/system/auth/explain", { body: { token: session.token } });
+    sessionStorage.setItem(DIAGNOSIS, JSON.stringify(diagnosis));
+    return { signedIn: true, returnTo };
+  }
   start(session);
   return { signedIn: true, returnTo };
 }
@@ -118,7 +166,14 @@ export async function completeRedirect() {
 export async function signOut() {
   clearTimeout(timer);
   const session = loadSession();
-  if (config.provider === "azure") {
+  if (confidential()) {
+    const url = await server.signOut();
+    if (url) {
+      location.assign(url);
+      return;
+    }
+    setNotice("info", "You are signed out of tessera.");
+  } else if (config.provider === "azure") {
     let url = null;
     try {
       url = await azure.signOutUrl(config);

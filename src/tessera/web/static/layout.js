@@ -25,6 +25,7 @@ export function buildShell({ me, config, onSignOut }) {
               { "aria-labelledby": "nav-settings" },
               navLink("/settings/bots", "Bots"),
               navLink("/settings/users", "Users"),
+              config.provider === "azure" ? navLink("/settings/sign-in", "Sign-in") : null,
             ),
           )
         : null,

@@ -6,6 +6,7 @@ import { buildShell, errorView, markCurrent } from "./layout.js";
 import { auditPage } from "./pages/audit.js";
 import { botPage, botsPage } from "./pages/bots.js";
 import { databasePage, schemaPage, servicePage, servicesPage } from "./pages/browse.js";
+import { signInCheckPage } from "./pages/doctor.js";
 import { explorePage } from "./pages/explore.js";
 import { profilePage } from "./pages/profile.js";
 import { signInPage } from "./pages/signin.js";
@@ -32,6 +33,7 @@ function routes() {
   addRoute("/settings/bots/:name", botPage);
   addRoute("/settings/users", usersPage);
   addRoute("/settings/users/:name", userPage);
+  addRoute("/settings/sign-in", signInCheckPage);
   addRoute("/profile", profilePage);
   addRoute("/audit", auditPage);
 }
@@ -150,7 +152,7 @@ async function main() {
     );
     return;
   }
-  initAuth(ctx.config);
+  await initAuth(ctx.config);
   routes();
   startRouter((event) => {
     show(event).catch((error) => {

@@ -104,7 +104,7 @@ export async function discover(config) {
   return document;
 }
 
-export async function startSignIn(config, { returnTo, prompt, loginHint } = {}) {
+export async function startSignIn(config, { returnTo, prompt, loginHint, test = false } = {}) {
   requireSecureContext();
   const metadata = await discover(config);
   // RFC 7636 §4.1: a high-entropy verifier; 32 random bytes give 43 base64url characters.
@@ -115,6 +115,8 @@ export async function startSignIn(config, { returnTo, prompt, loginHint } = {}) 
     verifier,
     redirectUri: redirectUri(config),
     returnTo: returnTo ?? null,
+    // A "Test sign-in": the tokens are explained, not kept as this tab's session.
+    test,
     createdAt: Date.now(),
   };
   sessionStorage.setItem(PENDING, JSON.stringify(pending));
@@ -192,7 +194,7 @@ export async function finishSignIn(config) {
     scope: scopes(config).join(" "),
   });
   const claims = validateIdToken(tokens.id_token, metadata, config, { nonce: pending.nonce });
-  return { session: toSession(tokens, claims, config), returnTo: pending.returnTo };
+  return { session: toSession(tokens, claims, config), returnTo: pending.returnTo, test: Boolean(pending.test) };
 }
 
 // RFC 6749 §6 with Entra's rotation: each refresh returns a new refresh token.

@@ -3,6 +3,7 @@
 import { api, segment } from "../api.js";
 import { confirmDialog, field, formatTime, h, message, select } from "../dom.js";
 import { pageHeader } from "./common.js";
+import { membershipSources, membershipsTable } from "./memberships.js";
 import { tokenReveal } from "./tokens.js";
 
 const EXPIRY = [
@@ -196,6 +197,7 @@ export async function profilePage(ctx) {
     );
   }
   const user = await api.get(`/api/v1/users/${segment(me.id)}`, { fields: "roles,teams" });
+  const sources = await membershipSources(user.id);
   const tokens = tokensSection();
   await tokens.refresh();
   return h(
@@ -214,6 +216,8 @@ export async function profilePage(ctx) {
       h("dt", {}, "Administrator"),
       h("dd", {}, me.isAdmin ? "Yes" : "No"),
     ),
+    h("h2", {}, "Memberships"),
+    membershipsTable(user, sources),
     tokens.section,
     ctx.config.provider === "basic" ? passwordSection() : null,
   );

@@ -58,14 +58,9 @@ function basicForm(next) {
 
 function azureButton(config, next) {
   const errors = h("div", { id: "sign-in-error" });
-  if (config.clientType === "confidential") {
-    // A confidential client signs in on the server, with a secret; tessera has no such flow.
-    return message(
-      "error",
-      "This server is configured with clientType confidential, which tessera's UI does not use: register the UI in Entra ID as a single-page application and set AUTHENTICATION_CLIENT_TYPE=public.",
-    );
-  }
-  const callback = config.callbackUrl ? new URL(config.callbackUrl, location.href) : null;
+  // The confidential client's callback is the server's own, wherever the browser came from.
+  const callback =
+    config.clientType !== "confidential" && config.callbackUrl ? new URL(config.callbackUrl, location.href) : null;
   if (callback && callback.origin !== location.origin) {
     // Entra returns to the registered redirect URI only; this tab's sign-in state would not
     // be there.

@@ -7,6 +7,7 @@ import { confirmDialog, formatTime, h, link, message } from "../dom.js";
 import { navigate } from "../router.js";
 import { setNotice, takeNotice } from "../session.js";
 import { badge, breadcrumbs, pageHeader, pagedTable } from "./common.js";
+import { membershipSources, membershipsTable } from "./memberships.js";
 
 const DEFAULT_ADMIN = "admin";
 
@@ -77,6 +78,7 @@ async function findDefaultAdmin() {
 
 export async function userPage(ctx, { params }) {
   const user = await api.get(`/api/v1/users/name/${segment(params.name)}`, { fields: "roles,teams" });
+  const sources = await membershipSources(user.id);
   const self = ctx.me?.id === user.id;
   const status = h("div", { id: "user-status" });
   const remove = h(
@@ -137,6 +139,8 @@ export async function userPage(ctx, { params }) {
       h("dt", {}, "Last changed"),
       h("dd", {}, `${formatTime(user.updatedAt)} by ${user.updatedBy ?? "?"}`),
     ),
+    h("h2", {}, "Memberships"),
+    membershipsTable(user, sources),
     user.isBot
       ? h(
           "p",
