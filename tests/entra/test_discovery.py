@@ -185,3 +185,16 @@ def test_token_endpoint_is_post_only(entra: RunningEmulator, demo: DemoTenant, h
     assert response.json()["error_description"].startswith(
         "AADSTS900561: The endpoint only accepts POST, OPTIONS requests. Received a GET request."
     )
+
+
+def test_root_page_says_what_the_emulator_is_without_naming_tenants(
+    entra: RunningEmulator, demo: DemoTenant, http: httpx.Client
+) -> None:
+    # People open the root once to accept the emulator's certificate (the quickstart says so).
+    page = http.get(f"{entra.base_url}/")
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    assert "This is your local Entra ID" in page.text
+    assert "go back to tessera and sign in" in page.text
+    assert demo.tenant_id not in page.text and demo.domain not in page.text
+    assert page.headers["x-frame-options"] == "DENY"

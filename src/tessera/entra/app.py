@@ -18,6 +18,7 @@ Routes (``{tenant}`` = GUID, domain, ``common``, ``organizations``):
 ``GET|POST /{tenant}/oauth2/logout``                         v1 sign-out
 ``GET  /{tenant}/oauth2/checksession``                       v1 ``check_session_iframe``
 ``POST /{tenant}/kerberos``                                  v2 ``kerberos_endpoint``: an AADSTS error
+``GET  /``                                                   a page saying what this is
 ``GET  /common/discovery/instance``                          instance discovery
 ``GET  /common/userrealm/{username}``                        home realm discovery (ROPC)
 ``GET  /oidc/userinfo``                                      userinfo (Graph tokens)
@@ -51,6 +52,7 @@ from tessera.entra.endpoints import (
     authorize,
     device,
     discovery,
+    home,
     managed_identity,
     session,
     token,
@@ -124,6 +126,7 @@ def routes(with_admin: bool) -> list[BaseRoute]:
         Route("/common/discovery/instance", discovery.instance_discovery, methods=["GET"]),
         Route("/common/userrealm/{username}", discovery.user_realm, methods=["GET", "POST"]),
         Route("/error", discovery.error_info, methods=["GET"]),
+        Route("/", home.home, methods=["GET"]),
         Route("/oidc/userinfo", session.userinfo, methods=["GET", "POST"]),
         Route(managed_identity.IMDS_PATH, managed_identity.imds, methods=["GET"]),
         Route(managed_identity.APP_SERVICE_PATH, managed_identity.app_service, methods=["GET"]),
