@@ -208,13 +208,26 @@ def entity_router(kind: Kind) -> APIRouter:
         status = 201 if result.outcome == "created" else 200
         return json_response(render(container, request, kind, result.doc, frozenset({"*"})), status)
 
+    @router.patch("/name/{fqn:path}", dependencies=[authorize_in_handler(resource)])
+    async def patch_by_name(
+        fqn: str, request: Request, container: ContainerDep, principal: PrincipalDep
+    ) -> Response:
+        existing = await run_in_threadpool(container.catalog.get_by_name, kind, fqn)
+        return await patch_entity(existing, request, container, principal)
+
     @router.patch("/{entity_id}", dependencies=[authorize_in_handler(resource)])
     async def patch(
         entity_id: str, request: Request, container: ContainerDep, principal: PrincipalDep
     ) -> Response:
+        existing = await run_in_threadpool(container.catalog.get, kind, entity_id)
+        return await patch_entity(existing, request, container, principal)
+
+    async def patch_entity(
+        existing: Doc, request: Request, container: Container, principal: Principal
+    ) -> Response:
+        entity_id = str(existing["id"])
         operations = await read_json(request)
         needed = _patch_operations(operations)
-        existing = await run_in_threadpool(container.catalog.get, kind, entity_id)
         # Refuse early on what the pointers name; the decision that counts is taken on the locked
         # entity and on what the patch actually changes (see _authorize_change).
         container.authorizer.check(principal, needed, resource, existing)

@@ -127,3 +127,30 @@ def test_patch_adds_constraints_and_reorders_columns_as_the_client_does(client: 
         ]
         == "MANY_TO_ONE"
     )
+
+
+def test_patch_by_name_as_openmetadata_allows(client: TestClient) -> None:
+    make_hierarchy(client)
+    table = ok(put_table(client, "orders", "id"), 201)
+    by_name = f"/api/v1/tables/name/{table['fullyQualifiedName']}"
+    patched = ok(
+        client.patch(
+            by_name,
+            json=[{"op": "add", "path": "/description", "value": "Orders"}],
+            headers={"If-Match": 'W/"0.1"'},
+        )
+    )
+    assert patched["id"] == table["id"] and patched["description"] == "Orders"
+    assert patched["version"] == 0.2
+    # The same rules as by id: If-Match, immutable fields, and a clear 404 for an unknown name.
+    stale = client.patch(
+        by_name,
+        json=[{"op": "replace", "path": "/description", "value": "x"}],
+        headers={"If-Match": 'W/"0.1"'},
+    )
+    assert stale.status_code == 412
+    immutable = client.patch(by_name, json=[{"op": "replace", "path": "/name", "value": "renamed"}])
+    assert immutable.status_code == 400
+    missing = client.patch(f"{by_name}_nope", json=[{"op": "add", "path": "/description", "value": "x"}])
+    assert missing.status_code == 404
+    assert "orders_nope" in missing.json()["message"]
