@@ -48,6 +48,18 @@ NODE_STAMPS := $(addsuffix /node_modules/.package-lock.json,$(NODE_TEST_DIRS))
 
 node-deps: $(NODE_STAMPS)
 
+# The browser tier drives Debian's Chromium (and Firefox ESR for the UI's cross-browser check).
+# Installed when missing and this is root (CI); otherwise named, with the command to run.
+BROWSERS := chromium firefox-esr
+browsers:
+	@missing=""; for b in $(BROWSERS); do command -v $$b >/dev/null 2>&1 || missing="$$missing $$b"; done; \
+	if [ -z "$$missing" ]; then echo "browsers: $(BROWSERS) found"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "browsers: installing$$missing (Debian packages)"; \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; }; \
+	else echo "WARNING: browsers missing:$$missing; the browser tests will say so. Install: sudo apt-get install -y$$missing"; fi
+
 # Regenerates src/tessera/contract/schemas from OpenMetadata's generated models.
 contract: $(COMPAT_STAMP)
 	$(COMPAT_VENV)/bin/python tools/extract_contract.py
@@ -64,7 +76,7 @@ format: install
 
 # Two workers, each taking whole files (module fixtures stay in one process): most tests wait on
 # servers and subprocesses, so on CI's 2 cores this halves the wall time (14 to 8 minutes).
-test: install lint compat-venv node-deps
+test: install lint compat-venv node-deps browsers
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 # Unit tests only: seconds, no servers.

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,6 +19,20 @@ def tier_unavailable(tier: str, reason: str) -> None:
     if REQUIRE_ALL_TIERS:
         pytest.fail(message + " (TESSERA_REQUIRE_ALL_TIERS=1: every tier must run)", pytrace=False)
     pytest.skip("!!! " + message.upper())
+
+
+# Debian's package installs `chromium`; other distributions call it `chromium-browser`.
+CHROMIUM_NAMES = ("chromium", "chromium-browser")
+
+
+def find_chromium() -> str | None:
+    """``TESSERA_CHROMIUM`` when set (and then it must exist), else the first on PATH."""
+    chosen = os.environ.get("TESSERA_CHROMIUM")
+    if chosen:
+        if not Path(chosen).is_file():
+            pytest.fail(f"TESSERA_CHROMIUM={chosen} is not a file")
+        return chosen
+    return next((path for name in CHROMIUM_NAMES if (path := shutil.which(name))), None)
 
 
 @pytest.fixture(scope="session")

@@ -27,9 +27,8 @@ import pytest
 
 from tessera.entra.testing import RunningEmulator, running_emulator
 from tests.browser.firefox import Firefox, firefox, firefox_path
-from tests.conftest import tier_unavailable
+from tests.conftest import find_chromium, tier_unavailable
 
-CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -45,9 +44,15 @@ TIMEOUT_MS = 20_000
 
 @pytest.fixture(scope="session")
 def chromium_path() -> str:
-    if not Path(CHROMIUM).exists():
-        tier_unavailable("browser", f"{CHROMIUM} is missing; install it with: apt-get install -y chromium")
-    return CHROMIUM
+    found = find_chromium()
+    if found is None:
+        tier_unavailable(
+            "browser",
+            "Chromium is missing: install it with `make browsers` (apt-get install -y chromium), "
+            "or point TESSERA_CHROMIUM at its executable",
+        )
+    assert found is not None
+    return found
 
 
 @pytest.fixture(scope="session")

@@ -196,5 +196,6 @@ def test_root_page_says_what_the_emulator_is_without_naming_tenants(
     assert page.headers["content-type"].startswith("text/html")
     assert "This is your local Entra ID" in page.text
     assert "go back to tessera and sign in" in page.text
-    assert demo.tenant_id not in page.text and demo.domain not in page.text
+    assert demo.tenant_id not in page.text
+    assert demo.domain not in page.text
     assert page.headers["x-frame-options"] == "DENY"

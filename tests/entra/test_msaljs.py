@@ -24,13 +24,13 @@ import jwt
 import pytest
 
 from tessera.entra.testing import RunningEmulator
+from tests.conftest import find_chromium
 
 from .conftest import new_demo
 
 pytestmark = pytest.mark.browser
 
 MSALJS_DIR = Path(__file__).parent / "msaljs"
-CHROMIUM = "/usr/bin/chromium"
 
 
 def _missing(reason: str) -> None:
@@ -58,9 +58,11 @@ def msal_browser_js() -> Path:
 
 @pytest.fixture(scope="session")
 def chromium_path() -> str:
-    if not Path(CHROMIUM).exists():
-        _missing(f"{CHROMIUM} is missing (apt-get install -y chromium)")
-    return CHROMIUM
+    found = find_chromium()
+    if found is None:
+        _missing("Chromium is missing: `make browsers`, or point TESSERA_CHROMIUM at it")
+    assert found is not None
+    return found
 
 
 class _SpaServer:

@@ -140,7 +140,8 @@ def test_patch_by_name_as_openmetadata_allows(client: TestClient) -> None:
             headers={"If-Match": 'W/"0.1"'},
         )
     )
-    assert patched["id"] == table["id"] and patched["description"] == "Orders"
+    assert patched["id"] == table["id"]
+    assert patched["description"] == "Orders"
     assert patched["version"] == 0.2
     # The same rules as by id: If-Match, immutable fields, and a clear 404 for an unknown name.
     stale = client.patch(
