@@ -43,6 +43,9 @@ from tessera.secrets.rotate import seal_plaintext
 from tessera.settings.service import SettingsService
 from tessera.storage import migrate
 from tessera.storage.db import create_engine, sqlite_path, write_transaction
+from tessera.tags import builtin as tags_builtin
+from tessera.tags.rules import GlossaryRules, LabelRules
+from tessera.tags.usage import LabelIndex, UsageCounts
 from tessera.users import bootstrap as users_bootstrap
 from tessera.users.accounts import Accounts
 from tessera.users.hooks import SecurityHooks, pipeline_connection_presenter, user_presenter
@@ -84,7 +87,13 @@ def build_container(settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> Conta
     catalog.add_hook(SecurityHooks(catalog))
     catalog.add_hook(TeamRules(catalog))
     catalog.add_hook(ConnectionSecrets(box))
+    system_settings = SettingsService(engine, settings, clock=clock.now)
+    catalog.add_hook(
+        LabelRules(catalog, lambda: system_settings.stored("assetCertificationSettings"), clock=clock.now)
+    )
+    catalog.add_hook(GlossaryRules(catalog))
     catalog.add_listener(SecurityListener(clock=clock.now))
+    catalog.add_listener(LabelIndex())
     cache = TokenCache(engine, clock=clock.now, monotonic=clock.monotonic)
     provider = settings.authenticationConfiguration.provider
     identities: EntraIdentities | None = None
@@ -131,13 +140,14 @@ def build_container(settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> Conta
         tokens=tokens,
         box=box,
         token_cache=cache,
-        system_settings=SettingsService(engine, settings, clock=clock.now),
+        system_settings=system_settings,
         entra=identities,
         sessions=sessions,
         presenters=[
             user_presenter(users),
             secrets_presenter(box, authorizer),
             pipeline_connection_presenter(users, settings),
+            UsageCounts(engine),
         ],
     )
     if idp_http is not None:
@@ -178,6 +188,7 @@ def start(container: Container) -> users_bootstrap.Bootstrapped:
     migrate.upgrade(container.engine)
     _seal_plaintext_secrets(container)
     builtin.install(container.catalog)
+    tags_builtin.install(container.catalog)
     created = users_bootstrap.bootstrap(container.catalog, container.users.accounts, settings)
     _announce_administrators(container)
     _check_passwords(container, container.users)

@@ -235,3 +235,21 @@ web_session = sa.Table(
     sa.Column("revoked_at", sa.BigInteger(), nullable=True),
     sa.Index("ix_web_session_user", "user_id"),
 )
+
+
+# -- tag labels (migration 0011) -------------------------------------------------------------------
+
+# Which entities carry which tag or glossary term as a label (on the entity or one of its
+# columns), kept in step with the documents by the writes that change them: a tag's usage count,
+# and the entities to rewrite when a tag is renamed or deleted, are index lookups rather than a
+# scan of every document. Soft-deleted entities have no rows here.
+tag_usage = sa.Table(
+    "tag_usage",
+    metadata,
+    sa.Column("entity_id", Id, primary_key=True),
+    sa.Column("tag_fqn_hash", sa.String(64), primary_key=True),
+    sa.Column("entity_type", sa.String(64), nullable=False),
+    sa.Column("tag_fqn", sa.Text(), nullable=False),
+    sa.Column("source", sa.String(16), nullable=False),
+    sa.Index("ix_tag_usage_tag", "tag_fqn_hash"),
+)
