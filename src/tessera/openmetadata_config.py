@@ -28,15 +28,15 @@ from tessera.errors import ConfigError
 # Dropwizard's own) that tessera has nothing to do with, and why.
 OPENMETADATA_ONLY: dict[str, str] = {
     "clusterName": "tessera runs one catalog per database",
-    "swagger": "tessera serves its OpenAPI document at /openapi.json and /docs",
+    "swagger": "tessera serves its OpenAPI document itself, at /openapi.json",
     "metrics": "Dropwizard's metrics reporters",
     "health": "Dropwizard's health checks",
     "assets": "the UI is part of tessera",
-    "migrationConfiguration": "tessera's migrations ship inside it (tessera db upgrade)",
+    "migrationConfiguration": "tessera's migrations ship inside it: tessera db upgrade",
     "elasticsearch": "tessera searches in its own database",
     "eventMonitoringConfiguration": "OpenMetadata's event monitor",
     "eventHandlerConfiguration": "OpenMetadata's event handlers",
-    "pipelineServiceClientConfiguration": "tessera runs no Airflow pipelines (tessera ingest runs them)",
+    "pipelineServiceClientConfiguration": "tessera runs no Airflow pipelines; tessera ingest runs ingestion",
     "secretsManagerConfiguration": "secrets are sealed in the database with the Fernet key",
     "security": "OpenMetadata's password masking (tessera always masks secrets)",
     "email": "tessera sends no email",
