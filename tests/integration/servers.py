@@ -21,6 +21,12 @@ from tessera.users.bootstrap import ADMIN_PASSWORD_FILE
 TEST_FERNET_KEY = "o3Pq1fB0qOXw7Uq3c6mK1jv8c4sY1sOa2mB9Vt9cT0E="
 
 
+def fernet_key(home: Path) -> str:
+    """The key a process with this home uses: the one an earlier start generated there, if any."""
+    generated = home / "fernet.key"
+    return generated.read_text().strip() if generated.exists() else TEST_FERNET_KEY
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -50,7 +56,7 @@ def tessera_server(
         "TESSERA_LOG_LEVEL": "WARNING",
         # Tests that need authentication say which provider; the rest run without it.
         "AUTHENTICATION_PROVIDER": "no-auth",
-        "FERNET_KEY": TEST_FERNET_KEY,
+        "FERNET_KEY": fernet_key(home),
         **(env or {}),
     }
     command = [sys.executable, "-m", "tessera", "serve", "--port", str(port)]
@@ -94,7 +100,7 @@ def mint_bot_token(home: Path, database_url: str, env: dict[str, str]) -> str:
             **os.environ,
             "TESSERA_HOME": str(home),
             "TESSERA_DATABASE_URL": database_url,
-            "FERNET_KEY": TEST_FERNET_KEY,
+            "FERNET_KEY": fernet_key(home),
             **env,
         },
         capture_output=True,
