@@ -19,6 +19,14 @@ def serve(
         "--workers",
         help="Server processes sharing the database (default 1; use PostgreSQL or MySQL for >1).",
     ),
+    migrate: str | None = typer.Option(
+        None,
+        "--migrate",
+        help=(
+            "Schema migrations at start: auto (apply them), check (refuse an old schema; run tessera db "
+            "upgrade first) or never. Default: server.migrate, else check in production, auto otherwise."
+        ),
+    ),
 ) -> None:
     """Start the catalog server.
 
@@ -35,7 +43,10 @@ def serve(
     from tessera import logs
     from tessera.bootstrap import build_container, start
 
-    settings = load(config, {"server.host": host, "server.port": port, "server.workers": workers})
+    settings = load(
+        config,
+        {"server.host": host, "server.port": port, "server.workers": workers, "server.migrate": migrate},
+    )
     logs.configure(settings.server.logLevel)
     # Any start-up failure must reach the operator as one readable line, not a traceback.
     try:
@@ -54,6 +65,8 @@ def serve(
     os.environ["TESSERA_HOST"] = settings.server.host
     os.environ["TESSERA_PORT"] = str(settings.server.port)
     os.environ["TESSERA_HOME"] = str(settings.home)
+    # The schema is settled above: the workers only check it (they start while it cannot change).
+    os.environ["TESSERA_MIGRATE"] = "never" if settings.server.migrate_mode == "never" else "check"
     typer.echo(
         f"tessera listening on http://{settings.server.host}:{settings.server.port} "
         f"(API /api/v1, docs /docs, database {settings.database_url.split('@')[-1]})"

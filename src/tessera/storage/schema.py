@@ -236,6 +236,21 @@ web_session = sa.Table(
     sa.Index("ix_web_session_user", "user_id"),
 )
 
+# -- deployment (migration 0008) ------------------------------------------------------------------
+
+# tessera's JWT signing keys, so that every replica signs and verifies with the same ones without
+# a shared disk. `private_key` is the PKCS#8 PEM sealed with the Fernet key; the signing key is
+# the newest row with no `retired_at`. Retired rows stay (the rotation history); their public
+# halves are published until every token they signed has expired.
+signing_key = sa.Table(
+    "signing_key",
+    metadata,
+    sa.Column("kid", sa.String(64), primary_key=True),
+    sa.Column("private_key", sa.Text(), nullable=False),
+    sa.Column("created_at", sa.BigInteger(), nullable=False),
+    sa.Column("retired_at", sa.BigInteger(), nullable=True),
+    sa.Column("origin", sa.String(512), nullable=False),
+)
 
 # -- tag labels (migration 0011) -------------------------------------------------------------------
 
