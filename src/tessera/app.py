@@ -20,6 +20,8 @@ from tessera.catalog import routes as catalog_routes
 from tessera.catalog.kinds import ALL
 from tessera.config import Settings
 from tessera.container import Container
+from tessera.observability import setup as observability
+from tessera.observability.metrics import Metrics
 from tessera.settings import routes as settings_routes
 from tessera.users import routes as user_routes
 from tessera.web import routes as web_routes
@@ -37,9 +39,11 @@ def create_app(settings: Settings, *, container: Container | None = None) -> Fas
         from tessera.bootstrap import start
 
         start(built)
+        app.state.lifecycle.install_sigterm_drain()
         try:
             yield
         finally:
+            metrics.process_exiting()
             built.close()
 
     app = FastAPI(
@@ -53,15 +57,22 @@ def create_app(settings: Settings, *, container: Container | None = None) -> Fas
         redoc_url=None,
     )
     app.state.container = built
+    metrics = Metrics()
     http_errors.install(app)
-    app.add_middleware(AuthenticationMiddleware, authenticate=built.authenticator.authenticate)
-    # Outermost: an oversized body is refused before anything else looks at the request.
+    app.add_middleware(
+        AuthenticationMiddleware,
+        authenticate=built.authenticator.authenticate,
+        on_refused=metrics.auth_refused,
+    )
+    # Then: an oversized body is refused before anything else looks at the request.
     app.add_middleware(
         BodyLimit,
         limit=settings.server.maxRequestBodyBytes,
         public_limit=settings.server.maxPublicRequestBodyBytes,
         public_paths=PUBLIC_PATHS,
     )
+    # Outside even that: every request is counted and logged with its correlation id.
+    observability.install(app, built, metrics)
     # Before system.router: /system/settings is not one of its paths.
     app.include_router(settings_routes.router)
     app.include_router(system.router)
@@ -103,6 +114,7 @@ def create_app_from_environment() -> FastAPI:
 
     config_file = os.environ.get("TESSERA_CONFIG_FILE")
     settings = load_settings(Path(config_file) if config_file else None)
-    # A worker process starts with no logging of its own: without this its lines would be lost.
-    logs.configure(settings.server.logLevel)
+    # uvicorn configured this worker's logging with the same dictionary (cli.serve); done again
+    # for a factory started by another server.
+    logs.configure(settings.server.logLevel, settings.server.logFormat)
     return create_app(settings)

@@ -46,6 +46,8 @@ def tessera_server(
         "TESSERA_LOG_LEVEL": "WARNING",
         # Tests that need authentication say which provider; the rest run without it.
         "AUTHENTICATION_PROVIDER": "no-auth",
+        # Stopped with SIGTERM after every test: no load balancer to drain for.
+        "TESSERA_SHUTDOWN_DRAIN_SECONDS": "0",
         **(env or {}),
     }
     command = [sys.executable, "-m", "tessera", "serve", "--port", str(port)]

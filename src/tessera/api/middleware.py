@@ -15,6 +15,7 @@ import contextlib
 import logging
 import re
 import uuid
+from collections.abc import Callable
 from typing import Protocol
 from urllib.parse import unquote
 
@@ -68,10 +69,41 @@ class Authenticate(Protocol):
     ) -> Principal: ...
 
 
+# A refusal's reason as a metric label: a few fixed words, whatever the message says, so that
+# the label's values stay few (the message itself goes to the log line).
+_REASONS = (
+    ("not present", "missing"),
+    ("expired", "expired"),
+    ("revoked", "revoked"),
+    ("signature", "signature"),
+    ("signing key", "unknown_key"),
+    ("key id", "unknown_key"),
+    ("malformed", "malformed"),
+    ("too large", "malformed"),
+    ("issuer", "issuer"),
+    ("audience", "audience"),
+    ("tenant", "tenant"),
+    ("no longer exists", "unknown_user"),
+    ("sign in again", "session"),
+    ("session", "session"),
+)
+
+
+def refusal_reason(message: str) -> str:
+    lowered = message.lower()
+    return next((reason for needle, reason in _REASONS if needle in lowered), "other")
+
+
 class AuthenticationMiddleware:
-    def __init__(self, app: ASGIApp, authenticate: Authenticate) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        authenticate: Authenticate,
+        on_refused: Callable[[str], None] | None = None,
+    ) -> None:
         self.app = app
         self.authenticate = authenticate
+        self.on_refused = on_refused
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -102,7 +134,9 @@ class AuthenticationMiddleware:
         except TesseraError as exc:
             # The id ties what the caller was told to the server's log line, so an operator can
             # find why a sign-in failed without the caller's token.
-            correlation = uuid.uuid4().hex
+            correlation = str(state.get("correlation_id") or uuid.uuid4().hex)
+            if self.on_refused is not None:
+                self.on_refused(refusal_reason(exc.message))
             log.info(
                 "authentication refused (%s) %s %s: %d %s",
                 correlation,

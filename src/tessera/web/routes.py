@@ -95,14 +95,19 @@ def content_security_policy(settings: Settings) -> str:
     )
 
 
+# The first path segments of the UI's own pages (static/main.js's routes, checked by a test):
+# any other path is not a page, and gets a JSON 404 instead of the UI's HTML, so that a
+# mistyped probe (/healthcheck) or a scraper's wrong path fails instead of passing.
+PAGE_SECTIONS = frozenset(
+    {"", "signin", "callback", "explore", "browse", "services", "databases", "schemas", "tables"}
+    | {"settings", "profile", "audit"}
+)
+
+
 def _is_page_path(path: str) -> bool:
     # Normalised as the authentication middleware does, so that whatever it treats as the API
     # (``/API/v1``, ``/api;x/v1``, ``//api``) is never answered with the UI's HTML.
-    normalised = normalise(path)
-    if normalised == "/favicon.ico":
-        # Browsers ask for it whatever the page links; a 404 beats an HTML page posing as an icon.
-        return False
-    return not (normalised.startswith("/api") or normalised.split("/")[1] == "static")
+    return normalise(path).split("/")[1] in PAGE_SECTIONS
 
 
 class PageRoute(APIRoute):
