@@ -71,6 +71,8 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
+            # Which worker: with --workers N, lines of N processes interleave.
+            "process": record.process,
         }
         correlation = getattr(record, "correlation_id", None)
         if correlation:

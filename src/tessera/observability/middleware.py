@@ -60,7 +60,8 @@ def route_template(scope: Scope, routes: Sequence[BaseRoute]) -> str:
         route = next((r for r in _flatten(routes) if r.matches(scope)[0] is Match.FULL), None)
     if isinstance(route, Mount):
         return f"{route.path}/{{path}}"
-    path = getattr(route, "path", None)
+    # path_format: the template as written in the OpenAPI document ({fqn}, not {fqn:path}).
+    path = getattr(route, "path_format", None) or getattr(route, "path", None)
     return path if isinstance(path, str) else UNMATCHED
 
 
