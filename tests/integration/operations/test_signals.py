@@ -148,3 +148,31 @@ def test_readiness_is_503_naming_the_database_when_it_is_unreachable(tmp_path: o
     assert body["checks"]["database"].startswith("unreachable")
     assert "database: unreachable" in body["message"]
     assert client.get("/healthz").status_code == 200
+
+
+def test_audit_records_carry_the_request_and_paging_counts_every_match(basic_settings: Settings) -> None:
+    import base64
+
+    with TestClient(create_app(basic_settings)) as client:
+        for n in range(2):
+            refused = client.post(
+                "/api/v1/users/login",
+                json={"email": "admin", "password": base64.b64encode(b"wrong").decode()},
+                headers={"X-Request-ID": f"bad-login-{n}", "User-Agent": "audit-probe/1.0"},
+            )
+            assert refused.status_code == 401
+        token = admin_session_in_process(client, basic_settings)
+        admin = {"Authorization": f"Bearer {token}"}
+        page = ok(client.get("/api/v1/audit/events", params={"limit": 2}, headers=admin))
+        everything = ok(client.get("/api/v1/audit/events", params={"limit": 1000}, headers=admin))
+        assert len(page["data"]) == 2
+        assert page["paging"]["total"] == len(everything["data"]) > 2
+        logins = ok(client.get("/api/v1/audit/events", params={"action": "login", "limit": 1}, headers=admin))
+        assert logins["paging"]["total"] == 3
+        failures = [e for e in everything["data"] if e["action"] == "login" and e["outcome"] == "failure"]
+        assert sorted(e["correlationId"] for e in failures) == ["bad-login-0", "bad-login-1"]
+        assert {e["userAgent"] for e in failures} == {"audit-probe/1.0"}
+        # The test client's address, as uvicorn would give the caller's (or the proxy's client).
+        assert {e["sourceIp"] for e in failures} == {"testclient"}
+        # Events written by start-up (no request) carry none.
+        assert any(e["correlationId"] is None for e in everything["data"])
