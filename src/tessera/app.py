@@ -9,10 +9,9 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.openapi.utils import get_openapi
 
 from tessera import __version__, logs
-from tessera.api import http_errors, pipelines, search, system
+from tessera.api import docs, http_errors, openapi, pipelines, search, system
 from tessera.api.limits import BodyLimit
 from tessera.api.middleware import PUBLIC_PATHS, AuthenticationMiddleware
 from tessera.audit import routes as audit_routes
@@ -53,7 +52,8 @@ def create_app(settings: Settings, *, container: Container | None = None) -> Fas
             'OpenMetadata-compatible catalog API. Errors are always {"code": <status>, "message": "..."}.'
         ),
         lifespan=lifespan,
-        docs_url="/docs",
+        # Served offline by api.docs instead of FastAPI's CDN-loading pages.
+        docs_url=None,
         redoc_url=None,
     )
     app.state.container = built
@@ -84,24 +84,17 @@ def create_app(settings: Settings, *, container: Container | None = None) -> Fas
     app.include_router(pipelines.router)
     for kind in ALL:
         app.include_router(catalog_routes.entity_router(kind))
-    # Last: the UI answers every path the API does not (client-side routing).
+    docs.install(app)
+    # Last: the UI answers its own page paths (client-side routing).
     web_routes.install(app, settings)
     built.started_at_ms = int(time.time() * 1000)
-    app.openapi = lambda: _openapi_with_bearer(app)  # type: ignore[method-assign]
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 
 
-def _openapi_with_bearer(app: FastAPI) -> dict[str, Any]:
-    """The OpenAPI document, saying that /api/v1 takes a Bearer JWT (so /docs can send one)."""
+def _openapi(app: FastAPI) -> dict[str, Any]:
     if app.openapi_schema is None:
-        schema = get_openapi(
-            title=app.title, version=app.version, description=app.description, routes=app.routes
-        )
-        schema.setdefault("components", {})["securitySchemes"] = {
-            "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
-        }
-        schema["security"] = [{"bearer": []}]
-        app.openapi_schema = schema
+        app.openapi_schema = openapi.document(app, ALL)
     return app.openapi_schema
 
 
