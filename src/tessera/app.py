@@ -14,6 +14,7 @@ from tessera import __version__, logs
 from tessera.api import docs, http_errors, openapi, pipelines, search, system
 from tessera.api.limits import BodyLimit
 from tessera.api.middleware import PUBLIC_PATHS, AuthenticationMiddleware
+from tessera.api.root_path import RootPath
 from tessera.audit import routes as audit_routes
 from tessera.catalog import routes as catalog_routes
 from tessera.catalog.kinds import ALL
@@ -73,6 +74,9 @@ def create_app(settings: Settings, *, container: Container | None = None) -> Fas
     )
     # Outside even that: every request is counted and logged with its correlation id.
     observability.install(app, built, metrics)
+    if settings.server.rootPath:
+        # Outermost: everything inside sees the path as the router does (api.root_path).
+        app.add_middleware(RootPath, root_path=settings.server.rootPath)
     # Before system.router: /system/settings is not one of its paths.
     app.include_router(settings_routes.router)
     app.include_router(system.router)

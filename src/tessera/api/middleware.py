@@ -23,6 +23,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from tessera.api.http_errors import CORRELATION_HEADER, error_response
+from tessera.api.root_path import raw_route_path, route_path
 from tessera.auth.principal import Principal
 from tessera.errors import TesseraError
 
@@ -116,13 +117,14 @@ class AuthenticationMiddleware:
         cookies = request_headers.get("cookie")
         csrf = request_headers.get("x-csrf-token")
         method = str(scope.get("method", "GET"))
-        raw_path = scope.get("raw_path")
-        path = raw_path.decode("latin-1") if isinstance(raw_path, bytes) else scope["path"]
+        # Below server.rootPath, as the router sees them.
+        routed = route_path(scope)
+        path = raw_route_path(scope)
         state = scope.setdefault("state", {})
-        if is_public(scope["path"], path):
+        if is_public(routed, path):
             # Public routes still learn who is calling when a token or a session is sent and valid.
             # (A session cookie is not looked at for the UI's static files: nothing there asks.)
-            if authorization or (cookies and not scope["path"].startswith("/static/")):
+            if authorization or (cookies and not routed.startswith("/static/")):
                 with contextlib.suppress(TesseraError):
                     state["principal"] = self.authenticate(
                         authorization, cookies=cookies, csrf=csrf, method=method

@@ -109,7 +109,7 @@ class RequestSignals:
                 '%s "%s %s" %d %d %.1fms',
                 source_ip or "-",
                 method,
-                scope.get("root_path", "") + scope["path"],
+                scope["path"],
                 status,
                 sent,
                 elapsed * 1000,
@@ -117,7 +117,7 @@ class RequestSignals:
                     "access": {
                         "client": source_ip,
                         "method": method,
-                        "path": scope.get("root_path", "") + scope["path"],
+                        "path": scope["path"],
                         "route": template,
                         "status": status,
                         "bytes": sent,
