@@ -47,6 +47,11 @@ def test_two_workers_add_up_their_metrics_and_keep_their_json_log_lines(tmp_path
         for request_id in ids:
             # A connection each: the kernel hands them to either worker.
             responses.append(httpx.get(f"{base}/api/v1/tables", headers={"X-Request-ID": request_id}))
+        # From a trusted proxy (127.0.0.1 by default), the forwarded client is the client.
+        forwarded = httpx.get(
+            f"{base}/healthz", headers={"X-Request-ID": "via-proxy", "X-Forwarded-For": "203.0.113.9"}
+        )
+        assert forwarded.status_code == 200
         assert {r.status_code for r in responses} == {401}
         assert [r.headers["X-Correlation-Id"] for r in responses] == ids
         # Whichever worker answers the scrape reports both workers' numbers.
@@ -69,6 +74,8 @@ def test_two_workers_add_up_their_metrics_and_keep_their_json_log_lines(tmp_path
         assert access[0]["access"]["status"] == 401
         assert access[0]["access"]["route"] == "/api/v1/tables"
     assert workers
+    via_proxy = next(r for r in records if r.get("correlationId") == "via-proxy" and "access" in r)
+    assert via_proxy["access"]["client"] == "203.0.113.9"
 
 
 @pytest.fixture
@@ -84,6 +91,8 @@ def server_process(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], st
         "AUTHENTICATION_PROVIDER": "no-auth",
         "TESSERA_LOG_LEVEL": "INFO",
         "TESSERA_SHUTDOWN_DRAIN_SECONDS": "1.5",
+        # Only this proxy's forwarded headers are believed: not ours (127.0.0.1).
+        "FORWARDED_ALLOW_IPS": "10.9.9.9",
     }
     with log_path.open("wb") as log:
         process = subprocess.Popen(
@@ -115,6 +124,10 @@ def test_sigterm_turns_readiness_503_then_finishes_the_request_in_flight(
     server_process: tuple[subprocess.Popen[bytes], str, Path],
 ) -> None:
     process, base, log_path = server_process
+    spoofed = httpx.get(
+        f"{base}/healthz", headers={"X-Request-ID": "spoof", "X-Forwarded-For": "203.0.113.9"}
+    )
+    assert spoofed.status_code == 200
     release = threading.Event()
     body = json.dumps(
         {
@@ -165,4 +178,9 @@ def test_sigterm_turns_readiness_503_then_finishes_the_request_in_flight(
     assert process.wait(timeout=30) in (0, -signal.SIGTERM)
     log = log_path.read_text()
     assert "SIGTERM: readiness is now 503" in log
+    spoof_line = next(
+        line for line in log.splitlines() if "[correlation spoof]" in line and "/healthz" in line
+    )
+    assert '127.0.0.1 "GET /healthz" 200' in spoof_line
+    assert "203.0.113.9" not in log
     assert "Traceback" not in log
