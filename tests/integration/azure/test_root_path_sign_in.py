@@ -62,6 +62,13 @@ def test_sign_in_and_its_redirects_stay_under_the_root_path(
     assert done.status_code == 302, done.text
     assert done.headers["location"] == "/catalog/tables/x"
     assert client.get("/catalog/api/v1/users/loggedInUser").status_code == 200
+    # The ID token was checked against Entra's keys, fetched once (a metric operators watch).
+    fetches = [
+        line
+        for line in client.get("/catalog/metrics").text.splitlines()
+        if line.startswith('tessera_jwks_fetches_total{outcome="ok"}')
+    ]
+    assert fetches == ['tessera_jwks_fetches_total{outcome="ok"} 1.0']
     # A callback with nothing to finish (Entra's sign-out comes back so) goes to the sign-in page.
     back = client.get("/catalog/callback", follow_redirects=False)
     assert back.status_code == 302

@@ -176,3 +176,29 @@ def test_audit_records_carry_the_request_and_paging_counts_every_match(basic_set
         assert {e["sourceIp"] for e in failures} == {"testclient"}
         # Events written by start-up (no request) carry none.
         assert any(e["correlationId"] is None for e in everything["data"])
+
+
+@pytest.mark.postgres
+def test_readiness_turns_503_when_the_database_goes_away_under_a_running_server(tmp_path: object) -> None:
+    from tests.integration.conftest import _create_server_database, _drop_server_database
+
+    url = _create_server_database("postgresql")
+    try:
+        settings = load_settings(
+            environ={
+                "TESSERA_HOME": str(tmp_path),
+                "AUTHENTICATION_PROVIDER": "no-auth",
+                "TESSERA_DATABASE_URL": url,
+            }
+        )
+        with TestClient(create_app(settings)) as client:
+            assert client.get("/readyz").status_code == 200
+            _drop_server_database("postgresql", url)
+            gone = client.get("/readyz")
+            assert gone.status_code == 503
+            assert gone.json()["checks"]["database"].startswith("unreachable")
+            assert gone.json()["checks"]["signingKeys"] == "ok"
+            # Liveness does not depend on the database: restarting would not bring it back.
+            assert client.get("/healthz").status_code == 200
+    finally:
+        _drop_server_database("postgresql", url)
