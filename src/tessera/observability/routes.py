@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -51,7 +52,7 @@ async def readyz(request: Request, container: ContainerDep) -> Response:
     return json_response(body, status=503)
 
 
-async def _check(probe: Any, container: Container) -> str:
+async def _check(probe: Callable[[Container], None], container: Container) -> str:
     try:
         await asyncio.wait_for(run_in_threadpool(probe, container), READINESS_TIMEOUT_S)
     except TimeoutError:
