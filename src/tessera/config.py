@@ -57,6 +57,20 @@ class ServerSettings(_Section):
     # The OpenMetadata API version we implement; its client requires the same major.minor.
     openMetadataApiVersion: str = Field(DEFAULT_OPENMETADATA_API_VERSION, pattern=r"^\d+\.\d+\.\d+")
     logLevel: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # Log lines as text or as one JSON object per line (for a log collector).
+    logFormat: Literal["text", "json"] = "text"
+    # Who may read /metrics: anyone who reaches the port, any caller with a valid token, or
+    # administrators only (docs/operations.md).
+    metricsAccess: Literal["open", "authenticated", "admin"] = "open"
+    # The sub-path a reverse proxy serves tessera under (e.g. /catalog); empty = the root.
+    rootPath: str = Field("", pattern=r"^(/[A-Za-z0-9._~-]+)*$")
+    # Addresses whose X-Forwarded-For/-Proto headers are believed (comma-separated IPs or
+    # networks, or * for any): the reverse proxies in front of tessera.
+    forwardedAllowIps: str = "127.0.0.1"
+    # On SIGTERM: seconds readiness answers 503 while requests are still served (so a load
+    # balancer stops sending new ones), then at most this long for requests in flight.
+    shutdownDrainSeconds: float = Field(5.0, ge=0, le=300)
+    shutdownTimeoutSeconds: int = Field(30, ge=1, le=3600)
     # The largest request body accepted (413 above it), and for sign-in and the other endpoints
     # anyone may call without a token.
     maxRequestBodyBytes: int = Field(32 * 1024 * 1024, ge=1024)
@@ -241,6 +255,13 @@ ENV_KEYS: dict[str, str] = {
     "TESSERA_MIGRATE": "server.migrate",
     "TESSERA_PUBLIC_URL": "server.publicUrl",
     "TESSERA_LOG_LEVEL": "server.logLevel",
+    "LOG_FORMAT": "server.logFormat",
+    "TESSERA_LOG_FORMAT": "server.logFormat",
+    "TESSERA_METRICS_ACCESS": "server.metricsAccess",
+    "TESSERA_ROOT_PATH": "server.rootPath",
+    "FORWARDED_ALLOW_IPS": "server.forwardedAllowIps",
+    "TESSERA_SHUTDOWN_DRAIN_SECONDS": "server.shutdownDrainSeconds",
+    "TESSERA_SHUTDOWN_TIMEOUT_SECONDS": "server.shutdownTimeoutSeconds",
     "TESSERA_MAX_REQUEST_BODY_BYTES": "server.maxRequestBodyBytes",
     "TESSERA_MAX_PUBLIC_REQUEST_BODY_BYTES": "server.maxPublicRequestBodyBytes",
     "TESSERA_OPENMETADATA_API_VERSION": "server.openMetadataApiVersion",

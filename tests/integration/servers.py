@@ -57,6 +57,8 @@ def tessera_server(
         # Tests that need authentication say which provider; the rest run without it.
         "AUTHENTICATION_PROVIDER": "no-auth",
         "FERNET_KEY": fernet_key(home),
+        # Stopped with SIGTERM after every test: no load balancer to drain for.
+        "TESSERA_SHUTDOWN_DRAIN_SECONDS": "0",
         **(env or {}),
     }
     command = [sys.executable, "-m", "tessera", "serve", "--port", str(port)]

@@ -199,6 +199,10 @@ audit_event = sa.Table(
     sa.Column("target", sa.String(512), nullable=True),
     sa.Column("outcome", sa.String(16), nullable=False),
     sa.Column("detail", sa.Text(), nullable=True),
+    # The request it came from, if any (migration 0009).
+    sa.Column("source_ip", sa.String(64), nullable=True),
+    sa.Column("user_agent", sa.String(512), nullable=True),
+    sa.Column("correlation_id", sa.String(128), nullable=True),
     sa.Index("ix_audit_event_at", "at"),
 )
 

@@ -1,8 +1,9 @@
 // The frame around every signed-in page: a header with the main navigation, and <main>.
+import { url } from "./base.js";
 import { h, message } from "./dom.js";
 
 function navLink(path, text) {
-  return h("li", {}, h("a", { href: path, "data-nav": path }, text));
+  return h("li", {}, h("a", { href: url(path), "data-nav": path }, text));
 }
 
 export function buildShell({ me, config, onSignOut }) {
@@ -63,7 +64,7 @@ export function buildShell({ me, config, onSignOut }) {
     { class: "topbar" },
     h(
       "a",
-      { href: "/explore", class: "brand" },
+      { href: url("/explore"), class: "brand" },
       h("span", { class: "brand-mark", "aria-hidden": "true" }),
       "tessera",
     ),
