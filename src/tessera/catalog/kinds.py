@@ -64,6 +64,9 @@ class Kind:
     hook_fields: tuple[str, ...] = ()
     read_only: bool = False
     expansions: tuple[Expansion, ...] = ()
+    # Owners come from the nearest container that has some when the entity has none
+    # (catalog.owners), as OpenMetadata's setInheritedFields does for data assets.
+    inherits_owners: bool = False
 
     @property
     def copied_fields(self) -> tuple[str, ...]:
@@ -112,6 +115,7 @@ DATABASE = Kind(
     optional_fields=(*_DATA_ASSET_FIELDS, "databaseSchemas", "usageSummary", "databaseProfilerConfig"),
     search_index="database_search_index",
     expansions=(Expansion("databaseSchemas", "databaseSchema", "children"),),
+    inherits_owners=True,
 )
 DATABASE_SCHEMA = Kind(
     type="databaseSchema",
@@ -123,6 +127,7 @@ DATABASE_SCHEMA = Kind(
     optional_fields=(*_DATA_ASSET_FIELDS, "tables", "usageSummary", "databaseSchemaProfilerConfig"),
     search_index="database_schema_search_index",
     expansions=(Expansion("tables", "table", "children"),),
+    inherits_owners=True,
 )
 TABLE = Kind(
     type="table",
@@ -145,6 +150,7 @@ TABLE = Kind(
         "schemaDefinition",
     ),
     search_index="table_search_index",
+    inherits_owners=True,
 )
 STORED_PROCEDURE = Kind(
     type="storedProcedure",
@@ -155,6 +161,7 @@ STORED_PROCEDURE = Kind(
     inherit=("database", "service", "serviceType"),
     optional_fields=_DATA_ASSET_FIELDS,
     search_index="stored_procedure_search_index",
+    inherits_owners=True,
 )
 INGESTION_PIPELINE = Kind(
     type="ingestionPipeline",
@@ -199,7 +206,18 @@ TEAM = Kind(
         Ref("defaultRoles", "role", RefBy.ID, many=True),
         Ref("policies", "policy", RefBy.ID, many=True),
     ),
-    optional_fields=("owners", "profile", "users", "owns", "defaultRoles", "parents", "children", "policies"),
+    optional_fields=(
+        "owners",
+        "profile",
+        "users",
+        "owns",
+        "defaultRoles",
+        "parents",
+        "children",
+        "childrenCount",
+        "userCount",
+        "policies",
+    ),
     unsupported=("domains", "defaultPersona"),
     search_index="team_search_index",
     expansions=(Expansion("users", "user", "referencing"),),

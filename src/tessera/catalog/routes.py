@@ -23,11 +23,12 @@ from tessera.api.route_helpers import (
     parent_filters,
     read_json,
     render,
+    render_many,
     require_object,
 )
 from tessera.auth.permissions import PATCH_PATH_OPERATIONS, Operation
 from tessera.auth.principal import Principal
-from tessera.catalog import documents
+from tessera.catalog import documents, shapes
 from tessera.catalog import fqn as fqns
 from tessera.catalog.documents import Doc
 from tessera.catalog.kinds import Kind
@@ -86,7 +87,7 @@ def entity_router(kind: Kind) -> APIRouter:
                 for row in rows
                 if container.authorizer.allows(principal, Operation.VIEW_ALL, resource, row.doc)
             ]
-        data = [render(container, request, kind, row.doc, wanted) for row in rows]
+        data = render_many(container, request, kind, [row.doc for row in rows], wanted)
         return json_response({"data": data, "paging": paging})
 
     if not kind.read_only:
@@ -163,7 +164,14 @@ def entity_router(kind: Kind) -> APIRouter:
         current = await run_in_threadpool(container.catalog.get, kind, entity_id, "all")
         container.authorizer.check(principal, [Operation.VIEW_ALL], resource, current)
         docs = await run_in_threadpool(container.catalog.versions, kind, entity_id)
-        versions = [orjson.dumps(container.present(kind, doc, principal)).decode() for doc in docs]
+        every = frozenset({"*"})
+        skip = container.catalog.expansions(kind)
+        versions = [
+            orjson.dumps(
+                container.present(kind, shapes.shape(kind, doc, every, skip=skip), principal)
+            ).decode()
+            for doc in docs
+        ]
         return json_response({"entityType": kind.type, "versions": versions})
 
     @router.get("/{entity_id}/versions/{version}", dependencies=[view])
@@ -177,6 +185,9 @@ def entity_router(kind: Kind) -> APIRouter:
 
     if kind.read_only:
         return router
+
+    if "followers" in kind.optional_fields and "followers" in kind.entity_fields:
+        _relation_routes(router, kind)
 
     @router.post("", status_code=201, dependencies=[authorize(Operation.CREATE, resource)])
     async def create(request: Request, container: ContainerDep, principal: PrincipalDep) -> Response:
@@ -276,6 +287,67 @@ def entity_router(kind: Kind) -> APIRouter:
         return json_response(render(container, request, kind, doc, frozenset({"*"})))
 
     return router
+
+
+def _relation_routes(router: APIRouter, kind: Kind) -> None:
+    """Followers and votes: relations of users to the entity, not changes of it (no version)."""
+    view = authorize_each(Operation.VIEW_ALL, kind.type)
+
+    async def change_followers(
+        entity_id: str,
+        user_id: str,
+        request: Request,
+        container: ContainerDep,
+        principal: PrincipalDep,
+        add: bool,
+    ) -> Response:
+        current = await run_in_threadpool(container.catalog.get, kind, entity_id)
+        container.authorizer.check(principal, [Operation.VIEW_ALL], kind.type, current)
+        if user_id != principal.user_id:
+            # Following is for oneself; changing who else follows is editing the entity.
+            container.authorizer.check(principal, [Operation.EDIT_ALL], kind.type, current)
+        relations = container.catalog.relations
+        change = relations.follow if add else relations.unfollow
+        event = await run_in_threadpool(change, kind, entity_id, user_id, principal.name)
+        return json_response(event)
+
+    @router.put("/{entity_id}/followers", dependencies=[view])
+    async def add_follower(
+        entity_id: str, request: Request, container: ContainerDep, principal: PrincipalDep
+    ) -> Response:
+        # OpenMetadata's body is the user's id, as a JSON string or bare.
+        body = (await request.body()).decode("utf-8", "replace").strip()
+        user_id = body.strip('"')
+        if not user_id:
+            raise BadRequest("The request body must be the id of the user who follows")
+        return await change_followers(entity_id, user_id, request, container, principal, True)
+
+    @router.put("/{entity_id}/followers/{user_id}", dependencies=[view])
+    async def add_follower_by_path(
+        entity_id: str, user_id: str, request: Request, container: ContainerDep, principal: PrincipalDep
+    ) -> Response:
+        return await change_followers(entity_id, user_id, request, container, principal, True)
+
+    @router.delete("/{entity_id}/followers/{user_id}", dependencies=[view])
+    async def remove_follower(
+        entity_id: str, user_id: str, request: Request, container: ContainerDep, principal: PrincipalDep
+    ) -> Response:
+        return await change_followers(entity_id, user_id, request, container, principal, False)
+
+    if "votes" not in kind.entity_fields:
+        return
+
+    @router.put("/{entity_id}/vote", dependencies=[view])
+    async def vote(
+        entity_id: str, request: Request, container: ContainerDep, principal: PrincipalDep
+    ) -> Response:
+        body = await read_json(request)
+        current = await run_in_threadpool(container.catalog.get, kind, entity_id)
+        container.authorizer.check(principal, [Operation.VIEW_ALL], kind.type, current)
+        event = await run_in_threadpool(
+            container.catalog.relations.vote, kind, entity_id, principal.user_id, body, principal.name
+        )
+        return json_response(event)
 
 
 def _existing_for_put(container: Container, kind: Kind, body: dict[str, Any]) -> Doc | None:

@@ -17,7 +17,7 @@ import jsonpatch
 from sqlalchemy.engine import Engine
 
 from tessera import contract
-from tessera.catalog import cascades, changes, documents, hierarchy, validation
+from tessera.catalog import cascades, changes, documents, hierarchy, owners, validation
 from tessera.catalog import fqn as fqns
 from tessera.catalog.documents import Doc
 from tessera.catalog.kinds import Kind, by_type
@@ -35,6 +35,7 @@ from tessera.catalog.models import (
     Upserted,
     WriteListener,
 )
+from tessera.catalog.relations import Relations
 from tessera.catalog.search_documents import search_document
 from tessera.catalog.writer import Lookups, Writer, owner_reference
 from tessera.errors import BadRequest, NotFound, PreconditionFailed, TesseraError
@@ -77,6 +78,7 @@ class CatalogService:
         self._hooks = list(hooks)
         self._listeners: list[WriteListener] = []
         self._writer = Writer(self._hooks, self._listeners, clock)
+        self.relations = Relations(engine, clock=clock)
 
     def add_hook(self, hook: DocumentHook) -> None:
         self._hooks.append(hook)
@@ -87,7 +89,8 @@ class CatalogService:
     # -- reads --------------------------------------------------------------------------------
 
     def get(self, kind: Kind, entity_id: str, include: Include = "non-deleted") -> Doc:
-        return self._get_row(kind, entity_id, include).doc
+        """The entity as it is served: with the owners it inherits (catalog.owners)."""
+        return self._served(kind, self._get_row(kind, entity_id, include).doc)
 
     def get_row(self, kind: Kind, entity_id: str, include: Include = "non-deleted") -> EntityRow:
         return self._get_row(kind, entity_id, include)
@@ -103,7 +106,7 @@ class CatalogService:
                     row = repo.get_by_fqn_hash(conn, kind.type, fqns.digest(quoted))
         if row is None or not _included(row, include):
             raise NotFound(f"{kind.type} instance for {fqn} not found")
-        return row.doc
+        return self._served(kind, row.doc)
 
     def find_by_field(self, kind: Kind, field: str, value: str, *, deleted: bool | None = False) -> list[Doc]:
         """Exact lookups search offers: by name, by FQN (``*`` wildcards allowed), users by email."""
@@ -181,7 +184,7 @@ class CatalogService:
             raise BadRequest("Only one of after and before may be given")
         with self.engine.connect() as conn:
             parent_ids = hierarchy.parent_ids_in_scope(conn, kind, filters or {})
-            return repo.list_page(
+            page = repo.list_page(
                 conn,
                 kind.type,
                 parent_ids=parent_ids,
@@ -191,6 +194,12 @@ class CatalogService:
                 before=before,
                 subtype=subtype,
             )
+            # One read of the page's containers for all its rows, not one per row.
+            for row, doc in zip(
+                page.rows, owners.with_inherited(conn, kind, [r.doc for r in page.rows]), strict=True
+            ):
+                row.doc = doc
+        return page
 
     def versions(self, kind: Kind, entity_id: str) -> list[Doc]:
         self._get_row(kind, entity_id, "all")
@@ -301,7 +310,13 @@ class CatalogService:
         def run(unit: UnitOfWork) -> BulkResult:
             outcomes = iter(
                 self._writer.upsert_many(
-                    unit, kind, valid, actor, mode="put", override=override, authorize=authorize
+                    unit,
+                    kind,
+                    valid,
+                    actor,
+                    mode="put",
+                    override=override,
+                    authorize=owners.seeing(unit.conn, kind, authorize),
                 )
             )
             result = BulkResult(processed=len(checked))
@@ -350,8 +365,10 @@ class CatalogService:
                     f"{kind.type} {entity_id} is at version {changes.to_float(row.version)}, "
                     f"not {expected}; reload it and patch again"
                 )
+            # The patch applies to the entity as the client read it, inherited owners included.
+            (served,) = owners.with_inherited(unit.conn, kind, [row.doc])
             try:
-                patched = jsonpatch.apply_patch(row.doc, operations)
+                patched = jsonpatch.apply_patch(served, operations)
             except (
                 jsonpatch.JsonPatchException,
                 jsonpatch.JsonPointerException,
@@ -362,7 +379,13 @@ class CatalogService:
             if not isinstance(patched, dict):
                 raise BadRequest(f"Invalid JSON Patch: the result must be a {kind.type} object")
             if authorize is not None:
-                authorize(row.doc, patched)
+                authorize(served, patched)
+            patched = owners.strip_inherited(patched)
+            if not patched.get("owners") and not row.doc.get("owners"):
+                # Still inheriting (or still without owners): stored as it was.
+                patched.pop("owners", None)
+                if "owners" in row.doc:
+                    patched["owners"] = row.doc["owners"]
             for name in sorted(documents.SERVER_FIELDS | {"name"} | hierarchy.structural_fields(kind)):
                 if patched.get(name) != row.doc.get(name):
                     raise BadRequest(f"{name} cannot be changed with PATCH")
@@ -373,7 +396,8 @@ class CatalogService:
             if kind.type == "table":
                 documents.set_column_fqns(patched)
             self._writer.before_store(kind, patched, row.doc, None)
-            return self._writer.save(unit, kind, row, patched, actor).doc
+            saved = self._writer.save(unit, kind, row, patched, actor).doc
+            return owners.with_inherited(unit.conn, kind, [saved])[0]
 
         return self._write(run)
 
@@ -398,7 +422,7 @@ class CatalogService:
                 actor,
                 recursive=recursive,
                 hard=hard,
-                authorize=authorize,
+                authorize=owners.seeing(unit.conn, kind, authorize),
             )
 
         return self._write(run)
@@ -510,13 +534,26 @@ class CatalogService:
     ) -> Upserted:
         def run(unit: UnitOfWork) -> Upserted:
             (outcome,) = self._writer.upsert_many(
-                unit, kind, [request], actor, mode=mode, override=override, authorize=authorize
+                unit,
+                kind,
+                [request],
+                actor,
+                mode=mode,
+                override=override,
+                authorize=owners.seeing(unit.conn, kind, authorize),
             )
             if isinstance(outcome, TesseraError):
                 raise outcome
-            return outcome
+            (served,) = owners.with_inherited(unit.conn, kind, [outcome.doc])
+            return Upserted(served, outcome.outcome)
 
         return self._write(run)
+
+    def _served(self, kind: Kind, doc: Doc) -> Doc:
+        if not kind.inherits_owners:
+            return doc
+        with read_once(self.engine) as conn:
+            return owners.with_inherited(conn, kind, [doc])[0]
 
     def _writable(self, kind: Kind) -> None:
         if kind.read_only or kind.create_schema is None:

@@ -1,0 +1,212 @@
+"""Followers and votes, and the fields computed from relations: ``followers``, ``votes``, a
+user's ``follows``, a team's ``children``, ``childrenCount`` and ``userCount``.
+
+Following or voting does not change the entity, as in OpenMetadata (``EntityRepository.
+addFollower``, ``updateVote``): no new version; the caller gets a ChangeEvent describing the
+change. The relations live in ``entity_relation`` and are read for a whole page at once.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy.engine import Engine
+
+from tessera.catalog import documents, shapes
+from tessera.catalog.kinds import TEAM, USER, Kind
+from tessera.errors import BadRequest, NotFound
+from tessera.storage import relations as store
+from tessera.storage import repository as repo
+from tessera.storage import search as search_store
+from tessera.storage.db import write_transaction
+from tessera.storage.unit_of_work import is_uuid
+
+Doc = dict[str, Any]
+# voteRequest.json's updatedVoteType -> the relation it leaves.
+_VOTE_TYPES = {"votedUp": store.UP_VOTED, "votedDown": store.DOWN_VOTED, "unVoted": None}
+
+
+class Relations:
+    def __init__(self, engine: Engine, *, clock: Callable[[], float] = time.time) -> None:
+        self.engine = engine
+        self._clock = clock
+
+    # -- writes -------------------------------------------------------------------------------
+
+    def follow(self, kind: Kind, entity_id: str, user_id: str, actor: str) -> Doc:
+        """``user_id`` follows the entity (PUT /{collection}/{id}/followers)."""
+        self._supports(kind, "followers")
+        with write_transaction(self.engine) as conn:
+            target = self._live(conn, kind, entity_id)
+            user = self._live(conn, USER, user_id)
+            added = store.add(conn, user["id"], target["id"], store.FOLLOWS, self._now())
+        change = {"fieldsAdded": [_field("followers", [documents.reference(user, "user")])]} if added else {}
+        return self._event(kind, target, actor, change)
+
+    def unfollow(self, kind: Kind, entity_id: str, user_id: str, actor: str) -> Doc:
+        """``user_id`` stops following (DELETE /{collection}/{id}/followers/{userId})."""
+        self._supports(kind, "followers")
+        with write_transaction(self.engine) as conn:
+            target = self._live(conn, kind, entity_id)
+            user = self._any(conn, USER, user_id)
+            removed = store.remove(conn, user["id"], target["id"], [store.FOLLOWS])
+        change = (
+            {"fieldsDeleted": [_field("followers", [documents.reference(user, "user")])]} if removed else {}
+        )
+        return self._event(kind, target, actor, change)
+
+    def vote(self, kind: Kind, entity_id: str, user_id: str | None, request: Any, actor: str) -> Doc:
+        """The caller's vote (PUT /{collection}/{id}/vote with a voteRequest)."""
+        self._supports(kind, "votes")
+        if not isinstance(request, Mapping) or set(request) - {"updatedVoteType"}:
+            raise BadRequest(
+                'The vote request must be {"updatedVoteType": "votedUp" | "votedDown" | "unVoted"}'
+            )
+        vote_type = request.get("updatedVoteType", "unVoted")
+        if vote_type not in _VOTE_TYPES:
+            raise BadRequest(f"updatedVoteType must be one of votedUp, votedDown, unVoted; not {vote_type!r}")
+        if user_id is None:
+            raise BadRequest("Only a signed-in user can vote; this caller is not a user of the catalog")
+        with write_transaction(self.engine) as conn:
+            target = self._live(conn, kind, entity_id)
+            before = self._votes(conn, [target["id"]])[target["id"]]
+            store.remove(conn, user_id, target["id"], store.VOTES)
+            relation = _VOTE_TYPES[vote_type]
+            if relation is not None:
+                store.add(conn, user_id, target["id"], relation, self._now())
+            after = self._votes(conn, [target["id"]])[target["id"]]
+        change = {"fieldsUpdated": [_field("votes", after, before)]} if after != before else {}
+        return self._event(kind, target, actor, change)
+
+    # -- reads --------------------------------------------------------------------------------
+
+    def decorate(self, kind: Kind, docs: Sequence[Doc], fields: frozenset[str] | None) -> list[Doc]:
+        """``docs`` with the relation fields ``fields`` asks for (``*``: all), a page at a time."""
+        wanted = _wanted(kind, fields)
+        if not wanted or not docs:
+            return list(docs)
+        ids = [doc["id"] for doc in docs]
+        out = [dict(doc) for doc in docs]
+        with self.engine.connect() as conn:
+            if "followers" in wanted:
+                followers = self._followers(conn, ids)
+                for doc in out:
+                    doc["followers"] = followers.get(doc["id"], [])
+            if "votes" in wanted:
+                votes = self._votes(conn, ids)
+                for doc in out:
+                    doc["votes"] = votes[doc["id"]]
+            if "follows" in wanted:
+                for doc in out:
+                    doc["follows"] = self._follows(conn, doc["id"])
+            if wanted & {"children", "childrenCount", "userCount"}:
+                for doc in out:
+                    self._team_fields(conn, doc, wanted)
+        return out
+
+    def _followers(self, conn: Any, ids: Sequence[str]) -> dict[str, list[Doc]]:
+        found = store.to_entities(conn, ids, [store.FOLLOWS])
+        users = search_store.documents(conn, sorted({user for _to, _rel, user in found}))
+        out: dict[str, list[Doc]] = {}
+        for to_id, _relation, user_id in found:
+            if user_id in users:
+                out.setdefault(to_id, []).append(documents.reference(users[user_id][1], "user"))
+        return out
+
+    def _votes(self, conn: Any, ids: Sequence[str]) -> dict[str, Doc]:
+        found = store.to_entities(conn, ids, store.VOTES)
+        users = search_store.documents(conn, sorted({user for _to, _rel, user in found}))
+        out = {entity_id: json.loads(json.dumps(shapes.empty_votes())) for entity_id in ids}
+        for to_id, relation, user_id in found:
+            if user_id not in users:
+                continue
+            votes = out[to_id]
+            side = "up" if relation == store.UP_VOTED else "down"
+            votes[f"{side}Votes"] += 1
+            votes[f"{side}Voters"].append(documents.reference(users[user_id][1], "user"))
+        return out
+
+    def _follows(self, conn: Any, user_id: str) -> list[Doc]:
+        followed = search_store.documents(conn, store.from_entity(conn, user_id, store.FOLLOWS))
+        return [documents.reference(doc, entity_type) for entity_type, doc in followed.values()]
+
+    def _team_fields(self, conn: Any, team: Doc, wanted: frozenset[str]) -> None:
+        """A team's child teams are those naming it among their parents (and any it was created
+        with); its users those naming it among their teams."""
+        team_id = team["id"]
+        stored = {ref["id"]: ref for ref in team.get("children") or [] if isinstance(ref, Mapping)}
+        for row in repo.referencing(conn, TEAM.type, team_id):
+            if any(ref.get("id") == team_id for ref in row.doc.get("parents") or []):
+                stored[row.id] = documents.reference(row.doc, "team")
+        children = sorted(stored.values(), key=lambda ref: (ref.get("name", ""), ref["id"]))
+        if "children" in wanted:
+            team["children"] = children
+        if "childrenCount" in wanted:
+            team["childrenCount"] = len(children)
+        if "userCount" in wanted:
+            members = repo.referencing(conn, USER.type, team_id)
+            team["userCount"] = sum(
+                1 for row in members if any(ref.get("id") == team_id for ref in row.doc.get("teams") or [])
+            )
+
+    # -- internals ----------------------------------------------------------------------------
+
+    def _supports(self, kind: Kind, field: str) -> None:
+        if field not in kind.optional_fields or field not in kind.entity_fields:
+            raise BadRequest(f"{kind.type} entities have no {field}")
+
+    def _live(self, conn: Any, kind: Kind, entity_id: str) -> Doc:
+        doc = self._any(conn, kind, entity_id)
+        if doc.get("deleted"):
+            raise NotFound(f"{kind.type} instance for {entity_id} not found")
+        return doc
+
+    def _any(self, conn: Any, kind: Kind, entity_id: str) -> Doc:
+        row = repo.get_by_id(conn, entity_id, entity_type=kind.type) if is_uuid(entity_id) else None
+        if row is None:
+            raise NotFound(f"{kind.type} instance for {entity_id} not found")
+        return row.doc
+
+    def _event(self, kind: Kind, target: Doc, actor: str, change: Mapping[str, Any]) -> Doc:
+        """OpenMetadata's ChangeEvent for a relation change: the entity's version is unchanged."""
+        version = target.get("version")
+        return {
+            "eventType": "entityUpdated" if change else "entityNoChange",
+            "entityType": kind.type,
+            "entityId": target["id"],
+            "entityFullyQualifiedName": target.get("fullyQualifiedName"),
+            "userName": actor,
+            "timestamp": self._now(),
+            "previousVersion": version,
+            "currentVersion": version,
+            "changeDescription": {
+                "fieldsAdded": list(change.get("fieldsAdded", [])),
+                "fieldsUpdated": list(change.get("fieldsUpdated", [])),
+                "fieldsDeleted": list(change.get("fieldsDeleted", [])),
+                "previousVersion": version,
+            },
+        }
+
+    def _now(self) -> int:
+        return int(self._clock() * 1000)
+
+
+def _wanted(kind: Kind, fields: frozenset[str] | None) -> frozenset[str]:
+    computed = {"followers", "votes"} | ({"follows"} if kind.type == "user" else set())
+    if kind.type == "team":
+        computed |= {"children", "childrenCount", "userCount"}
+    available = computed & set(kind.optional_fields) & kind.entity_fields
+    if not fields:
+        return frozenset()
+    return frozenset(available if "*" in fields else available & fields)
+
+
+def _field(name: str, new: Any, old: Any = None) -> Doc:
+    # OpenMetadata's FieldChange carries values as JSON text.
+    out: Doc = {"name": name, "newValue": json.dumps(new)}
+    if old is not None:
+        out["oldValue"] = json.dumps(old)
+    return out
