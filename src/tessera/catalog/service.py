@@ -115,7 +115,7 @@ class CatalogService:
                 rows = repo.find_by_name(conn, kind.type, value, deleted=deleted)
             elif field == "fullyQualifiedName":
                 rows = repo.find_by_fqn_pattern(conn, kind.type, value, deleted=deleted, limit=1000)
-            elif field == "email" and kind.type == "user":
+            elif field == "email" and kind.type in ("user", "team"):
                 rows = [
                     r
                     for r in repo.get_by_alt_key(conn, kind.type, value.lower())

@@ -172,3 +172,39 @@ def test_team_children_and_counts(client: TestClient) -> None:
     read = ok(client.get(f"/api/v1/teams/{group['id']}?fields=userCount,users,childrenCount,defaultRoles"))
     assert (read["userCount"], read["childrenCount"], read["defaultRoles"]) == (1, 0, [])
     assert read["email"] == "emea@example.com"
+
+
+def test_search_finds_users_and_teams_by_name_display_name_and_email(client: TestClient) -> None:
+    team = make_team(client, "finance_ops", displayName="Finance Operations", email="fin-ops@example.com")
+    user = ok(
+        client.put(
+            "/api/v1/users",
+            json={
+                "name": "mia",
+                "email": "Mia.Lund@example.com",
+                "displayName": "Mia Lund",
+                "teams": [team["id"]],
+            },
+        ),
+        201,
+    )
+
+    def found(index: str, q: str) -> list[str]:
+        hits = ok(client.get("/api/v1/search/query", params={"index": index, "q": q}))["hits"]["hits"]
+        return [hit["_source"]["name"] for hit in hits]
+
+    assert found("user_search_index", "mia.lund@example.com") == ["mia"]
+    assert found("user_search_index", "Lund") == ["mia"]
+    assert found("user_search_index", "email.keyword:mia.lund@example.com") == ["mia"]
+    assert found("team_search_index", "fin-ops@example.com") == ["finance_ops"]
+    assert found("team_search_index", "Operations") == ["finance_ops"]
+    assert found("team_search_index", "email.keyword:fin-ops@example.com") == ["finance_ops"]
+    hit = ok(client.get("/api/v1/search/query", params={"index": "user_search_index", "q": "mia"}))["hits"][
+        "hits"
+    ][0]
+    source = hit["_source"]
+    assert (source["email"], source["isBot"], [t["name"] for t in source["teams"]]) == (
+        user["email"],
+        False,
+        ["finance_ops"],
+    )
