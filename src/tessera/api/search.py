@@ -129,6 +129,7 @@ def _query_strings(node: Any) -> list[str]:
     return found
 
 
+_OPERATORS = re.compile(r"\S+:\S+|\b(?:AND|OR|NOT)\b")
 _FIELD_QUERY = re.compile(r"^\s*([A-Za-z][A-Za-z.]*)\s*:\s*(.+?)\s*$")
 _FIELDS = {
     "email": "email",
@@ -279,7 +280,8 @@ def _exact_search(
                 continue
             docs = container.catalog.find_by_field(kind, field, value, deleted=deleted)
         else:
-            words = " ".join(" ".join(_words(re.sub(r"\S+:\S+", " ", query))) for query in query_strings)
+            # The words to look up: field terms and the operators between terms are no words.
+            words = " ".join(" ".join(_words(_OPERATORS.sub(" ", query))) for query in query_strings)
             _, rows = container.catalog.search(
                 words or "*", entity_types=[kind.type], services=None, deleted=deleted, offset=0, size=1000
             )

@@ -17,7 +17,7 @@ import jsonpatch
 from sqlalchemy.engine import Engine
 
 from tessera import contract
-from tessera.catalog import cascades, changes, documents, hierarchy, owners, validation
+from tessera.catalog import cascades, changes, documents, hierarchy, owners, shapes, validation
 from tessera.catalog import fqn as fqns
 from tessera.catalog.documents import Doc
 from tessera.catalog.kinds import Kind, by_type
@@ -365,10 +365,11 @@ class CatalogService:
                     f"{kind.type} {entity_id} is at version {changes.to_float(row.version)}, "
                     f"not {expected}; reload it and patch again"
                 )
-            # The patch applies to the entity as the client read it, inherited owners included.
+            # The patch applies to the entity as the client read it: inherited owners, empty lists.
             (served,) = owners.with_inherited(unit.conn, kind, [row.doc])
+            base = shapes.patch_base(kind, served, skip=self.expansions(kind))
             try:
-                patched = jsonpatch.apply_patch(served, operations)
+                patched = jsonpatch.apply_patch(base, operations)
             except (
                 jsonpatch.JsonPatchException,
                 jsonpatch.JsonPointerException,
@@ -379,8 +380,8 @@ class CatalogService:
             if not isinstance(patched, dict):
                 raise BadRequest(f"Invalid JSON Patch: the result must be a {kind.type} object")
             if authorize is not None:
-                authorize(served, patched)
-            patched = owners.strip_inherited(patched)
+                authorize(base, patched)
+            patched = owners.strip_inherited(shapes.unshape(patched, row.doc, base))
             if not patched.get("owners") and not row.doc.get("owners"):
                 # Still inheriting (or still without owners): stored as it was.
                 patched.pop("owners", None)

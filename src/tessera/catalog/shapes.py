@@ -128,3 +128,44 @@ def _columns_with_tags(columns: list[Any]) -> list[Any]:
             column["children"] = _columns_with_tags(column["children"])
         out.append(column)
     return out
+
+
+# Read from relations (catalog.relations), never stored in the entity: a patch cannot set them.
+RELATION_FIELDS = frozenset({"followers", "votes", "follows", "childrenCount", "userCount"})
+
+
+def patch_base(kind: Kind, doc: Mapping[str, Any], *, skip: frozenset[str]) -> Doc:
+    """The entity a JSON Patch applies to: as the client read it with ``fields=*``, empty lists
+    included. OpenMetadata applies a patch to the entity with its fields set, and its client
+    diffs against what it read: ``add /owners/0`` needs the ``owners: []`` it saw."""
+    return shape(kind, doc, frozenset({"*"}), skip=skip)
+
+
+def unshape(patched: Mapping[str, Any], stored: Mapping[str, Any], base: Mapping[str, Any]) -> Doc:
+    """What to store of a patched entity: the defaults :func:`patch_base` added and the patch
+    left as they were go again, so an unrelated patch changes nothing else."""
+    out = {key: value for key, value in patched.items() if key not in RELATION_FIELDS or key in stored}
+    for key in base.keys() - stored.keys():
+        if key in out and out[key] == base[key]:
+            del out[key]
+    if isinstance(out.get("columns"), list):
+        out["columns"] = _columns_without_added_tags(out["columns"], stored.get("columns"))
+    return out
+
+
+def _columns_without_added_tags(columns: list[Any], stored: Any) -> list[Any]:
+    """Columns with the ``tags: []`` :func:`shape` gave them dropped again where none were stored."""
+    before = {c.get("name"): c for c in stored or [] if isinstance(c, dict)}
+    out: list[Any] = []
+    for column in columns:
+        if not isinstance(column, dict):
+            out.append(column)
+            continue
+        previous = before.get(column.get("name"), {})
+        column = dict(column)
+        if column.get("tags") == [] and "tags" not in previous:
+            del column["tags"]
+        if isinstance(column.get("children"), list):
+            column["children"] = _columns_without_added_tags(column["children"], previous.get("children"))
+        out.append(column)
+    return out
