@@ -205,7 +205,7 @@ def test_team_hierarchy_types_counts_email_and_owners(sdk: Sdk) -> None:
         fields=["children", "childrenCount", "userCount", "parents", "defaultRoles", "owners"],
     )
     assert names(read["children"]) == ["shape_group"]
-    assert (read["childrenCount"], read["userCount"]) == (1, 0)
+    assert (read["childrenCount"], read["userCount"]) == (1, 1)
     assert names(read["parents"]) == ["shape_bu"]
     assert (read["defaultRoles"], read["owners"]) == ([], [])
     assert read["teamType"] == "Division"

@@ -102,6 +102,9 @@ class Relations:
             if "follows" in wanted:
                 for doc in out:
                     doc["follows"] = self._follows(conn, doc["id"])
+            if "owns" in wanted:
+                for doc in out:
+                    doc["owns"] = self._owns(conn, kind, doc)
             if wanted & {"children", "childrenCount", "userCount"}:
                 for doc in out:
                     self._team_fields(conn, doc, wanted)
@@ -133,24 +136,55 @@ class Relations:
         followed = search_store.documents(conn, store.from_entity(conn, user_id, store.FOLLOWS))
         return [documents.reference(doc, entity_type) for entity_type, doc in followed.values()]
 
+    def _owns(self, conn: Any, kind: Kind, owner: Doc) -> list[Doc]:
+        """What a team owns; for a user also what the user's teams own (OpenMetadata's getOwns)."""
+        owners = [owner["id"]]
+        if kind.type == "user":
+            owners += [str(ref["id"]) for ref in owner.get("teams") or [] if isinstance(ref, Mapping)]
+        owned = search_store.documents(conn, store.from_entity(conn, owners, store.OWNS))
+        refs = [
+            documents.reference(doc, entity_type)
+            for entity_type, doc in owned.values()
+            if not doc.get("deleted")
+        ]
+        return sorted(refs, key=lambda ref: (ref["type"], ref["fullyQualifiedName"]))
+
     def _team_fields(self, conn: Any, team: Doc, wanted: frozenset[str]) -> None:
-        """A team's child teams are those naming it among their parents (and any it was created
-        with); its users those naming it among their teams."""
-        team_id = team["id"]
-        stored = {ref["id"]: ref for ref in team.get("children") or [] if isinstance(ref, Mapping)}
-        for row in repo.referencing(conn, TEAM.type, team_id):
-            if any(ref.get("id") == team_id for ref in row.doc.get("parents") or []):
-                stored[row.id] = documents.reference(row.doc, "team")
-        children = sorted(stored.values(), key=lambda ref: (ref.get("name", ""), ref["id"]))
+        """OpenMetadata's TeamRepository: ``childrenCount`` counts the child teams, ``userCount``
+        the distinct users of the team and of every team under it."""
+        children = self._child_teams(conn, team)
         if "children" in wanted:
             team["children"] = children
         if "childrenCount" in wanted:
             team["childrenCount"] = len(children)
         if "userCount" in wanted:
-            members = repo.referencing(conn, USER.type, team_id)
-            team["userCount"] = sum(
-                1 for row in members if any(ref.get("id") == team_id for ref in row.doc.get("teams") or [])
-            )
+            users: set[str] = set()
+            seen = {team["id"]}
+            pending = [team]
+            while pending:
+                current = pending.pop()
+                users.update(
+                    row.id
+                    for row in repo.referencing(conn, USER.type, current["id"])
+                    if any(ref.get("id") == current["id"] for ref in row.doc.get("teams") or [])
+                )
+                for ref in self._child_teams(conn, current) if current is not team else children:
+                    row = repo.get_by_id(conn, ref["id"], entity_type=TEAM.type)
+                    if row is not None and not row.deleted and row.id not in seen:
+                        seen.add(row.id)
+                        pending.append(row.doc)
+            team["userCount"] = len(users)
+
+    def _child_teams(self, conn: Any, team: Doc) -> list[Doc]:
+        """The teams naming ``team`` among their parents, and any it was created with."""
+        team_id = team["id"]
+        found: dict[str, Doc] = {
+            ref["id"]: dict(ref) for ref in team.get("children") or [] if isinstance(ref, Mapping)
+        }
+        for row in repo.referencing(conn, TEAM.type, team_id):
+            if any(ref.get("id") == team_id for ref in row.doc.get("parents") or []):
+                found[row.id] = documents.reference(row.doc, "team")
+        return sorted(found.values(), key=lambda ref: (ref.get("name", ""), ref["id"]))
 
     # -- internals ----------------------------------------------------------------------------
 
@@ -194,8 +228,31 @@ class Relations:
         return int(self._clock() * 1000)
 
 
+class OwnershipIndex:
+    """Keeps the ``owns`` relations in step with each entity's own owners, in the writing
+    transaction (a write listener): what a user or team owns is then one indexed read."""
+
+    def __init__(self, clock: Callable[[], float]) -> None:
+        self._clock = clock
+
+    def written(self, conn: Any, kind: Kind, doc: Doc, previous: Doc | None) -> None:
+        now = _owner_ids(doc)
+        if previous is not None and now == _owner_ids(previous):
+            return
+        store.set_sources(conn, doc["id"], store.OWNS, now, int(self._clock() * 1000))
+
+    def removed(self, conn: Any, kind: Kind, docs: Sequence[Doc], actor: str) -> None:
+        """Hard deletes: the repository drops their relations with their rows."""
+
+
+def _owner_ids(doc: Mapping[str, Any]) -> list[str]:
+    return [
+        str(o["id"]) for o in doc.get("owners") or [] if isinstance(o, Mapping) and not o.get("inherited")
+    ]
+
+
 def _wanted(kind: Kind, fields: frozenset[str] | None) -> frozenset[str]:
-    computed = {"followers", "votes"} | ({"follows"} if kind.type == "user" else set())
+    computed = {"followers", "votes", "owns"} | ({"follows"} if kind.type == "user" else set())
     if kind.type == "team":
         computed |= {"children", "childrenCount", "userCount"}
     available = computed & set(kind.optional_fields) & kind.entity_fields

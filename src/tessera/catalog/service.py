@@ -35,7 +35,7 @@ from tessera.catalog.models import (
     Upserted,
     WriteListener,
 )
-from tessera.catalog.relations import Relations
+from tessera.catalog.relations import OwnershipIndex, Relations
 from tessera.catalog.search_documents import search_document
 from tessera.catalog.writer import Lookups, Writer, owner_reference
 from tessera.errors import BadRequest, NotFound, PreconditionFailed, TesseraError
@@ -79,6 +79,7 @@ class CatalogService:
         self._listeners: list[WriteListener] = []
         self._writer = Writer(self._hooks, self._listeners, clock)
         self.relations = Relations(engine, clock=clock)
+        self._listeners.append(OwnershipIndex(clock))
 
     def add_hook(self, hook: DocumentHook) -> None:
         self._hooks.append(hook)

@@ -24,8 +24,6 @@ from tessera.catalog.kinds import Kind
 Doc = dict[str, Any]
 # Written by the server on every entity whatever the schema says.
 _SERVER_WRITTEN = frozenset({"id", "version", "updatedAt", "updatedBy", "href", "changeDescription"})
-# Not computed by tessera yet (what a user or team owns): left out rather than reported empty.
-_UNSERVED = frozenset({"owns"})
 
 
 @functools.cache
@@ -64,7 +62,7 @@ def requested_defaults(kind: Kind) -> dict[str, Any]:
     """What each field served on request is when the entity has none: ``[]`` for lists."""
     out: dict[str, Any] = {}
     for field in kind.optional_fields:
-        if field not in kind.entity_fields or field in _UNSERVED:
+        if field not in kind.entity_fields:
             continue
         if _resolved(kind.entity_schema, field).get("title") == "Votes":
             out[field] = empty_votes()
@@ -131,7 +129,7 @@ def _columns_with_tags(columns: list[Any]) -> list[Any]:
 
 
 # Read from relations (catalog.relations), never stored in the entity: a patch cannot set them.
-RELATION_FIELDS = frozenset({"followers", "votes", "follows", "childrenCount", "userCount"})
+RELATION_FIELDS = frozenset({"followers", "votes", "follows", "owns", "childrenCount", "userCount"})
 
 
 def patch_base(kind: Kind, doc: Mapping[str, Any], *, skip: frozenset[str]) -> Doc:

@@ -13,6 +13,7 @@ from sqlalchemy.engine import Connection
 from tessera.storage.schema import entity_relation
 
 FOLLOWS = "follows"
+OWNS = "owns"
 UP_VOTED = "upVoted"
 DOWN_VOTED = "downVoted"
 VOTES = (UP_VOTED, DOWN_VOTED)
@@ -77,15 +78,33 @@ def to_entities(
     return out
 
 
-def from_entity(conn: Connection, from_id: str, relation: str, *, limit: int = 10_000) -> list[str]:
-    """Ids of what ``from_id`` has this relation to (what a user follows)."""
+def from_entity(
+    conn: Connection, from_id: str | Sequence[str], relation: str, *, limit: int = 10_000
+) -> list[str]:
+    """Ids of what ``from_id`` (one id or several) has this relation to (what a user follows)."""
+    sources = [from_id] if isinstance(from_id, str) else list(from_id)
     query = (
         sa.select(entity_relation.c.to_id)
-        .where(entity_relation.c.from_id == from_id, entity_relation.c.relation == relation)
+        .where(entity_relation.c.from_id.in_(sources), entity_relation.c.relation == relation)
         .order_by(entity_relation.c.created_at, entity_relation.c.to_id)
         .limit(limit)
     )
     return [row.to_id for row in conn.execute(query)]
+
+
+def set_sources(conn: Connection, to_id: str, relation: str, from_ids: Sequence[str], at: int) -> None:
+    """Make ``from_ids`` exactly the sources of ``relation`` to ``to_id`` (an entity's owners)."""
+    conn.execute(
+        sa.delete(entity_relation).where(
+            entity_relation.c.to_id == to_id, entity_relation.c.relation == relation
+        )
+    )
+    rows = [
+        {"from_id": f, "to_id": to_id, "relation": relation, "created_at": at}
+        for f in dict.fromkeys(from_ids)
+    ]
+    if rows:
+        conn.execute(sa.insert(entity_relation), rows)
 
 
 def forget(conn: Connection, ids: Sequence[str]) -> None:

@@ -167,7 +167,8 @@ def test_team_children_and_counts(client: TestClient) -> None:
     )
     read = ok(client.get(f"/api/v1/teams/{division['id']}?fields=children,childrenCount,userCount,parents"))
     assert [c["name"] for c in read["children"]] == ["sales_emea"]
-    assert (read["childrenCount"], read["userCount"]) == (1, 0)
+    # Users of the teams under it count too, as in OpenMetadata.
+    assert (read["childrenCount"], read["userCount"]) == (1, 1)
     assert [p["name"] for p in read["parents"]] == ["Organization"]
     read = ok(client.get(f"/api/v1/teams/{group['id']}?fields=userCount,users,childrenCount,defaultRoles"))
     assert (read["userCount"], read["childrenCount"], read["defaultRoles"]) == (1, 0, [])
@@ -208,3 +209,29 @@ def test_search_finds_users_and_teams_by_name_display_name_and_email(client: Tes
         False,
         ["finance_ops"],
     )
+
+
+def test_users_and_teams_report_what_they_own(client: TestClient) -> None:
+    hierarchy = make_hierarchy(client)
+    team = make_team(client, "owning_team")
+    ok(
+        client.put("/api/v1/users", json={"name": "oda", "email": "oda@example.com", "teams": [team["id"]]}),
+        201,
+    )
+    oda = ok(client.get("/api/v1/users/name/oda"))
+    table = ok(put_table(client, "orders", "id", owners=[{"id": oda["id"], "type": "user"}]), 201)
+    ok(
+        client.patch(
+            f"/api/v1/databases/{hierarchy['database']['id']}",
+            json=[{"op": "add", "path": "/owners", "value": [{"id": team["id"], "type": "team"}]}],
+        )
+    )
+
+    def owns(path: str) -> list[tuple[str, str]]:
+        return [(r["type"], r["name"]) for r in ok(client.get(f"{path}?fields=owns"))["owns"]]
+
+    assert owns(f"/api/v1/teams/{team['id']}") == [("database", "testdb")]
+    # A user owns what their teams own too; inherited ownership is not listed, as in OpenMetadata.
+    assert owns(f"/api/v1/users/{oda['id']}") == [("database", "testdb"), ("table", "orders")]
+    ok(client.patch(f"/api/v1/tables/{table['id']}", json=[{"op": "remove", "path": "/owners"}]))
+    assert owns(f"/api/v1/users/{oda['id']}") == [("database", "testdb")]
