@@ -225,6 +225,15 @@ def test_team_hierarchy_types_counts_email_and_owners(sdk: Sdk) -> None:
     owner = make_user(sdk, "shape.hal")
     owned = sdk.call("patch_owner", entity="team", entity_id=group["id"], owners=[ref(owner, "user")])
     assert names(owned["owners"]) == ["shape.hal"]
+    schema = make_schema(sdk, "shape_owned")["schema"]
+    sdk.call("patch_owner", entity="databaseSchema", entity_id=schema["id"], owners=[ref(group, "team")])
+    owns = sdk.call("get_by_name", entity="team", fqn="shape_group", fields=["owns"])["owns"]
+    assert [(o["type"], o["fullyQualifiedName"]) for o in owns] == [
+        ("databaseSchema", "shape_owned.shop.main")
+    ]
+    # A member owns what the team owns.
+    gus = sdk.call("get_by_name", entity="user", fqn="shape.gus", fields=["owns", "teams"])
+    assert [o["name"] for o in gus["owns"]] == ["main"]
 
 
 def test_people_and_teams_are_found_by_name_display_name_and_email(sdk: Sdk) -> None:

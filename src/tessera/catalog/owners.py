@@ -75,6 +75,21 @@ def _nearest_owners(
     return None
 
 
+def found_with_inherited(
+    conn: Connection, found: Mapping[str, tuple[str, Doc]]
+) -> dict[str, tuple[str, Doc]]:
+    """Search hits (id -> (type, document)) with inherited owners: one read per kind on the page."""
+    grouped: dict[str, list[str]] = {}
+    for entity_id, (entity_type, _doc) in found.items():
+        grouped.setdefault(entity_type, []).append(entity_id)
+    out = dict(found)
+    for entity_type, ids in grouped.items():
+        kind = by_type(entity_type)
+        for entity_id, doc in zip(ids, with_inherited(conn, kind, [found[i][1] for i in ids]), strict=True):
+            out[entity_id] = (entity_type, doc)
+    return out
+
+
 def seeing(conn: Connection, kind: Kind, authorize: AuthorizeWrite | None) -> AuthorizeWrite | None:
     """``authorize`` deciding on the entity with its inherited owners: isOwner() counts them."""
     if authorize is None or not kind.inherits_owners:

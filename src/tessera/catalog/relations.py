@@ -100,11 +100,15 @@ class Relations:
                 for doc in out:
                     doc["votes"] = votes[doc["id"]]
             if "follows" in wanted:
+                follows = self._related(conn, {doc["id"]: [doc["id"]] for doc in out}, store.FOLLOWS)
                 for doc in out:
-                    doc["follows"] = self._follows(conn, doc["id"])
+                    doc["follows"] = follows[doc["id"]]
             if "owns" in wanted:
+                owns = self._related(conn, {doc["id"]: _owner_keys(kind, doc) for doc in out}, store.OWNS)
                 for doc in out:
-                    doc["owns"] = self._owns(conn, kind, doc)
+                    doc["owns"] = sorted(
+                        owns[doc["id"]], key=lambda ref: (ref["type"], ref["fullyQualifiedName"])
+                    )
             if wanted & {"children", "childrenCount", "userCount"}:
                 for doc in out:
                     self._team_fields(conn, doc, wanted)
@@ -132,22 +136,23 @@ class Relations:
             votes[f"{side}Voters"].append(documents.reference(users[user_id][1], "user"))
         return out
 
-    def _follows(self, conn: Any, user_id: str) -> list[Doc]:
-        followed = search_store.documents(conn, store.from_entity(conn, user_id, store.FOLLOWS))
-        return [documents.reference(doc, entity_type) for entity_type, doc in followed.values()]
-
-    def _owns(self, conn: Any, kind: Kind, owner: Doc) -> list[Doc]:
-        """What a team owns; for a user also what the user's teams own (OpenMetadata's getOwns)."""
-        owners = [owner["id"]]
-        if kind.type == "user":
-            owners += [str(ref["id"]) for ref in owner.get("teams") or [] if isinstance(ref, Mapping)]
-        owned = search_store.documents(conn, store.from_entity(conn, owners, store.OWNS))
-        refs = [
-            documents.reference(doc, entity_type)
-            for entity_type, doc in owned.values()
-            if not doc.get("deleted")
-        ]
-        return sorted(refs, key=lambda ref: (ref["type"], ref["fullyQualifiedName"]))
+    def _related(self, conn: Any, sources: Mapping[str, list[str]], relation: str) -> dict[str, list[Doc]]:
+        """For each entity, references to the live entities its sources have ``relation`` to:
+        two queries for a whole page."""
+        pairs = store.from_entities(conn, sorted({s for ids in sources.values() for s in ids}), relation)
+        targets = search_store.documents(conn, sorted({to_id for _from, to_id in pairs}))
+        by_source: dict[str, list[str]] = {}
+        for from_id, to_id in pairs:
+            by_source.setdefault(from_id, []).append(to_id)
+        out: dict[str, list[Doc]] = {}
+        for entity_id, ids in sources.items():
+            seen = dict.fromkeys(to_id for source in ids for to_id in by_source.get(source, []))
+            out[entity_id] = [
+                documents.reference(targets[to_id][1], targets[to_id][0])
+                for to_id in seen
+                if to_id in targets and not targets[to_id][1].get("deleted")
+            ]
+        return out
 
     def _team_fields(self, conn: Any, team: Doc, wanted: frozenset[str]) -> None:
         """OpenMetadata's TeamRepository: ``childrenCount`` counts the child teams, ``userCount``
@@ -243,6 +248,14 @@ class OwnershipIndex:
 
     def removed(self, conn: Any, kind: Kind, docs: Sequence[Doc], actor: str) -> None:
         """Hard deletes: the repository drops their relations with their rows."""
+
+
+def _owner_keys(kind: Kind, owner: Mapping[str, Any]) -> list[str]:
+    """Whose ownership counts as ``owner``'s: its own, and for a user its teams' (getOwns)."""
+    keys = [str(owner["id"])]
+    if kind.type == "user":
+        keys += [str(ref["id"]) for ref in owner.get("teams") or [] if isinstance(ref, Mapping)]
+    return keys
 
 
 def _owner_ids(doc: Mapping[str, Any]) -> list[str]:

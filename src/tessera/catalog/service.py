@@ -258,7 +258,7 @@ class CatalogService:
                 offset=offset,
                 size=size,
             )
-            docs = search_store.documents(conn, hits.ids)
+            docs = owners.found_with_inherited(conn, search_store.documents(conn, hits.ids))
         return hits.total, [Found(*docs[i]) for i in hits.ids if i in docs]
 
     # -- writes -------------------------------------------------------------------------------

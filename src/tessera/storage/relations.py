@@ -92,6 +92,20 @@ def from_entity(
     return [row.to_id for row in conn.execute(query)]
 
 
+def from_entities(conn: Connection, from_ids: Sequence[str], relation: str) -> list[tuple[str, str]]:
+    """(from_id, to_id) of this relation from any of ``from_ids`` (what each of many users follows)."""
+    out: list[tuple[str, str]] = []
+    for start in range(0, len(from_ids), 500):
+        chunk = list(from_ids[start : start + 500])
+        query = (
+            sa.select(entity_relation.c.from_id, entity_relation.c.to_id)
+            .where(entity_relation.c.from_id.in_(chunk), entity_relation.c.relation == relation)
+            .order_by(entity_relation.c.created_at, entity_relation.c.to_id)
+        )
+        out.extend((row.from_id, row.to_id) for row in conn.execute(query))
+    return out
+
+
 def set_sources(conn: Connection, to_id: str, relation: str, from_ids: Sequence[str], at: int) -> None:
     """Make ``from_ids`` exactly the sources of ``relation`` to ``to_id`` (an entity's owners)."""
     conn.execute(

@@ -62,6 +62,8 @@ def test_an_owner_of_the_schema_owns_its_tables_for_the_authorizer(session: Sess
     assert session.client.get(f"/api/v1/tables/name/{DATABASE}.other.t", headers=as_ivy).status_code == 403
     listed = session.client.get("/api/v1/tables?limit=50", headers=as_ivy).json()["data"]
     assert [t["fullyQualifiedName"] for t in listed] == [f"{SCHEMA}.t"]
+    hits = session.client.get("/api/v1/search/query?q=*&index=table_search_index", headers=as_ivy).json()
+    assert [hit["_source"]["fullyQualifiedName"] for hit in hits["hits"]["hits"]] == [f"{SCHEMA}.t"]
 
     # Taking the schema from ivy takes its tables from her at once: nothing was copied.
     session.client.patch(
