@@ -3,9 +3,9 @@
 OpenMetadata's server builds responses from its generated Java classes: a scalar the JSON
 schema gives a default (``deleted: false``, a team's ``isJoinable: true``) is always there, and
 a relationship field asked for with ``fields=`` is always there too, as ``[]`` when empty
-(``EntityRepository.setFieldsInternal`` fetches it as a list; only fields not asked for are
-nulled and left out). OpenMetadata's client depends on it: it computes JSON Patches against the
-entity it read, and an ``add /owners/0`` on a list that was not there fails.
+(``EntityRepository.setFieldsInternal`` fetches it from the relationship table as a list; fields
+not asked for are nulled and left out). OpenMetadata's client depends on it: it computes JSON
+Patches against the entity it read, and an ``add /owners/0`` on a list that was not there fails.
 
 Everything here is derived from the vendored schemas (``tessera.contract``) and the kind table,
 so a kind added to ``kinds`` gets its shape without code of its own.
@@ -43,8 +43,16 @@ def _resolved(schema_name: str, field: str) -> dict[str, Any]:
     return node
 
 
-def _is_list(schema_name: str, field: str) -> bool:
-    return _resolved(schema_name, field).get("type") == "array"
+# Lists OpenMetadata reads from its relationship table when asked for (owners, followers, tags,
+# domains, children, ...): always a list, empty when there is nothing. Lists it keeps in the
+# entity's JSON (tableConstraints) stay out when the entity has none, as there.
+_RELATIONSHIP_ITEMS = frozenset({"EntityReference", "TagLabel"})
+
+
+def _is_relationship_list(schema_name: str, field: str) -> bool:
+    node = _resolved(schema_name, field)
+    item = str((node.get("items") or {}).get("$ref", "")).rsplit("/", 1)[-1]
+    return node.get("type") == "array" and item in _RELATIONSHIP_ITEMS
 
 
 @functools.cache
@@ -59,14 +67,15 @@ def empty_votes() -> Doc:
 
 @functools.cache
 def requested_defaults(kind: Kind) -> dict[str, Any]:
-    """What each field served on request is when the entity has none: ``[]`` for lists."""
+    """What each field served on request is when the entity has none: ``[]`` for relationship
+    lists, the empty ``votes``."""
     out: dict[str, Any] = {}
     for field in kind.optional_fields:
         if field not in kind.entity_fields:
             continue
         if _resolved(kind.entity_schema, field).get("title") == "Votes":
             out[field] = empty_votes()
-        elif _is_list(kind.entity_schema, field):
+        elif _is_relationship_list(kind.entity_schema, field):
             out[field] = []
     return out
 
