@@ -126,7 +126,7 @@ class Relations:
     def _votes(self, conn: Any, ids: Sequence[str]) -> dict[str, Doc]:
         found = store.to_entities(conn, ids, store.VOTES)
         users = search_store.documents(conn, sorted({user for _to, _rel, user in found}))
-        out = {entity_id: json.loads(json.dumps(shapes.empty_votes())) for entity_id in ids}
+        out = {entity_id: shapes.new_votes() for entity_id in ids}
         for to_id, relation, user_id in found:
             if user_id not in users:
                 continue

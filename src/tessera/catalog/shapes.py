@@ -65,6 +65,11 @@ def empty_votes() -> Doc:
     return out
 
 
+def new_votes() -> Doc:
+    """A fresh :func:`empty_votes` to fill in."""
+    return {key: list(value) if isinstance(value, list) else value for key, value in empty_votes().items()}
+
+
 @functools.cache
 def requested_defaults(kind: Kind) -> dict[str, Any]:
     """What each field served on request is when the entity has none: ``[]`` for relationship
