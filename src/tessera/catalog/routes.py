@@ -294,12 +294,7 @@ def _relation_routes(router: APIRouter, kind: Kind) -> None:
     view = authorize_each(Operation.VIEW_ALL, kind.type)
 
     async def change_followers(
-        entity_id: str,
-        user_id: str,
-        request: Request,
-        container: ContainerDep,
-        principal: PrincipalDep,
-        add: bool,
+        entity_id: str, user_id: str, container: ContainerDep, principal: PrincipalDep, add: bool
     ) -> Response:
         current = await run_in_threadpool(container.catalog.get, kind, entity_id)
         container.authorizer.check(principal, [Operation.VIEW_ALL], kind.type, current)
@@ -320,19 +315,19 @@ def _relation_routes(router: APIRouter, kind: Kind) -> None:
         user_id = body.strip('"')
         if not user_id:
             raise BadRequest("The request body must be the id of the user who follows")
-        return await change_followers(entity_id, user_id, request, container, principal, True)
+        return await change_followers(entity_id, user_id, container, principal, True)
 
     @router.put("/{entity_id}/followers/{user_id}", dependencies=[view])
     async def add_follower_by_path(
         entity_id: str, user_id: str, request: Request, container: ContainerDep, principal: PrincipalDep
     ) -> Response:
-        return await change_followers(entity_id, user_id, request, container, principal, True)
+        return await change_followers(entity_id, user_id, container, principal, True)
 
     @router.delete("/{entity_id}/followers/{user_id}", dependencies=[view])
     async def remove_follower(
         entity_id: str, user_id: str, request: Request, container: ContainerDep, principal: PrincipalDep
     ) -> Response:
-        return await change_followers(entity_id, user_id, request, container, principal, False)
+        return await change_followers(entity_id, user_id, container, principal, False)
 
     if "votes" not in kind.entity_fields:
         return
