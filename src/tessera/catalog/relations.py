@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 
 from tessera.catalog import documents, shapes
 from tessera.catalog.kinds import TEAM, USER, Kind
@@ -39,10 +40,14 @@ class Relations:
     def follow(self, kind: Kind, entity_id: str, user_id: str, actor: str) -> Doc:
         """``user_id`` follows the entity (PUT /{collection}/{id}/followers)."""
         self._supports(kind, "followers")
-        with write_transaction(self.engine) as conn:
-            target = self._live(conn, kind, entity_id)
-            user = self._live(conn, USER, user_id)
-            added = store.add(conn, user["id"], target["id"], store.FOLLOWS, self._now())
+        try:
+            with write_transaction(self.engine) as conn:
+                target = self._live(conn, kind, entity_id)
+                user = self._live(conn, USER, user_id)
+                added = store.add(conn, user["id"], target["id"], store.FOLLOWS, self._now())
+        except IntegrityError:
+            # The same follow, committed by another request between our look and our insert.
+            added = False
         change = {"fieldsAdded": [_field("followers", [documents.reference(user, "user")])]} if added else {}
         return self._event(kind, target, actor, change)
 
@@ -70,16 +75,28 @@ class Relations:
             raise BadRequest(f"updatedVoteType must be one of votedUp, votedDown, unVoted; not {vote_type!r}")
         if user_id is None:
             raise BadRequest("Only a signed-in user can vote; this caller is not a user of the catalog")
+        for attempt in range(2):
+            try:
+                target, before, after = self._set_vote(kind, entity_id, user_id, _VOTE_TYPES[vote_type])
+                break
+            except IntegrityError:
+                # The same user's other vote landed first: vote again over it.
+                if attempt:
+                    raise
+        change = {"fieldsUpdated": [_field("votes", after, before)]} if after != before else {}
+        return self._event(kind, target, actor, change)
+
+    def _set_vote(
+        self, kind: Kind, entity_id: str, user_id: str, relation: str | None
+    ) -> tuple[Doc, Doc, Doc]:
         with write_transaction(self.engine) as conn:
             target = self._live(conn, kind, entity_id)
             before = self._votes(conn, [target["id"]])[target["id"]]
             store.remove(conn, user_id, target["id"], store.VOTES)
-            relation = _VOTE_TYPES[vote_type]
             if relation is not None:
                 store.add(conn, user_id, target["id"], relation, self._now())
             after = self._votes(conn, [target["id"]])[target["id"]]
-        change = {"fieldsUpdated": [_field("votes", after, before)]} if after != before else {}
-        return self._event(kind, target, actor, change)
+        return target, before, after
 
     # -- reads --------------------------------------------------------------------------------
 
