@@ -87,7 +87,12 @@ def entity_router(kind: Kind) -> APIRouter:
                 for row in rows
                 if container.authorizer.allows(principal, Operation.VIEW_ALL, resource, row.doc)
             ]
-        data = render_many(container, request, kind, [row.doc for row in rows], wanted)
+        # Relation fields are read for the whole page: off the event loop like the page itself.
+        data = await catalog_read(
+            container,
+            functools.partial(render_many, container, request, kind, [row.doc for row in rows], wanted),
+            small=limit <= INLINE_PAGE_LIMIT,
+        )
         return json_response({"data": data, "paging": paging})
 
     if not kind.read_only:
@@ -128,7 +133,7 @@ def entity_router(kind: Kind) -> APIRouter:
             doc = await run_in_threadpool(
                 container.catalog.restore, kind, str(body["id"]), actor_of(principal)
             )
-            return json_response(render(container, request, kind, doc, frozenset({"*"})))
+            return json_response(await _rendered(container, request, kind, doc, frozenset({"*"})))
 
     @router.get("/name/{fqn:path}", dependencies=[view])
     async def get_by_name(
@@ -142,7 +147,7 @@ def entity_router(kind: Kind) -> APIRouter:
         wanted = documents.parse_fields(kind, fields)
         doc = await catalog_read(container, lambda: container.catalog.get_by_name(kind, fqn, include))
         container.authorizer.check(principal, [Operation.VIEW_ALL], resource, doc)
-        return json_response(render(container, request, kind, doc, wanted))
+        return json_response(await _rendered(container, request, kind, doc, wanted))
 
     @router.get("/{entity_id}", dependencies=[view])
     async def get_by_id(
@@ -156,7 +161,7 @@ def entity_router(kind: Kind) -> APIRouter:
         wanted = documents.parse_fields(kind, fields)
         doc = await catalog_read(container, lambda: container.catalog.get(kind, entity_id, include))
         container.authorizer.check(principal, [Operation.VIEW_ALL], resource, doc)
-        return json_response(render(container, request, kind, doc, wanted))
+        return json_response(await _rendered(container, request, kind, doc, wanted))
 
     @router.get("/{entity_id}/versions", dependencies=[view])
     async def list_versions(entity_id: str, container: ContainerDep, principal: PrincipalDep) -> Response:
@@ -181,7 +186,7 @@ def entity_router(kind: Kind) -> APIRouter:
         current = await run_in_threadpool(container.catalog.get, kind, entity_id, "all")
         container.authorizer.check(principal, [Operation.VIEW_ALL], resource, current)
         doc = await run_in_threadpool(container.catalog.version, kind, entity_id, version)
-        return json_response(render(container, request, kind, doc, frozenset({"*"})))
+        return json_response(await _rendered(container, request, kind, doc, frozenset({"*"})))
 
     if kind.read_only:
         return router
@@ -194,7 +199,7 @@ def entity_router(kind: Kind) -> APIRouter:
         body = await read_json(request)
         require_object(body)
         doc = await run_in_threadpool(container.catalog.create, kind, body, actor_of(principal))
-        return json_response(render(container, request, kind, doc, frozenset({"*"})), 201)
+        return json_response(await _rendered(container, request, kind, doc, frozenset({"*"})), 201)
 
     @router.put("", dependencies=[authorize_in_handler(resource)])
     async def create_or_update(
@@ -217,7 +222,7 @@ def entity_router(kind: Kind) -> APIRouter:
             )
         )
         status = 201 if result.outcome == "created" else 200
-        return json_response(render(container, request, kind, result.doc, frozenset({"*"})), status)
+        return json_response(await _rendered(container, request, kind, result.doc, frozenset({"*"})), status)
 
     @router.patch("/{entity_id}", dependencies=[authorize_in_handler(resource)])
     async def patch(
@@ -240,7 +245,7 @@ def entity_router(kind: Kind) -> APIRouter:
                 authorize=_authorize_change(container, principal, resource, needed),
             )
         )
-        return json_response(render(container, request, kind, doc, frozenset({"*"})))
+        return json_response(await _rendered(container, request, kind, doc, frozenset({"*"})))
 
     @router.delete("/name/{fqn:path}", dependencies=[authorize(Operation.DELETE, resource)])
     async def delete_by_name(
@@ -262,7 +267,7 @@ def entity_router(kind: Kind) -> APIRouter:
                 authorize=_authorize_delete(container, principal, resource),
             )
         )
-        return json_response(render(container, request, kind, doc, frozenset({"*"})))
+        return json_response(await _rendered(container, request, kind, doc, frozenset({"*"})))
 
     @router.delete("/{entity_id}", dependencies=[authorize(Operation.DELETE, resource)])
     async def delete(
@@ -284,9 +289,17 @@ def entity_router(kind: Kind) -> APIRouter:
                 authorize=_authorize_delete(container, principal, resource),
             )
         )
-        return json_response(render(container, request, kind, doc, frozenset({"*"})))
+        return json_response(await _rendered(container, request, kind, doc, frozenset({"*"})))
 
     return router
+
+
+async def _rendered(
+    container: Container, request: Request, kind: Kind, doc: Doc, fields: frozenset[str] | None
+) -> Doc:
+    """One entity rendered (its relation fields read) as a catalog read: off the event loop
+    unless it is a quick SQLite read (see catalog_read)."""
+    return await catalog_read(container, lambda: render(container, request, kind, doc, fields))
 
 
 def _relation_routes(router: APIRouter, kind: Kind) -> None:
