@@ -245,6 +245,28 @@ class Worker:
             self.om.patch_column_tag(table, column_fqn, TagLabel.model_validate(label), operation=operation)
         )
 
+    def patch_owner(
+        self, entity: str, entity_id: str, owners: list[dict[str, Any]] | None, force: bool = False
+    ) -> Any:
+        """The SDK's owner helper: reads the entity's owners itself and patches the difference."""
+        model = entity_model(entity)
+        source = self.om.get_by_id(model, entity_id)
+        wanted = (
+            None if owners is None else _load("type.entityReferenceList.EntityReferenceList")(root=owners)
+        )
+        return dump(self.om.patch_owner(model, source, wanted, force=force))
+
+    def patch_column_description(
+        self, table_id: str, column_fqn: str, description: str, force: bool = False
+    ) -> Any:
+        table = self.om.get_by_id(entity_model("table"), table_id)
+        return dump(self.om.patch_column_description(table, column_fqn, description, force=force))
+
+    def rest(self, method: str, path: str, data: str | None = None) -> Any:
+        """A call through the SDK's own REST client (its auth, headers and error handling), for
+        endpoints the SDK has no helper for (followers, votes, search)."""
+        return getattr(self.om.client, method)(path, data=data)
+
     def delete(self, entity: str, entity_id: str, recursive: bool = False, hard_delete: bool = False) -> Any:
         self.om.delete(entity_model(entity), entity_id, recursive=recursive, hard_delete=hard_delete)
         return None

@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from tessera.auth.principal import Principal
-from tessera.catalog import changes, documents
+from tessera.catalog import changes, documents, shapes
 from tessera.catalog.documents import Doc
 from tessera.catalog.kinds import Kind
 from tessera.catalog.models import NESTED_SCOPES, Actor, ExpectedVersions, ParentScope
@@ -66,11 +66,27 @@ def actor_of(principal: Principal) -> Actor:
 def render(
     container: Container, request: Request, kind: Kind, doc: Doc, fields: frozenset[str] | None
 ) -> Doc:
-    out = documents.select_fields(kind, doc, fields)
-    if fields and not fields.isdisjoint(container.catalog.expansions(kind)):
-        out = container.catalog.expand(kind, out, fields)
-    out = container.present(kind, out, getattr(request.state, "principal", None), fields)
-    out["href"] = f"{container.base_url(request)}/api/v1/{kind.collection}/{doc['id']}"
+    return render_many(container, request, kind, [doc], fields)[0]
+
+
+def render_many(
+    container: Container, request: Request, kind: Kind, docs: list[Doc], fields: frozenset[str] | None
+) -> list[Doc]:
+    """Entities as responses carry them: the fields asked for, relation fields read for all of
+    them at once, OpenMetadata's defaults (catalog.shapes), secrets masked, ``href``."""
+    expansions = container.catalog.expansions(kind)
+    skip = expansions - (fields or frozenset())
+    principal = getattr(request.state, "principal", None)
+    base = container.base_url(request)
+    out: list[Doc] = []
+    for doc in container.catalog.relations.decorate(kind, docs, fields):
+        shaped = documents.select_fields(kind, doc, fields)
+        if fields and not fields.isdisjoint(expansions):
+            shaped = container.catalog.expand(kind, shaped, fields)
+        shaped = shapes.shape(kind, shaped, fields, skip=skip)
+        shaped = container.present(kind, shaped, principal, fields)
+        shaped["href"] = f"{base}/api/v1/{kind.collection}/{doc['id']}"
+        out.append(shaped)
     return out
 
 

@@ -129,6 +129,7 @@ def _query_strings(node: Any) -> list[str]:
     return found
 
 
+_OPERATORS = re.compile(r"\S+:\S+|\b(?:AND|OR|NOT)\b")
 _FIELD_QUERY = re.compile(r"^\s*([A-Za-z][A-Za-z.]*)\s*:\s*(.+?)\s*$")
 _FIELDS = {
     "email": "email",
@@ -249,8 +250,15 @@ async def search_query(
     return json_response(_hits(total, hits, relation))
 
 
+# What OpenMetadata's user and team indexes hold beyond an entity's default fields.
+_SOURCE_FIELDS: dict[str, frozenset[str]] = {
+    "user": frozenset({"teams", "roles"}),
+    "team": frozenset({"parents"}),
+}
+
+
 def _hit(container: Container, request: Request, kind: Kind, doc: dict[str, Any]) -> dict[str, Any]:
-    source = render(container, request, kind, doc, None)
+    source = render(container, request, kind, doc, _SOURCE_FIELDS.get(kind.type))
     source["entityType"] = kind.type
     return {"_index": kind.search_index, "_id": doc["id"], "_score": None, "_source": source}
 
@@ -268,11 +276,12 @@ def _exact_search(
     for kind in (by_type(t) for t in types):
         if field_query is not None:
             field, value = field_query
-            if field == "email" and kind.type != "user":
+            if field == "email" and kind.type not in ("user", "team"):
                 continue
             docs = container.catalog.find_by_field(kind, field, value, deleted=deleted)
         else:
-            words = " ".join(" ".join(_words(re.sub(r"\S+:\S+", " ", query))) for query in query_strings)
+            # The words to look up: field terms and the operators between terms are no words.
+            words = " ".join(" ".join(_words(_OPERATORS.sub(" ", query))) for query in query_strings)
             _, rows = container.catalog.search(
                 words or "*", entity_types=[kind.type], services=None, deleted=deleted, offset=0, size=1000
             )

@@ -114,9 +114,12 @@ def _apply_kind_rules(kind: Kind, doc: Doc) -> None:
 
 
 def index_keys(kind: Kind, doc: Mapping[str, Any]) -> tuple[str | None, str | None]:
-    """The (alt_key, subtype) a document is also found by: for users, email and bot/user."""
+    """The (alt_key, subtype) a document is also found by: users their email and bot/user,
+    teams their email."""
     if kind.type == "user":
         return str(doc.get("email", "")).lower() or None, "bot" if doc.get("isBot") else "user"
+    if kind.type == "team":
+        return str(doc.get("email") or "").lower() or None, None
     return None, None
 
 

@@ -70,6 +70,9 @@ class Kind:
     # Whether a PATCH may change the name (and so the FQN of it and of all below it).
     renamable: bool = False
     expansions: tuple[Expansion, ...] = ()
+    # Owners come from the nearest container that has some when the entity has none
+    # (catalog.owners), as OpenMetadata's setInheritedFields does for data assets.
+    inherits_owners: bool = False
 
     @property
     def copied_fields(self) -> tuple[str, ...]:
@@ -121,6 +124,7 @@ DATABASE = Kind(
     optional_fields=(*_DATA_ASSET_FIELDS, "databaseSchemas", "usageSummary", "databaseProfilerConfig"),
     search_index="database_search_index",
     expansions=(Expansion("databaseSchemas", "databaseSchema", "children"),),
+    inherits_owners=True,
 )
 DATABASE_SCHEMA = Kind(
     type="databaseSchema",
@@ -132,6 +136,7 @@ DATABASE_SCHEMA = Kind(
     optional_fields=(*_DATA_ASSET_FIELDS, "tables", "usageSummary", "databaseSchemaProfilerConfig"),
     search_index="database_schema_search_index",
     expansions=(Expansion("tables", "table", "children"),),
+    inherits_owners=True,
 )
 TABLE = Kind(
     type="table",
@@ -154,6 +159,7 @@ TABLE = Kind(
         "schemaDefinition",
     ),
     search_index="table_search_index",
+    inherits_owners=True,
 )
 STORED_PROCEDURE = Kind(
     type="storedProcedure",
@@ -164,6 +170,7 @@ STORED_PROCEDURE = Kind(
     inherit=("database", "service", "serviceType"),
     optional_fields=_DATA_ASSET_FIELDS,
     search_index="stored_procedure_search_index",
+    inherits_owners=True,
 )
 INGESTION_PIPELINE = Kind(
     type="ingestionPipeline",
@@ -208,7 +215,18 @@ TEAM = Kind(
         Ref("defaultRoles", "role", RefBy.ID, many=True),
         Ref("policies", "policy", RefBy.ID, many=True),
     ),
-    optional_fields=("owners", "profile", "users", "owns", "defaultRoles", "parents", "children", "policies"),
+    optional_fields=(
+        "owners",
+        "profile",
+        "users",
+        "owns",
+        "defaultRoles",
+        "parents",
+        "children",
+        "childrenCount",
+        "userCount",
+        "policies",
+    ),
     unsupported=("domains", "defaultPersona"),
     search_index="team_search_index",
     expansions=(Expansion("users", "user", "referencing"),),

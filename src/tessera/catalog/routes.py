@@ -23,11 +23,12 @@ from tessera.api.route_helpers import (
     parent_filters,
     read_json,
     render,
+    render_many,
     require_object,
 )
 from tessera.auth.permissions import PATCH_PATH_OPERATIONS, Operation
 from tessera.auth.principal import Principal
-from tessera.catalog import documents
+from tessera.catalog import documents, shapes
 from tessera.catalog import fqn as fqns
 from tessera.catalog.documents import Doc
 from tessera.catalog.kinds import Kind
@@ -86,7 +87,12 @@ def entity_router(kind: Kind) -> APIRouter:
                 for row in rows
                 if container.authorizer.allows(principal, Operation.VIEW_ALL, resource, row.doc)
             ]
-        data = [render(container, request, kind, row.doc, wanted) for row in rows]
+        # Relation fields are read for the whole page: off the event loop like the page itself.
+        data = await catalog_read(
+            container,
+            functools.partial(render_many, container, request, kind, [row.doc for row in rows], wanted),
+            small=limit <= INLINE_PAGE_LIMIT,
+        )
         return json_response({"data": data, "paging": paging})
 
     if not kind.read_only:
@@ -127,7 +133,7 @@ def entity_router(kind: Kind) -> APIRouter:
             doc = await run_in_threadpool(
                 container.catalog.restore, kind, str(body["id"]), actor_of(principal)
             )
-            return json_response(render(container, request, kind, doc, frozenset({"*"})))
+            return json_response(await _rendered(container, request, kind, doc, frozenset({"*"})))
 
     @router.get("/name/{fqn:path}", dependencies=[view])
     async def get_by_name(
@@ -141,7 +147,7 @@ def entity_router(kind: Kind) -> APIRouter:
         wanted = documents.parse_fields(kind, fields)
         doc = await catalog_read(container, lambda: container.catalog.get_by_name(kind, fqn, include))
         container.authorizer.check(principal, [Operation.VIEW_ALL], resource, doc)
-        return json_response(render(container, request, kind, doc, wanted))
+        return json_response(await _rendered(container, request, kind, doc, wanted))
 
     @router.get("/{entity_id}", dependencies=[view])
     async def get_by_id(
@@ -155,7 +161,7 @@ def entity_router(kind: Kind) -> APIRouter:
         wanted = documents.parse_fields(kind, fields)
         doc = await catalog_read(container, lambda: container.catalog.get(kind, entity_id, include))
         container.authorizer.check(principal, [Operation.VIEW_ALL], resource, doc)
-        return json_response(render(container, request, kind, doc, wanted))
+        return json_response(await _rendered(container, request, kind, doc, wanted))
 
     @router.get("/{entity_id}/versions", dependencies=[view])
     async def list_versions(entity_id: str, container: ContainerDep, principal: PrincipalDep) -> Response:
@@ -163,7 +169,14 @@ def entity_router(kind: Kind) -> APIRouter:
         current = await run_in_threadpool(container.catalog.get, kind, entity_id, "all")
         container.authorizer.check(principal, [Operation.VIEW_ALL], resource, current)
         docs = await run_in_threadpool(container.catalog.versions, kind, entity_id)
-        versions = [orjson.dumps(container.present(kind, doc, principal)).decode() for doc in docs]
+        every = frozenset({"*"})
+        skip = container.catalog.expansions(kind)
+        versions = [
+            orjson.dumps(
+                container.present(kind, shapes.shape(kind, doc, every, skip=skip), principal)
+            ).decode()
+            for doc in docs
+        ]
         return json_response({"entityType": kind.type, "versions": versions})
 
     @router.get("/{entity_id}/versions/{version}", dependencies=[view])
@@ -173,17 +186,20 @@ def entity_router(kind: Kind) -> APIRouter:
         current = await run_in_threadpool(container.catalog.get, kind, entity_id, "all")
         container.authorizer.check(principal, [Operation.VIEW_ALL], resource, current)
         doc = await run_in_threadpool(container.catalog.version, kind, entity_id, version)
-        return json_response(render(container, request, kind, doc, frozenset({"*"})))
+        return json_response(await _rendered(container, request, kind, doc, frozenset({"*"})))
 
     if kind.read_only:
         return router
+
+    if "followers" in kind.optional_fields and "followers" in kind.entity_fields:
+        _relation_routes(router, kind)
 
     @router.post("", status_code=201, dependencies=[authorize(Operation.CREATE, resource)])
     async def create(request: Request, container: ContainerDep, principal: PrincipalDep) -> Response:
         body = await read_json(request)
         require_object(body)
         doc = await run_in_threadpool(container.catalog.create, kind, body, actor_of(principal))
-        return json_response(render(container, request, kind, doc, frozenset({"*"})), 201)
+        return json_response(await _rendered(container, request, kind, doc, frozenset({"*"})), 201)
 
     @router.put("", dependencies=[authorize_in_handler(resource)])
     async def create_or_update(
@@ -206,7 +222,7 @@ def entity_router(kind: Kind) -> APIRouter:
             )
         )
         status = 201 if result.outcome == "created" else 200
-        return json_response(render(container, request, kind, result.doc, frozenset({"*"})), status)
+        return json_response(await _rendered(container, request, kind, result.doc, frozenset({"*"})), status)
 
     @router.patch("/name/{fqn:path}", dependencies=[authorize_in_handler(resource)])
     async def patch_by_name(
@@ -242,7 +258,7 @@ def entity_router(kind: Kind) -> APIRouter:
                 authorize=_authorize_change(container, principal, resource, needed),
             )
         )
-        return json_response(render(container, request, kind, doc, frozenset({"*"})))
+        return json_response(await _rendered(container, request, kind, doc, frozenset({"*"})))
 
     @router.delete("/name/{fqn:path}", dependencies=[authorize(Operation.DELETE, resource)])
     async def delete_by_name(
@@ -264,7 +280,7 @@ def entity_router(kind: Kind) -> APIRouter:
                 authorize=_authorize_delete(container, principal, resource),
             )
         )
-        return json_response(render(container, request, kind, doc, frozenset({"*"})))
+        return json_response(await _rendered(container, request, kind, doc, frozenset({"*"})))
 
     @router.delete("/{entity_id}", dependencies=[authorize(Operation.DELETE, resource)])
     async def delete(
@@ -286,9 +302,73 @@ def entity_router(kind: Kind) -> APIRouter:
                 authorize=_authorize_delete(container, principal, resource),
             )
         )
-        return json_response(render(container, request, kind, doc, frozenset({"*"})))
+        return json_response(await _rendered(container, request, kind, doc, frozenset({"*"})))
 
     return router
+
+
+async def _rendered(
+    container: Container, request: Request, kind: Kind, doc: Doc, fields: frozenset[str] | None
+) -> Doc:
+    """One entity rendered (its relation fields read) as a catalog read: off the event loop
+    unless it is a quick SQLite read (see catalog_read)."""
+    return await catalog_read(container, lambda: render(container, request, kind, doc, fields))
+
+
+def _relation_routes(router: APIRouter, kind: Kind) -> None:
+    """Followers and votes: relations of users to the entity, not changes of it (no version)."""
+    view = authorize_each(Operation.VIEW_ALL, kind.type)
+
+    async def change_followers(
+        entity_id: str, user_id: str, container: ContainerDep, principal: PrincipalDep, add: bool
+    ) -> Response:
+        current = await run_in_threadpool(container.catalog.get, kind, entity_id)
+        container.authorizer.check(principal, [Operation.VIEW_ALL], kind.type, current)
+        if user_id != principal.user_id:
+            # Following is for oneself; changing who else follows is editing the entity.
+            container.authorizer.check(principal, [Operation.EDIT_ALL], kind.type, current)
+        relations = container.catalog.relations
+        change = relations.follow if add else relations.unfollow
+        event = await run_in_threadpool(change, kind, entity_id, user_id, principal.name)
+        return json_response(event)
+
+    @router.put("/{entity_id}/followers", dependencies=[view])
+    async def add_follower(
+        entity_id: str, request: Request, container: ContainerDep, principal: PrincipalDep
+    ) -> Response:
+        # OpenMetadata's body is the user's id, as a JSON string or bare.
+        body = (await request.body()).decode("utf-8", "replace").strip()
+        user_id = body.strip('"')
+        if not user_id:
+            raise BadRequest("The request body must be the id of the user who follows")
+        return await change_followers(entity_id, user_id, container, principal, True)
+
+    @router.put("/{entity_id}/followers/{user_id}", dependencies=[view])
+    async def add_follower_by_path(
+        entity_id: str, user_id: str, request: Request, container: ContainerDep, principal: PrincipalDep
+    ) -> Response:
+        return await change_followers(entity_id, user_id, container, principal, True)
+
+    @router.delete("/{entity_id}/followers/{user_id}", dependencies=[view])
+    async def remove_follower(
+        entity_id: str, user_id: str, request: Request, container: ContainerDep, principal: PrincipalDep
+    ) -> Response:
+        return await change_followers(entity_id, user_id, container, principal, False)
+
+    if "votes" not in kind.entity_fields:
+        return
+
+    @router.put("/{entity_id}/vote", dependencies=[view])
+    async def vote(
+        entity_id: str, request: Request, container: ContainerDep, principal: PrincipalDep
+    ) -> Response:
+        body = await read_json(request)
+        current = await run_in_threadpool(container.catalog.get, kind, entity_id)
+        container.authorizer.check(principal, [Operation.VIEW_ALL], kind.type, current)
+        event = await run_in_threadpool(
+            container.catalog.relations.vote, kind, entity_id, principal.user_id, body, principal.name
+        )
+        return json_response(event)
 
 
 def _existing_for_put(container: Container, kind: Kind, body: dict[str, Any]) -> Doc | None:

@@ -39,6 +39,8 @@ def search_document(kind: Kind, entity_id: str, name: str, deleted: bool, doc: D
             doc.get("description"),
             column_words,
             labels.words(doc),
+            # People and teams are looked up by e-mail too (user_search_index, team_search_index).
+            doc.get("email") if kind.type in ("user", "team") else None,
         ),
     }
 

@@ -8,17 +8,15 @@ with one entity and a gapless run of versions.
 
 from __future__ import annotations
 
-import dataclasses
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal, TypeVar
 
-import jsonpatch
 from sqlalchemy.engine import Engine
 
 from tessera import contract
-from tessera.catalog import cascades, changes, documents, hierarchy, validation
+from tessera.catalog import cascades, changes, documents, hierarchy, owners, patching, validation
 from tessera.catalog import fqn as fqns
 from tessera.catalog.documents import Doc
 from tessera.catalog.kinds import Kind, by_type
@@ -36,9 +34,10 @@ from tessera.catalog.models import (
     Upserted,
     WriteListener,
 )
+from tessera.catalog.relations import OwnershipIndex, Relations
 from tessera.catalog.search_documents import search_document
-from tessera.catalog.writer import Lookups, Writer, owner_reference
-from tessera.errors import BadRequest, Conflict, NotFound, PreconditionFailed, TesseraError
+from tessera.catalog.writer import Writer
+from tessera.errors import BadRequest, NotFound, PreconditionFailed, TesseraError
 from tessera.storage import repository as repo
 from tessera.storage import search as search_store
 from tessera.storage import unit_of_work
@@ -78,6 +77,8 @@ class CatalogService:
         self._hooks = list(hooks)
         self._listeners: list[WriteListener] = []
         self._writer = Writer(self._hooks, self._listeners, clock)
+        self.relations = Relations(engine, clock=clock)
+        self._listeners.append(OwnershipIndex(clock))
 
     def add_hook(self, hook: DocumentHook) -> None:
         self._hooks.append(hook)
@@ -88,7 +89,8 @@ class CatalogService:
     # -- reads --------------------------------------------------------------------------------
 
     def get(self, kind: Kind, entity_id: str, include: Include = "non-deleted") -> Doc:
-        return self._get_row(kind, entity_id, include).doc
+        """The entity as it is served: with the owners it inherits (catalog.owners)."""
+        return self._served(kind, self._get_row(kind, entity_id, include).doc)
 
     def get_row(self, kind: Kind, entity_id: str, include: Include = "non-deleted") -> EntityRow:
         return self._get_row(kind, entity_id, include)
@@ -104,7 +106,7 @@ class CatalogService:
                     row = repo.get_by_fqn_hash(conn, kind.type, fqns.digest(quoted))
         if row is None or not _included(row, include):
             raise NotFound(f"{kind.type} instance for {fqn} not found")
-        return row.doc
+        return self._served(kind, row.doc)
 
     def get_many_by_name(self, kind: Kind, names: Sequence[str]) -> dict[str, Doc]:
         """The entities of ``kind`` with these FQNs, deleted ones included, by FQN: one query."""
@@ -121,7 +123,7 @@ class CatalogService:
                 rows = repo.find_by_name(conn, kind.type, value, deleted=deleted)
             elif field == "fullyQualifiedName":
                 rows = repo.find_by_fqn_pattern(conn, kind.type, value, deleted=deleted, limit=1000)
-            elif field == "email" and kind.type == "user":
+            elif field == "email" and kind.type in ("user", "team"):
                 rows = [
                     r
                     for r in repo.get_by_alt_key(conn, kind.type, value.lower())
@@ -190,7 +192,7 @@ class CatalogService:
             raise BadRequest("Only one of after and before may be given")
         with self.engine.connect() as conn:
             parent_ids = hierarchy.parent_ids_in_scope(conn, kind, filters or {})
-            return repo.list_page(
+            page = repo.list_page(
                 conn,
                 kind.type,
                 parent_ids=parent_ids,
@@ -200,6 +202,12 @@ class CatalogService:
                 before=before,
                 subtype=subtype,
             )
+            # One read of the page's containers for all its rows, not one per row.
+            for row, doc in zip(
+                page.rows, owners.with_inherited(conn, kind, [r.doc for r in page.rows]), strict=True
+            ):
+                row.doc = doc
+        return page
 
     def versions(self, kind: Kind, entity_id: str) -> list[Doc]:
         self._get_row(kind, entity_id, "all")
@@ -257,7 +265,7 @@ class CatalogService:
                 offset=offset,
                 size=size,
             )
-            docs = search_store.documents(conn, hits.ids)
+            docs = owners.found_with_inherited(conn, search_store.documents(conn, hits.ids))
         return hits.total, [Found(*docs[i]) for i in hits.ids if i in docs]
 
     # -- writes -------------------------------------------------------------------------------
@@ -310,7 +318,13 @@ class CatalogService:
         def run(unit: UnitOfWork) -> BulkResult:
             outcomes = iter(
                 self._writer.upsert_many(
-                    unit, kind, valid, actor, mode="put", override=override, authorize=authorize
+                    unit,
+                    kind,
+                    valid,
+                    actor,
+                    mode="put",
+                    override=override,
+                    authorize=owners.seeing(unit.conn, kind, authorize),
                 )
             )
             result = BulkResult(processed=len(checked))
@@ -359,33 +373,12 @@ class CatalogService:
                     f"{kind.type} {entity_id} is at version {changes.to_float(row.version)}, "
                     f"not {expected}; reload it and patch again"
                 )
-            try:
-                patched = jsonpatch.apply_patch(row.doc, operations)
-            except (
-                jsonpatch.JsonPatchException,
-                jsonpatch.JsonPointerException,
-                TypeError,
-                ValueError,
-            ) as exc:
-                raise BadRequest(f"Invalid JSON Patch: {exc}") from None
-            if not isinstance(patched, dict):
-                raise BadRequest(f"Invalid JSON Patch: the result must be a {kind.type} object")
-            if authorize is not None:
-                authorize(row.doc, patched)
-            fixed = documents.SERVER_FIELDS | hierarchy.structural_fields(kind)
-            for name in sorted(fixed if kind.renamable else fixed | {"name"}):
-                if patched.get(name) != row.doc.get(name):
-                    raise BadRequest(f"{name} cannot be changed with PATCH")
-            validation.validate(kind.entity_schema, patched, what=f"{kind.type} after the patch")
-            if patched["name"] != row.doc["name"]:
-                row = _renamed(unit, kind, row, patched)
-            if patched.get("owners") != row.doc.get("owners") and patched.get("owners"):
-                lookups = Lookups(unit)
-                patched["owners"] = [owner_reference(lookups, owner) for owner in patched["owners"]]
+            row, patched = patching.apply(unit, kind, row, operations, self.expansions(kind), authorize)
             if kind.type == "table":
                 documents.set_column_fqns(patched)
             self._writer.before_store(kind, patched, row.doc, None)
-            return self._writer.save(unit, kind, row, patched, actor).doc
+            saved = self._writer.save(unit, kind, row, patched, actor).doc
+            return owners.with_inherited(unit.conn, kind, [saved])[0]
 
         return self._write(run)
 
@@ -410,7 +403,7 @@ class CatalogService:
                 actor,
                 recursive=recursive,
                 hard=hard,
-                authorize=authorize,
+                authorize=owners.seeing(unit.conn, kind, authorize),
             )
 
         return self._write(run)
@@ -522,13 +515,26 @@ class CatalogService:
     ) -> Upserted:
         def run(unit: UnitOfWork) -> Upserted:
             (outcome,) = self._writer.upsert_many(
-                unit, kind, [request], actor, mode=mode, override=override, authorize=authorize
+                unit,
+                kind,
+                [request],
+                actor,
+                mode=mode,
+                override=override,
+                authorize=owners.seeing(unit.conn, kind, authorize),
             )
             if isinstance(outcome, TesseraError):
                 raise outcome
-            return outcome
+            (served,) = owners.with_inherited(unit.conn, kind, [outcome.doc])
+            return Upserted(served, outcome.outcome)
 
         return self._write(run)
+
+    def _served(self, kind: Kind, doc: Doc) -> Doc:
+        if not kind.inherits_owners:
+            return doc
+        with read_once(self.engine) as conn:
+            return owners.with_inherited(conn, kind, [doc])[0]
 
     def _writable(self, kind: Kind) -> None:
         if kind.read_only or kind.create_schema is None:
@@ -548,18 +554,6 @@ class CatalogService:
         if row is None or row.deleted:
             raise NotFound(f"{kind.type} instance for {entity_id} not found")
         return row
-
-
-def _renamed(unit: UnitOfWork, kind: Kind, row: EntityRow, patched: Doc) -> EntityRow:
-    """The row of an entity a PATCH renames, under its new name and FQN (the write listeners
-    move what lies below it and what refers to it by FQN)."""
-    name = str(patched["name"])
-    fqn = fqns.build(*fqns.split(row.fqn)[:-1], name)
-    fqn_hash = fqns.digest(fqn)
-    if repo.get_by_fqn_hash(unit.conn, kind.type, fqn_hash) is not None:
-        raise Conflict(f"Entity already exists: {kind.type} {fqn}")
-    patched["fullyQualifiedName"] = fqn
-    return dataclasses.replace(row, name=name, fqn=fqn, fqn_hash=fqn_hash)
 
 
 def _included(row: EntityRow, include: Include) -> bool:

@@ -18,6 +18,7 @@ from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from tessera.errors import BadRequest
+from tessera.storage import relations
 from tessera.storage.schema import entity, entity_count, entity_record, entity_version, search_document
 
 Doc = dict[str, Any]
@@ -235,6 +236,7 @@ def delete(conn: Connection, ids: Sequence[str]) -> dict[CountKey, int]:
         conn.execute(sa.delete(entity_version).where(entity_version.c.entity_id.in_(chunk)))
         conn.execute(sa.delete(entity_record).where(entity_record.c.entity_id.in_(chunk)))
         conn.execute(sa.delete(search_document).where(search_document.c.entity_id.in_(chunk)))
+        relations.forget(conn, chunk)
         conn.execute(sa.delete(entity).where(entity.c.id.in_(chunk)))
     return counts
 

@@ -272,3 +272,19 @@ tag_usage = sa.Table(
     sa.Column("source", sa.String(16), nullable=False),
     sa.Index("ix_tag_usage_tag", "tag_fqn_hash"),
 )
+
+# -- relationships (migration 0010) --------------------------------------------------------------
+
+# Who follows or voted on an entity: relations kept beside the entity rather than in its document,
+# because following or voting is not a change of the entity (no new version), as in OpenMetadata's
+# entity_relationship. `relation` is "follows", "upVoted" or "downVoted"; a user has at most one vote
+# per entity.
+entity_relation = sa.Table(
+    "entity_relation",
+    metadata,
+    sa.Column("to_id", Id, primary_key=True),
+    sa.Column("relation", sa.String(16), primary_key=True),
+    sa.Column("from_id", Id, primary_key=True),
+    sa.Column("created_at", sa.BigInteger(), nullable=False),
+    sa.Index("ix_entity_relation_from", "from_id", "relation"),
+)

@@ -24,6 +24,15 @@ _WORD = re.compile(r"[0-9A-Za-z\u00C0-\uFFFF]+")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 # InnoDB's FULLTEXT ignores words shorter than innodb_ft_min_token_size (3 by default).
 _MYSQL_MIN_TOKEN = 3
+# InnoDB's default stopwords (INFORMATION_SCHEMA.INNODB_FT_DEFAULT_STOPWORD) are never indexed, so
+# a required "+com*" matches nothing: an e-mail's "com" is looked for like a short word.
+# fmt: off
+_MYSQL_STOPWORDS = frozenset({
+    "a", "about", "an", "are", "as", "at", "be", "by", "com", "de", "en", "for", "from", "how",
+    "i", "in", "is", "it", "la", "of", "on", "or", "that", "the", "this", "to", "was", "what",
+    "when", "where", "who", "will", "with", "und", "www",
+})
+# fmt: on
 
 
 def searchable_words(*texts: str | None) -> str:
@@ -149,9 +158,10 @@ def _match(dialect: str, terms: list[str]) -> tuple[sa.ColumnElement[bool], sa.C
         tsquery = sa.func.to_tsquery(sa.literal_column("'simple'"), expression)
         tsv: sa.ColumnElement[object] = sa.literal_column("search_document.tsv")
         return tsv.op("@@")(tsquery), sa.func.ts_rank(tsv, tsquery).desc()
-    long_terms = [term for term in terms if len(term) >= _MYSQL_MIN_TOKEN]
+    indexed = [term for term in terms if len(term) >= _MYSQL_MIN_TOKEN and term not in _MYSQL_STOPWORDS]
+    long_terms = indexed
     conditions: list[sa.ColumnElement[bool]] = [
-        search_document.c.body.like(f"%{term}%") for term in terms if len(term) < _MYSQL_MIN_TOKEN
+        search_document.c.body.like(f"%{term}%") for term in terms if term not in indexed
     ]
     if long_terms:
         expression = " ".join(f"+{term}*" for term in long_terms)

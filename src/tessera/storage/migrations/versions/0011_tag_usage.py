@@ -11,7 +11,7 @@ from alembic import op
 
 revision = "0011"
 # Other branches' migrations come between; the lead re-chains this at merge.
-down_revision = "0009"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
