@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -93,10 +94,26 @@ def default_fields(kind: Kind) -> dict[str, Any]:
     for field, prop in properties.items():
         if field in kind.optional_fields or field in _SERVER_WRITTEN:
             continue
-        default = prop.get("default")
+        default = _typed_default(prop)
         if default is not None and not isinstance(default, dict):
             out[field] = default
     return out
+
+
+def _typed_default(prop: dict[str, Any]) -> Any:
+    """The property's default as its own type: some of OpenMetadata's schemas write a boolean's
+    default as a string (a tag's ``mutuallyExclusive: "false"``), which its Java server reads as
+    the boolean and its Python client would refuse as sent."""
+    default = prop.get("default")
+    if not isinstance(default, str):
+        return default
+    types = {prop.get("type")} | {alt.get("type") for alt in prop.get("anyOf", []) if isinstance(alt, dict)}
+    if "string" in types or not types - {None}:
+        return default
+    try:
+        return json.loads(default)
+    except ValueError:
+        return None
 
 
 def allowed_fields(kind: Kind) -> frozenset[str]:
