@@ -64,6 +64,9 @@ class Kind:
     hook_fields: tuple[str, ...] = ()
     read_only: bool = False
     expansions: tuple[Expansion, ...] = ()
+    # tessera's own response fields, outside OpenMetadata's schema: served only when asked for by
+    # name (never with ``*``), because OpenMetadata's client refuses unknown fields.
+    extensions: tuple[str, ...] = ()
 
     @property
     def copied_fields(self) -> tuple[str, ...]:
@@ -186,6 +189,7 @@ USER = Kind(
     unsupported=("domains",),
     hook_fields=("password", "confirmPassword", "createPasswordType", "botName", "authenticationMechanism"),
     search_index="user_search_index",
+    extensions=("adminBy",),
 )
 TEAM = Kind(
     type="team",
