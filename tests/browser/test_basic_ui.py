@@ -409,6 +409,10 @@ def test_basic_ui_in_firefox(firefox_page: Firefox, site: Site) -> None:
         ("/settings/users", "#main table"),
         ("/profile", "#pat-form"),
         ("/audit", "#audit"),
+        ("/settings/teams", "#team-tree"),
+        ("/settings/roles/DataConsumer", "#role-form"),
+        ("/settings/policies/DataConsumerPolicy", "#policy-form"),
+        ("/settings/users/new", "#new-user-form"),
     ):
         # A click on an in-app link, as a person would navigate.
         browser.evaluate(
