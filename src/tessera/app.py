@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from tessera import __version__, logs
-from tessera.api import http_errors, pipelines, search, system
+from tessera.api import http_errors, pipelines, policies, search, system
 from tessera.api.limits import BodyLimit
 from tessera.api.middleware import PUBLIC_PATHS, AuthenticationMiddleware
 from tessera.audit import routes as audit_routes
@@ -67,6 +67,7 @@ def create_app(settings: Settings, *, container: Container | None = None) -> Fas
     app.include_router(system.router)
     app.include_router(search.router)
     app.include_router(audit_routes.router)
+    app.include_router(policies.router)
     # Before the generic entity routes: these user paths must win over /users/{id}.
     app.include_router(user_routes.router)
     # Pipeline run routes first: their paths would otherwise be read as entity ids.

@@ -2,6 +2,7 @@
 // resources, operations, condition). The server validates everything when the policy is saved
 // (unknown resources and operations, and the condition's syntax and functions) and its
 // message, which names the rule, is shown as it words it.
+import { api, segment } from "../api.js";
 import { field, h, select } from "../dom.js";
 
 let counter = 0;
@@ -68,6 +69,25 @@ function ruleFieldset(rule, onRemove) {
     description: h("input", { id: `rule-${n}-description`, type: "text", value: rule.description ?? "" }),
   };
   const remove = h("button", { type: "button", class: "danger small", "aria-label": `Remove rule ${rule.name || n}` }, "Remove rule");
+  const verdict = h("p", { class: "hint condition-verdict", id: `rule-${n}-verdict`, "aria-live": "polite" });
+  // The server says at once whether it accepts the condition (OpenMetadata's
+  // /policies/validation/condition), instead of only when the policy is saved.
+  inputs.condition.addEventListener("change", async () => {
+    const text = inputs.condition.value.trim();
+    inputs.condition.removeAttribute("aria-invalid");
+    verdict.className = "hint condition-verdict";
+    if (!text) return verdict.replaceChildren();
+    try {
+      await api.get(`/api/v1/policies/validation/condition/${segment(text)}`);
+      verdict.textContent = "The server accepts this condition.";
+      verdict.classList.add("ok");
+    } catch (error) {
+      verdict.textContent = error.message;
+      verdict.classList.add("error");
+      inputs.condition.setAttribute("aria-invalid", "true");
+    }
+  });
+  inputs.condition.setAttribute("aria-errormessage", verdict.id);
   const set = h(
     "fieldset",
     { class: "rule stack" },
@@ -80,6 +100,7 @@ function ruleFieldset(rule, onRemove) {
       inputs.condition,
       "Functions such as isOwner(), matchAnyTag('PII.Sensitive'), hasDomain(), joined with && || ! and parentheses. Empty: the rule always applies.",
     ),
+    verdict,
     field("Description (optional)", inputs.description),
     h("div", { class: "actions" }, remove),
   );
