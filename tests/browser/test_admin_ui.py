@@ -237,6 +237,15 @@ def test_a_non_admin_is_told_what_is_needed(ui: Ui, site: Site) -> None:
 def test_teams_tree_with_types_members_and_the_keyboard(ui: Ui, site: Site) -> None:
     page = ui.page
     sign_in(ui, site, "frank", USER_PASSWORD, path="/settings/teams")
+    page.click("#team-tree >> text=Analysts")
+    ui.at(f"{site.base}/settings/teams/Analysts")
+    assert page.inner_text("#team-type") == "Group"
+    assert "frank" in page.inner_text("#team-members")
+    page.click("text=Sales")
+    ui.at(f"{site.base}/settings/teams/Sales")
+    assert "Only groups have members" in page.inner_text("#main")
+    page.click("nav >> text=Teams")
+    ui.at(f"{site.base}/settings/teams")
     tree = page.locator("#team-tree")
     assert "Organization" in tree.inner_text()
     assert "Business unit" in tree.locator("li", has_text="Sales").first.inner_text()
@@ -248,10 +257,6 @@ def test_teams_tree_with_types_members_and_the_keyboard(ui: Ui, site: Site) -> N
     page.keyboard.press("Enter")
     assert page.is_visible("#team-tree >> text=Analysts")
     assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") == "solid"
-    page.click("#team-tree >> text=Analysts")
-    ui.at(f"{site.base}/settings/teams/Analysts")
-    assert page.inner_text("#team-type") == "Group"
-    assert "frank" in page.inner_text("#team-members")
 
 
 def test_admin_adds_a_role_and_changes_its_policies(ui: Ui, site: Site) -> None:
@@ -370,16 +375,17 @@ def test_admin_adds_a_user_with_a_role_and_a_team(ui: Ui, site: Site) -> None:
 
 def test_a_view_shows_its_sql_and_is_labelled_a_view(ui: Ui, site: Site) -> None:
     page = ui.page
-    sign_in(ui, site, path="/schemas/shop.main.main")
+    sign_in(ui, site, path="/explore?q=daily_revenue")
+    assert page.locator("#results .result .badge").first.inner_text() == "View"
+    ui.goto(f"{site.base}/databases/shop.main")
+    assert "The shop." in page.inner_text("#main tbody")
+    ui.goto(f"{site.base}/schemas/shop.main.main")
     rows = {r.split("\t")[0]: r.split("\t") for r in page.locator("#main tbody tr").all_inner_texts()}
     assert rows["daily_revenue"][1:] == ["View", "—"]
     assert rows["orders"][1:] == ["Table", "Every order."]
-    ui.goto(f"{site.base}/databases/shop.main")
-    assert "The shop." in page.inner_text("#main tbody")
-    ui.goto(f"{site.base}/tables/shop.main.main.daily_revenue")
+    page.click("#main >> text=daily_revenue")
+    ui.at(f"{site.base}/tables/shop.main.main.daily_revenue")
     assert page.inner_text("#table-type") == "View"
     assert page.inner_text("#view-sql") == VIEW_SQL
     types = [r.split("\t")[1] for r in page.locator("#columns tbody tr").all_inner_texts()]
     assert types == ["DATE", "BIGINT"]
-    ui.goto(f"{site.base}/explore?q=daily_revenue")
-    assert page.locator("#results .result .badge").first.inner_text() == "View"
