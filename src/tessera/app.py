@@ -9,17 +9,19 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.openapi.utils import get_openapi
 
 from tessera import __version__, logs
-from tessera.api import http_errors, pipelines, policies, search, system
+from tessera.api import docs, http_errors, openapi, pipelines, policies, search, system
 from tessera.api.limits import BodyLimit
 from tessera.api.middleware import PUBLIC_PATHS, AuthenticationMiddleware
+from tessera.api.root_path import RootPath
 from tessera.audit import routes as audit_routes
 from tessera.catalog import routes as catalog_routes
 from tessera.catalog.kinds import ALL
 from tessera.config import Settings
 from tessera.container import Container
+from tessera.observability import setup as observability
+from tessera.observability.metrics import Metrics
 from tessera.settings import routes as settings_routes
 from tessera.users import routes as user_routes
 from tessera.web import routes as web_routes
@@ -37,9 +39,11 @@ def create_app(settings: Settings, *, container: Container | None = None) -> Fas
         from tessera.bootstrap import start
 
         start(built)
+        app.state.lifecycle.install_sigterm_drain()
         try:
             yield
         finally:
+            metrics.process_exiting()
             built.close()
 
     app = FastAPI(
@@ -49,19 +53,30 @@ def create_app(settings: Settings, *, container: Container | None = None) -> Fas
             'OpenMetadata-compatible catalog API. Errors are always {"code": <status>, "message": "..."}.'
         ),
         lifespan=lifespan,
-        docs_url="/docs",
+        # Served offline by api.docs instead of FastAPI's CDN-loading pages.
+        docs_url=None,
         redoc_url=None,
     )
     app.state.container = built
+    metrics = Metrics()
     http_errors.install(app)
-    app.add_middleware(AuthenticationMiddleware, authenticate=built.authenticator.authenticate)
-    # Outermost: an oversized body is refused before anything else looks at the request.
+    app.add_middleware(
+        AuthenticationMiddleware,
+        authenticate=built.authenticator.authenticate,
+        on_refused=metrics.auth_refused,
+    )
+    # Then: an oversized body is refused before anything else looks at the request.
     app.add_middleware(
         BodyLimit,
         limit=settings.server.maxRequestBodyBytes,
         public_limit=settings.server.maxPublicRequestBodyBytes,
         public_paths=PUBLIC_PATHS,
     )
+    # Outside even that: every request is counted and logged with its correlation id.
+    observability.install(app, built, metrics)
+    if settings.server.rootPath:
+        # Outermost: everything inside sees the path as the router does (api.root_path).
+        app.add_middleware(RootPath, root_path=settings.server.rootPath)
     # Before system.router: /system/settings is not one of its paths.
     app.include_router(settings_routes.router)
     app.include_router(system.router)
@@ -74,24 +89,17 @@ def create_app(settings: Settings, *, container: Container | None = None) -> Fas
     app.include_router(pipelines.router)
     for kind in ALL:
         app.include_router(catalog_routes.entity_router(kind))
-    # Last: the UI answers every path the API does not (client-side routing).
+    docs.install(app)
+    # Last: the UI answers its own page paths (client-side routing).
     web_routes.install(app, settings)
     built.started_at_ms = int(time.time() * 1000)
-    app.openapi = lambda: _openapi_with_bearer(app)  # type: ignore[method-assign]
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 
 
-def _openapi_with_bearer(app: FastAPI) -> dict[str, Any]:
-    """The OpenAPI document, saying that /api/v1 takes a Bearer JWT (so /docs can send one)."""
+def _openapi(app: FastAPI) -> dict[str, Any]:
     if app.openapi_schema is None:
-        schema = get_openapi(
-            title=app.title, version=app.version, description=app.description, routes=app.routes
-        )
-        schema.setdefault("components", {})["securitySchemes"] = {
-            "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
-        }
-        schema["security"] = [{"bearer": []}]
-        app.openapi_schema = schema
+        app.openapi_schema = openapi.document(app, ALL)
     return app.openapi_schema
 
 
@@ -104,6 +112,7 @@ def create_app_from_environment() -> FastAPI:
 
     config_file = os.environ.get("TESSERA_CONFIG_FILE")
     settings = load_settings(Path(config_file) if config_file else None)
-    # A worker process starts with no logging of its own: without this its lines would be lost.
-    logs.configure(settings.server.logLevel)
+    # uvicorn configured this worker's logging with the same dictionary (cli.serve); done again
+    # for a factory started by another server.
+    logs.configure(settings.server.logLevel, settings.server.logFormat)
     return create_app(settings)

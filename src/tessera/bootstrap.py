@@ -43,6 +43,9 @@ from tessera.secrets.rotate import seal_plaintext
 from tessera.settings.service import SettingsService
 from tessera.storage import migrate
 from tessera.storage.db import create_engine, sqlite_path, write_transaction
+from tessera.tags import builtin as tags_builtin
+from tessera.tags.rules import GlossaryRules, LabelRules
+from tessera.tags.usage import LabelIndex, UsageCounts
 from tessera.users import bootstrap as users_bootstrap
 from tessera.users.accounts import Accounts
 from tessera.users.hooks import SecurityHooks, pipeline_connection_presenter, user_presenter
@@ -61,15 +64,28 @@ def build_container(settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> Conta
         settings.database_url, pool_size=settings.database.poolSize, echo=settings.database.echo
     )
     catalog = CatalogService(engine, clock=clock.now)
-    box, _ = load_box(
-        settings.fernetConfiguration.fernetKey, settings.home, production=settings.server.production
+    box, generated = load_box(
+        settings.fernetConfiguration.fernetKey,
+        settings.home,
+        production=settings.server.production,
+        key_file=settings.fernetConfiguration.fernetKeyFile,
     )
+    if generated and sqlite_path(settings.database_url) is None:
+        # Each replica would generate a key of its own and could not open the others' secrets.
+        log.warning(
+            "the Fernet key was generated into %s, but the database is shared: every replica needs the "
+            "same key; set FERNET_KEY or FERNET_KEY_FILE (production mode refuses to start without one)",
+            settings.home,
+        )
     jwt_settings = settings.jwtTokenConfiguration
     keys = KeyRing(
+        engine,
+        box,
         settings.home,
         private_path=jwt_settings.rsaprivateKeyFilePath,
         public_path=jwt_settings.rsapublicKeyFilePath,
         clock=clock.now,
+        monotonic=clock.monotonic,
     )
     tokens = TesseraTokens(
         keys,
@@ -84,7 +100,13 @@ def build_container(settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> Conta
     catalog.add_hook(SecurityHooks(catalog))
     catalog.add_hook(TeamRules(catalog))
     catalog.add_hook(ConnectionSecrets(box))
+    system_settings = SettingsService(engine, settings, clock=clock.now)
+    catalog.add_hook(
+        LabelRules(catalog, lambda: system_settings.stored("assetCertificationSettings"), clock=clock.now)
+    )
+    catalog.add_hook(GlossaryRules(catalog))
     catalog.add_listener(SecurityListener(clock=clock.now))
+    catalog.add_listener(LabelIndex())
     cache = TokenCache(engine, clock=clock.now, monotonic=clock.monotonic)
     provider = settings.authenticationConfiguration.provider
     identities: EntraIdentities | None = None
@@ -131,13 +153,14 @@ def build_container(settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> Conta
         tokens=tokens,
         box=box,
         token_cache=cache,
-        system_settings=SettingsService(engine, settings, clock=clock.now),
+        system_settings=system_settings,
         entra=identities,
         sessions=sessions,
         presenters=[
             user_presenter(users),
             secrets_presenter(box, authorizer),
             pipeline_connection_presenter(users, settings),
+            UsageCounts(engine),
         ],
     )
     if idp_http is not None:
@@ -164,7 +187,6 @@ def start(container: Container) -> users_bootstrap.Bootstrapped:
     keys = container.keys
     if settings.authenticationConfiguration.provider == "no-auth":
         log.warning(WARNING)
-    keys.load()
     _check_file_modes(settings)
     if settings.server.production:
         insecure = keys.insecure_files()
@@ -175,13 +197,37 @@ def start(container: Container) -> users_bootstrap.Bootstrapped:
                 + "; run: chmod 600 "
                 + " ".join(str(path) for path in insecure)
             )
-    migrate.upgrade(container.engine)
+    _migrate(container)
+    # After the migrations: the managed ring lives in the database.
+    keys.load()
     _seal_plaintext_secrets(container)
     builtin.install(container.catalog)
+    tags_builtin.install(container.catalog)
     created = users_bootstrap.bootstrap(container.catalog, container.users.accounts, settings)
     _announce_administrators(container)
     _check_passwords(container, container.users)
     return created
+
+
+def _migrate(container: Container) -> None:
+    """server.migrate: auto applies pending migrations; check refuses an old schema; never trusts it."""
+    mode = container.settings.server.migrate_mode
+    if mode == "auto":
+        migrate.upgrade(container.engine)
+        return
+    if mode == "never":
+        return
+    current = migrate.current_revision(container.engine)
+    head = migrate.head_revision()
+    if current == head:
+        return
+    where = container.settings.database_url.split("@")[-1]
+    found = f"is at schema revision {current}" if current else "holds no catalog yet"
+    raise ConfigError(
+        f"the database {where} {found} and this tessera needs {head}; server.migrate is check, so "
+        "migrations are a step of their own: run tessera db upgrade (with the same configuration: the "
+        "migration Job of the Kubernetes manifests), or start once with --migrate auto"
+    )
 
 
 def _seal_plaintext_secrets(container: Container) -> None:
@@ -233,6 +279,9 @@ def _announce_administrators(container: Container) -> None:
 
 
 def _refuse_unsupported(settings: Settings) -> None:
+    # What tessera ignored of OpenMetadata's configuration: one line each.
+    for notice in settings.notices:
+        log.warning(notice)
     for notice in sign_in_settings.refuse_incomplete(settings):
         log.warning(notice)
 

@@ -24,10 +24,11 @@ from typing import Any, Literal
 
 import expandvars
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from tessera import openmetadata_config
 from tessera.errors import ConfigError
 from tessera.sign_in_settings import OidcSettings, ProviderMapping, with_confidential_client
 
@@ -56,10 +57,32 @@ class ServerSettings(_Section):
     # The OpenMetadata API version we implement; its client requires the same major.minor.
     openMetadataApiVersion: str = Field(DEFAULT_OPENMETADATA_API_VERSION, pattern=r"^\d+\.\d+\.\d+")
     logLevel: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # Log lines as text or as one JSON object per line (for a log collector).
+    logFormat: Literal["text", "json"] = "text"
+    # Who may read /metrics: anyone who reaches the port, any caller with a valid token, or
+    # administrators only (docs/operations.md).
+    metricsAccess: Literal["open", "authenticated", "admin"] = "open"
+    # The sub-path a reverse proxy serves tessera under (e.g. /catalog); empty = the root.
+    rootPath: str = Field("", pattern=r"^(/[A-Za-z0-9._~-]+)*$")
+    # Addresses whose X-Forwarded-For/-Proto headers are believed (comma-separated IPs or
+    # networks, or * for any): the reverse proxies in front of tessera.
+    forwardedAllowIps: str = "127.0.0.1"
+    # On SIGTERM: seconds readiness answers 503 while requests are still served (so a load
+    # balancer stops sending new ones), then at most this long for requests in flight.
+    shutdownDrainSeconds: float = Field(5.0, ge=0, le=300)
+    shutdownTimeoutSeconds: int = Field(30, ge=1, le=3600)
     # The largest request body accepted (413 above it), and for sign-in and the other endpoints
     # anyone may call without a token.
     maxRequestBodyBytes: int = Field(32 * 1024 * 1024, ge=1024)
     maxPublicRequestBodyBytes: int = Field(64 * 1024, ge=1024)
+    # Schema migrations at start: auto applies them, check refuses to start on an old schema (a
+    # rolling upgrade runs `tessera db upgrade` as a step of its own first), never trusts it.
+    # Unset: check in production mode, auto otherwise.
+    migrate: Literal["auto", "check", "never"] | None = None
+
+    @property
+    def migrate_mode(self) -> str:
+        return self.migrate or ("check" if self.production else "auto")
 
 
 class DatabaseSettings(_Section):
@@ -138,6 +161,9 @@ class FernetSettings(_Section):
     # Comma-separated; the first key encrypts, all keys decrypt. Empty = a key generated into
     # TESSERA_HOME on first start (refused in production, where it must be given explicitly).
     fernetKey: str = ""
+    # A file holding the key(s) (a mounted Kubernetes or Docker secret), read when fernetKey is
+    # empty.
+    fernetKeyFile: str = ""
 
 
 class LoginSettings(_Section):
@@ -159,6 +185,12 @@ class Settings(BaseSettings):
     jwtTokenConfiguration: JwtTokenSettings = JwtTokenSettings()
     fernetConfiguration: FernetSettings = FernetSettings()
     loginConfiguration: LoginSettings = LoginSettings()
+    # What loading ignored of OpenMetadata's configuration, logged when the server starts.
+    _notices: tuple[str, ...] = PrivateAttr(default=())
+
+    @property
+    def notices(self) -> tuple[str, ...]:
+        return self._notices
 
     @property
     def database_url(self) -> str:
@@ -210,16 +242,26 @@ ENV_KEYS: dict[str, str] = {
     "JWT_ISSUER": "jwtTokenConfiguration.jwtissuer",
     "JWT_KEY_ID": "jwtTokenConfiguration.keyId",
     "FERNET_KEY": "fernetConfiguration.fernetKey",
+    "FERNET_KEY_FILE": "fernetConfiguration.fernetKeyFile",
     "OM_MAX_FAILED_LOGIN_ATTEMPTS": "loginConfiguration.maxLoginFailAttempts",
     "OM_LOGIN_ACCESS_BLOCK_TIME": "loginConfiguration.accessBlockTime",
     "OM_JWT_EXPIRY_TIME": "loginConfiguration.jwtTokenExpiryTime",
+    "SERVER_HOST": "server.host",
     "SERVER_PORT": "server.port",
     "TESSERA_HOME": "home",
     "TESSERA_HOST": "server.host",
     "TESSERA_PORT": "server.port",
     "TESSERA_WORKERS": "server.workers",
+    "TESSERA_MIGRATE": "server.migrate",
     "TESSERA_PUBLIC_URL": "server.publicUrl",
     "TESSERA_LOG_LEVEL": "server.logLevel",
+    "LOG_FORMAT": "server.logFormat",
+    "TESSERA_LOG_FORMAT": "server.logFormat",
+    "TESSERA_METRICS_ACCESS": "server.metricsAccess",
+    "TESSERA_ROOT_PATH": "server.rootPath",
+    "FORWARDED_ALLOW_IPS": "server.forwardedAllowIps",
+    "TESSERA_SHUTDOWN_DRAIN_SECONDS": "server.shutdownDrainSeconds",
+    "TESSERA_SHUTDOWN_TIMEOUT_SECONDS": "server.shutdownTimeoutSeconds",
     "TESSERA_MAX_REQUEST_BODY_BYTES": "server.maxRequestBodyBytes",
     "TESSERA_MAX_PUBLIC_REQUEST_BODY_BYTES": "server.maxPublicRequestBodyBytes",
     "TESSERA_OPENMETADATA_API_VERSION": "server.openMetadataApiVersion",
@@ -268,6 +310,7 @@ class _Inputs:
     config_file: Path | None
     environ: Mapping[str, str]
     overrides: Mapping[str, Any]
+    notices: list[str]
 
 
 # What the sources read while load_settings builds a Settings: one call's inputs, never a global.
@@ -290,7 +333,11 @@ class _Source(PydanticBaseSettingsSource):
 
 class _YamlFile(_Source):
     def read(self, inputs: _Inputs) -> dict[str, Any]:
-        return {} if inputs.config_file is None else _read_yaml(inputs.config_file, inputs.environ)
+        if inputs.config_file is None:
+            return {}
+        return openmetadata_config.translate_yaml(
+            _read_yaml(inputs.config_file, inputs.environ), inputs.notices
+        )
 
 
 class _Environment(_Source):
@@ -299,6 +346,9 @@ class _Environment(_Source):
     def read(self, inputs: _Inputs) -> dict[str, Any]:
         data: dict[str, Any] = {}
         env = inputs.environ
+        # OpenMetadata's DB_* and LOG_LEVEL first: TESSERA_DATABASE_URL and TESSERA_LOG_LEVEL win.
+        for key, value in openmetadata_config.environment(env, inputs.notices).items():
+            _set_dotted(data, key, value)
         for var, key in ENV_KEYS.items():
             if env.get(var, "") != "":
                 _set_dotted(data, key, _env_value(env[var], key))
@@ -337,12 +387,15 @@ def load_settings(
     """
     env = dict(os.environ if environ is None else environ)
     source = str(config_file) if config_file is not None else "defaults"
-    with _loading(_Inputs(config_file, env, dict(overrides or {}))):
+    inputs = _Inputs(config_file, env, dict(overrides or {}), [])
+    with _loading(inputs):
         try:
             settings = Settings()
         except ValidationError as exc:
             raise ConfigError(_explain(exc, source)) from None
-    return with_confidential_client(settings, config_file, env)
+    settings = with_confidential_client(settings, config_file, env)
+    settings._notices = tuple(dict.fromkeys(inputs.notices))
+    return settings
 
 
 def _read_yaml(path: Path, env: Mapping[str, str]) -> dict[str, Any]:

@@ -186,6 +186,7 @@ def test_audit_log_reads_as_sentences_with_an_action_picker_and_pages(ui: Ui, si
     ui.at(f"{site.base}/audit?action=user-update")
     assert set(page.locator("#audit tbody td:nth-child(2)").all_inner_texts()) == {"user-update"}
     assert page.locator("#audit tbody tr").count() == 50
+    assert page.inner_text("#audit-status").startswith("Showing 50 of 5")
     page.click("text=Older events")
     page.wait_for_url("**/audit?action=user-update&before=*")
     ui.settled()

@@ -35,7 +35,9 @@ from metadata.generated.schema.entity.services.connections.metadata.openMetadata
 from metadata.generated.schema.security.client.openMetadataJWTClientConfig import (  # noqa: E402
     OpenMetadataJWTClientConfig,
 )
+from metadata.generated.schema.type.tagLabel import TagLabel  # noqa: E402
 from metadata.ingestion.models.table_metadata import ColumnDescription  # noqa: E402
+from metadata.ingestion.ometa.mixins.patch_mixin_utils import PatchOperation  # noqa: E402
 from metadata.ingestion.ometa.ometa_api import OpenMetadata  # noqa: E402
 
 _SCHEMA = "metadata.generated.schema"
@@ -64,6 +66,16 @@ _MODELS = {
     "role": ("entity.teams.role.Role", "api.teams.createRole.CreateRoleRequest"),
     "policy": ("entity.policies.policy.Policy", "api.policies.createPolicy.CreatePolicyRequest"),
     "bot": ("entity.bot.Bot", "api.createBot.CreateBot"),
+    "classification": (
+        "entity.classification.classification.Classification",
+        "api.classification.createClassification.CreateClassificationRequest",
+    ),
+    "tag": ("entity.classification.tag.Tag", "api.classification.createTag.CreateTagRequest"),
+    "glossary": ("entity.data.glossary.Glossary", "api.data.createGlossary.CreateGlossaryRequest"),
+    "glossaryTerm": (
+        "entity.data.glossaryTerm.GlossaryTerm",
+        "api.data.createGlossaryTerm.CreateGlossaryTermRequest",
+    ),
     "testConnectionDefinition": (
         "entity.services.connections.testConnectionDefinition.TestConnectionDefinition",
         None,
@@ -213,6 +225,25 @@ class Worker:
         table = self.om.get_by_id(entity_model("table"), table_id)
         wanted = [ColumnDescription(column_fqn=fqn, description=text) for fqn, text in descriptions.items()]
         return dump(self.om.patch_column_descriptions(table, wanted, force=force))
+
+    def patch_tag(self, entity: str, entity_id: str, label: dict[str, Any], remove: bool = False) -> Any:
+        """The client's tag helper: reads the entity's tags and JSON-patches one label in or out."""
+        model = entity_model(entity)
+        source = self.om.get_by_id(model, entity_id)
+        operation = PatchOperation.REMOVE if remove else PatchOperation.ADD
+        patched = self.om.patch_tag(
+            model, source, TagLabel.model_validate(label), operation=operation, skip_on_failure=False
+        )
+        return dump(patched)
+
+    def patch_column_tag(
+        self, table_id: str, column_fqn: str, label: dict[str, Any], remove: bool = False
+    ) -> Any:
+        table = self.om.get_by_id(entity_model("table"), table_id, fields=["tags"])
+        operation = PatchOperation.REMOVE if remove else PatchOperation.ADD
+        return dump(
+            self.om.patch_column_tag(table, column_fqn, TagLabel.model_validate(label), operation=operation)
+        )
 
     def delete(self, entity: str, entity_id: str, recursive: bool = False, hard_delete: bool = False) -> Any:
         self.om.delete(entity_model(entity), entity_id, recursive=recursive, hard_delete=hard_delete)

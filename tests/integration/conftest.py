@@ -22,6 +22,7 @@ from tessera.storage import migrate
 from tessera.storage.db import create_engine
 from tessera.storage.schema import metadata
 from tests.conftest import tier_unavailable
+from tests.integration.servers import TEST_FERNET_KEY
 
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 MYSQL_ADMIN = "mysql+pymysql://root@127.0.0.1:3306/"
@@ -105,6 +106,7 @@ def settings_factory(clean_database: str, tmp_path: Path):  # type: ignore[no-un
             "TESSERA_HOME": str(tmp_path / "home"),
             "TESSERA_DATABASE_URL": clean_database,
             "AUTHENTICATION_PROVIDER": "no-auth",
+            "FERNET_KEY": TEST_FERNET_KEY,
             **env,
         }
         return load_settings(environ=environ)

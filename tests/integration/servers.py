@@ -16,6 +16,16 @@ import httpx
 
 from tessera.users.bootstrap import ADMIN_PASSWORD_FILE
 
+# Processes sharing a database share its Fernet key (it seals the signing keys there), as every
+# replica of a deployment does; a test that means another key says so.
+TEST_FERNET_KEY = "o3Pq1fB0qOXw7Uq3c6mK1jv8c4sY1sOa2mB9Vt9cT0E="
+
+
+def fernet_key(home: Path) -> str:
+    """The key a process with this home uses: the one an earlier start generated there, if any."""
+    generated = home / "fernet.key"
+    return generated.read_text().strip() if generated.exists() else TEST_FERNET_KEY
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -46,6 +56,9 @@ def tessera_server(
         "TESSERA_LOG_LEVEL": "WARNING",
         # Tests that need authentication say which provider; the rest run without it.
         "AUTHENTICATION_PROVIDER": "no-auth",
+        "FERNET_KEY": fernet_key(home),
+        # Stopped with SIGTERM after every test: no load balancer to drain for.
+        "TESSERA_SHUTDOWN_DRAIN_SECONDS": "0",
         **(env or {}),
     }
     command = [sys.executable, "-m", "tessera", "serve", "--port", str(port)]
@@ -85,7 +98,13 @@ def mint_bot_token(home: Path, database_url: str, env: dict[str, str]) -> str:
     """What an operator does: ``tessera bots token ingestion-bot`` on the server's database."""
     result = subprocess.run(
         [sys.executable, "-m", "tessera", "bots", "token", "ingestion-bot", "--expiry", "1"],
-        env={**os.environ, "TESSERA_HOME": str(home), "TESSERA_DATABASE_URL": database_url, **env},
+        env={
+            **os.environ,
+            "TESSERA_HOME": str(home),
+            "TESSERA_DATABASE_URL": database_url,
+            "FERNET_KEY": fernet_key(home),
+            **env,
+        },
         capture_output=True,
         text=True,
         check=False,

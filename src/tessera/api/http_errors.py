@@ -37,7 +37,7 @@ def install(app: FastAPI) -> None:
     async def _tessera_error(request: Request, exc: TesseraError) -> Response:
         headers = dict(exc.headers)
         if exc.status >= 500:
-            correlation = headers.setdefault(CORRELATION_HEADER, uuid.uuid4().hex)
+            correlation = headers.setdefault(CORRELATION_HEADER, _correlation(request))
             log.error(
                 "request %s %s failed (%s): %s", request.method, request.url.path, correlation, exc.message
             )
@@ -59,7 +59,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
-        correlation = uuid.uuid4().hex
+        correlation = _correlation(request)
         log.exception(
             "unexpected error in %s %s (correlation id %s)", request.method, request.url.path, correlation
         )
@@ -68,6 +68,12 @@ def install(app: FastAPI) -> None:
             f"Internal error; the server log has the details under correlation id {correlation}",
             {CORRELATION_HEADER: correlation},
         )
+
+
+def _correlation(request: Request) -> str:
+    # The request's own id (observability.middleware), so the caller's response, the access
+    # log line and this error's line all carry the same one.
+    return str(getattr(request.state, "correlation_id", None) or uuid.uuid4().hex)
 
 
 def _describe_validation(exc: RequestValidationError) -> str:

@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tessera.api.http_errors import error_response
+from tessera.api.root_path import route_path
 
 
 class BodyLimit:
@@ -26,7 +27,7 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.public_limit if scope["path"] in self.public_paths else self.limit
+        limit = self.public_limit if route_path(scope) in self.public_paths else self.limit
         declared = Headers(scope=scope).get("content-length")
         if declared is not None:
             if not declared.isdigit():

@@ -15,6 +15,7 @@ import contextlib
 import logging
 import re
 import uuid
+from collections.abc import Callable
 from typing import Protocol
 from urllib.parse import unquote
 
@@ -22,6 +23,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from tessera.api.http_errors import CORRELATION_HEADER, error_response
+from tessera.api.root_path import raw_route_path, route_path
 from tessera.auth.principal import Principal
 from tessera.errors import TesseraError
 
@@ -68,10 +70,41 @@ class Authenticate(Protocol):
     ) -> Principal: ...
 
 
+# A refusal's reason as a metric label: a few fixed words, whatever the message says, so that
+# the label's values stay few (the message itself goes to the log line).
+_REASONS = (
+    ("not present", "missing"),
+    ("expired", "expired"),
+    ("revoked", "revoked"),
+    ("signature", "signature"),
+    ("signing key", "unknown_key"),
+    ("key id", "unknown_key"),
+    ("malformed", "malformed"),
+    ("too large", "malformed"),
+    ("issuer", "issuer"),
+    ("audience", "audience"),
+    ("tenant", "tenant"),
+    ("no longer exists", "unknown_user"),
+    ("sign in again", "session"),
+    ("session", "session"),
+)
+
+
+def refusal_reason(message: str) -> str:
+    lowered = message.lower()
+    return next((reason for needle, reason in _REASONS if needle in lowered), "other")
+
+
 class AuthenticationMiddleware:
-    def __init__(self, app: ASGIApp, authenticate: Authenticate) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        authenticate: Authenticate,
+        on_refused: Callable[[str], None] | None = None,
+    ) -> None:
         self.app = app
         self.authenticate = authenticate
+        self.on_refused = on_refused
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -84,13 +117,14 @@ class AuthenticationMiddleware:
         cookies = request_headers.get("cookie")
         csrf = request_headers.get("x-csrf-token")
         method = str(scope.get("method", "GET"))
-        raw_path = scope.get("raw_path")
-        path = raw_path.decode("latin-1") if isinstance(raw_path, bytes) else scope["path"]
+        # Below server.rootPath, as the router sees them.
+        routed = route_path(scope)
+        path = raw_route_path(scope)
         state = scope.setdefault("state", {})
-        if is_public(scope["path"], path):
+        if is_public(routed, path):
             # Public routes still learn who is calling when a token or a session is sent and valid.
             # (A session cookie is not looked at for the UI's static files: nothing there asks.)
-            if authorization or (cookies and not scope["path"].startswith("/static/")):
+            if authorization or (cookies and not routed.startswith("/static/")):
                 with contextlib.suppress(TesseraError):
                     state["principal"] = self.authenticate(
                         authorization, cookies=cookies, csrf=csrf, method=method
@@ -102,7 +136,9 @@ class AuthenticationMiddleware:
         except TesseraError as exc:
             # The id ties what the caller was told to the server's log line, so an operator can
             # find why a sign-in failed without the caller's token.
-            correlation = uuid.uuid4().hex
+            correlation = str(state.get("correlation_id") or uuid.uuid4().hex)
+            if self.on_refused is not None:
+                self.on_refused(refusal_reason(exc.message))
             log.info(
                 "authentication refused (%s) %s %s: %d %s",
                 correlation,

@@ -16,7 +16,7 @@ from tessera.auth.principal import Principal
 from tessera.catalog import changes, documents
 from tessera.catalog.documents import Doc
 from tessera.catalog.kinds import Kind
-from tessera.catalog.models import Actor, ExpectedVersions, ParentScope
+from tessera.catalog.models import NESTED_SCOPES, Actor, ExpectedVersions, ParentScope
 from tessera.container import Container
 from tessera.errors import BadRequest
 
@@ -74,9 +74,11 @@ def render(
     return out
 
 
-def parent_filters(request: Request) -> dict[ParentScope, str]:
-    """OpenMetadata's parent filters: service=, database=, databaseSchema= (FQNs)."""
-    return {scope: request.query_params[scope] for scope in _PARENT_SCOPES if scope in request.query_params}
+def parent_filters(request: Request, kind: Kind | None = None) -> dict[ParentScope, str]:
+    """OpenMetadata's parent filters: service=, database=, databaseSchema= (FQNs); parent=,
+    glossary= and directChildrenOf= for kinds that nest (tags, glossary terms)."""
+    scopes = _PARENT_SCOPES + (NESTED_SCOPES if kind is not None and kind.nested is not None else ())
+    return {scope: request.query_params[scope] for scope in scopes if scope in request.query_params}
 
 
 def expected_versions(request: Request) -> ExpectedVersions:

@@ -14,6 +14,7 @@ import orjson
 from sqlalchemy.engine import Connection, Engine
 
 from tessera.audit import store
+from tessera.observability import context
 
 log = logging.getLogger("tessera.audit")
 
@@ -31,7 +32,9 @@ def append(
     outcome: Outcome = "success",
     detail: dict[str, Any] | None = None,
 ) -> None:
-    """One event, in the caller's transaction (``at`` in epoch milliseconds)."""
+    """One event, in the caller's transaction (``at`` in epoch milliseconds), with the request
+    being served, if any (an operator's command has none)."""
+    request = context.current()
     store.insert(
         conn,
         {
@@ -42,6 +45,9 @@ def append(
             "target": (target or "")[:512] or None,
             "outcome": outcome,
             "detail": orjson.dumps(detail).decode() if detail else None,
+            "source_ip": request.source_ip[:64] if request and request.source_ip else None,
+            "user_agent": request.user_agent[:512] if request and request.user_agent else None,
+            "correlation_id": request.correlation_id if request else None,
         },
     )
     log.info("%s %s %s %s: %s", actor, action, target_type or "", target or "", outcome)
@@ -83,8 +89,10 @@ class AuditLog:
         """Newest first; ``before`` is the id of the oldest event already seen."""
         with self._engine.connect() as conn:
             found = store.newest(conn, limit=limit + 1, before=before, action=action)
+            # Every event that matches, as OpenMetadata's paging.total counts, not this page's.
+            total = store.count(conn, action=action)
         events = found[:limit]
-        paging: dict[str, Any] = {"total": len(events)}
+        paging: dict[str, Any] = {"total": total}
         if len(found) > limit and events:
             paging["before"] = str(events[-1]["id"])
         return {"data": events, "paging": paging}

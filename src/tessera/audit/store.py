@@ -32,6 +32,16 @@ def newest(conn: Connection, *, limit: int, before: int | None, action: str | No
             "target": row.target,
             "outcome": row.outcome,
             "detail": orjson.loads(row.detail) if row.detail else None,
+            "sourceIp": row.source_ip,
+            "userAgent": row.user_agent,
+            "correlationId": row.correlation_id,
         }
         for row in conn.execute(query)
     ]
+
+
+def count(conn: Connection, *, action: str | None) -> int:
+    query = sa.select(sa.func.count()).select_from(audit_event)
+    if action:
+        query = query.where(audit_event.c.action == action)
+    return int(conn.execute(query).scalar_one())

@@ -54,6 +54,8 @@ class TokenCache:
         self._polled_at = float("-inf")
         # Listeners told about user changes (e.g. the IdP identity cache).
         self.on_user_changed: list[Callable[[str], None]] = []
+        # Told of every lookup, hit (True) or miss (the hit rate is a metric).
+        self.on_lookup: list[Callable[[bool], None]] = []
         event.listen(engine, "commit", self._after_local_commit)
         event.listen(engine, "checkin", self._after_checkin)
 
@@ -69,6 +71,12 @@ class TokenCache:
             self._polled_at = float("-inf")
 
     def get(self, digest: str) -> Principal | None:
+        found = self._get(digest)
+        for listener in self.on_lookup:
+            listener(found is not None)
+        return found
+
+    def _get(self, digest: str) -> Principal | None:
         self.refresh()
         with self._lock:
             entry = self._entries.get(digest)

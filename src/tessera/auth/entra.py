@@ -144,6 +144,8 @@ class JwksCache:
         self._fetched_at = float("-inf")
         self._failing = False
         self.fetches = 0
+        # Told of every fetch: whether the keys could be read (a metric).
+        self.on_fetch: list[Callable[[bool], None]] = []
 
     def key(self, kid: str) -> tuple[Any, str | None] | None:
         found = self._keys.get(kid)
@@ -176,13 +178,19 @@ class JwksCache:
                     len(self._keys),
                 )
             self._failing = True
+            self._fetched(ok=False)
             return
+        self._fetched(ok=True)
         if self._failing:
             log.warning("the identity provider's keys are reachable again")
         self._failing = False
         # Keep keys that left the JWKS only if nothing replaced the document: a rotation that
         # drops a key takes effect, an outage does not.
         self._keys = keys
+
+    def _fetched(self, *, ok: bool) -> None:
+        for listener in self.on_fetch:
+            listener(ok)
 
 
 @dataclass

@@ -50,8 +50,20 @@ def reference(doc: Mapping[str, Any], entity_type: str) -> Doc:
 
 
 def resolve_parent(kind: Kind, request: Mapping[str, Any], resolver: Resolver) -> Doc | None:
+    """The entity that holds the one a request describes: the nested parent it names (a parent
+    tag), else its top container (a classification)."""
     if kind.parent is None:
         return None
+    if kind.nested is not None and request.get(kind.nested.field) is not None:
+        nested = _resolve_one(kind.nested, request[kind.nested.field], resolver, required=True)
+        assert nested is not None
+        named = request.get(kind.parent.field)
+        top = nested.get(kind.parent.field) or {}
+        if named is not None and fqns.quote(str(named)) != top.get("fullyQualifiedName"):
+            raise BadRequest(
+                f"{kind.nested.field} {nested['fullyQualifiedName']} is not in {kind.parent.target} {named}"
+            )
+        return nested
     return _resolve_one(kind.parent, request.get(kind.parent.field), resolver, required=True)
 
 
@@ -79,7 +91,11 @@ def build(kind: Kind, request: Mapping[str, Any], parent: Doc | None, resolver: 
     if owners:
         doc["owners"] = [_resolve_owner(owner, resolver) for owner in owners]
     if parent is not None and kind.parent is not None:
-        doc[kind.parent.field] = reference(parent, kind.parent.target)
+        if kind.nested is not None and request.get(kind.nested.field) is not None:
+            doc[kind.nested.field] = reference(parent, kind.nested.target)
+            doc[kind.parent.field] = copy.deepcopy(parent[kind.parent.field])
+        else:
+            doc[kind.parent.field] = reference(parent, kind.parent.target)
         for name in kind.inherit:
             if name in parent:
                 doc[name] = copy.deepcopy(parent[name])

@@ -13,6 +13,7 @@ from tessera.catalog.kinds import Kind, by_type
 from tessera.catalog.models import ParentScope
 from tessera.errors import BadRequest
 from tessera.storage import repository as repo
+from tessera.storage.unit_of_work import is_uuid
 
 # The narrowest scope first: when a list names several, it decides.
 _NARROWEST_FIRST: tuple[ParentScope, ...] = ("databaseSchema", "database", "service")
@@ -24,6 +25,8 @@ def parent_ids_in_scope(conn: Connection, kind: Kind, filters: Mapping[ParentSco
     given = {key: value for key, value in filters.items() if value}
     if not given:
         return None
+    if kind.nested is not None:
+        return nested_scope(conn, kind, given)
     # The others only have to be consistent with the narrowest one.
     scope_field = next((key for key in _NARROWEST_FIRST if key in given), None)
     if scope_field is None:
@@ -38,6 +41,46 @@ def parent_ids_in_scope(conn: Connection, kind: Kind, filters: Mapping[ParentSco
     for step in chain:
         parent_ids = repo.child_ids(conn, step, parent_ids)
     return parent_ids
+
+
+def nested_scope(conn: Connection, kind: Kind, given: Mapping[ParentScope, str]) -> list[str]:
+    """The containers of ``kind`` (tags, glossary terms) inside the scope named: as OpenMetadata
+    lists them, ``parent=`` (or ``glossary=``) is everything below that classification, glossary
+    or term at any depth, ``directChildrenOf=`` only its own children. A scope is named by FQN
+    or by id."""
+    unknown = sorted(set(given) - {"parent", "glossary", "directChildrenOf"})
+    if unknown:
+        raise BadRequest(f"Unknown filter {unknown[0]!r} for {kind.type}")
+    assert kind.parent is not None
+    direct = "directChildrenOf" in given
+    named = given.get("directChildrenOf") or given.get("parent") or given.get("glossary") or ""
+    scope = None
+    for container_type in (kind.parent.target, kind.type):
+        if is_uuid(named):
+            scope = repo.get_by_id(conn, named, entity_type=container_type)
+        else:
+            try:
+                scope = repo.get_by_fqn_hash(conn, container_type, fqns.digest(_container_fqn(named)))
+            except BadRequest:
+                return []
+        if scope is not None:
+            break
+    if scope is None:
+        return []
+    containers = [scope.id]
+    level = [scope.id]
+    while level and not direct:
+        # One query per level of the tree below the scope, not one per container.
+        level = repo.child_ids(conn, kind.type, level)
+        containers += level
+    return containers
+
+
+def _container_fqn(named: str) -> str:
+    # A top-level container may be named bare ("a.b" for the glossary "\"a.b\""), as the
+    # lookups by name accept it.
+    parts = fqns.split(named)
+    return fqns.build(*parts) if len(parts) > 1 or '"' in named else fqns.quote(named)
 
 
 def containment_chain(kind: Kind, scope: Kind) -> list[str]:
@@ -64,6 +107,5 @@ def service_type(kind: Kind) -> str:
 def structural_fields(kind: Kind) -> set[str]:
     """Fields that place an entity in the hierarchy: a PATCH may not change them."""
     fields = set(kind.inherit)
-    if kind.parent is not None:
-        fields.add(kind.parent.field)
+    fields.update(ref.field for ref in kind.structural_refs)
     return fields

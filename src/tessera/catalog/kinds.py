@@ -52,6 +52,10 @@ class Kind:
     create_schema: str | None
     # The containing entity: its FQN prefixes ours and deleting it deletes us.
     parent: Ref | None = None
+    # An entity of the same kind the request may name instead as its container (a tag under a
+    # tag, a glossary term under a term): then it prefixes our FQN and holds us, and the top
+    # container (``parent``) is the one it has.
+    nested: Ref | None = None
     refs: tuple[Ref, ...] = ()
     # Fields copied from the parent document (a table carries its database and service).
     inherit: tuple[str, ...] = ()
@@ -63,6 +67,8 @@ class Kind:
     # Request fields consumed by hooks rather than copied into the entity.
     hook_fields: tuple[str, ...] = ()
     read_only: bool = False
+    # Whether a PATCH may change the name (and so the FQN of it and of all below it).
+    renamable: bool = False
     expansions: tuple[Expansion, ...] = ()
     # tessera's own response fields, outside OpenMetadata's schema: served only when asked for by
     # name (never with ``*``), because OpenMetadata's client refuses unknown fields.
@@ -76,9 +82,12 @@ class Kind:
         request = contract.schema(self.create_schema)["properties"]
         entity = contract.schema(self.entity_schema)["properties"]
         skip = {r.field for r in self.refs} | set(self.unsupported) | set(self.hook_fields)
-        if self.parent is not None:
-            skip.add(self.parent.field)
+        skip |= {ref.field for ref in self.structural_refs}
         return tuple(name for name in request if name in entity and name not in skip)
+
+    @property
+    def structural_refs(self) -> tuple[Ref, ...]:
+        return tuple(ref for ref in (self.parent, self.nested) if ref is not None)
 
     @property
     def entity_fields(self) -> frozenset[str]:
@@ -245,6 +254,83 @@ TEST_CONNECTION_DEFINITION = Kind(
     read_only=True,
 )
 
+# Classifications, tags and glossaries (OpenMetadata's governance entities).
+_GOVERNANCE_UNSUPPORTED = ("domains", "dataProducts")
+CLASSIFICATION = Kind(
+    type="classification",
+    collection="classifications",
+    entity_schema="classification",
+    create_schema="createClassification",
+    refs=(Ref("reviewers", "user", RefBy.REFERENCE, many=True),),
+    optional_fields=("owners", "reviewers", "usageCount", "termCount", "domains"),
+    unsupported=_GOVERNANCE_UNSUPPORTED,
+    search_index="classification_search_index",
+    renamable=True,
+)
+TAG = Kind(
+    type="tag",
+    collection="tags",
+    entity_schema="tag",
+    create_schema="createTag",
+    parent=Ref("classification", "classification", RefBy.NAME),
+    nested=Ref("parent", "tag", RefBy.FQN),
+    refs=(Ref("reviewers", "user", RefBy.REFERENCE, many=True),),
+    optional_fields=("owners", "reviewers", "children", "usageCount", "domains", "dataProducts"),
+    unsupported=_GOVERNANCE_UNSUPPORTED,
+    hook_fields=("associatedTags",),
+    search_index="tag_search_index",
+    expansions=(Expansion("children", "tag", "children"),),
+    renamable=True,
+)
+GLOSSARY = Kind(
+    type="glossary",
+    collection="glossaries",
+    entity_schema="glossary",
+    create_schema="createGlossary",
+    refs=(Ref("reviewers", "user", RefBy.REFERENCE, many=True),),
+    optional_fields=(
+        "owners",
+        "tags",
+        "reviewers",
+        "usageCount",
+        "termCount",
+        "domains",
+        "votes",
+        "extension",
+        "dataProducts",
+    ),
+    unsupported=_GOVERNANCE_UNSUPPORTED,
+    search_index="glossary_search_index",
+    renamable=True,
+)
+GLOSSARY_TERM = Kind(
+    type="glossaryTerm",
+    collection="glossaryTerms",
+    entity_schema="glossaryTerm",
+    create_schema="createGlossaryTerm",
+    parent=Ref("glossary", "glossary", RefBy.NAME),
+    nested=Ref("parent", "glossaryTerm", RefBy.FQN),
+    refs=(Ref("reviewers", "user", RefBy.REFERENCE, many=True),),
+    optional_fields=(
+        "owners",
+        "tags",
+        "reviewers",
+        "children",
+        "relatedTerms",
+        "usageCount",
+        "childrenCount",
+        "domains",
+        "votes",
+        "extension",
+        "dataProducts",
+    ),
+    unsupported=_GOVERNANCE_UNSUPPORTED,
+    hook_fields=("relatedTerms",),
+    search_index="glossary_term_search_index",
+    expansions=(Expansion("children", "glossaryTerm", "children"),),
+    renamable=True,
+)
+
 ALL: tuple[Kind, ...] = (
     DATABASE_SERVICE,
     DATABASE,
@@ -258,12 +344,16 @@ ALL: tuple[Kind, ...] = (
     ROLE,
     BOT,
     TEST_CONNECTION_DEFINITION,
+    CLASSIFICATION,
+    TAG,
+    GLOSSARY,
+    GLOSSARY_TERM,
 )
 BY_TYPE: dict[str, Kind] = {kind.type: kind for kind in ALL}
 
 # Which kinds a kind contains, derived from the parent declarations.
 CHILDREN: dict[str, tuple[Kind, ...]] = {
-    kind.type: tuple(child for child in ALL if child.parent is not None and child.parent.target == kind.type)
+    kind.type: tuple(child for child in ALL if any(ref.target == kind.type for ref in child.structural_refs))
     for kind in ALL
 }
 

@@ -15,8 +15,11 @@ from tessera.catalog.kinds import Kind
 
 Include = Literal["non-deleted", "deleted", "all"]
 Outcome = Literal["created", "updated", "unchanged"]
-# OpenMetadata's parent filters on a list: service=, database=, databaseSchema= (FQNs).
-ParentScope = Literal["service", "database", "databaseSchema"]
+# OpenMetadata's parent filters on a list: service=, database=, databaseSchema= (FQNs); for
+# tags and glossary terms parent= (a classification, glossary or term: FQN or id), glossary=
+# and directChildrenOf= (see hierarchy.nested_scope).
+ParentScope = Literal["service", "database", "databaseSchema", "parent", "glossary", "directChildrenOf"]
+NESTED_SCOPES: tuple[ParentScope, ...] = ("parent", "glossary", "directChildrenOf")
 # The versions (in tenths) a conditional write accepts (If-Match); None: any version.
 ExpectedVersions = Collection[int] | None
 

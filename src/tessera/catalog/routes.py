@@ -59,7 +59,7 @@ def entity_router(kind: Kind) -> APIRouter:
         include: IncludeParam = "non-deleted",
     ) -> Response:
         wanted = documents.parse_fields(kind, fields)
-        filters = parent_filters(request)
+        filters = parent_filters(request, kind)
         page = await catalog_read(
             container,
             functools.partial(
@@ -298,6 +298,8 @@ def _existing_for_put(container: Container, kind: Kind, body: dict[str, Any]) ->
         return None
     try:
         parent_field = kind.parent.field if kind.parent is not None else None
+        if kind.nested is not None and body.get(kind.nested.field) is not None:
+            parent_field = kind.nested.field
         parent = body.get(parent_field) if parent_field else None
         if isinstance(parent, str):
             target = fqns.build(*fqns.split(parent), name)

@@ -1,7 +1,8 @@
 """What search sees of an entity: the fields of its ``search_document`` row and the words in it.
 
 An entity is found by its name, display name, FQN and description, and a table also by the
-names, display names and descriptions of its columns (nested ones included). Kinds without a
+names, display names and descriptions of its columns (nested ones included), and by the FQNs
+of the tags and glossary terms it or its columns carry. Kinds without a
 search index have no search document.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from tessera.catalog import labels
 from tessera.catalog.documents import Doc
 from tessera.catalog.kinds import Kind
 from tessera.storage import search as search_store
@@ -36,6 +38,7 @@ def search_document(kind: Kind, entity_id: str, name: str, deleted: bool, doc: D
             doc.get("fullyQualifiedName"),
             doc.get("description"),
             column_words,
+            labels.words(doc),
         ),
     }
 

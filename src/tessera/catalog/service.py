@@ -8,6 +8,7 @@ with one entity and a gapless run of versions.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -37,7 +38,7 @@ from tessera.catalog.models import (
 )
 from tessera.catalog.search_documents import search_document
 from tessera.catalog.writer import Lookups, Writer, owner_reference
-from tessera.errors import BadRequest, NotFound, PreconditionFailed, TesseraError
+from tessera.errors import BadRequest, Conflict, NotFound, PreconditionFailed, TesseraError
 from tessera.storage import repository as repo
 from tessera.storage import search as search_store
 from tessera.storage import unit_of_work
@@ -104,6 +105,14 @@ class CatalogService:
         if row is None or not _included(row, include):
             raise NotFound(f"{kind.type} instance for {fqn} not found")
         return row.doc
+
+    def get_many_by_name(self, kind: Kind, names: Sequence[str]) -> dict[str, Doc]:
+        """The entities of ``kind`` with these FQNs, deleted ones included, by FQN: one query."""
+        if not names:
+            return {}
+        with read_once(self.engine) as conn:
+            rows = repo.get_many_by_fqn_hash(conn, kind.type, [fqns.digest(name) for name in names])
+        return {row.fqn: row.doc for row in rows}
 
     def find_by_field(self, kind: Kind, field: str, value: str, *, deleted: bool | None = False) -> list[Doc]:
         """Exact lookups search offers: by name, by FQN (``*`` wildcards allowed), users by email."""
@@ -363,10 +372,13 @@ class CatalogService:
                 raise BadRequest(f"Invalid JSON Patch: the result must be a {kind.type} object")
             if authorize is not None:
                 authorize(row.doc, patched)
-            for name in sorted(documents.SERVER_FIELDS | {"name"} | hierarchy.structural_fields(kind)):
+            fixed = documents.SERVER_FIELDS | hierarchy.structural_fields(kind)
+            for name in sorted(fixed if kind.renamable else fixed | {"name"}):
                 if patched.get(name) != row.doc.get(name):
                     raise BadRequest(f"{name} cannot be changed with PATCH")
             validation.validate(kind.entity_schema, patched, what=f"{kind.type} after the patch")
+            if patched["name"] != row.doc["name"]:
+                row = _renamed(unit, kind, row, patched)
             if patched.get("owners") != row.doc.get("owners") and patched.get("owners"):
                 lookups = Lookups(unit)
                 patched["owners"] = [owner_reference(lookups, owner) for owner in patched["owners"]]
@@ -536,6 +548,18 @@ class CatalogService:
         if row is None or row.deleted:
             raise NotFound(f"{kind.type} instance for {entity_id} not found")
         return row
+
+
+def _renamed(unit: UnitOfWork, kind: Kind, row: EntityRow, patched: Doc) -> EntityRow:
+    """The row of an entity a PATCH renames, under its new name and FQN (the write listeners
+    move what lies below it and what refers to it by FQN)."""
+    name = str(patched["name"])
+    fqn = fqns.build(*fqns.split(row.fqn)[:-1], name)
+    fqn_hash = fqns.digest(fqn)
+    if repo.get_by_fqn_hash(unit.conn, kind.type, fqn_hash) is not None:
+        raise Conflict(f"Entity already exists: {kind.type} {fqn}")
+    patched["fullyQualifiedName"] = fqn
+    return dataclasses.replace(row, name=name, fqn=fqn, fqn_hash=fqn_hash)
 
 
 def _included(row: EntityRow, include: Include) -> bool:

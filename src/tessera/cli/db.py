@@ -9,13 +9,18 @@ import typer
 from tessera.cli.common import ConfigOption, fail, load
 
 app = typer.Typer(
-    help="Manage the database schema (migrations are also applied at every start).", no_args_is_help=True
+    help=(
+        "Manage the database schema. tessera serve applies migrations at start unless --migrate check "
+        "(the production default) or never says otherwise; then this is the step that does."
+    ),
+    no_args_is_help=True,
 )
 
 
 @app.command("upgrade")
 def upgrade(config: Path | None = ConfigOption) -> None:
-    """Apply every pending migration to the configured database.
+    """Apply every pending migration to the configured database (the Kubernetes migration Job's
+    command; safe to run while the old version serves, and by several processes at once).
 
     Example: TESSERA_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1/tessera tessera db upgrade
     """

@@ -268,26 +268,52 @@ def bot_token(
 def rotate_keys(config: Path | None = ConfigOption) -> None:
     """Start signing with a new key; the old ones stay published until their tokens expire.
 
-    Running servers pick the new key up within seconds.
+    The keys live in the database: every running server, on any host, picks the new key up
+    within seconds. Fails when the database cannot be reached.
 
     Example: tessera keys rotate
     """
-    from tessera.auth.keys import KeyRing
+    from sqlalchemy.exc import SQLAlchemyError
+
     from tessera.errors import ConfigError
 
-    settings = load(config)
-    jwt_settings = settings.jwtTokenConfiguration
-    ring = KeyRing(
-        settings.home,
-        private_path=jwt_settings.rsaprivateKeyFilePath,
-        public_path=jwt_settings.rsapublicKeyFilePath,
-    )
-    try:
-        ring.load()
-        kid = ring.rotate()
-    except ConfigError as exc:
-        fail(str(exc), 2)
-    typer.echo(f"signing with new key {kid}; {len(ring.jwks()['keys'])} key(s) published")
+    with _container(config) as container:
+        try:
+            container.keys.load()
+            kid = container.keys.rotate()
+            published = len(container.keys.jwks()["keys"])
+        except ConfigError as exc:
+            fail(str(exc), 2)
+        except SQLAlchemyError as exc:
+            fail(f"the keys were not rotated: the database failed ({exc.__class__.__name__}: {exc})")
+    typer.echo(f"signing with new key {kid}; {published} key(s) published")
+
+
+@keys_app.command("list")
+def list_keys(config: Path | None = ConfigOption) -> None:
+    """The signing keys in the database, newest first: signing, published (their tokens may still
+    be alive) or expired.
+
+    Example: tessera keys list
+    """
+    from datetime import UTC, datetime
+
+    from tessera.errors import ConfigError
+
+    def when(ms: int | None) -> str:
+        return "-" if ms is None else datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+
+    with _container(config) as container:
+        try:
+            container.keys.load()
+        except ConfigError as exc:
+            fail(str(exc), 2)
+        if container.keys.configured:
+            fail("the signing key comes from RSA_PRIVATE_KEY_FILE_PATH; the database holds none", 2)
+        for row in container.keys.history():
+            state = container.keys.state(row)
+            created, retired = when(row.created_at), when(row.retired_at)
+            typer.echo(f"{row.kid}  {state:<9}  created {created}  retired {retired}  {row.origin}")
 
 
 @secrets_app.command("rotate")
@@ -303,4 +329,7 @@ def rotate_secrets(config: Path | None = ConfigOption) -> None:
 
     with _container(config) as container:
         result = rotate_all(container.engine, container.box)
-    typer.echo(f"re-encrypted {result.secrets} secret(s) in {result.documents} document(s)")
+        keys = 0 if container.keys.configured else container.keys.reseal()
+    typer.echo(
+        f"re-encrypted {result.secrets} secret(s) in {result.documents} document(s) and {keys} signing key(s)"
+    )

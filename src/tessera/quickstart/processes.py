@@ -124,7 +124,9 @@ def start_emulator(home: Path, port: int, log: Path) -> Child:
 def start_server(config: Path, home: Path, port: int, log: Path) -> Child:
     command = [sys.executable, "-m", "tessera", "serve", "--config", str(config), "--port", str(port)]
     # TESSERA_HOME as well as `home:` in the file: the variable would win over the file.
-    return spawn("tessera serve", command, log, child_environment(TESSERA_HOME=str(home)))
+    # No load balancer to drain for: a local demo stops at once (observability.lifecycle).
+    environment = child_environment(TESSERA_HOME=str(home), TESSERA_SHUTDOWN_DRAIN_SECONDS="0")
+    return spawn("tessera serve", command, log, environment)
 
 
 def wait_until(child: Child, ready: Callable[[], bool], *, doing: str, fix: str) -> float:

@@ -3,8 +3,9 @@
 Stored ciphertexts carry OpenMetadata's ``fernet:`` prefix. The configured key list is
 comma-separated: the first key encrypts, every key decrypts, so rotation is "put the new key
 first, run ``tessera secrets rotate``, drop the old key". No key ships with tessera: without
-``fernetConfiguration.fernetKey`` / ``FERNET_KEY`` a key is generated into TESSERA_HOME on first
-start (production mode refuses to start without an explicit key).
+``fernetConfiguration.fernetKey`` / ``FERNET_KEY`` (or ``FERNET_KEY_FILE``) a key is generated into
+TESSERA_HOME on first start. Production mode refuses to start without an explicit key: the key
+also seals the JWT signing keys in the database, so every replica must hold the same one.
 """
 
 from __future__ import annotations
@@ -64,14 +65,26 @@ class SecretBox:
         return PREFIX + self._fernet.rotate(value[len(PREFIX) :].encode()).decode()
 
 
-def load_box(configured: str, home: Path, *, production: bool) -> tuple[SecretBox, bool]:
-    """The process's SecretBox, and whether its key was generated (not configured)."""
+def load_box(configured: str, home: Path, *, production: bool, key_file: str = "") -> tuple[SecretBox, bool]:
+    """The process's SecretBox, and whether its key was generated (not configured).
+
+    The keys come from ``fernetKey`` (FERNET_KEY) or, when that is empty, from the file
+    ``fernetKeyFile`` (FERNET_KEY_FILE: a mounted Kubernetes or Docker secret).
+    """
+    if not configured.strip() and key_file:
+        try:
+            configured = Path(key_file).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ConfigError(f"cannot read FERNET_KEY_FILE {key_file}: {exc.strerror}") from None
+        if not configured:
+            raise ConfigError(f"FERNET_KEY_FILE {key_file} is empty; write the Fernet key into it")
     keys = [key.strip() for key in configured.split(",") if key.strip()]
     if keys:
         return SecretBox(keys), False
     if production:
         raise ConfigError(
-            "production mode needs an explicit Fernet key: set FERNET_KEY (or fernetConfiguration.fernetKey) "
+            "production mode needs an explicit Fernet key, the same for every replica: set FERNET_KEY (or "
+            "FERNET_KEY_FILE, or fernetConfiguration.fernetKey) "
             'to the output of python -c "from cryptography.fernet import Fernet; '
             'print(Fernet.generate_key().decode())" and keep it in your secret store'
         )

@@ -122,6 +122,13 @@ class SettingsService:
             return {"config_type": name, "config_value": self._from_configuration(name)}
         raise NotFound(f"tessera has no {name} setting: {_NOT_OFFERED}")
 
+    def stored(self, name: str) -> Doc:
+        """A stored setting's value (OpenMetadata's default until someone sets it), for the
+        server's own use."""
+        with self._engine.connect() as conn:
+            value = store.get_setting(conn, _PREFIX + name)
+        return dict(orjson.loads(value)) if value is not None else dict(DEFAULTS[name])
+
     def put(self, principal: Principal, body: Mapping[str, Any]) -> Doc:
         if not principal.is_admin:
             raise AdminOnly(principal.display, "change settings")

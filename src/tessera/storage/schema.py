@@ -199,6 +199,10 @@ audit_event = sa.Table(
     sa.Column("target", sa.String(512), nullable=True),
     sa.Column("outcome", sa.String(16), nullable=False),
     sa.Column("detail", sa.Text(), nullable=True),
+    # The request it came from, if any (migration 0009).
+    sa.Column("source_ip", sa.String(64), nullable=True),
+    sa.Column("user_agent", sa.String(512), nullable=True),
+    sa.Column("correlation_id", sa.String(128), nullable=True),
     sa.Index("ix_audit_event_at", "at"),
 )
 
@@ -234,4 +238,37 @@ web_session = sa.Table(
     sa.Column("login_hint", sa.String(320), nullable=True),
     sa.Column("revoked_at", sa.BigInteger(), nullable=True),
     sa.Index("ix_web_session_user", "user_id"),
+)
+
+# -- deployment (migration 0008) ------------------------------------------------------------------
+
+# tessera's JWT signing keys, so that every replica signs and verifies with the same ones without
+# a shared disk. `private_key` is the PKCS#8 PEM sealed with the Fernet key; the signing key is
+# the newest row with no `retired_at`. Retired rows stay (the rotation history); their public
+# halves are published until every token they signed has expired.
+signing_key = sa.Table(
+    "signing_key",
+    metadata,
+    sa.Column("kid", sa.String(64), primary_key=True),
+    sa.Column("private_key", sa.Text(), nullable=False),
+    sa.Column("created_at", sa.BigInteger(), nullable=False),
+    sa.Column("retired_at", sa.BigInteger(), nullable=True),
+    sa.Column("origin", sa.String(512), nullable=False),
+)
+
+# -- tag labels (migration 0011) -------------------------------------------------------------------
+
+# Which entities carry which tag or glossary term as a label (on the entity or one of its
+# columns), kept in step with the documents by the writes that change them: a tag's usage count,
+# and the entities to rewrite when a tag is renamed or deleted, are index lookups rather than a
+# scan of every document. Soft-deleted entities have no rows here.
+tag_usage = sa.Table(
+    "tag_usage",
+    metadata,
+    sa.Column("entity_id", Id, primary_key=True),
+    sa.Column("tag_fqn_hash", sa.String(64), primary_key=True),
+    sa.Column("entity_type", sa.String(64), nullable=False),
+    sa.Column("tag_fqn", sa.Text(), nullable=False),
+    sa.Column("source", sa.String(16), nullable=False),
+    sa.Index("ix_tag_usage_tag", "tag_fqn_hash"),
 )

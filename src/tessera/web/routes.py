@@ -30,6 +30,7 @@ from starlette.types import Scope
 
 from tessera.api.deps import public_route
 from tessera.api.middleware import normalise
+from tessera.api.root_path import route_path
 from tessera.config import Settings
 from tessera.web import sign_in
 
@@ -95,21 +96,26 @@ def content_security_policy(settings: Settings) -> str:
     )
 
 
+# The first path segments of the UI's own pages (static/main.js's routes, checked by a test):
+# any other path is not a page, and gets a JSON 404 instead of the UI's HTML, so that a
+# mistyped probe (/healthcheck) or a scraper's wrong path fails instead of passing.
+PAGE_SECTIONS = frozenset(
+    {"", "signin", "callback", "explore", "browse", "services", "databases", "schemas", "tables"}
+    | {"settings", "profile", "audit"}
+)
+
+
 def _is_page_path(path: str) -> bool:
     # Normalised as the authentication middleware does, so that whatever it treats as the API
     # (``/API/v1``, ``/api;x/v1``, ``//api``) is never answered with the UI's HTML.
-    normalised = normalise(path)
-    if normalised == "/favicon.ico":
-        # Browsers ask for it whatever the page links; a 404 beats an HTML page posing as an icon.
-        return False
-    return not (normalised.startswith("/api") or normalised.split("/")[1] == "static")
+    return normalise(path).split("/")[1] in PAGE_SECTIONS
 
 
 class PageRoute(APIRoute):
     """Matches only page paths, so that an unknown API path or method keeps its JSON 404/405."""
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
-        if scope["type"] != "http" or not _is_page_path(scope["path"]):
+        if scope["type"] != "http" or not _is_page_path(route_path(scope)):
             return Match.NONE, {}
         return super().matches(scope)
 
@@ -122,7 +128,13 @@ def install(app: FastAPI, settings: Settings) -> None:
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(WEB_DIR), autoescape=True, undefined=jinja2.StrictUndefined
     )
-    index = environment.get_template("index.html").render(version=version, modules=modules).encode()
+    # Every URL in the page starts with the sub-path a proxy serves tessera under (the UI's
+    # scripts read it from the page: static/base.js).
+    index = (
+        environment.get_template("index.html")
+        .render(version=version, modules=modules, base=settings.server.rootPath)
+        .encode()
+    )
     index_etag = f'"{hashlib.sha256(index).hexdigest()[:32]}"'
     page_headers = {
         "Content-Security-Policy": content_security_policy(settings),

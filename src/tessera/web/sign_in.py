@@ -81,7 +81,8 @@ async def callback_posted(request: Request, container: ContainerDep) -> Response
     form = await request.form()
     answer = {key: value for key, value in form.items() if isinstance(value, str)}
     sealed = sessions.client.seal_answer(answer)
-    return _no_store(RedirectResponse(f"/callback?{urlencode({'answer': sealed})}", status_code=303))
+    answer_url = f"{_root(request)}/callback?{urlencode({'answer': sealed})}"
+    return _no_store(RedirectResponse(answer_url, status_code=303))
 
 
 @router.get("/callback", dependencies=[public_route()])
@@ -92,10 +93,10 @@ async def callback(request: Request, container: ContainerDep) -> Response:
         sealed = request.query_params.get("answer")
         params = sessions.client.open_answer(sealed) if sealed else dict(request.query_params)
     except TesseraError as exc:
-        return _to_signin(policy, error=exc.message.removeprefix("Not Authorized! "))
+        return _to_signin(request, policy, error=exc.message.removeprefix("Not Authorized! "))
     if not params.get("code") and not params.get("error"):
         # Entra's sign-out comes back here (the registered post-logout redirect URI).
-        return _to_signin(policy, signed_out=True)
+        return _to_signin(request, policy, signed_out=True)
     try:
         pending = sessions.client.pending(request.cookies.get(policy.flow_name))
         tokens = await run_in_threadpool(sessions.client.finish, pending, params)
@@ -103,8 +104,8 @@ async def callback(request: Request, container: ContainerDep) -> Response:
             return await _test_result(request, container, tokens.id_token, policy)
         cookie, _principal = await run_in_threadpool(sessions.start, tokens)
     except TesseraError as exc:
-        return _to_signin(policy, error=exc.message.removeprefix("Not Authorized! "))
-    response = RedirectResponse(pending.next_path or "/explore", status_code=302)
+        return _to_signin(request, policy, error=exc.message.removeprefix("Not Authorized! "))
+    response = RedirectResponse(_root(request) + (pending.next_path or "/explore"), status_code=302)
     response.delete_cookie(policy.flow_name, path="/", secure=policy.secure, httponly=True, samesite="lax")
     response.set_cookie(
         policy.name,
@@ -152,10 +153,18 @@ async def logout(request: Request, container: ContainerDep) -> Response:
     return _no_store(response)
 
 
-def _to_signin(policy: CookiePolicy, *, error: str | None = None, signed_out: bool = False) -> Response:
+def _root(request: Request) -> str:
+    """The sub-path tessera is served under behind a proxy (``server.rootPath``), or empty:
+    every redirect to one of tessera's own pages starts with it."""
+    return str(request.scope.get("root_path", ""))
+
+
+def _to_signin(
+    request: Request, policy: CookiePolicy, *, error: str | None = None, signed_out: bool = False
+) -> Response:
     """Back to the sign-in page, with what to say there in a short-lived cookie: a message in
     the address would be anyone's to write in a link."""
-    response = RedirectResponse("/signin", status_code=302)
+    response = RedirectResponse(f"{_root(request)}/signin", status_code=302)
     response.delete_cookie(policy.flow_name, path="/")
     if error or signed_out:
         notice = (
@@ -229,10 +238,10 @@ async def _test_result(
     try:
         _require_admin(getattr(request.state, "principal", None))
     except Forbidden as exc:
-        return _to_signin(policy, error=exc.message)
+        return _to_signin(request, policy, error=exc.message)
     found = await run_in_threadpool(explain_token, container, id_token)
     encoded = base64.urlsafe_b64encode(orjson.dumps(found.as_json())).decode().rstrip("=")
-    response = RedirectResponse(f"/settings/sign-in#diagnosis={encoded}", status_code=302)
+    response = RedirectResponse(f"{_root(request)}/settings/sign-in#diagnosis={encoded}", status_code=302)
     response.delete_cookie(policy.flow_name, path="/")
     return _no_store(response)
 

@@ -67,9 +67,10 @@ def test_search_finds_tables_by_name_prefix_column_and_description(client: TestC
     assets = ok(client.get("/api/v1/search/query?q=*&index=dataAsset&size=50"))
     types = {hit["_source"]["entityType"] for hit in assets["hits"]["hits"]}
     assert types == {"databaseService", "database", "databaseSchema", "table"}
-    everything = ok(client.get("/api/v1/search/query?q=*&index=all&size=50"))
-    # Every catalog has its bots (users) and the Organization team.
-    assert {hit["_source"]["entityType"] for hit in everything["hits"]["hits"]} == types | {"user", "team"}
+    everything = ok(client.get("/api/v1/search/query?q=*&index=all&size=100"))
+    # Every catalog has its bots (users), the Organization team and the built-in classifications.
+    built_in = {"user", "team", "classification", "tag"}
+    assert {hit["_source"]["entityType"] for hit in everything["hits"]["hits"]} == types | built_in
     filtered = ok(
         client.get(
             "/api/v1/search/query",

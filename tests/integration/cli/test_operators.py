@@ -26,6 +26,7 @@ def cli(settings_factory: Callable[..., Settings], monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("TESSERA_HOME", str(settings.home))
     monkeypatch.setenv("TESSERA_DATABASE_URL", settings.database_url)
     monkeypatch.setenv("AUTHENTICATION_PROVIDER", "basic")
+    monkeypatch.setenv("FERNET_KEY", settings.fernetConfiguration.fernetKey)
     _register()
     runner = CliRunner()
 
@@ -99,7 +100,7 @@ def test_a_chosen_admin_password_satisfies_production(cli: Callable[..., object]
         "TESSERA_DATABASE_URL": settings.database_url,
         "AUTHENTICATION_PROVIDER": "basic",
         "TESSERA_ENV": "production",
-        "FERNET_KEY": (settings.home / "fernet.key").read_text().strip(),
+        "FERNET_KEY": settings.fernetConfiguration.fernetKey,
     }
     refused = build_container(load_settings(environ=production))
     with pytest.raises(ConfigError, match="initial password of admin was never changed"):

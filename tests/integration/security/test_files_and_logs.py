@@ -36,7 +36,8 @@ def test_a_first_start_keeps_home_and_database_private(tmp_path: Path) -> None:
     finally:
         os.umask(previous)
     assert _mode(home) == 0o700
-    assert _mode(home / "jwt") == 0o700
+    # The signing keys are in the database, sealed: nothing of them on disk.
+    assert not (home / "jwt").exists()
 
 
 def test_production_refuses_a_home_others_can_read(tmp_path: Path) -> None:

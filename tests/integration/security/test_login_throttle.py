@@ -31,7 +31,7 @@ def _answer(response: httpx.Response) -> tuple[int, object]:
 
 
 def test_delays_grow_after_the_allowed_failures_and_end(settings_factory: Callable[..., Settings]) -> None:
-    clock = MovableClock()
+    clock = MovableClock(frozen_wall=True)
     session = _throttled_session(settings_factory, clock)
     try:
         refused = (401, {"code": 401, "message": INVALID_LOGIN})
@@ -56,7 +56,7 @@ def test_delays_grow_after_the_allowed_failures_and_end(settings_factory: Callab
 
 
 def test_nobody_locks_a_person_out_from_another_address(settings_factory: Callable[..., Settings]) -> None:
-    session = _throttled_session(settings_factory, MovableClock())
+    session = _throttled_session(settings_factory, MovableClock(frozen_wall=True))
     try:
         for _ in range(10):
             assert session.login("admin", "nope").status_code == 401
@@ -68,7 +68,7 @@ def test_nobody_locks_a_person_out_from_another_address(settings_factory: Callab
 
 
 def test_answers_do_not_link_a_name_to_its_email(settings_factory: Callable[..., Settings]) -> None:
-    session = _throttled_session(settings_factory, MovableClock())
+    session = _throttled_session(settings_factory, MovableClock(frozen_wall=True))
     try:
         for _ in range(6):
             session.login("admin", "nope")

@@ -120,6 +120,21 @@ def test_lists_leave_out_what_a_conditional_rule_hides(session: Session) -> None
     assert {table["name"] for table in listed} == {"plain", "evesown"}
 
 
+def test_a_label_patched_on_later_is_a_real_label_the_rule_sees(session: Session) -> None:
+    test_a_tag_based_deny_hides_sensitive_tables_from_all_but_their_owners(session)
+    admin = session.as_(session.admin_token())
+    as_eve = session.as_(session.token_for("eve", STRONG))
+    plain = session.client.get(f"/api/v1/tables/name/{SCHEMA}.plain", headers=admin).json()
+    pii = {"tagFQN": "PII.Sensitive", "source": "Classification", "labelType": "Manual", "state": "Confirmed"}
+    patched = session.client.patch(
+        f"/api/v1/tables/{plain['id']}", json=[{"op": "add", "path": "/tags", "value": [pii]}], headers=admin
+    )
+    assert patched.status_code == 200, patched.text
+    # The label was filled in from the built-in tag: it names a tag that exists.
+    assert patched.json()["tags"][0]["name"] == "Sensitive"
+    assert session.client.get(f"/api/v1/tables/{plain['id']}", headers=as_eve).status_code == 403
+
+
 def test_a_condition_is_validated_before_the_policy_is_saved(session: Session) -> None:
     # OpenMetadata's GET /policies/validation/condition/{expression}: 204, or 400 with the reason.
     frank = session.create_user(session.admin_token(), "frank", password=STRONG)

@@ -6,6 +6,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi.testclient import TestClient
 
 from tessera.app import create_app
@@ -16,6 +18,12 @@ from tests.integration.security.conftest import Session
 
 STRONG = "Str0ng!Passw0rd-for-tests"
 FERNET = "xQq8f2W5mJ0zJ3b8m0pZ0oXnH3qf6J5lqk9a3o6xv3s="
+
+
+def _explicit_key(settings: Settings) -> str:
+    """Production's own key first, and the one the first start used after it: that one sealed
+    what the database holds (its signing keys, too)."""
+    return f"{FERNET},{settings.fernetConfiguration.fernetKey}"
 
 
 def test_deleted_admin_stays_deleted_across_restarts(
@@ -77,7 +85,9 @@ def test_start_warns_about_password_users_under_sso_and_production_refuses(
     container.close()
     assert "users with a password still exist while provider is azure: admin" in caplog.text
     assert "tessera users delete admin" in caplog.text
-    production = build_container(settings_factory(**azure, TESSERA_ENV="production", FERNET_KEY=FERNET))
+    production = build_container(
+        settings_factory(**azure, TESSERA_ENV="production", FERNET_KEY=_explicit_key(container.settings))
+    )
     with pytest.raises(ConfigError, match="production mode refuses to start: users with a password"):
         start(production)
     production.close()
@@ -110,22 +120,32 @@ def test_production_refusals_say_what_to_change(
 ) -> None:
     with pytest.raises(ConfigError, match=r"refuses authenticationConfiguration\.provider no-auth"):
         build_container(settings_factory(AUTHENTICATION_PROVIDER="no-auth", TESSERA_ENV="production"))
-    with pytest.raises(ConfigError, match="needs an explicit Fernet key: set FERNET_KEY"):
-        build_container(settings_factory(AUTHENTICATION_PROVIDER="basic", TESSERA_ENV="production"))
-    # Key files others can read.
+    with pytest.raises(ConfigError, match="needs an explicit Fernet key, the same for every replica"):
+        build_container(
+            settings_factory(AUTHENTICATION_PROVIDER="basic", TESSERA_ENV="production", FERNET_KEY="")
+        )
+    # A configured key file others can read.
     container = build_container(settings_factory(AUTHENTICATION_PROVIDER="basic"))
     start(container)
     container.close()
-    keys_dir = container.settings.home / "jwt"
-    for path in keys_dir.iterdir():
-        os.chmod(path, 0o644)
+    key_file = tmp_path / "private_key.pem"
+    key_file.write_bytes(
+        rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    os.chmod(key_file, 0o644)
     production = build_container(
-        settings_factory(AUTHENTICATION_PROVIDER="basic", TESSERA_ENV="production", FERNET_KEY=FERNET)
+        settings_factory(
+            AUTHENTICATION_PROVIDER="basic",
+            TESSERA_ENV="production",
+            FERNET_KEY=_explicit_key(container.settings),
+            RSA_PRIVATE_KEY_FILE_PATH=str(key_file),
+        )
     )
     with pytest.raises(ConfigError, match=r"refuses key files that others can read.*chmod 600"):
         start(production)
-    for path in keys_dir.iterdir():
-        os.chmod(path, 0o600)
+    os.chmod(key_file, 0o600)
     # The first admin's password was never changed.
     with pytest.raises(ConfigError, match="initial password of admin was never changed"):
         start(production)
@@ -144,7 +164,11 @@ def test_production_starts_once_the_admin_password_is_changed(
     )
     assert changed.status_code == 200
     production = build_container(
-        settings_factory(AUTHENTICATION_PROVIDER="basic", TESSERA_ENV="production", FERNET_KEY=FERNET)
+        settings_factory(
+            AUTHENTICATION_PROVIDER="basic",
+            TESSERA_ENV="production",
+            FERNET_KEY=_explicit_key(session.settings),
+        )
     )
     start(production)
     production.close()

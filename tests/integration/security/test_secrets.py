@@ -65,7 +65,7 @@ def test_secrets_rotate_re_encrypts_under_the_new_key(
 ) -> None:
     admin = session.as_(session.admin_token())
     session.client.put("/api/v1/services/databaseServices", json=_service(PASSWORD), headers=admin)
-    old_key = (session.settings.home / "fernet.key").read_text().strip()
+    old_key = session.settings.fernetConfiguration.fernetKey
     new_key = Fernet.generate_key().decode()
     before = _raw(session.settings, files=False)
     # What the operator runs, on the configured database.

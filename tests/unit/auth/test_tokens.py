@@ -9,19 +9,29 @@ from pathlib import Path
 
 import jwt
 import pytest
+from cryptography.fernet import Fernet
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from sqlalchemy.engine import Engine
 
 from tessera.auth.keys import KeyRing, thumbprint
 from tessera.auth.tokens import TesseraTokens, TokenType
 from tessera.errors import BadRequest, NotAuthenticated
+from tessera.secrets.box import SecretBox
+from tests.unit.auth.key_tables import key_database
 
 ISSUER = "open-metadata.org"
+BOX = SecretBox([Fernet.generate_key().decode()])
 
 
 @pytest.fixture
-def ring(tmp_path: Path) -> KeyRing:
-    keys = KeyRing(tmp_path)
+def engine(tmp_path: Path) -> Engine:
+    return key_database(tmp_path)
+
+
+@pytest.fixture
+def ring(engine: Engine, tmp_path: Path) -> KeyRing:
+    keys = KeyRing(engine, BOX, tmp_path)
     keys.load()
     return keys
 
@@ -53,11 +63,15 @@ def _reason(tokens: TesseraTokens, token: str) -> str:
     return info.value.message
 
 
-def test_generated_keys_are_private_files_and_kid_is_the_thumbprint(ring: KeyRing, tmp_path: Path) -> None:
-    files = list((tmp_path / "jwt").iterdir())
-    assert files
-    for path in files:
-        assert oct(path.stat().st_mode & 0o777) == "0o600", path
+def test_generated_keys_are_sealed_in_the_database_and_kid_is_the_thumbprint(
+    ring: KeyRing, engine: Engine, tmp_path: Path
+) -> None:
+    assert not (tmp_path / "jwt").exists()
+    with engine.connect() as conn:
+        stored = conn.exec_driver_sql("SELECT kid, private_key FROM signing_key").all()
+    assert [kid for kid, _ in stored] == [ring.signing.kid]
+    assert stored[0][1].startswith("fernet:")
+    assert "PRIVATE KEY" in BOX.open(stored[0][1])
     assert ring.signing.kid == thumbprint(ring.signing.public)
     published = ring.jwks()["keys"]
     assert [k["kid"] for k in published] == [ring.signing.kid]
@@ -189,7 +203,7 @@ def test_rotation_keeps_old_tokens_valid_and_signs_with_the_new_key(
     assert jwt.get_unverified_header(fresh.token)["kid"] == new_kid
 
 
-def test_configured_key_files_in_pem_and_der(tmp_path: Path) -> None:
+def test_configured_key_files_in_pem_and_der(tmp_path: Path, engine: Engine) -> None:
     private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     der_private = tmp_path / "private_key.der"
     der_public = tmp_path / "public_key.der"
@@ -203,7 +217,7 @@ def test_configured_key_files_in_pem_and_der(tmp_path: Path) -> None:
             serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
         )
     )
-    ring = KeyRing(tmp_path / "home", private_path=str(der_private), public_path=str(der_public))
+    ring = KeyRing(engine, BOX, tmp_path / "home", private_path=str(der_private), public_path=str(der_public))
     ring.load()
     assert ring.signing.kid == thumbprint(private.public_key())
     other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -215,7 +229,9 @@ def test_configured_key_files_in_pem_and_der(tmp_path: Path) -> None:
     from tessera.errors import ConfigError
 
     with pytest.raises(ConfigError, match="not the public half"):
-        KeyRing(tmp_path / "home", private_path=str(der_private), public_path=str(der_public)).load()
+        KeyRing(
+            engine, BOX, tmp_path / "home", private_path=str(der_private), public_path=str(der_public)
+        ).load()
 
 
 HOSTILE_HEADERS: list[object] = [

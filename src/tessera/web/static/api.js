@@ -5,6 +5,7 @@
 //
 // A 401 means the session is over: the person goes back to sign-in, told the server's reason.
 // A 403 is thrown to the page, which shows the reason where the content would have been.
+import { url as serverUrl } from "./base.js";
 
 export class ApiError extends Error {
   constructor(status, message, body = null) {
@@ -42,7 +43,7 @@ async function readBody(response) {
 }
 
 export async function request(method, path, { body, query, auth = true, token } = {}) {
-  const url = new URL(path, location.origin);
+  const url = new URL(serverUrl(path), location.origin);
   for (const [key, value] of Object.entries(query ?? {})) {
     if (value !== undefined && value !== null && value !== "") url.searchParams.set(key, value);
   }

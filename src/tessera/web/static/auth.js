@@ -1,6 +1,7 @@
 // The session, whatever the provider: sign-in, the Bearer token for each API call, renewal
 // before expiry, and the end of a session (sign-out, or a 401 from the server). With the
 // confidential client the server holds the session: no token here, no renewal.
+import { currentPath } from "./base.js";
 import { ApiError, configureApi, request } from "./api.js";
 import * as azure from "./auth/azure.js";
 import * as basic from "./auth/basic.js";
@@ -47,14 +48,14 @@ async function bearer() {
   if (config.provider === "no-auth") return null;
   if (confidential()) {
     if (server.session()) return null; // the cookie goes with the request
-    if (location.pathname !== "/signin") sessionEnded("Please sign in.");
+    if (currentPath() !== "/signin") sessionEnded("Please sign in.");
     throw new ApiError(401, "Not signed in");
   }
   let session = loadSession();
   if (session && session.expiresAt - Date.now() < MIN_LEFT_MS) session = await renewNow();
   if (!session) {
     // After a failed renewal the person is already on the sign-in page, told why.
-    if (location.pathname !== "/signin") sessionEnded("Please sign in.");
+    if (currentPath() !== "/signin") sessionEnded("Please sign in.");
     throw new ApiError(401, "Not signed in");
   }
   return session.token;
@@ -102,14 +103,14 @@ export function sessionEnded(reason, kind = "error") {
   server.forget();
   // When a session ends, the page's calls in flight fail together. The first says why; the
   // others must not re-render the sign-in page while the person is typing into it.
-  if (!hadSession && location.pathname === "/signin") return;
+  if (!hadSession && currentPath() === "/signin") return;
   setNotice(kind, reason);
-  if (location.pathname === "/signin") {
-    navigate(location.pathname + location.search, { replace: true });
+  if (currentPath() === "/signin") {
+    navigate(currentPath() + location.search, { replace: true });
   } else if (kind !== "error") {
     navigate("/signin", { replace: true });
   } else {
-    const here = encodeURIComponent(location.pathname + location.search);
+    const here = encodeURIComponent(currentPath() + location.search);
     navigate(`/signin?next=${here}`, { replace: true });
   }
 }

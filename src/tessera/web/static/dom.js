@@ -1,5 +1,6 @@
 // Small DOM helpers. Everything that comes from the server is inserted as text, never parsed
 // as HTML (the page's Trusted Types policy would refuse innerHTML anyway).
+import { url } from "./base.js";
 
 const PROPERTIES = new Set(["value", "checked", "disabled", "indeterminate"]);
 
@@ -31,7 +32,7 @@ export function append(el, children) {
 
 // A link inside the app; the router intercepts clicks on same-origin links.
 export function link(path, ...children) {
-  return h("a", { href: path }, ...children);
+  return h("a", { href: url(path) }, ...children);
 }
 
 export function formatTime(ms) {

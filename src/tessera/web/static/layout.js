@@ -1,8 +1,9 @@
 // The frame around every signed-in page: a header with the main navigation, and <main>.
+import { url } from "./base.js";
 import { h, message } from "./dom.js";
 
 function navLink(path, text) {
-  return h("li", {}, h("a", { href: path, "data-nav": path }, text));
+  return h("li", {}, h("a", { href: url(path), "data-nav": path }, text));
 }
 
 export function buildShell({ me, config, onSignOut }) {
@@ -70,7 +71,7 @@ export function buildShell({ me, config, onSignOut }) {
     { class: "topbar" },
     h(
       "a",
-      { href: "/explore", class: "brand" },
+      { href: url("/explore"), class: "brand" },
       h("span", { class: "brand-mark", "aria-hidden": "true" }),
       "tessera",
     ),
@@ -111,7 +112,7 @@ export function errorView(error) {
       { class: "page" },
       h("h1", {}, "Not allowed"),
       message("error", h("strong", {}, "403 Forbidden. "), error.message),
-      h("p", {}, "If you need this page, ask an administrator for it. ", h("a", { href: "/explore" }, "Back to Explore")),
+      h("p", {}, "If you need this page, ask an administrator for it. ", h("a", { href: url("/explore") }, "Back to Explore")),
     );
   }
   if (error?.status === 404) {

@@ -1,4 +1,5 @@
 // Start-up: read how this server signs people in, then route every page.
+import { currentPath } from "./base.js";
 import { ApiError, api, request } from "./api.js";
 import { completeRedirect, initAuth, isSignedIn, signOut } from "./auth.js";
 import { h, message } from "./dom.js";
@@ -95,8 +96,8 @@ function setState(state) {
 async function show({ initial }) {
   const mine = ++generation;
   setState("loading");
-  if (location.pathname === "/callback") return onCallback();
-  const found = match(location.pathname);
+  if (currentPath() === "/callback") return onCallback();
+  const found = match(currentPath());
   if (found?.options.public) {
     ctx.me = null;
     ctx.shell = null;
@@ -109,7 +110,7 @@ async function show({ initial }) {
     return focusAfterRender(main, initial);
   }
   if (!isSignedIn()) {
-    const next = encodeURIComponent(location.pathname + location.search);
+    const next = encodeURIComponent(currentPath() + location.search);
     return navigate(`/signin?next=${next}`, { replace: true, initial });
   }
   if (!ctx.me) {
@@ -128,7 +129,7 @@ async function show({ initial }) {
     root.replaceChildren(ctx.shell.root);
   }
   const { main } = ctx.shell;
-  markCurrent(ctx.shell, location.pathname);
+  markCurrent(ctx.shell, currentPath());
   main.setAttribute("aria-busy", "true");
   main.replaceChildren(message("info", "Loading…"));
   let view;

@@ -1,6 +1,8 @@
 // Client-side routing with the History API: the server answers every page path with the same
 // index.html, and this module maps the path to a page.
 
+import { appPath, url } from "./base.js";
+
 const routes = [];
 let listener = () => {};
 
@@ -34,8 +36,8 @@ export function match(pathname) {
 
 // `initial` passes on that this is still the page load (a redirect), where focus stays put.
 export function navigate(to, { replace = false, initial = false } = {}) {
-  if (replace) history.replaceState(null, "", to);
-  else history.pushState(null, "", to);
+  if (replace) history.replaceState(null, "", url(to));
+  else history.pushState(null, "", url(to));
   listener({ initial });
 }
 
@@ -52,12 +54,13 @@ function onClick(event) {
   if (event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
   const anchor = event.target instanceof Element ? event.target.closest("a[href]") : null;
   if (!anchor || anchor.target || anchor.hasAttribute("download")) return;
-  const url = new URL(anchor.href, location.href);
-  if (url.origin !== location.origin) return;
-  if (url.pathname.startsWith("/api/") || url.pathname.startsWith("/docs")) return;
+  const target = new URL(anchor.href, location.href);
+  if (target.origin !== location.origin) return;
+  const path = appPath(target.pathname);
+  if (path === null || path.startsWith("/api/") || path.startsWith("/docs")) return;
   event.preventDefault();
-  if (url.pathname + url.search !== location.pathname + location.search) {
-    navigate(url.pathname + url.search + url.hash);
+  if (target.pathname + target.search !== location.pathname + location.search) {
+    navigate(path + target.search + target.hash);
   }
 }
 

@@ -11,6 +11,7 @@
 // Entra's rules for single-page apps: the redirect URI is registered as "Single-page
 // application", the code is redeemed from the browser (a cross-origin fetch carrying the
 // page's Origin header, which a page cannot forge) and the refresh token lives 24 hours.
+import { BASE } from "../base.js";
 
 const PENDING = "tessera.oidc.pending";
 const LOGOUT = "tessera.oidc.logout";
@@ -66,7 +67,7 @@ export function apiScopes(config) {
 }
 
 export function redirectUri(config) {
-  return config.callbackUrl || `${location.origin}/callback`;
+  return config.callbackUrl || `${location.origin}${BASE}/callback`;
 }
 
 function requireSecureContext() {

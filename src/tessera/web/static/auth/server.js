@@ -3,13 +3,14 @@
 // session cookie that no script can read. This tab only knows whether it is signed in, and the
 // CSRF token every change must carry (GET /auth/session, a same-origin read no other site can
 // make).
+import { url } from "../base.js";
 
 let current = null;
 
 export async function loadSession() {
   let response;
   try {
-    response = await fetch("/auth/session", { credentials: "same-origin", cache: "no-store" });
+    response = await fetch(url("/auth/session"), { credentials: "same-origin", cache: "no-store" });
   } catch {
     current = null;
     return null;
@@ -36,7 +37,7 @@ export function startSignIn({ returnTo, test = false } = {}) {
   const query = new URLSearchParams();
   if (returnTo) query.set("next", returnTo);
   if (test) query.set("test", "1");
-  location.assign(`/auth/login${query.size ? `?${query}` : ""}`);
+  location.assign(url(`/auth/login${query.size ? `?${query}` : ""}`));
 }
 
 // Ends the session on the server; the answer names Entra's sign-out URL (or null).
@@ -45,7 +46,7 @@ export async function signOut() {
   if (current) headers[current.csrfHeader] = current.csrfToken;
   current = null;
   try {
-    const response = await fetch("/auth/logout", {
+    const response = await fetch(url("/auth/logout"), {
       method: "POST",
       headers,
       credentials: "same-origin",

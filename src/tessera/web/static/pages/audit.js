@@ -80,8 +80,10 @@ export async function auditPage(_ctx, { query }) {
   if (before) pages.push(link(auditPath(action), "Newest events"));
   if (page.paging?.before) pages.push(link(auditPath(action, page.paging.before), "Older events"));
   const what = action ? `${ACTIONS[action] ?? action} events` : "events";
+  const total = page.paging?.total;
+  const of = total !== undefined && total > events.length ? ` of ${total}` : "";
   const status = events.length
-    ? `Showing ${events.length} ${what}${before ? "" : ", the most recent first"}.`
+    ? `Showing ${events.length}${of} ${what}${before ? "" : ", the most recent first"}.`
     : `No ${what}${before ? " older than these" : ""}.`;
   return h(
     "section",

@@ -1,0 +1,99 @@
+"""Glossaries and glossary terms on all three backends: FQNs (quoted names with dots), the
+hierarchy, synonyms, related terms, reviewers and status, terms applied as labels."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from tests.integration.catalog.helpers import SCHEMA, assert_valid_entity, make_hierarchy, ok
+
+
+def term(client: TestClient, name: str, glossary: str, status: int = 201, **extra: Any) -> dict[str, Any]:
+    body = {"name": name, "glossary": glossary, "description": f"About {name}", **extra}
+    return ok(client.put("/api/v1/glossaryTerms", json=body), status)
+
+
+def test_terms_nest_relate_and_start_approved_unless_reviewed(client: TestClient) -> None:
+    user = ok(client.put("/api/v1/users", json={"name": "rita", "email": "rita@example.com"}), 201)
+    ok(client.put("/api/v1/glossaries", json={"name": "Business", "description": "Words we use"}), 201)
+    revenue = term(client, "Revenue", "Business", synonyms=["Income", "Turnover"])
+    assert revenue["fullyQualifiedName"] == "Business.Revenue"
+    assert revenue["entityStatus"] == "Approved"
+    assert revenue["synonyms"] == ["Income", "Turnover"]
+    net = term(client, "v1.0 Net", "Business", parent="Business.Revenue", relatedTerms=["Business.Revenue"])
+    assert net["fullyQualifiedName"] == 'Business.Revenue."v1.0 Net"'
+    assert net["parent"]["id"] == revenue["id"]
+    assert net["glossary"]["name"] == "Business"
+    assert [r["term"]["fullyQualifiedName"] for r in net["relatedTerms"]] == ["Business.Revenue"]
+    assert_valid_entity("glossaryTerm", net)
+    found = ok(client.get('/api/v1/glossaryTerms/name/Business.Revenue."v1.0 Net"'))
+    assert found["id"] == net["id"]
+    listed = ok(client.get("/api/v1/glossaryTerms", params={"glossary": "Business"}))["data"]
+    assert {t["name"] for t in listed} == {"Revenue", "v1.0 Net"}
+    direct = ok(client.get("/api/v1/glossaryTerms", params={"directChildrenOf": "Business"}))["data"]
+    assert [t["name"] for t in direct] == ["Revenue"]
+    unknown = client.put(
+        "/api/v1/glossaryTerms",
+        json={"name": "X", "glossary": "Business", "description": "x", "relatedTerms": ["Business.Nope"]},
+    )
+    assert unknown.status_code == 404
+    assert "Business.Nope" in unknown.json()["message"]
+    # Reviewed glossaries start their terms as Draft, their own reviewers or inherited.
+    reviewers = [{"id": user["id"], "type": "user"}]
+    reviewed = ok(
+        client.put("/api/v1/glossaries", json={"name": "Legal", "description": "d", "reviewers": reviewers}),
+        201,
+    )
+    assert reviewed["reviewers"][0]["name"] == "rita"
+    assert term(client, "Contract", "Legal")["entityStatus"] == "Draft"
+    assert term(client, "Clause", "Legal", parent="Legal.Contract")["entityStatus"] == "Draft"
+    approved = ok(
+        client.patch(
+            f"/api/v1/glossaryTerms/{revenue['id']}",
+            json=[{"op": "replace", "path": "/entityStatus", "value": "Deprecated"}],
+        )
+    )
+    assert approved["entityStatus"] == "Deprecated"
+
+
+def test_terms_are_labels_and_mutually_exclusive_glossaries_hold(client: TestClient) -> None:
+    make_hierarchy(client)
+    ok(
+        client.put(
+            "/api/v1/glossaries", json={"name": "Size", "description": "d", "mutuallyExclusive": True}
+        ),
+        201,
+    )
+    term(client, "Small", "Size")
+    term(client, "Large", "Size")
+
+    def label(name: str) -> dict[str, Any]:
+        return {"tagFQN": name, "source": "Glossary", "labelType": "Manual", "state": "Confirmed"}
+
+    body = {
+        "name": "orders",
+        "databaseSchema": SCHEMA,
+        "columns": [{"name": "id", "dataType": "INT"}],
+        "tags": [label("Size.Small")],
+    }
+    table = ok(client.put("/api/v1/tables", json=body), 201)
+    assert table["tags"] == [
+        {**label("Size.Small"), "name": "Small", "description": "About Small"},
+    ]
+    refused = client.put("/api/v1/tables", json={**body, "tags": [label("Size.Small"), label("Size.Large")]})
+    assert refused.status_code == 400
+    assert refused.json()["message"] == (
+        "Tag labels Size.Large and Size.Small are mutually exclusive and can't be assigned together"
+    )
+    small = ok(client.get("/api/v1/glossaryTerms/name/Size.Small", params={"fields": "usageCount"}))
+    assert small["usageCount"] == 1
+    # Renaming the term renames the label.
+    ok(
+        client.patch(
+            f"/api/v1/glossaryTerms/{small['id']}", json=[{"op": "replace", "path": "/name", "value": "Tiny"}]
+        )
+    )
+    tags = ok(client.get(f"/api/v1/tables/{table['id']}", params={"fields": "tags"}))["tags"]
+    assert [(t["tagFQN"], t["name"]) for t in tags] == [("Size.Tiny", "Tiny")]
