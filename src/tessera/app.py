@@ -11,7 +11,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from tessera import __version__, logs
-from tessera.api import docs, http_errors, openapi, pipelines, search, system
+from tessera.api import docs, http_errors, openapi, pipelines, policies, search, system
 from tessera.api.limits import BodyLimit
 from tessera.api.middleware import PUBLIC_PATHS, AuthenticationMiddleware
 from tessera.api.root_path import RootPath
@@ -82,6 +82,7 @@ def create_app(settings: Settings, *, container: Container | None = None) -> Fas
     app.include_router(system.router)
     app.include_router(search.router)
     app.include_router(audit_routes.router)
+    app.include_router(policies.router)
     # Before the generic entity routes: these user paths must win over /users/{id}.
     app.include_router(user_routes.router)
     # Pipeline run routes first: their paths would otherwise be read as entity ids.

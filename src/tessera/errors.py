@@ -10,6 +10,7 @@ exactly that.
     +-- BadRequest                    400  the request is malformed or names an unknown field
     +-- NotAuthenticated              401  we do not know who the caller is
     +-- Forbidden                     403  we know, and the answer is no
+    |   +-- AdminOnly                      ... because only administrators may
     +-- NotFound                      404
     +-- MethodNotAllowed              405
     +-- Conflict                      409  e.g. POST of an entity that exists
@@ -44,6 +45,14 @@ class NotAuthenticated(TesseraError):
 
 class Forbidden(TesseraError):
     status = 403
+
+
+class AdminOnly(Forbidden):
+    """What only administrators may do, worded for the person refused: what it is and who they
+    are signed in as (never which check said no)."""
+
+    def __init__(self, who: str, what: str) -> None:
+        super().__init__(f"Only administrators can {what}; {who} is not an administrator")
 
 
 class NotFound(TesseraError):

@@ -315,7 +315,10 @@ def test_azure_non_admin_sees_no_bots_and_gets_a_403_on_the_url(ui: Ui, site: Si
         assert page.inner_text("main h1") == "Not allowed"
         shown = page.inner_text("main [role=alert]")
         assert shown.startswith("403 Forbidden.")
-        assert f"Principal: {alice.user_principal_name.lower()} is not admin" in shown
+        assert shown == (
+            "403 Forbidden. Only administrators can see how bots and other users sign in; "
+            f"{alice.user_principal_name.lower()} is not an administrator"
+        )
 
 
 def test_azure_session_is_renewed_with_the_refresh_token(ui: Ui, site: Site) -> None:

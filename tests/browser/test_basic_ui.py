@@ -249,13 +249,13 @@ def test_basic_audit_log_for_admins(ui: Ui, site: Site) -> None:
     page.click("nav >> text=Audit log")
     ui.at(f"{site.base}/audit")
     page.wait_for_selector("#audit tbody tr")
-    actions = page.locator("#audit tbody tr td:nth-child(3)").all_inner_texts()
+    actions = page.locator("#audit tbody tr td:nth-child(2)").all_inner_texts()
     assert "login" in actions
-    page.fill("#audit-action", "user-create")
-    page.press("#audit-action", "Enter")
+    page.select_option("#audit-action", "user-create")
     ui.at(f"{site.base}/audit?action=user-create")
     page.wait_for_selector("#audit tbody tr")
-    assert set(page.locator("#audit tbody tr td:nth-child(3)").all_inner_texts()) == {"user-create"}
+    assert set(page.locator("#audit tbody tr td:nth-child(2)").all_inner_texts()) == {"user-create"}
+    assert "root created user" in page.inner_text("#audit tbody")
 
 
 def test_basic_session_is_renewed_before_it_expires(ui: Ui, site: Site) -> None:
@@ -409,6 +409,10 @@ def test_basic_ui_in_firefox(firefox_page: Firefox, site: Site) -> None:
         ("/settings/users", "#main table"),
         ("/profile", "#pat-form"),
         ("/audit", "#audit"),
+        ("/settings/teams", "#team-tree"),
+        ("/settings/roles/DataConsumer", "#role-form"),
+        ("/settings/policies/DataConsumerPolicy", "#policy-form"),
+        ("/settings/users/new", "#new-user-form"),
     ):
         # A click on an in-app link, as a person would navigate.
         browser.evaluate(

@@ -46,7 +46,7 @@ def test_a_revoked_bot_token_makes_the_run_fail_with_401(
     assert run.returncode != 0, run.explain()
     assert "The given token does not match the current bot's token" in run.output, run.explain()
     # OpenMetadata's client prints the message, not the status: "Not Authorized! ..." is how
-    # every 401 of ours begins (a 403 reads "Principal: ... not allowed"), and the status of
+    # every 401 of ours begins (a 403 says what permission is needed), and the status of
     # this refusal is asserted in the integration tier.
     assert "Not Authorized! The given token" in run.output, run.explain()
 

@@ -9,7 +9,7 @@ from starlette.responses import Response
 from tessera.api.deps import ContainerDep, PrincipalDep, authorize
 from tessera.api.route_helpers import json_response
 from tessera.auth.permissions import Operation
-from tessera.errors import Forbidden
+from tessera.errors import AdminOnly
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
 
@@ -23,6 +23,6 @@ async def events(
     action: str | None = None,
 ) -> Response:
     if not principal.is_admin:
-        raise Forbidden(f"Principal: {principal.display} is not admin; the audit log is for admins")
+        raise AdminOnly(principal.display, "read the audit log")
     audit = container.audit
     return json_response(await run_in_threadpool(audit.page, limit=limit, before=before, action=action))

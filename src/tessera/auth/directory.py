@@ -12,7 +12,7 @@ tenant, because another tenant's administrators can give any of their users any 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 from tessera.auth import store
 from tessera.auth.principal import Principal, Via
@@ -24,6 +24,7 @@ from tessera.errors import NotFound
 
 Doc = dict[str, Any]
 IDP = "azure"
+AdminBy = Literal["isAdmin", "adminPrincipals"]
 
 
 def admin_emails(settings: AuthorizerSettings) -> frozenset[str]:
@@ -80,6 +81,12 @@ class UserDirectory:
         with self._catalog.engine.connect() as conn:
             bound = store.identity_of(conn, IDP, user["id"])
         return bound is None or bound[0].lower() == self.home_tenant().lower()
+
+    def admin_by(self, user: Doc) -> AdminBy | None:
+        """Why ``user`` is an administrator (its flag first), or None when it is not one."""
+        if not self.is_admin_principal(user):
+            return None
+        return "isAdmin" if user.get("isAdmin") else "adminPrincipals"
 
     def principal(self, user: Doc, via: Via) -> Principal:
         roles = {ref["name"] for ref in user.get("roles") or []}

@@ -324,11 +324,22 @@ class PolicyAuthorizer:
 def _refusal(
     principal: Principal, operation: Operation, resource: str, entity: Mapping[str, Any] | None
 ) -> str:
-    refusal = f"Principal: {principal.display} operations [{operation.value}] not allowed on {resource}"
+    # Says what would be needed, in the words of roles and policies (which people can change),
+    # and who was refused: never which check of ours said no.
     if _is_protected(operation, resource, entity):
         name = (entity or {}).get("name")
-        refusal += f" {name}: it is provided by the system; only administrators change it"
-    return refusal
+        return (
+            f"The {resource} {name} is provided by the system: only administrators can change it; "
+            f"{principal.display} is not an administrator"
+        )
+    return (
+        f"You need the {operation.value} permission on {_plural(resource)} (from a role or policy), "
+        f"or to be an administrator; {principal.display} has neither"
+    )
+
+
+def _plural(resource: str) -> str:
+    return f"{resource[:-1]}ies" if resource.endswith("y") else f"{resource}s"
 
 
 def _is_protected(operation: Operation, resource: str, entity: Mapping[str, Any] | None) -> bool:

@@ -195,11 +195,12 @@ def parse_fields(kind: Kind, raw: str | None) -> frozenset[str] | None:
     names = frozenset(part.strip() for part in raw.split(",") if part.strip())
     if "*" in names:
         return names
-    unknown = sorted(names - kind.entity_fields)
+    unknown = sorted(names - kind.entity_fields - set(kind.extensions))
     if unknown:
+        allowed = sorted({*kind.optional_fields, *kind.extensions})
         raise BadRequest(
             f"Invalid field name(s) {', '.join(unknown)} for {kind.type}; "
-            f"allowed: {', '.join(sorted(kind.optional_fields)) or 'none'}"
+            f"allowed: {', '.join(allowed) or 'none'}"
         )
     return names
 

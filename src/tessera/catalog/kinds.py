@@ -73,6 +73,9 @@ class Kind:
     # Owners come from the nearest container that has some when the entity has none
     # (catalog.owners), as OpenMetadata's setInheritedFields does for data assets.
     inherits_owners: bool = False
+    # tessera's own response fields, outside OpenMetadata's schema: served only when asked for by
+    # name (never with ``*``), because OpenMetadata's client refuses unknown fields.
+    extensions: tuple[str, ...] = ()
 
     @property
     def copied_fields(self) -> tuple[str, ...]:
@@ -202,6 +205,7 @@ USER = Kind(
     unsupported=("domains",),
     hook_fields=("password", "confirmPassword", "createPasswordType", "botName", "authenticationMechanism"),
     search_index="user_search_index",
+    extensions=("adminBy",),
 )
 TEAM = Kind(
     type="team",

@@ -146,9 +146,9 @@ def list_users(config: Path | None = ConfigOption) -> None:
 
 
 def _admin_by(container: Container, user: dict[str, object]) -> str:
-    if user.get("isBot") or not container.users.directory.is_admin_principal(user):
-        return ""
-    return "yes (isAdmin)" if user.get("isAdmin") else "yes (adminPrincipals)"
+    # The same answer as the API's adminBy field and the UI's Admin badge.
+    reason = container.users.directory.admin_by(user)
+    return f"yes ({reason})" if reason else ""
 
 
 @users_app.command("delete")

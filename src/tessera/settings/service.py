@@ -25,7 +25,7 @@ from tessera import contract
 from tessera.auth import store
 from tessera.auth.principal import Principal
 from tessera.config import Settings
-from tessera.errors import BadRequest, Forbidden, NotFound
+from tessera.errors import AdminOnly, BadRequest, Forbidden, NotFound
 from tessera.storage.db import write_transaction
 
 Doc = dict[str, Any]
@@ -118,7 +118,7 @@ class SettingsService:
             raise Forbidden(f"The {name} setting holds secrets: it is never shown")
         if name in FROM_CONFIGURATION:
             if not principal.is_admin:
-                raise Forbidden(f"Principal: {principal.display} is not admin; only admins read {name}")
+                raise AdminOnly(principal.display, f"read the {name} setting")
             return {"config_type": name, "config_value": self._from_configuration(name)}
         raise NotFound(f"tessera has no {name} setting: {_NOT_OFFERED}")
 
@@ -131,7 +131,7 @@ class SettingsService:
 
     def put(self, principal: Principal, body: Mapping[str, Any]) -> Doc:
         if not principal.is_admin:
-            raise Forbidden(f"Principal: {principal.display} is not admin; only admins change settings")
+            raise AdminOnly(principal.display, "change settings")
         name = body.get("config_type")
         value = body.get("config_value")
         if not isinstance(name, str) or name not in self.names():
@@ -155,7 +155,7 @@ class SettingsService:
 
     def reset(self, principal: Principal, name: str) -> Doc:
         if not principal.is_admin:
-            raise Forbidden(f"Principal: {principal.display} is not admin; only admins change settings")
+            raise AdminOnly(principal.display, "change settings")
         if name not in STORED:
             raise BadRequest(f"Only stored settings are reset; {name} is not one")
         return self.put(principal, {"config_type": name, "config_value": DEFAULTS[name]})

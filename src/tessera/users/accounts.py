@@ -25,7 +25,7 @@ from tessera.auth.directory import UserDirectory
 from tessera.auth.principal import Principal
 from tessera.auth.tokens import TesseraTokens, TokenType
 from tessera.config import Settings
-from tessera.errors import BadRequest, Forbidden, NotAuthenticated, NotFound
+from tessera.errors import AdminOnly, BadRequest, Forbidden, NotAuthenticated, NotFound
 from tessera.storage.db import write_transaction
 
 REFRESH_LIFETIME_S = 30 * 24 * 3600
@@ -214,9 +214,7 @@ class Accounts:
         for_other = request.get("requestType") == "USER"
         if for_other:
             if not principal.is_admin:
-                raise Forbidden(
-                    f"Principal: {principal.display} is not admin; only admins change others' passwords"
-                )
+                raise AdminOnly(principal.display, "change another user's password")
             user = self._directory.by_name(str(request.get("username", "")))
             if user is None:
                 raise NotFound(f"user {request.get('username')!r} not found")

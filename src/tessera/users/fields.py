@@ -90,8 +90,8 @@ class FieldsRefused(Forbidden):
         self.user = user
         self.created = created
         super().__init__(
-            f"Principal: {principal.display} is not admin; only admins change "
-            f"{', '.join(self.fields)} of a user ({operation} user {user})"
+            f"Only administrators can change {', '.join(self.fields)} of a user "
+            f"({operation} user {user}); {principal.display} is not an administrator"
         )
 
 

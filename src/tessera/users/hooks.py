@@ -42,16 +42,24 @@ class SecurityHooks:
 
 def user_presenter(users: UserService) -> Any:
     def present(kind: Kind, doc: Doc, principal: Principal | None, fields: frozenset[str] | None) -> Doc:
-        if kind.type != "user" or "authenticationMechanism" not in doc:
+        if kind.type != "user":
             return doc
         out = dict(doc)
         visible = principal is not None and (principal.is_admin or principal.user_id == doc.get("id"))
-        if visible:
-            out["authenticationMechanism"] = users.present_mechanism(
-                doc["authenticationMechanism"], principal, owner_id=doc["id"]
-            )
-        else:
-            del out["authenticationMechanism"]
+        if "authenticationMechanism" in doc:
+            if visible:
+                assert principal is not None
+                out["authenticationMechanism"] = users.present_mechanism(
+                    doc["authenticationMechanism"], principal, owner_id=doc["id"]
+                )
+            else:
+                del out["authenticationMechanism"]
+        # tessera's extension (asked for by name): the server's own answer to "is this user an
+        # administrator, and why", since isAdmin is only the stored flag and adminPrincipals makes
+        # administrators too. Who the administrators are is for administrators and oneself, as
+        # adminPrincipals itself is.
+        if fields and "adminBy" in fields and visible:
+            out["adminBy"] = users.directory.admin_by(doc)
         return out
 
     return present

@@ -18,7 +18,7 @@ from tessera.auth.permissions import Operation
 from tessera.auth.principal import Principal
 from tessera.catalog.kinds import USER
 from tessera.container import Container
-from tessera.errors import BadRequest, Forbidden, NotFound
+from tessera.errors import AdminOnly, BadRequest, Forbidden, NotFound
 from tessera.users.accounts import NOT_PERMITTED
 from tessera.users.models import (
     GenerateTokenRequest,
@@ -46,7 +46,7 @@ def _object(body: Any) -> dict[str, Any]:
 
 def _require_admin(principal: Principal, what: str) -> None:
     if not principal.is_admin:
-        raise Forbidden(f"Principal: {principal.display} is not admin; only admins {what}")
+        raise AdminOnly(principal.display, what)
 
 
 # -- basic authentication ---------------------------------------------------------------------

@@ -29,7 +29,7 @@ from tessera.catalog.kinds import ROLE, USER
 from tessera.catalog.models import ExpectedVersions
 from tessera.catalog.service import Actor, CatalogService
 from tessera.config import Settings
-from tessera.errors import BadRequest, Forbidden, NotFound
+from tessera.errors import AdminOnly, BadRequest, NotFound
 from tessera.secrets.box import MASK, SecretBox
 from tessera.storage.db import write_transaction
 from tessera.users import fields
@@ -85,9 +85,7 @@ class UserService:
                     "authenticationMechanism applies to bots; people sign in through the provider"
                 )
             if not principal.is_admin:
-                raise Forbidden(
-                    f"Principal: {principal.display} is not admin; only admins change a bot's authentication"
-                )
+                raise AdminOnly(principal.display, "change how a bot signs in")
         if password is not None:
             self.accounts.require_basic()
             if is_bot:
@@ -364,9 +362,7 @@ class UserService:
         if user is None:
             raise NotFound(f"user instance for {user_id} not found")
         if not (principal.is_admin or principal.user_id == user_id):
-            raise Forbidden(
-                f"Principal: {principal.display} is not admin; only admins read another user's mechanism"
-            )
+            raise AdminOnly(principal.display, "see how bots and other users sign in")
         mechanism = user.get("authenticationMechanism")
         if not mechanism:
             return {}

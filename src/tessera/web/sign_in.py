@@ -29,7 +29,7 @@ from tessera.auth.principal import Principal
 from tessera.auth.sessions import CSRF_HEADER, CookiePolicy, WebSessions, cookie_value
 from tessera.catalog.kinds import ROLE, TEAM
 from tessera.container import Container
-from tessera.errors import BadRequest, Forbidden, NotAuthenticated, NotFound, TesseraError
+from tessera.errors import AdminOnly, BadRequest, Forbidden, NotAuthenticated, NotFound, TesseraError
 
 router = APIRouter(include_in_schema=False)
 # Read (and cleared) by the UI's sign-in page: web/static/session.js.
@@ -191,7 +191,7 @@ def _no_store(response: Response) -> Response:
 def _require_admin(principal: Any) -> Principal:
     if not isinstance(principal, Principal) or not principal.is_admin:
         who = principal.display if isinstance(principal, Principal) else "anonymous"
-        raise Forbidden(f"Principal: {who} is not admin; the sign-in diagnosis is for administrators")
+        raise AdminOnly(who, "check how people sign in")
     return principal
 
 
@@ -199,7 +199,7 @@ def _require_admin(principal: Any) -> Principal:
 async def membership_sources(user_id: str, container: ContainerDep, principal: PrincipalDep) -> Response:
     """The memberships Entra ID granted this user, and through which app role or group."""
     if not principal.is_admin and principal.user_id != user_id:
-        raise Forbidden(f"Principal: {principal.display} may see where their own memberships come from only")
+        raise AdminOnly(principal.display, "see where another user's roles and teams come from")
     memberships = container.entra.memberships if container.entra is not None else None
     data = await run_in_threadpool(memberships.sources_of, user_id) if memberships is not None else []
     return json_response({"data": data, "paging": {"total": len(data)}})

@@ -37,7 +37,8 @@ def test_data_consumer_reads_but_does_not_write(session: Session) -> None:
     assert refused.status_code == 403
     assert refused.json() == {
         "code": 403,
-        "message": "Principal: frank@example.com operations [Create] not allowed on database",
+        "message": "You need the Create permission on databases (from a role or policy), "
+        "or to be an administrator; frank@example.com has neither",
     }
     service_id = ok.json()["id"]
     describe = session.client.patch(
@@ -190,4 +191,4 @@ def test_deny_wins(session: Session) -> None:
     assert session.client.get("/api/v1/databases", headers=h).status_code == 200
     refused = session.client.get("/api/v1/tables", headers=h)
     assert refused.status_code == 403
-    assert "[ViewAll]" in refused.json()["message"]
+    assert "You need the ViewAll permission on tables" in refused.json()["message"]

@@ -66,7 +66,8 @@ def test_bot_token_ingests_and_is_refused_after_revoke(session: Session) -> None
     assert refused.status_code == 403
     assert (
         refused.json()["message"]
-        == "Principal: ingestion-bot@open-metadata.org operations [Create] not allowed on user"
+        == "You need the Create permission on users (from a role or policy), or to be an administrator; "
+        "ingestion-bot@open-metadata.org has neither"
     )
     revoked = session.client.put(
         "/api/v1/users/revokeToken", json={"id": user_id}, headers=session.as_(admin)

@@ -59,7 +59,8 @@ def test_every_pointer_and_every_change_is_authorized(
     assert response.status_code == 403, response.text
     assert response.json() == {
         "code": 403,
-        "message": f"Principal: frank@example.com operations [{operation}] not allowed on table",
+        "message": f"You need the {operation} permission on tables (from a role or policy), "
+        "or to be an administrator; frank@example.com has neither",
     }
     after = session.client.get(f"/api/v1/tables/{table['id']}", headers=admin).json()
     assert after["displayName"] == "T"
@@ -78,7 +79,7 @@ def test_root_replace_needs_edit_all_even_when_it_only_changes_a_description(ses
     patch = [{"op": "replace", "path": "", "value": whole}]
     refused = session.client.patch(f"/api/v1/tables/{table['id']}", json=patch, headers=frank)
     assert refused.status_code == 403, refused.text
-    assert "[EditAll]" in refused.json()["message"]
+    assert "You need the EditAll permission" in refused.json()["message"]
     # The same change by its pointer is a description edit, which frank may make.
     by_field = [{"op": "add", "path": "/description", "value": "only this changes"}]
     assert (

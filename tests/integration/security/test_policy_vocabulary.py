@@ -133,3 +133,20 @@ def test_a_label_patched_on_later_is_a_real_label_the_rule_sees(session: Session
     # The label was filled in from the built-in tag: it names a tag that exists.
     assert patched.json()["tags"][0]["name"] == "Sensitive"
     assert session.client.get(f"/api/v1/tables/{plain['id']}", headers=as_eve).status_code == 403
+
+
+def test_a_condition_is_validated_before_the_policy_is_saved(session: Session) -> None:
+    # OpenMetadata's GET /policies/validation/condition/{expression}: 204, or 400 with the reason.
+    frank = session.create_user(session.admin_token(), "frank", password=STRONG)
+    me = session.as_(session.token_for(frank["name"], STRONG))
+    good = session.client.get(
+        "/api/v1/policies/validation/condition/isOwner() && !matchAnyTag('PII.Sensitive', 'a/b')", headers=me
+    )
+    assert good.status_code == 204, good.text
+    assert good.content == b""
+    bad = session.client.get("/api/v1/policies/validation/condition/isOwnr()", headers=me)
+    assert bad.status_code == 400
+    assert "isOwnr" in bad.json()["message"]
+    spel = session.client.get("/api/v1/policies/validation/condition/T(java.lang.Runtime)", headers=me)
+    assert spel.status_code == 400
+    assert session.client.get("/api/v1/policies/validation/condition/isOwner()").status_code == 401

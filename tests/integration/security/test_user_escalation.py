@@ -75,8 +75,8 @@ def test_root_path_patch_does_not_make_a_consumer_admin(
     assert promoted.status_code == 403, promoted.text
     assert promoted.json() == {
         "code": 403,
-        "message": "Principal: frank@example.com is not admin; only admins change isAdmin of a user "
-        "(PATCH user frank)",
+        "message": "Only administrators can change isAdmin of a user (PATCH user frank); "
+        "frank@example.com is not an administrator",
     }
     assert not _stored(session, admin, user["id"]).get("isAdmin")
     assert session.client.get("/api/v1/audit/events", headers=me).status_code == 403
@@ -105,8 +105,8 @@ def test_no_patch_form_changes_a_protected_field_of_ones_own_record(
     refused = session.client.patch(f"/api/v1/users/{user['id']}", json=operations, headers=me)
     assert refused.status_code == 403, refused.text
     message = refused.json()["message"]
-    assert message.startswith("Principal: frank@example.com is not admin; only admins change ")
-    assert message.endswith("(PATCH user frank)")
+    assert message.startswith("Only administrators can change ")
+    assert message.endswith("(PATCH user frank); frank@example.com is not an administrator")
     assert _protected(_stored(session, admin, user["id"])) == before
 
 
@@ -160,7 +160,9 @@ def test_another_users_record_is_out_of_reach(
     ):
         refused = session.client.patch(f"/api/v1/users/{grace['id']}", json=operations, headers=me)
         assert refused.status_code == 403, refused.text
-        assert refused.json()["message"].startswith("Principal: frank@example.com ")
+        assert refused.json()["message"].endswith(
+            ("frank@example.com is not an administrator", "frank@example.com has neither")
+        )
     put = session.client.put(
         "/api/v1/users", json={"name": "grace", "email": "grace@example.com", "displayName": "G"}, headers=me
     )
@@ -192,8 +194,8 @@ def test_put_of_ones_own_record_does_not_grant_roles_teams_or_identity(
     assert refused.status_code == 403, refused.text
     assert refused.json() == {
         "code": 403,
-        "message": f"Principal: frank@example.com is not admin; only admins change {field} of a user "
-        "(PUT user frank)",
+        "message": f"Only administrators can change {field} of a user (PUT user frank); "
+        "frank@example.com is not an administrator",
     }
     assert _protected(_stored(session, admin, user["id"])) == before
 
@@ -231,7 +233,7 @@ def test_a_non_admin_who_may_create_users_cannot_create_privileged_ones(
             refused = session.client.request(method, "/api/v1/users", json=body, headers=ivan)
             assert refused.status_code == 403, (method, extra, refused.text)
             assert (
-                f"only admins change {sorted(extra)[0]} of a user ({method} user {name})"
+                f"Only administrators can change {sorted(extra)[0]} of a user ({method} user {name})"
                 in (refused.json()["message"])
             )
     plain = session.client.post(
@@ -285,7 +287,8 @@ def test_a_non_admin_who_may_create_users_cannot_bring_back_a_deleted_one(
     )
     assert revived.status_code == 403, revived.text
     assert revived.json()["message"] == (
-        "Principal: ivan@example.com is not admin; only admins change deleted of a user (PUT user olivia)"
+        "Only administrators can change deleted of a user (PUT user olivia); "
+        "ivan@example.com is not an administrator"
     )
     assert session.login("olivia", chosen).status_code == 401
     assert session.client.get(f"/api/v1/users/{olivia['id']}?include=all", headers=admin).json()["deleted"]

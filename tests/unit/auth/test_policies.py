@@ -135,8 +135,8 @@ def test_built_in_entities_are_for_administrators_only(catalog: CatalogService) 
     with pytest.raises(Forbidden) as refused:
         authorizer.check(person, [Operation.DELETE], "policy", builtin)
     assert refused.value.message == (
-        "Principal: pat@example.com operations [Delete] not allowed on policy OrganizationPolicy: "
-        "it is provided by the system; only administrators change it"
+        "The policy OrganizationPolicy is provided by the system: only administrators can change it; "
+        "pat@example.com is not an administrator"
     )
     assert authorizer.scope(person, Operation.EDIT_ALL, "policy") == "each"
     authorizer.check(Principal(name="root", is_admin=True), [Operation.DELETE], "policy", builtin)

@@ -28,6 +28,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from tessera.ingest.errors import SourceError
+from tessera.ingest.sources import view_types
 from tessera.ingest.sources.base import ColumnMeta, ForeignKeyMeta, TableKind, TableMeta
 from tessera.ingest.sources.sql import Keys, SqlSource
 from tessera.ingest.types import MappedType, map_type
@@ -167,12 +168,15 @@ class SqliteSource(SqlSource):
         notes: dict[str, set[str]] = defaultdict(set)
         for name, reason in broken.items():
             notes[name].add(f"its columns cannot be read: {reason}")
+        inferred = self._view_types(connection, master, schema, wanted, sql, rows)
         # Rows come table by table in column order; sorted to be sure of it.
         for table, _cid, name, declared, notnull, default, pk, kind in sorted(
             rows, key=lambda r: (r[0], r[1])
         ):
             if table not in wanted:
                 continue
+            if not declared and table in inferred:
+                declared = inferred[table].get(name, "")
             generated = kind in (2, 3)
             mapped, warned = self._type(connection.dialect, declared or "", generated)
             if warned:
@@ -191,6 +195,36 @@ class SqliteSource(SqlSource):
             )
         primary = {table: tuple(name for _, name in sorted(found)) for table, found in keys.items()}
         return columns, primary, notes
+
+    def _view_types(
+        self,
+        connection: sa.Connection,
+        master: str,
+        schema: str,
+        wanted: dict[str, TableKind],
+        sql: dict[str, str | None],
+        rows: list[Any],
+    ) -> dict[str, dict[str, str]]:
+        """Types of the views' computed columns (SQLite declares none), inferred from their
+        definitions and the declared types of the tables they read: one more query, and only
+        when a view has such a column."""
+        untyped = {row[0] for row in rows if not row[3] and wanted.get(row[0]) == "view" and sql.get(row[0])}
+        if not untyped:
+            return {}
+        read = set().union(*(view_types.tables_read(sql[view] or "") for view in untyped))
+        declared: dict[str, dict[str, str]] = defaultdict(dict)
+        for row in rows:
+            declared[row[0]][row[2]] = row[3] or ""
+        missing = sorted(read - set(declared))
+        if missing:
+            where, named = _scope(missing)
+            for table, column, kind in connection.exec_driver_sql(
+                f"SELECT m.name, c.name, c.type FROM {master} AS m "  # noqa: S608
+                f"JOIN pragma_table_info(m.name, ?) AS c WHERE m.type IN ('table', 'view'){where}",
+                (schema, *named),
+            ).all():
+                declared[table][column] = kind or ""
+        return {view: view_types.infer(sql[view] or "", declared) for view in untyped}
 
     def _columns_one_by_one(
         self, connection: sa.Connection, pragma: str, hidden: str, schema: str, wanted: dict[str, TableKind]

@@ -26,10 +26,17 @@ export function buildShell({ me, config, onSignOut }) {
               { "aria-labelledby": "nav-settings" },
               navLink("/settings/bots", "Bots"),
               navLink("/settings/users", "Users"),
+              navLink("/settings/teams", "Teams"),
+              navLink("/settings/roles", "Roles"),
+              navLink("/settings/policies", "Policies"),
               config.provider === "azure" ? navLink("/settings/sign-in", "Sign-in") : null,
             ),
           )
         : null,
+      // Everyone may read the organization's teams, roles and policies (as their policies allow).
+      admin ? null : navLink("/settings/teams", "Teams"),
+      admin ? null : navLink("/settings/roles", "Roles"),
+      admin ? null : navLink("/settings/policies", "Policies"),
       admin ? navLink("/audit", "Audit log") : null,
     ),
     h(
@@ -98,12 +105,14 @@ export function markCurrent(shell, pathname) {
 // in the server's words.
 export function errorView(error) {
   if (error?.status === 403) {
+    // The server's message says what would be needed (a permission, or being an administrator)
+    // and who was refused.
     return h(
       "section",
       { class: "page" },
       h("h1", {}, "Not allowed"),
       message("error", h("strong", {}, "403 Forbidden. "), error.message),
-      h("p", {}, "Ask an administrator if you need this page."),
+      h("p", {}, "If you need this page, ask an administrator for it. ", h("a", { href: url("/explore") }, "Back to Explore")),
     );
   }
   if (error?.status === 404) {

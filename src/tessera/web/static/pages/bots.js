@@ -49,7 +49,9 @@ export async function botsPage() {
     h(
       "p",
       {},
-      "Bots are the accounts ingestion and other automation use. Choose one to change how it authenticates.",
+      "Bots are the accounts ingestion and other automation use. Choose one to change how it authenticates, or ",
+      link("/settings/bots/new", "add a bot"),
+      ".",
     ),
     h(
       "div",

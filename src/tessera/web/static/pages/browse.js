@@ -1,7 +1,15 @@
 // Browse the hierarchy: services » databases » schemas » tables.
 import { api, segment } from "../api.js";
 import { h } from "../dom.js";
-import { breadcrumbs, description, entityLink, pageHeader, pagedTable } from "./common.js";
+import {
+  breadcrumbs,
+  description,
+  descriptionCell,
+  entityLink,
+  pageHeader,
+  pagedTable,
+  tableTypeLabel,
+} from "./common.js";
 
 const PAGE = 25;
 
@@ -16,7 +24,7 @@ export async function servicesPage() {
     row: (service) => [
       entityLink("databaseService", service),
       service.serviceType ?? "",
-      service.description ?? "",
+      descriptionCell(service.description),
     ],
     fetchPage: lister("services/databaseServices", {}),
     empty:
@@ -36,7 +44,7 @@ export async function servicePage(_ctx, { params }) {
   const list = await pagedTable({
     caption: `Databases of ${service.name}`,
     headers: ["Database", "Description"],
-    row: (database) => [entityLink("database", database), database.description ?? ""],
+    row: (database) => [entityLink("database", database), descriptionCell(database.description)],
     fetchPage: lister("databases", { service: service.fullyQualifiedName }),
     empty: "This service has no databases.",
   });
@@ -62,7 +70,7 @@ export async function databasePage(_ctx, { params }) {
   const list = await pagedTable({
     caption: `Schemas of ${database.name}`,
     headers: ["Schema", "Description"],
-    row: (schema) => [entityLink("databaseSchema", schema), schema.description ?? ""],
+    row: (schema) => [entityLink("databaseSchema", schema), descriptionCell(schema.description)],
     fetchPage: lister("databaseSchemas", { database: database.fullyQualifiedName }),
     empty: "This database has no schemas.",
   });
@@ -86,7 +94,11 @@ export async function schemaPage(_ctx, { params }) {
   const list = await pagedTable({
     caption: `Tables of ${schema.name}`,
     headers: ["Table", "Type", "Description"],
-    row: (table) => [entityLink("table", table), table.tableType ?? "", table.description ?? ""],
+    row: (table) => [
+      entityLink("table", table),
+      tableTypeLabel(table.tableType),
+      descriptionCell(table.description),
+    ],
     fetchPage: lister("tables", { databaseSchema: schema.fullyQualifiedName }),
     empty: "This schema has no tables.",
   });

@@ -10,6 +10,32 @@ export const TYPE_LABELS = {
   storedProcedure: "Stored procedure",
 };
 
+// What a table is, in words: OpenMetadata's tableType (Regular, View, MaterializedView, ...).
+const TABLE_TYPES = {
+  Regular: "Table",
+  View: "View",
+  MaterializedView: "Materialized view",
+  SecureView: "Secure view",
+  External: "External table",
+  Partitioned: "Partitioned table",
+  Foreign: "Foreign table",
+  Transient: "Transient table",
+  Local: "Local table",
+  Iceberg: "Iceberg table",
+  Dynamic: "Dynamic table",
+  Stream: "Stream",
+};
+
+export function tableTypeLabel(tableType) {
+  return TABLE_TYPES[tableType] ?? (tableType ? `${tableType} table` : "Table");
+}
+
+// The label of a search hit or a list entry: a view is a view, not a "Table".
+export function kindLabel(type, entity) {
+  if (type === "table") return tableTypeLabel(entity?.tableType);
+  return TYPE_LABELS[type] ?? type;
+}
+
 export function entityPath(type, fqn) {
   switch (type) {
     case "databaseService":
@@ -58,6 +84,11 @@ export function pageHeader(title, ...extra) {
   return h("header", { class: "page-header" }, h("h1", {}, title), ...extra);
 }
 
+// A description cell of a list: the text, or a quiet dash that says there is none.
+export function descriptionCell(text) {
+  return text ? h("span", { class: "cell-description" }, text) : h("span", { class: "muted", title: "No description" }, "—");
+}
+
 export function description(text) {
   return text
     ? h("p", { class: "description" }, text)
@@ -66,6 +97,42 @@ export function description(text) {
 
 export function badge(text, kind = "") {
   return h("span", { class: `badge ${kind}`.trim() }, text);
+}
+
+// The server's own answer (adminBy, tessera's extension): the isAdmin flag, or adminPrincipals
+// in the configuration. isAdmin alone would miss the administrators adminPrincipals makes.
+export function adminBadge(user) {
+  if (!user.adminBy) return null;
+  const why = user.adminBy === "adminPrincipals" ? "listed in adminPrincipals" : "the isAdmin flag";
+  const el = badge("Admin", "admin");
+  el.title = `Administrator by ${why}`;
+  return el;
+}
+
+export function adminText(adminBy) {
+  if (adminBy === "adminPrincipals") return "Yes, listed in adminPrincipals (the server's configuration)";
+  if (adminBy === "isAdmin") return "Yes (isAdmin)";
+  return "No";
+}
+
+// A list row whose first cell links somewhere: a click anywhere on the row follows that link.
+// The keyboard has the link itself (one tab stop per row, Enter follows it, as any link).
+function rowOf(cells) {
+  const tr = h(
+    "tr",
+    {},
+    cells.map((cell) => h("td", {}, cell)),
+  );
+  const primary = tr.querySelector("td:first-child a[href]");
+  if (primary) {
+    tr.classList.add("row-link");
+    tr.addEventListener("click", (event) => {
+      if (event.target instanceof Element && event.target.closest("a, button, input, select, summary, label")) return;
+      if (window.getSelection()?.toString()) return; // selecting text is not a click
+      primary.click();
+    });
+  }
+  return tr;
 }
 
 // A table filled page by page with the API's cursor (paging.after) and a "Show more" button.
@@ -78,14 +145,7 @@ export async function pagedTable({ caption, headers, row, fetchPage, empty }) {
   async function load() {
     more.disabled = true;
     const page = await fetchPage(after);
-    for (const item of page.data ?? [])
-      tbody.append(
-        h(
-          "tr",
-          {},
-          row(item).map((cell) => h("td", {}, cell)),
-        ),
-      );
+    for (const item of page.data ?? []) tbody.append(rowOf(row(item)));
     shown += (page.data ?? []).length;
     after = page.paging?.after ?? null;
     const total = page.paging?.total;

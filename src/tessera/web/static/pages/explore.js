@@ -2,7 +2,7 @@
 import { api } from "../api.js";
 import { field, h, link, select } from "../dom.js";
 import { navigate } from "../router.js";
-import { TYPE_LABELS, badge, entityPath, pageHeader } from "./common.js";
+import { TYPE_LABELS, badge, entityPath, kindLabel, pageHeader } from "./common.js";
 
 const SIZE = 20;
 
@@ -24,7 +24,7 @@ function resultItem(hit) {
     "li",
     { class: "result" },
     h("h2", { class: "result-title" }, path ? link(path, title) : title),
-    h("p", { class: "result-meta" }, badge(TYPE_LABELS[type] ?? type), " ", h("span", { class: "fqn" }, fqn)),
+    h("p", { class: "result-meta" }, badge(kindLabel(type, source)), " ", h("span", { class: "fqn" }, fqn)),
     source.description ? h("p", { class: "result-description" }, source.description) : null,
   );
 }

@@ -22,7 +22,12 @@ function origin(sources, kind, id) {
 
 export function membershipsTable(user, sources) {
   const rows = [];
-  if (user.isAdmin) rows.push(["Administrator", "administrator", origin(sources, "admin", null)]);
+  // adminBy (asked for by the pages that show this) is the server's answer; isAdmin the flag.
+  if (user.adminBy === "adminPrincipals") {
+    rows.push(["Administrator", "administrator", h("span", { class: "muted" }, "listed in adminPrincipals (the server's configuration)")]);
+  } else if (user.adminBy ?? user.isAdmin) {
+    rows.push(["Administrator", "administrator", origin(sources, "admin", null)]);
+  }
   for (const role of user.roles ?? []) rows.push(["Role", role.name, origin(sources, "role", role.id)]);
   for (const team of user.teams ?? []) rows.push(["Team", team.name, origin(sources, "team", team.id)]);
   if (!rows.length) return h("p", { class: "muted", id: "memberships-empty" }, "No roles or teams.");

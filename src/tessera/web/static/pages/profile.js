@@ -2,7 +2,7 @@
 // basic authentication, your password.
 import { api, segment } from "../api.js";
 import { confirmDialog, field, formatTime, h, message, select } from "../dom.js";
-import { pageHeader } from "./common.js";
+import { adminText, pageHeader } from "./common.js";
 import { membershipSources, membershipsTable } from "./memberships.js";
 import { tokenReveal } from "./tokens.js";
 
@@ -196,7 +196,7 @@ export async function profilePage(ctx) {
       message("warning", "Authentication is off: there is no signed-in user."),
     );
   }
-  const user = await api.get(`/api/v1/users/${segment(me.id)}`, { fields: "roles,teams" });
+  const user = await api.get(`/api/v1/users/${segment(me.id)}`, { fields: "roles,teams,adminBy" });
   const sources = await membershipSources(user.id);
   const tokens = tokensSection();
   await tokens.refresh();
@@ -214,7 +214,7 @@ export async function profilePage(ctx) {
       h("dt", {}, "Roles"),
       h("dd", {}, (user.roles ?? []).map((r) => r.name).join(", ") || "None"),
       h("dt", {}, "Administrator"),
-      h("dd", {}, me.isAdmin ? "Yes" : "No"),
+      h("dd", { id: "profile-admin" }, adminText(user.adminBy)),
     ),
     h("h2", {}, "Memberships"),
     membershipsTable(user, sources),

@@ -1,7 +1,7 @@
 // A table: its columns (type, constraints, description), owner, tags and version history.
 import { api, segment } from "../api.js";
 import { formatTime, h, link } from "../dom.js";
-import { badge, breadcrumbs, description, pageHeader } from "./common.js";
+import { badge, breadcrumbs, description, pageHeader, tableTypeLabel } from "./common.js";
 
 function columnType(column) {
   if (column.dataTypeDisplay) return column.dataTypeDisplay;
@@ -85,6 +85,19 @@ function columnsTable(table) {
   );
 }
 
+// A view's SQL as the source gave it (schemaDefinition), as plain text: no highlighter needed,
+// and nothing in it is ever parsed as HTML.
+function viewDefinition(table) {
+  if (!table.schemaDefinition) return null;
+  const label = table.tableType === "View" || table.tableType === "MaterializedView" ? "View definition" : "Definition";
+  return h(
+    "section",
+    { "aria-labelledby": "definition-heading" },
+    h("h2", { id: "definition-heading" }, label),
+    h("pre", { class: "sql", id: "view-sql", tabindex: "0", "aria-label": `${label} (SQL)` }, h("code", {}, table.schemaDefinition)),
+  );
+}
+
 function changeSummary(change) {
   if (!change) return "Created";
   const parts = [];
@@ -140,7 +153,7 @@ export async function tablePage(_ctx, { params }) {
       h("dt", {}, "Owner"),
       h("dd", { id: "owner" }, owners(table)),
       h("dt", {}, "Type"),
-      h("dd", {}, table.tableType ?? "Regular"),
+      h("dd", { id: "table-type" }, tableTypeLabel(table.tableType)),
       h("dt", {}, "Version"),
       h("dd", {}, Number(table.version).toFixed(1)),
       h("dt", {}, "Updated"),
@@ -149,6 +162,7 @@ export async function tablePage(_ctx, { params }) {
     ),
     h("h2", {}, `Columns (${(table.columns ?? []).length})`),
     columnsTable(table),
+    viewDefinition(table),
     h("h2", {}, "Version history"),
     versionsList(history),
     h("p", {}, link(`/explore?q=${encodeURIComponent(table.name)}`, "Search for similar names")),

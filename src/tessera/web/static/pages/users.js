@@ -6,7 +6,7 @@ import { sessionEnded } from "../auth.js";
 import { confirmDialog, formatTime, h, link, message } from "../dom.js";
 import { navigate } from "../router.js";
 import { setNotice, takeNotice } from "../session.js";
-import { badge, breadcrumbs, pageHeader, pagedTable } from "./common.js";
+import { adminBadge, adminText, badge, breadcrumbs, pageHeader, pagedTable } from "./common.js";
 import { membershipSources, membershipsTable } from "./memberships.js";
 
 const DEFAULT_ADMIN = "admin";
@@ -17,7 +17,7 @@ function isDefaultAdmin(user) {
 
 function badges(user) {
   return [
-    user.isAdmin ? badge("Admin", "admin") : null,
+    adminBadge(user),
     user.isBot ? badge("Bot") : null,
     user.deleted ? badge("Deleted", "danger") : null,
   ];
@@ -48,7 +48,7 @@ export async function usersPage(ctx) {
       (user.roles ?? []).map((r) => r.name).join(", "),
       badges(user),
     ],
-    fetchPage: (after) => api.get("/api/v1/users", { limit: 25, after, fields: "roles" }),
+    fetchPage: (after) => api.get("/api/v1/users", { limit: 25, after, fields: "roles,adminBy" }),
     empty: "No users.",
   });
   const admin = ctx.config.provider === "azure" ? await findDefaultAdmin() : null;
@@ -59,7 +59,7 @@ export async function usersPage(ctx) {
       ["Settings", null],
       ["Users", ""],
     ]),
-    pageHeader("Users"),
+    pageHeader("Users", h("p", {}, link("/settings/users/new", "Add a user"))),
     notice ? message(notice.kind, notice.text) : null,
     admin ? defaultAdminCallout(ctx.config, true) : null,
     list,
@@ -77,8 +77,11 @@ async function findDefaultAdmin() {
 }
 
 export async function userPage(ctx, { params }) {
-  const user = await api.get(`/api/v1/users/name/${segment(params.name)}`, { fields: "roles,teams" });
+  const user = await api.get(`/api/v1/users/name/${segment(params.name)}`, {
+    fields: "roles,teams,adminBy",
+  });
   const sources = await membershipSources(user.id);
+  const notice = takeNotice();
   const self = ctx.me?.id === user.id;
   const status = h("div", { id: "user-status" });
   const remove = h(
@@ -124,6 +127,7 @@ export async function userPage(ctx, { params }) {
       [user.name, ""],
     ]),
     pageHeader(user.displayName || user.name, h("p", {}, badges(user))),
+    notice ? message(notice.kind, notice.text) : null,
     isDefaultAdmin(user) ? defaultAdminCallout(ctx.config, false) : null,
     h(
       "dl",
@@ -134,6 +138,8 @@ export async function userPage(ctx, { params }) {
       h("dd", {}, user.email ?? ""),
       h("dt", {}, "Roles"),
       h("dd", {}, (user.roles ?? []).map((r) => r.name).join(", ") || "None"),
+      h("dt", {}, "Administrator"),
+      h("dd", { id: "user-admin" }, adminText(user.adminBy)),
       h("dt", {}, "Teams"),
       h("dd", {}, (user.teams ?? []).map((t) => t.name).join(", ") || "None"),
       h("dt", {}, "Last changed"),
