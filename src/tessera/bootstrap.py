@@ -36,6 +36,7 @@ from tessera.config import Settings
 from tessera.container import Container
 from tessera.errors import ConfigError, NotFound
 from tessera.files import too_open
+from tessera.lineage.service import EdgeCleanup, LineageService
 from tessera.microsoft import MICROSOFT_HOSTS
 from tessera.secrets.box import load_box
 from tessera.secrets.hooks import ConnectionSecrets, secrets_presenter
@@ -85,6 +86,7 @@ def build_container(settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> Conta
     catalog.add_hook(TeamRules(catalog))
     catalog.add_hook(ConnectionSecrets(box))
     catalog.add_listener(SecurityListener(clock=clock.now))
+    catalog.add_listener(EdgeCleanup())
     cache = TokenCache(engine, clock=clock.now, monotonic=clock.monotonic)
     provider = settings.authenticationConfiguration.provider
     identities: EntraIdentities | None = None
@@ -132,6 +134,7 @@ def build_container(settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> Conta
         box=box,
         token_cache=cache,
         system_settings=SettingsService(engine, settings, clock=clock.now),
+        lineage=LineageService(engine, clock=clock.now),
         entra=identities,
         sessions=sessions,
         presenters=[

@@ -24,6 +24,7 @@ from tessera.catalog.documents import Doc
 from tessera.catalog.kinds import Kind
 from tessera.catalog.service import CatalogService
 from tessera.config import Settings
+from tessera.lineage.service import LineageService
 from tessera.secrets.box import SecretBox
 from tessera.settings.service import SettingsService
 from tessera.users.service import UserService
@@ -50,6 +51,7 @@ class Container:
     box: SecretBox
     token_cache: TokenCache
     system_settings: SettingsService
+    lineage: LineageService
     # The Entra ID half of authentication; None unless the provider is azure.
     entra: EntraIdentities | None = None
     # The confidential client's sessions; None unless clientType is confidential.
