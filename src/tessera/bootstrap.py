@@ -44,6 +44,8 @@ from tessera.secrets.rotate import seal_plaintext
 from tessera.settings.service import SettingsService
 from tessera.storage import migrate
 from tessera.storage.db import create_engine, sqlite_path, write_transaction
+from tessera.tabledata import service as table_data
+from tessera.tabledata.presenter import table_data_presenter
 from tessera.users import bootstrap as users_bootstrap
 from tessera.users.accounts import Accounts
 from tessera.users.hooks import SecurityHooks, pipeline_connection_presenter, user_presenter
@@ -87,6 +89,8 @@ def build_container(settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> Conta
     catalog.add_hook(ConnectionSecrets(box))
     catalog.add_listener(SecurityListener(clock=clock.now))
     catalog.add_listener(EdgeCleanup())
+    catalog.add_listener(table_data.Cleanup())
+    tables = table_data.TableDataService(engine, catalog, clock=clock.now)
     cache = TokenCache(engine, clock=clock.now, monotonic=clock.monotonic)
     provider = settings.authenticationConfiguration.provider
     identities: EntraIdentities | None = None
@@ -135,12 +139,14 @@ def build_container(settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> Conta
         token_cache=cache,
         system_settings=SettingsService(engine, settings, clock=clock.now),
         lineage=LineageService(engine, clock=clock.now),
+        table_data=tables,
         entra=identities,
         sessions=sessions,
         presenters=[
             user_presenter(users),
             secrets_presenter(box, authorizer),
             pipeline_connection_presenter(users, settings),
+            table_data_presenter(tables, authorizer),
         ],
     )
     if idp_http is not None:

@@ -27,6 +27,7 @@ from tessera.config import Settings
 from tessera.lineage.service import LineageService
 from tessera.secrets.box import SecretBox
 from tessera.settings.service import SettingsService
+from tessera.tabledata.service import TableDataService
 from tessera.users.service import UserService
 
 if TYPE_CHECKING:
@@ -52,6 +53,7 @@ class Container:
     token_cache: TokenCache
     system_settings: SettingsService
     lineage: LineageService
+    table_data: TableDataService
     # The Entra ID half of authentication; None unless the provider is azure.
     entra: EntraIdentities | None = None
     # The confidential client's sessions; None unless clientType is confidential.
