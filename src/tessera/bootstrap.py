@@ -38,6 +38,7 @@ from tessera.errors import ConfigError, NotFound
 from tessera.files import too_open
 from tessera.lineage.service import EdgeCleanup, LineageService
 from tessera.microsoft import MICROSOFT_HOSTS
+from tessera.queries.routes import query_presenter
 from tessera.secrets.box import load_box
 from tessera.secrets.hooks import ConnectionSecrets, secrets_presenter
 from tessera.secrets.rotate import seal_plaintext
@@ -147,6 +148,7 @@ def build_container(settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> Conta
             secrets_presenter(box, authorizer),
             pipeline_connection_presenter(users, settings),
             table_data_presenter(tables, authorizer),
+            query_presenter,
         ],
     )
     if idp_http is not None:

@@ -256,7 +256,7 @@ class CatalogService:
     def create(self, kind: Kind, request: Mapping[str, Any], actor: Actor) -> Doc:
         self._writable(kind)
         validation.validate(kind.create_schema or "", request)
-        return self._upsert_one(kind, request, actor, mode="create").doc
+        return self._upsert_one(kind, documents.prepare(kind, request), actor, mode="create").doc
 
     def create_or_update(
         self,
@@ -269,6 +269,7 @@ class CatalogService:
     ) -> Upserted:
         self._writable(kind)
         validation.validate(kind.create_schema or "", request)
+        request = documents.prepare(kind, request)
         return self._upsert_one(kind, request, actor, mode="put", override=override, authorize=authorize)
 
     def bulk(
@@ -294,7 +295,8 @@ class CatalogService:
                 checked.append((index, None, f"row {index}: expected an object"))
                 continue
             problems = contract.errors(kind.create_schema or "", request)
-            checked.append((index, request, "; ".join(problems[:5]) if problems else None))
+            prepared = documents.prepare(kind, request)
+            checked.append((index, prepared, "; ".join(problems[:5]) if problems else None))
 
         valid = [request for _index, request, problem in checked if problem is None and request is not None]
 
@@ -366,7 +368,9 @@ class CatalogService:
             for name in sorted(documents.SERVER_FIELDS | {"name"} | hierarchy.structural_fields(kind)):
                 if patched.get(name) != row.doc.get(name):
                     raise BadRequest(f"{name} cannot be changed with PATCH")
-            validation.validate(kind.entity_schema, patched, what=f"{kind.type} after the patch")
+            # A query has no `deleted` in OpenMetadata's schema; tessera keeps it for soft deletes.
+            checked = patched if "deleted" in kind.entity_fields else _without(patched, "deleted")
+            validation.validate(kind.entity_schema, checked, what=f"{kind.type} after the patch")
             if patched.get("owners") != row.doc.get("owners") and patched.get("owners"):
                 lookups = Lookups(unit)
                 patched["owners"] = [owner_reference(lookups, owner) for owner in patched["owners"]]
@@ -540,6 +544,10 @@ class CatalogService:
 
 def _included(row: EntityRow, include: Include) -> bool:
     return include == "all" or (include == "deleted") == row.deleted
+
+
+def _without(doc: Doc, field: str) -> Doc:
+    return {key: value for key, value in doc.items() if key != field}
 
 
 def _label(kind: Kind, request: Mapping[str, Any] | None) -> str:
