@@ -46,7 +46,7 @@ from tessera.settings.service import SettingsService
 from tessera.storage import migrate
 from tessera.storage.db import create_engine, sqlite_path, write_transaction
 from tessera.tabledata import service as table_data
-from tessera.tabledata.presenter import table_data_presenter
+from tessera.tabledata.presenter import table_data_preloader, table_data_presenter
 from tessera.users import bootstrap as users_bootstrap
 from tessera.users.accounts import Accounts
 from tessera.users.hooks import SecurityHooks, pipeline_connection_presenter, user_presenter
@@ -150,6 +150,7 @@ def build_container(settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> Conta
             table_data_presenter(tables, authorizer),
             query_presenter,
         ],
+        preloaders=[table_data_preloader(tables)],
     )
     if idp_http is not None:
         container.closeables.append(idp_http.close)

@@ -36,6 +36,8 @@ if TYPE_CHECKING:
 # Adjusts a document on its way out (e.g. masks secrets for callers who may not see them); gets
 # the fields the caller asked for by name (None: the default fields).
 Presenter = Callable[[Kind, Doc, Principal | None, frozenset[str] | None], Doc]
+# Reads what the presenters will need for a whole page of a list at once (no query per entity).
+Preloader = Callable[[Kind, list[Doc], frozenset[str] | None], None]
 
 
 @dataclass
@@ -59,6 +61,7 @@ class Container:
     # The confidential client's sessions; None unless clientType is confidential.
     sessions: WebSessions | None = None
     presenters: list[Presenter] = field(default_factory=list)
+    preloaders: list[Preloader] = field(default_factory=list)
     closeables: list[Callable[[], None]] = field(default_factory=list)
     # When this process started serving (epoch ms), as /system/version reports it.
     started_at_ms: int = 0
@@ -69,6 +72,10 @@ class Container:
         for presenter in self.presenters:
             doc = presenter(kind, doc, principal, fields)
         return doc
+
+    def preload(self, kind: Kind, docs: list[Doc], fields: frozenset[str] | None) -> None:
+        for preloader in self.preloaders:
+            preloader(kind, docs, fields)
 
     def base_url(self, request: Request) -> str:
         if self.settings.server.publicUrl:

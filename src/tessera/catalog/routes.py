@@ -86,6 +86,7 @@ def entity_router(kind: Kind) -> APIRouter:
                 for row in rows
                 if container.authorizer.allows(principal, Operation.VIEW_ALL, resource, row.doc)
             ]
+        container.preload(kind, [row.doc for row in rows], wanted)
         data = [render(container, request, kind, row.doc, wanted) for row in rows]
         return json_response({"data": data, "paging": paging})
 

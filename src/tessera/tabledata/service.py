@@ -147,12 +147,16 @@ class TableDataService:
             if not store.delete_points(conn, table["id"], kinds, timestamp):
                 raise NotFound(f"No profile of {fqn} at {timestamp}")
 
-    def with_profile(self, table: Doc) -> Doc:
-        """The table with its newest table profile as ``profile`` and each column's as its own."""
+    def with_profile(self, table: Doc, known: Doc | None = None) -> Doc:
+        """The table with its newest table profile as ``profile`` and each column's as its own
+        (``known``: what :meth:`fields_of_page` read for it already)."""
         out = dict(table)
-        with read_once(self.engine) as conn:
-            latest_table = store.latest(conn, table["id"], "tableProfile").get("")
-            latest_columns = store.latest(conn, table["id"], "columnProfile")
+        if known is not None:
+            latest_table, latest_columns = known.get("profile"), known.get("columnProfiles") or {}
+        else:
+            with read_once(self.engine) as conn:
+                latest_table = store.latest(conn, table["id"], "tableProfile").get("")
+                latest_columns = store.latest(conn, table["id"], "columnProfile")
         if latest_table is not None:
             out["profile"] = latest_table
         if latest_columns and out.get("columns"):
@@ -240,6 +244,31 @@ class TableDataService:
         with read_once(self.engine) as conn:
             rows = store.usage(conn, entity["id"], days=1)
             return _usage_details(conn, rows[0]) if rows else None
+
+    def fields_of_page(self, kind: Kind, docs: Sequence[Doc], wanted: frozenset[str]) -> dict[str, Doc]:
+        """The table-data fields of a page of entities, a query per field for the whole page:
+        entity id -> {field: value} (profile also brings each column's; sample data comes
+        unmasked, for the presenter to mask)."""
+        ids = [doc["id"] for doc in docs]
+        out: dict[str, Doc] = {entity_id: {} for entity_id in ids}
+        with read_once(self.engine) as conn:
+            if "usageSummary" in wanted:
+                for entity_id, row in store.usage_many(conn, ids).items():
+                    out[entity_id]["usageSummary"] = _usage_details(conn, row)
+            if kind.type != TABLE.type:
+                return out
+            if "profile" in wanted:
+                tables = store.latest_many(conn, ids, "tableProfile")
+                columns = store.latest_many(conn, ids, "columnProfile")
+                for entity_id in ids:
+                    if "" in tables.get(entity_id, {}):
+                        out[entity_id]["profile"] = tables[entity_id][""]
+                    out[entity_id]["columnProfiles"] = columns.get(entity_id, {})
+            for field, record in (("tableProfilerConfig", CONFIG), ("joins", JOINS), ("sampleData", SAMPLE)):
+                if field in wanted:
+                    for entity_id, doc in store.records_many(conn, ids, record).items():
+                        out[entity_id][field] = doc
+        return out
 
     # -- internals ------------------------------------------------------------------------------
 

@@ -223,3 +223,67 @@ def delete_entities(conn: Connection, ids: Sequence[str]) -> None:
     for chunk in _chunks(list(ids)):
         conn.execute(sa.delete(entity_series).where(entity_series.c.entity_id.in_(chunk)))
         conn.execute(sa.delete(entity_usage).where(entity_usage.c.entity_id.in_(chunk)))
+
+
+# -- a page of entities at once (fields= on a list) ---------------------------------------------
+
+
+def latest_many(conn: Connection, ids: Sequence[str], kind: str) -> dict[str, dict[str, Doc]]:
+    """:func:`latest` for many entities: entity id -> series key -> newest document."""
+    found: dict[str, dict[str, Doc]] = {}
+    for chunk in _chunks(list(ids)):
+        newest = (
+            sa.select(
+                entity_series.c.entity_id,
+                entity_series.c.series_key,
+                sa.func.max(entity_series.c.timestamp).label("ts"),
+            )
+            .where(entity_series.c.entity_id.in_(chunk), entity_series.c.kind == kind)
+            .group_by(entity_series.c.entity_id, entity_series.c.series_key)
+            .subquery()
+        )
+        query = (
+            sa.select(entity_series.c.entity_id, entity_series.c.series_key, entity_series.c.doc)
+            .join(
+                newest,
+                sa.and_(
+                    entity_series.c.entity_id == newest.c.entity_id,
+                    entity_series.c.series_key == newest.c.series_key,
+                    entity_series.c.timestamp == newest.c.ts,
+                ),
+            )
+            .where(entity_series.c.kind == kind)
+        )
+        for raw in conn.execute(query):
+            found.setdefault(raw.entity_id, {})[raw.series_key] = orjson.loads(raw.doc)
+    return found
+
+
+def records_many(conn: Connection, ids: Sequence[str], kind: str) -> dict[str, Doc]:
+    found: dict[str, Doc] = {}
+    for chunk in _chunks(list(ids)):
+        query = sa.select(entity_record.c.entity_id, entity_record.c.doc).where(
+            entity_record.c.entity_id.in_(chunk), entity_record.c.kind == kind
+        )
+        found.update({raw.entity_id: orjson.loads(raw.doc) for raw in conn.execute(query)})
+    return found
+
+
+def usage_many(conn: Connection, ids: Sequence[str]) -> dict[str, Any]:
+    """The newest usage row of each of these entities."""
+    found: dict[str, Any] = {}
+    for chunk in _chunks(list(ids)):
+        newest = (
+            sa.select(entity_usage.c.entity_id, sa.func.max(entity_usage.c.usage_date).label("day"))
+            .where(entity_usage.c.entity_id.in_(chunk))
+            .group_by(entity_usage.c.entity_id)
+            .subquery()
+        )
+        query = sa.select(entity_usage).join(
+            newest,
+            sa.and_(
+                entity_usage.c.entity_id == newest.c.entity_id, entity_usage.c.usage_date == newest.c.day
+            ),
+        )
+        found.update({raw.entity_id: raw for raw in conn.execute(query)})
+    return found

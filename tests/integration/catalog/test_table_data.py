@@ -192,3 +192,47 @@ def test_a_hard_deleted_table_takes_its_table_data_with_it(client: TestClient) -
             for name in ("entity_series", "entity_usage", "entity_record")
         }
     assert left == {"entity_series": 0, "entity_usage": 0, "entity_record": 0}
+
+
+def test_a_list_serves_the_same_table_data_as_each_get(client: TestClient) -> None:
+    t = table(client)
+    other = ok(put_table(client, "plain", "id"), 201)
+    ok(client.put(f"/api/v1/tables/{t['id']}/tableProfile", json=profile(T0, 3)))
+    ok(client.put(f"/api/v1/tables/{t['id']}/sampleData", json={"columns": ["id"], "rows": [[1]]}))
+    ok(client.post(f"/api/v1/usage/table/{t['id']}", json={"date": "2026-01-01", "count": 4}), 201)
+    fields = "profile,sampleData,usageSummary,joins,tableProfilerConfig,columns"
+    listed = ok(client.get(f"/api/v1/tables?databaseSchema={SCHEMA}&fields={fields}&limit=10"))["data"]
+    by_id = {row["id"]: row for row in listed}
+    for table_id in (t["id"], other["id"]):
+        alone = ok(client.get(f"/api/v1/tables/{table_id}?fields={fields}"))
+        assert {k: v for k, v in by_id[table_id].items() if k != "href"} == {
+            k: v for k, v in alone.items() if k != "href"
+        }
+    assert by_id[t["id"]]["profile"]["rowCount"] == 3
+    assert "profile" not in by_id[other["id"]]
+
+
+def test_a_list_reads_a_pages_profiles_in_a_query_per_field(client: TestClient) -> None:
+    make_hierarchy(client)
+    for n in range(6):
+        created = ok(put_table(client, f"t{n}", "id", "amount"), 201)
+        ok(
+            client.put(
+                f"/api/v1/tables/{created['id']}/tableProfile",
+                json={"tableProfile": {"timestamp": T0, "rowCount": n}},
+            )
+        )
+    engine: sa.Engine = client.app.state.container.engine  # type: ignore[attr-defined]
+    statements: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", seen)
+    try:
+        listed = ok(client.get(f"/api/v1/tables?databaseSchema={SCHEMA}&fields=profile&limit=10"))["data"]
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", seen)
+    assert sorted(row["profile"]["rowCount"] for row in listed) == list(range(6))
+    # One for the tables' profiles, one for their columns', whatever the page size.
+    assert sum("entity_series" in statement for statement in statements) == 2
