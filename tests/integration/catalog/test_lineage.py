@@ -169,3 +169,21 @@ def test_bulk_writes_every_edge_or_none(client: TestClient) -> None:
     done = ok(client.put("/api/v1/lineage/bulk", json=[edge(t["one"], t["two"]), edge(t["two"], t["three"])]))
     assert done["numberOfRowsPassed"] == 2
     assert names(client, lineage(client, t["two"])) == {"one", "three"}
+
+
+def test_an_edge_is_patched_as_the_client_patches_it_and_deleted_by_source(client: TestClient) -> None:
+    t = tables(client, "p", "q", "r")
+    add(client, t["p"], t["q"], sqlQuery="select 1", source="ViewLineage")
+    add(client, t["r"], t["q"], source="Manual")
+    path = f"/api/v1/lineage/table/{t['p']['id']}/table/{t['q']['id']}"
+    column = [{"fromColumns": [f"{SCHEMA}.p.amount"], "toColumn": f"{SCHEMA}.q.amount"}]
+    patched = client.patch(path, json=[{"op": "add", "path": "/columnsLineage", "value": column}])
+    assert patched.status_code == 200, patched.text
+    stored = ok(client.get(f"/api/v1/lineage/getLineageEdge/{t['p']['id']}/{t['q']['id']}"))["edge"]
+    assert stored["columnsLineage"] == column
+    assert stored["sqlQuery"] == "select 1"
+    bad = client.patch(path, json=[{"op": "replace", "path": "/columnsLineage/0/toColumn", "value": "x.y"}])
+    assert bad.status_code == 400
+    assert client.delete(f"/api/v1/lineage/table/{t['q']['id']}/type/ViewLineage").status_code == 200
+    assert names(client, lineage(client, t["q"])) == {"r"}
+    assert client.delete(f"/api/v1/lineage/table/{t['q']['id']}/type/Guessed").status_code == 400
