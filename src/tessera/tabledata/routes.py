@@ -18,8 +18,10 @@ from tessera.api.deps import ContainerDep, PrincipalDep, authorize_each
 from tessera.api.route_helpers import json_response, read_json, render
 from tessera.auth.permissions import Operation
 from tessera.auth.principal import Principal
+from tessera.catalog import fqn as fqns
 from tessera.catalog.kinds import TABLE, Kind
 from tessera.container import Container
+from tessera.errors import BadRequest
 from tessera.tabledata.service import ProfileKind, TableDataService, kind_of
 
 router = APIRouter(prefix="/api/v1", tags=["tables"])
@@ -57,6 +59,14 @@ async def _table_by_name(
     doc = await run_in_threadpool(container.catalog.get_by_name, TABLE, fqn)
     container.authorizer.check(principal, [operation], _TABLE, doc)
     return doc
+
+
+def _table_of_column(column_fqn: str) -> str:
+    """The table part of a column's FQN (quoted parts may hold dots)."""
+    parts = fqns.split(column_fqn)
+    if len(parts) < 2:
+        raise BadRequest(f"{column_fqn} is not a column FQN (service.database.schema.table.column)")
+    return fqns.build(*parts[:-1])
 
 
 def _shown(container: Container, request: Request, doc: dict[str, Any], **extra: Any) -> Response:
@@ -180,7 +190,7 @@ def _profile_route(kind: ProfileKind) -> None:
         after: str | None = None,
     ) -> Response:
         service = _service(container)
-        table_fqn = fqn.rsplit(".", 1)[0] if kind == "columnProfile" else fqn
+        table_fqn = _table_of_column(fqn) if kind == "columnProfile" else fqn
         await _table_by_name(container, principal, table_fqn, Operation.VIEW_DATA_PROFILE)
         page = await run_in_threadpool(
             lambda: service.profiles(fqn, kind, start=startTs, end=endTs, limit=limit, after=after)
@@ -203,7 +213,7 @@ async def delete_profile(
     container: ContainerDep,
     principal: PrincipalDep,
 ) -> Response:
-    table_fqn = fqn.rsplit(".", 1)[0] if entity_type == "column" else fqn
+    table_fqn = _table_of_column(fqn) if entity_type == "column" else fqn
     await _table_by_name(container, principal, table_fqn, Operation.EDIT_DATA_PROFILE)
     await run_in_threadpool(_service(container).delete_profile, fqn, entity_type, timestamp)
     return Response(status_code=200)
