@@ -205,12 +205,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--backends", default="sqlite")
     parser.add_argument("--no-docs", action="store_true")
+    for name in ("tables", "edges", "profiled", "days"):
+        parser.add_argument(f"--{name}", type=int, default=None)
     args = parser.parse_args(argv)
     size = (
         {"tables": 2_000, "edges": 10_000, "profiled": 5, "days": 90, "requests": 100, "rounds": 2}
         if args.quick
         else {"tables": 20_000, "edges": 100_000, "profiled": 20, "days": 365, "requests": 300, "rounds": 3}
     )
+    for name in ("tables", "edges", "profiled", "days"):
+        if getattr(args, name) is not None:
+            size[name] = getattr(args, name)
     results = []
     with stoppable():
         for backend in args.backends.split(","):
@@ -221,7 +226,8 @@ def main(argv: list[str] | None = None) -> int:
         "",
         "`python -m bench lineage_profiles` (20,000 tables, 100,000 random lineage edges, 20 tables x 365 "
         "days of profiles; about 10 minutes); `--quick` (2,000 tables, 10,000 edges, 5 x 90 days); "
-        "`--backends sqlite,postgresql`, `--no-docs`.",
+        "`--backends sqlite,postgresql`, `--tables`, `--edges`, `--profiled`, `--days`, `--no-docs`. "
+        f"This run: `python -m bench lineage_profiles {' '.join(argv if argv is not None else [])}`.",
         "",
         "A real `tessera serve` (authentication off) on a scratch database. Lineage edges are random "
         "pairs of tables (each table feeds five others on average) written with `PUT /api/v1/lineage/bulk` "
@@ -233,7 +239,8 @@ def main(argv: list[str] | None = None) -> int:
     ]
     for result in results:
         parts += [
-            f"### {result['backend']} ({size['tables']:,} tables, {size['edges']:,} edges)",
+            f"### {result['backend']} ({size['tables']:,} tables, {size['edges']:,} edges, "
+            f"{size['profiled']} tables x {size['days']} days of profiles)",
             "",
             f"Edges written: {result['edge_rate']:,.0f}/s; profiles written: {result['profile_rate']:,.0f}/s "
             f"(one request each); a 3+3 walk returned a median of {result['nodes']} nodes.",
