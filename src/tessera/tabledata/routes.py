@@ -8,9 +8,9 @@ ViewUsage/EditUsage, and EditAll for joins.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
@@ -209,7 +209,7 @@ for _kind in ("tableProfile", "columnProfile", "systemProfile"):
 async def delete_profile(
     fqn: str,
     entity_type: Literal["table", "column"],
-    timestamp: int,
+    timestamp: Annotated[int, Path(ge=0, le=MAX_MILLIS)],
     container: ContainerDep,
     principal: PrincipalDep,
 ) -> Response:

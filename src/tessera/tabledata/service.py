@@ -37,6 +37,10 @@ PII_SENSITIVE = "PII.Sensitive"
 MASKED = "********"
 SAMPLE, CONFIG, JOINS = "sampleData", "profilerConfig", "joins"
 MAX_PAGE = 10_000
+# The database's BIGINT: timestamps beyond it cannot be stored.
+MAX_MILLIS = 2**63 - 1
+# A day's uses of one entity; the 30-day sum of such counts still fits a BIGINT.
+MAX_DAILY_COUNT = 10**15
 
 
 class TableDataService:
@@ -82,7 +86,7 @@ class TableDataService:
         """Store a createTableProfile request; answers the table with its newest profiles."""
         validate("createTableProfile", body, what="table profile")
         table_profile = dict(body["tableProfile"])
-        at = int(table_profile["timestamp"])
+        at = _millis(table_profile["timestamp"], "tableProfile.timestamp")
         columns = {column["name"]: column for column in table.get("columns") or []}
         points: list[tuple[str, str, str, int, Doc]] = [(table["id"], "tableProfile", "", at, table_profile)]
         for index, profile in enumerate(body.get("columnProfile") or []):
@@ -91,9 +95,10 @@ class TableDataService:
                     f"columnProfile[{index}].name: invalid column name {profile['name']}: "
                     f"not a column of {table['name']}"
                 )
-            points.append((table["id"], "columnProfile", profile["name"], int(profile["timestamp"]), profile))
-        for profile in body.get("systemProfile") or []:
-            when = int(profile.get("timestamp") or at)
+            when = _millis(profile["timestamp"], f"columnProfile[{index}].timestamp")
+            points.append((table["id"], "columnProfile", profile["name"], when, profile))
+        for index, profile in enumerate(body.get("systemProfile") or []):
+            when = _millis(profile.get("timestamp") or at, f"systemProfile[{index}].timestamp")
             key = str(profile.get("operation") or "")
             points.append((table["id"], "systemProfile", key, when, {**profile, "timestamp": when}))
         with write_transaction(self.engine) as conn:
@@ -218,8 +223,8 @@ class TableDataService:
         except ValueError:
             raise BadRequest(f"date must be a date such as 2026-12-03, not {body['date']!r}") from None
         count = int(body["count"])
-        if count < 0:
-            raise BadRequest(f"count must not be negative, not {count}")
+        if not 0 <= count <= MAX_DAILY_COUNT:
+            raise BadRequest(f"count must be from 0 to {MAX_DAILY_COUNT}, not {count}")
         with write_transaction(self.engine) as conn:
             store.add_usage(conn, entity["id"], kind.type, day, count)
             if kind.type == TABLE.type:
@@ -337,9 +342,16 @@ def _cursor(after: str | None) -> int | None:
     if after is None:
         return None
     try:
-        return int(after)
+        return _millis(int(after), "after")
     except ValueError:
         raise BadRequest(f"after must be a cursor from a previous page, not {after!r}") from None
+
+
+def _millis(value: Any, field: str) -> int:
+    """Epoch milliseconds the database can hold, or a 400 naming the field."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= MAX_MILLIS:
+        raise BadRequest(f"{field} must be epoch milliseconds (0 to {MAX_MILLIS}), not {value!r}")
+    return int(value)
 
 
 def kind_of(entity_type: str) -> Kind:
