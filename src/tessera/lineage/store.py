@@ -59,13 +59,14 @@ def nodes(conn: Connection, ids: Sequence[str]) -> dict[str, Node]:
 
 
 def level(conn: Connection, frontier: Sequence[str], direction: Direction) -> list[tuple[Edge, Node]]:
-    """The edges one step from ``frontier`` in ``direction`` whose far end is live, with that end."""
-    near, far = (
-        (lineage_edge.c.to_id, lineage_edge.c.from_id)
-        if direction == "upstream"
-        else (lineage_edge.c.from_id, lineage_edge.c.to_id)
-    )
-    out: list[tuple[Edge, Node]] = []
+    """The edges one step from ``frontier`` in ``direction`` whose far end is live, with that end.
+
+    Two queries, the edges and then their far ends by primary key, rather than a join: with a
+    join PostgreSQL misjudged how many edges a frontier has (its sampled distinct count of ids is
+    far too low) and hashed every entity document of the catalog to answer a three-level walk.
+    """
+    near = lineage_edge.c.to_id if direction == "upstream" else lineage_edge.c.from_id
+    edges: list[Edge] = []
     for chunk in _chunks(list(frontier)):
         query = (
             sa.select(
@@ -74,18 +75,33 @@ def level(conn: Connection, frontier: Sequence[str], direction: Direction) -> li
                 lineage_edge.c.from_type,
                 lineage_edge.c.to_type,
                 lineage_edge.c.details,
-                entity.c.entity_type,
-                entity.c.doc,
             )
-            .join(entity, entity.c.id == far)
-            .where(near.in_(chunk), entity.c.deleted == sa.false())
+            .where(near.in_(chunk))
             .order_by(lineage_edge.c.from_id, lineage_edge.c.to_id)
         )
-        for raw in conn.execute(query):
-            edge = Edge(raw.from_id, raw.to_id, raw.from_type, raw.to_type, orjson.loads(raw.details))
-            far_id = raw.from_id if direction == "upstream" else raw.to_id
-            out.append((edge, Node(far_id, raw.entity_type, False, orjson.loads(raw.doc))))
+        edges += [
+            Edge(raw.from_id, raw.to_id, raw.from_type, raw.to_type, orjson.loads(raw.details))
+            for raw in conn.execute(query)
+        ]
+    ends = live_nodes(conn, [edge.from_id if direction == "upstream" else edge.to_id for edge in edges])
+    out: list[tuple[Edge, Node]] = []
+    for edge in edges:
+        node = ends.get(edge.from_id if direction == "upstream" else edge.to_id)
+        if node is not None:
+            out.append((edge, node))
     return out
+
+
+def live_nodes(conn: Connection, ids: Sequence[str]) -> dict[str, Node]:
+    """The live entities among these ids, by primary key."""
+    found: dict[str, Node] = {}
+    for chunk in _chunks(sorted(set(ids))):
+        query = sa.select(entity.c.id, entity.c.entity_type, entity.c.doc).where(
+            entity.c.id.in_(chunk), entity.c.deleted == sa.false()
+        )
+        for raw in conn.execute(query):
+            found[raw.id] = Node(raw.id, raw.entity_type, False, orjson.loads(raw.doc))
+    return found
 
 
 def get(conn: Connection, from_id: str, to_id: str) -> Edge | None:
