@@ -20,9 +20,12 @@ from tessera.catalog import routes as catalog_routes
 from tessera.catalog.kinds import ALL
 from tessera.config import Settings
 from tessera.container import Container
+from tessera.lineage import routes as lineage_routes
 from tessera.observability import setup as observability
 from tessera.observability.metrics import Metrics
+from tessera.queries import routes as query_routes
 from tessera.settings import routes as settings_routes
+from tessera.tabledata import routes as table_data_routes
 from tessera.users import routes as user_routes
 from tessera.web import routes as web_routes
 
@@ -83,6 +86,11 @@ def create_app(settings: Settings, *, container: Container | None = None) -> Fas
     app.include_router(search.router)
     app.include_router(audit_routes.router)
     app.include_router(policies.router)
+    app.include_router(lineage_routes.router)
+    # Before the generic entity routes: /tables/{fqn}/tableProfile must not be read as a table id.
+    app.include_router(table_data_routes.router)
+    # Before the generic entity routes: its list also answers ?entityId=.
+    app.include_router(query_routes.router)
     # Before the generic entity routes: these user paths must win over /users/{id}.
     app.include_router(user_routes.router)
     # Pipeline run routes first: their paths would otherwise be read as entity ids.

@@ -36,13 +36,17 @@ from tessera.config import Settings
 from tessera.container import Container
 from tessera.errors import ConfigError, NotFound
 from tessera.files import too_open
+from tessera.lineage.service import EdgeCleanup, LineageService
 from tessera.microsoft import MICROSOFT_HOSTS
+from tessera.queries.routes import query_presenter
 from tessera.secrets.box import load_box
 from tessera.secrets.hooks import ConnectionSecrets, secrets_presenter
 from tessera.secrets.rotate import seal_plaintext
 from tessera.settings.service import SettingsService
 from tessera.storage import migrate
 from tessera.storage.db import create_engine, sqlite_path, write_transaction
+from tessera.tabledata import service as table_data
+from tessera.tabledata.presenter import table_data_preloader, table_data_presenter
 from tessera.tags import builtin as tags_builtin
 from tessera.tags.rules import GlossaryRules, LabelRules
 from tessera.tags.usage import LabelIndex, UsageCounts
@@ -107,6 +111,9 @@ def build_container(settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> Conta
     catalog.add_hook(GlossaryRules(catalog))
     catalog.add_listener(SecurityListener(clock=clock.now))
     catalog.add_listener(LabelIndex())
+    catalog.add_listener(EdgeCleanup())
+    catalog.add_listener(table_data.Cleanup())
+    tables = table_data.TableDataService(engine, catalog, clock=clock.now)
     cache = TokenCache(engine, clock=clock.now, monotonic=clock.monotonic)
     provider = settings.authenticationConfiguration.provider
     identities: EntraIdentities | None = None
@@ -154,6 +161,8 @@ def build_container(settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> Conta
         box=box,
         token_cache=cache,
         system_settings=system_settings,
+        lineage=LineageService(engine, clock=clock.now),
+        table_data=tables,
         entra=identities,
         sessions=sessions,
         presenters=[
@@ -161,7 +170,10 @@ def build_container(settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> Conta
             secrets_presenter(box, authorizer),
             pipeline_connection_presenter(users, settings),
             UsageCounts(engine),
+            table_data_presenter(tables, authorizer),
+            query_presenter,
         ],
+        preloaders=[table_data_preloader(tables)],
     )
     if idp_http is not None:
         container.closeables.append(idp_http.close)

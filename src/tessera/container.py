@@ -24,8 +24,10 @@ from tessera.catalog.documents import Doc
 from tessera.catalog.kinds import Kind
 from tessera.catalog.service import CatalogService
 from tessera.config import Settings
+from tessera.lineage.service import LineageService
 from tessera.secrets.box import SecretBox
 from tessera.settings.service import SettingsService
+from tessera.tabledata.service import TableDataService
 from tessera.users.service import UserService
 
 if TYPE_CHECKING:
@@ -34,6 +36,8 @@ if TYPE_CHECKING:
 # Adjusts a document on its way out (e.g. masks secrets for callers who may not see them); gets
 # the fields the caller asked for by name (None: the default fields).
 Presenter = Callable[[Kind, Doc, Principal | None, frozenset[str] | None], Doc]
+# Reads what the presenters will need for a whole page of a list at once (no query per entity).
+Preloader = Callable[[Kind, list[Doc], frozenset[str] | None], None]
 
 
 @dataclass
@@ -50,11 +54,14 @@ class Container:
     box: SecretBox
     token_cache: TokenCache
     system_settings: SettingsService
+    lineage: LineageService
+    table_data: TableDataService
     # The Entra ID half of authentication; None unless the provider is azure.
     entra: EntraIdentities | None = None
     # The confidential client's sessions; None unless clientType is confidential.
     sessions: WebSessions | None = None
     presenters: list[Presenter] = field(default_factory=list)
+    preloaders: list[Preloader] = field(default_factory=list)
     closeables: list[Callable[[], None]] = field(default_factory=list)
     # When this process started serving (epoch ms), as /system/version reports it.
     started_at_ms: int = 0
@@ -65,6 +72,10 @@ class Container:
         for presenter in self.presenters:
             doc = presenter(kind, doc, principal, fields)
         return doc
+
+    def preload(self, kind: Kind, docs: list[Doc], fields: frozenset[str] | None) -> None:
+        for preloader in self.preloaders:
+            preloader(kind, docs, fields)
 
     def base_url(self, request: Request) -> str:
         if self.settings.server.publicUrl:

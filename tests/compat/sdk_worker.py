@@ -76,6 +76,7 @@ _MODELS = {
         "entity.data.glossaryTerm.GlossaryTerm",
         "api.data.createGlossaryTerm.CreateGlossaryTermRequest",
     ),
+    "query": ("entity.data.query.Query", "api.data.createQuery.CreateQueryRequest"),
     "testConnectionDefinition": (
         "entity.services.connections.testConnectionDefinition.TestConnectionDefinition",
         None,
@@ -266,6 +267,73 @@ class Worker:
         """A call through the SDK's own REST client (its auth, headers and error handling), for
         endpoints the SDK has no helper for (followers, votes, search)."""
         return getattr(self.om.client, method)(path, data=data)
+
+    # -- lineage and table data -------------------------------------------------------------
+
+    def add_lineage(self, request: dict[str, Any]) -> Any:
+        """The lineage of the edge's upstream entity as the client reads it back (or its error)."""
+        return self.om.add_lineage(_load("api.lineage.addLineage.AddLineageRequest").model_validate(request))
+
+    def get_lineage_by_name(self, entity: str, fqn: str, up_depth: int = 1, down_depth: int = 1) -> Any:
+        return self.om.get_lineage_by_name(
+            entity_model(entity), fqn, up_depth=up_depth, down_depth=down_depth
+        )
+
+    def get_lineage_by_id(self, entity: str, entity_id: str, up_depth: int = 1, down_depth: int = 1) -> Any:
+        return self.om.get_lineage_by_id(
+            entity_model(entity), entity_id, up_depth=up_depth, down_depth=down_depth
+        )
+
+    def delete_lineage_edge(self, edge: dict[str, Any]) -> Any:
+        self.om.delete_lineage_edge(_load("type.entityLineage.EntitiesEdge").model_validate(edge))
+
+    def _table(self, fqn: str) -> Any:
+        table = self.om.get_by_name(entity_model("table"), fqn)
+        if table is None:
+            raise ValueError(f"no table {fqn}")
+        return table
+
+    def ingest_table_sample_data(self, table_fqn: str, sample: dict[str, Any]) -> Any:
+        model = _load("entity.data.table.TableData")
+        return dump(self.om.ingest_table_sample_data(self._table(table_fqn), model.model_validate(sample)))
+
+    def get_sample_data(self, table_fqn: str) -> Any:
+        return dump(self.om.get_sample_data(self._table(table_fqn)))
+
+    def ingest_profile_data(self, table_fqn: str, request: dict[str, Any]) -> Any:
+        model = _load("api.data.createTableProfile.CreateTableProfileRequest")
+        return dump(self.om.ingest_profile_data(self._table(table_fqn), model.model_validate(request)))
+
+    def get_profile_data(
+        self, fqn: str, start_ts: int, end_ts: int, profile_type: str = "TableProfile"
+    ) -> Any:
+        found = self.om.get_profile_data(
+            fqn, start_ts, end_ts, profile_type=_load(f"entity.data.table.{profile_type}")
+        )
+        return {"entities": [dump(e) for e in found.entities], "total": found.total}
+
+    def get_latest_table_profile(self, fqn: str) -> Any:
+        return dump(self.om.get_latest_table_profile(fqn))
+
+    def create_or_update_table_profiler_config(self, fqn: str, config: dict[str, Any]) -> Any:
+        model = _load("entity.data.table.TableProfilerConfig")
+        return dump(self.om.create_or_update_table_profiler_config(fqn, model.model_validate(config)))
+
+    def publish_table_usage(self, table_fqn: str, usage: dict[str, Any]) -> Any:
+        model = _load("type.usageRequest.UsageRequest")
+        self.om.publish_table_usage(self._table(table_fqn), model.model_validate(usage))
+
+    def publish_frequently_joined_with(self, table_fqn: str, joins: dict[str, Any]) -> Any:
+        model = _load("entity.data.table.TableJoins")
+        self.om.publish_frequently_joined_with(self._table(table_fqn), model.model_validate(joins))
+
+    def ingest_entity_queries_data(self, table_fqn: str, queries: list[dict[str, Any]]) -> Any:
+        model = _load("api.data.createQuery.CreateQueryRequest")
+        self.om.ingest_entity_queries_data(self._table(table_fqn), [model.model_validate(q) for q in queries])
+
+    def get_entity_queries(self, entity_id: str, fields: list[str] | None = None) -> Any:
+        found = self.om.get_entity_queries(entity_id, fields=fields)
+        return None if found is None else [dump(q) for q in found]
 
     def delete(self, entity: str, entity_id: str, recursive: bool = False, hard_delete: bool = False) -> Any:
         self.om.delete(entity_model(entity), entity_id, recursive=recursive, hard_delete=hard_delete)

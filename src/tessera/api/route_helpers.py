@@ -74,6 +74,7 @@ def render_many(
 ) -> list[Doc]:
     """Entities as responses carry them: the fields asked for, relation fields read for all of
     them at once, OpenMetadata's defaults (catalog.shapes), secrets masked, ``href``."""
+    container.preload(kind, docs, fields)
     expansions = container.catalog.expansions(kind)
     skip = expansions - (fields or frozenset())
     principal = getattr(request.state, "principal", None)

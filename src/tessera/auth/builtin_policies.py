@@ -71,7 +71,8 @@ BUILTIN_POLICIES: list[Doc] = [
     {
         "name": "IngestionBotPolicy",
         "description": "What ingestion needs and no more: write the catalog's services, databases, schemas, "
-        "tables and stored procedures, and report pipeline runs. No users, bots, roles or policies.",
+        "tables and stored procedures, the lineage of views, and report pipeline runs. No users, bots, "
+        "roles or policies.",
         "rules": [
             {
                 "name": "IngestionBotPolicy-Catalog-Rule",
@@ -81,6 +82,7 @@ BUILTIN_POLICIES: list[Doc] = [
                     "Create",
                     "EditAll",
                     "Delete",
+                    "EditLineage",
                     "EditIngestionPipelineStatus",
                     "Deploy",
                 ],

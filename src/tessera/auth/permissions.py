@@ -26,6 +26,14 @@ class Operation(StrEnum):
     # Running a workflow; a bot allowed it on a service or pipeline reads its secrets in the clear.
     DEPLOY = "Deploy"
     VIEW_USAGE = "ViewUsage"
+    EDIT_USAGE = "EditUsage"
+    EDIT_LINEAGE = "EditLineage"
+    VIEW_SAMPLE_DATA = "ViewSampleData"
+    EDIT_SAMPLE_DATA = "EditSampleData"
+    VIEW_DATA_PROFILE = "ViewDataProfile"
+    EDIT_DATA_PROFILE = "EditDataProfile"
+    VIEW_QUERIES = "ViewQueries"
+    EDIT_QUERIES = "EditQueries"
 
 
 # JSON Patch paths that need less than EditAll, as in OpenMetadata.

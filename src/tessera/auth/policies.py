@@ -75,7 +75,6 @@ OTHER_OPENMETADATA_RESOURCES = frozenset(
         "persona",
         "pipeline",
         "pipelineService",
-        "query",
         "report",
         "searchIndex",
         "searchService",

@@ -8,6 +8,7 @@ keeps from the stored entity, and which fields a response carries.
 from __future__ import annotations
 
 import copy
+import hashlib
 from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
@@ -106,7 +107,22 @@ def build(kind: Kind, request: Mapping[str, Any], parent: Doc | None, resolver: 
     return doc
 
 
+def prepare(kind: Kind, request: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A create request as the writer takes it: a query without a name is named after the
+    checksum of its text, as OpenMetadata names it."""
+    if kind.type == "query" and not request.get("name") and isinstance(request.get("query"), str):
+        return {**request, "name": query_checksum(request["query"])}
+    return request
+
+
+def query_checksum(text: str) -> str:
+    # OpenMetadata's checksum of a query's text: an MD5 digest, an identifier and no security.
+    return hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
+
+
 def _apply_kind_rules(kind: Kind, doc: Doc) -> None:
+    if kind.type == "query":
+        doc["checksum"] = query_checksum(str(doc.get("query", "")))
     if kind.type == "table":
         set_column_fqns(doc)
     elif kind.type == "user":

@@ -263,6 +263,21 @@ BOT = Kind(
     optional_fields=(),
     hook_fields=("allowImpersonation",),
 )
+QUERY = Kind(
+    type="query",
+    collection="queries",
+    entity_schema="query",
+    create_schema="createQuery",
+    # OpenMetadata names a query after its service: "<service>.<name>", the name defaulting to
+    # the checksum of its text (documents.prepare).
+    parent=Ref("service", "databaseService", RefBy.FQN),
+    refs=(
+        Ref("users", "user", RefBy.NAME, many=True),
+        Ref("queryUsedIn", "table", RefBy.REFERENCE, many=True),
+    ),
+    optional_fields=("owners", "followers", "votes", "tags", "users", "queryUsedIn", "domains"),
+    search_index="query_search_index",
+)
 TEST_CONNECTION_DEFINITION = Kind(
     type="testConnectionDefinition",
     collection="services/testConnectionDefinitions",
@@ -361,6 +376,7 @@ ALL: tuple[Kind, ...] = (
     POLICY,
     ROLE,
     BOT,
+    QUERY,
     TEST_CONNECTION_DEFINITION,
     CLASSIFICATION,
     TAG,

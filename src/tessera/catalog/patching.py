@@ -62,7 +62,9 @@ def apply(
     for name in sorted(fixed if kind.renamable else fixed | {"name"}):
         if patched.get(name) != row.doc.get(name):
             raise BadRequest(f"{name} cannot be changed with PATCH")
-    validation.validate(kind.entity_schema, patched, what=f"{kind.type} after the patch")
+    # A query has no `deleted` in OpenMetadata's schema; tessera keeps it for soft deletes.
+    checked = patched if "deleted" in kind.entity_fields else _without(patched, "deleted")
+    validation.validate(kind.entity_schema, checked, what=f"{kind.type} after the patch")
     if patched["name"] != row.doc["name"]:
         row = _renamed(unit, kind, row, patched)
     if patched.get("owners") != row.doc.get("owners") and patched.get("owners"):
@@ -81,3 +83,7 @@ def _renamed(unit: UnitOfWork, kind: Kind, row: EntityRow, patched: Doc) -> Enti
         raise Conflict(f"Entity already exists: {kind.type} {fqn}")
     patched["fullyQualifiedName"] = fqn
     return dataclasses.replace(row, name=name, fqn=fqn, fqn_hash=fqn_hash)
+
+
+def _without(doc: Doc, field: str) -> Doc:
+    return {key: value for key, value in doc.items() if key != field}

@@ -273,7 +273,7 @@ class CatalogService:
     def create(self, kind: Kind, request: Mapping[str, Any], actor: Actor) -> Doc:
         self._writable(kind)
         validation.validate(kind.create_schema or "", request)
-        return self._upsert_one(kind, request, actor, mode="create").doc
+        return self._upsert_one(kind, documents.prepare(kind, request), actor, mode="create").doc
 
     def create_or_update(
         self,
@@ -286,6 +286,7 @@ class CatalogService:
     ) -> Upserted:
         self._writable(kind)
         validation.validate(kind.create_schema or "", request)
+        request = documents.prepare(kind, request)
         return self._upsert_one(kind, request, actor, mode="put", override=override, authorize=authorize)
 
     def bulk(
@@ -311,7 +312,8 @@ class CatalogService:
                 checked.append((index, None, f"row {index}: expected an object"))
                 continue
             problems = contract.errors(kind.create_schema or "", request)
-            checked.append((index, request, "; ".join(problems[:5]) if problems else None))
+            prepared = documents.prepare(kind, request)
+            checked.append((index, prepared, "; ".join(problems[:5]) if problems else None))
 
         valid = [request for _index, request, problem in checked if problem is None and request is not None]
 

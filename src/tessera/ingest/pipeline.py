@@ -28,6 +28,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Literal, Protocol
 
+from tessera.ingest import lineage
 from tessera.ingest import requests as om
 from tessera.ingest.client import ApiError, CatalogClient
 from tessera.ingest.errors import ConfigError, IngestError, NotAuthorized, ServerError
@@ -191,6 +192,7 @@ class Pipeline:
                 continue
             self._schema_tables(builder, schema, schema_fqn, listed)
         self._drain()
+        self._send_lineage(builder, database)
 
     def _schema_tables(
         self, builder: om.TableRequests, schema: str, schema_fqn: str, listed: list[tuple[str, TableKind]]
@@ -240,6 +242,41 @@ class Pipeline:
             self._queue(functools.partial(self._delete_stale, schema_fqn, seen))
         self._queue(functools.partial(self.observer.schema_done, schema))
         self._queue(self.status.progress)
+
+    def _send_lineage(self, builder: om.TableRequests, database: str) -> None:
+        """The lineage of the views described in this run (an unchanged view's is stored
+        already), once every table is written: see :mod:`tessera.ingest.lineage`."""
+        views = [t for t in builder.described.values() if t.kind != "table" and t.view_definition]
+        if not views or self.dry_run:
+            return
+        self.observer.phase(f"Deriving the lineage of {len(views)} view(s)")
+        reads: list[lineage.ViewReads] = []
+        for view in views:
+            try:
+                reads.append(lineage.parse_view(view, self.source.service_type, builder.described))
+            except lineage.SqlglotError as exc:
+                self._warn(f"{view.schema}.{view.name}: no lineage, its definition does not parse ({exc})")
+        schemas = sorted({key[0] for read in reads for key in (read.view, *read.tables)})
+        try:
+            catalog = lineage.catalog_tables(
+                lambda schema_fqn: self.client.pages(
+                    "/tables", {"databaseSchema": schema_fqn}, limit=LIST_PAGE
+                ),
+                [(schema, om.fqn(self.service, database, schema)) for schema in schemas],
+            )
+        except ApiError as exc:
+            self._warn(f"no view lineage: cannot read the catalog's tables back ({exc})")
+            return
+        edges = lineage.requests(reads, catalog)
+        for start in range(0, len(edges), lineage.BATCH_SIZE):
+            batch = edges[start : start + lineage.BATCH_SIZE]
+            try:
+                self.client.put("/lineage/bulk", batch)
+            except ApiError as exc:
+                self._warn(f"view lineage not written for {len(batch)} edge(s): {exc}")
+                continue
+            with self._lock:
+                self.result.lineage_edges += len(batch)
 
     def _unchanged(self, count: int, *, progress: bool = True) -> None:
         """``count`` tables the catalog already has as they are: nothing to send. ``progress``

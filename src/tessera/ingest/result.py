@@ -43,6 +43,8 @@ class RunResult:
     failures: list[Failure] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     filtered: int = 0
+    # Lineage edges derived from view definitions and written.
+    lineage_edges: int = 0
     elapsed_s: float = 0.0
     threshold: int = 90
 

@@ -288,3 +288,47 @@ entity_relation = sa.Table(
     sa.Column("created_at", sa.BigInteger(), nullable=False),
     sa.Index("ix_entity_relation_from", "from_id", "relation"),
 )
+
+# -- lineage and table data (migration 0012) ----------------------------------------------------
+
+# One lineage edge per (upstream, downstream) pair, as OpenMetadata keeps one UPSTREAM
+# relationship per pair; `details` is its lineageDetails. The primary key serves walks
+# downstream (from -> to), the second index walks upstream (to -> from).
+lineage_edge = sa.Table(
+    "lineage_edge",
+    metadata,
+    sa.Column("from_id", Id, primary_key=True),
+    sa.Column("to_id", Id, primary_key=True),
+    sa.Column("from_type", sa.String(64), nullable=False),
+    sa.Column("to_type", sa.String(64), nullable=False),
+    sa.Column("details", Document, nullable=False),
+    sa.Column("updated_at", sa.BigInteger(), nullable=False),
+    sa.Index("ix_lineage_edge_upstream", "to_id", "from_id"),
+)
+
+# Time series that hang off an entity: table, column and system profiles. `series_key` tells
+# the series of one entity apart (a column's name for column profiles, '' for the table's own).
+entity_series = sa.Table(
+    "entity_series",
+    metadata,
+    sa.Column("entity_id", Id, primary_key=True),
+    sa.Column("kind", sa.String(32), primary_key=True),
+    sa.Column("series_key", sa.String(64), primary_key=True),
+    sa.Column("timestamp", sa.BigInteger(), primary_key=True),
+    sa.Column("doc", Document, nullable=False),
+    sa.Index("ix_entity_series_latest", "entity_id", "kind", "timestamp"),
+)
+
+# Daily usage counts with their 7- and 30-day sums, as OpenMetadata's entity_usage; percentile
+# ranks are counted against the other entities of the type on the same day (the index).
+entity_usage = sa.Table(
+    "entity_usage",
+    metadata,
+    sa.Column("entity_id", Id, primary_key=True),
+    sa.Column("usage_date", sa.String(10), primary_key=True),
+    sa.Column("entity_type", sa.String(64), nullable=False),
+    sa.Column("count1", sa.BigInteger(), nullable=False),
+    sa.Column("count7", sa.BigInteger(), nullable=False),
+    sa.Column("count30", sa.BigInteger(), nullable=False),
+    sa.Index("ix_entity_usage_rank", "entity_type", "usage_date", "count1"),
+)

@@ -1,0 +1,1 @@
+"""Lineage: directed edges between any two catalog entities, walked upstream and downstream."""

@@ -1,0 +1,1 @@
+"""Table data: sample rows, profiles as time series, profiler configuration, joins and usage."""
