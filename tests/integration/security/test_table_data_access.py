@@ -85,7 +85,8 @@ def test_pii_values_are_masked_for_all_but_owners_and_administrators(session: Se
     assert refused.status_code == 403
     assert (
         refused.json()["message"]
-        == "Principal: ivan@example.com operations [EditLineage] not allowed on table"
+        == "You need the EditLineage permission on tables (from a role or policy), or to be an "
+        "administrator; ivan@example.com has neither"
     )
     # From a table he owns, he may.
     mine = {"edge": {"fromEntity": edge["edge"]["toEntity"], "toEntity": edge["edge"]["fromEntity"]}}
