@@ -48,6 +48,7 @@ from tessera.storage.db import create_engine, sqlite_path, write_transaction
 from tessera.tabledata import service as table_data
 from tessera.tabledata.presenter import table_data_preloader, table_data_presenter
 from tessera.tags import builtin as tags_builtin
+from tessera.tags.related_terms import RelatedTermsBothWays
 from tessera.tags.rules import GlossaryRules, LabelRules
 from tessera.tags.usage import LabelIndex, UsageCounts
 from tessera.users import bootstrap as users_bootstrap
@@ -111,6 +112,7 @@ def build_container(settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> Conta
     catalog.add_hook(GlossaryRules(catalog))
     catalog.add_listener(SecurityListener(clock=clock.now))
     catalog.add_listener(LabelIndex())
+    catalog.add_listener(RelatedTermsBothWays())
     catalog.add_listener(EdgeCleanup())
     catalog.add_listener(table_data.Cleanup())
     tables = table_data.TableDataService(engine, catalog, clock=clock.now)

@@ -97,3 +97,37 @@ def test_terms_are_labels_and_mutually_exclusive_glossaries_hold(client: TestCli
     )
     tags = ok(client.get(f"/api/v1/tables/{table['id']}", params={"fields": "tags"}))["tags"]
     assert [(t["tagFQN"], t["name"]) for t in tags] == [("Size.Tiny", "Tiny")]
+
+
+def test_related_terms_are_related_both_ways(client: TestClient) -> None:
+    ok(client.put("/api/v1/glossaries", json={"name": "Sales", "description": "d"}), 201)
+    revenue = term(client, "Revenue", "Sales")
+    income = term(client, "Income", "Sales", relatedTerms=["Sales.Revenue"])
+    margin = term(client, "Margin", "Sales", relatedTerms=["Sales.Revenue", "Sales.Income"])
+
+    def related(entity_id: str) -> list[str]:
+        doc = ok(client.get(f"/api/v1/glossaryTerms/{entity_id}", params={"fields": "relatedTerms"}))
+        return sorted(r["term"]["name"] for r in doc["relatedTerms"])
+
+    # Relating Income to Revenue shows Income on Revenue too, without a new version of Revenue.
+    assert related(revenue["id"]) == ["Income", "Margin"]
+    assert related(income["id"]) == ["Margin", "Revenue"]
+    assert ok(client.get(f"/api/v1/glossaryTerms/{revenue['id']}"))["version"] == revenue["version"]
+    # Dropping the relation from one side drops it from the other.
+    ok(
+        client.put(
+            "/api/v1/glossaryTerms",
+            json={
+                "name": "Margin",
+                "glossary": "Sales",
+                "description": "About Margin",
+                "relatedTerms": ["Sales.Income"],
+            },
+        )
+    )
+    assert related(revenue["id"]) == ["Income"]
+    assert related(margin["id"]) == ["Income"]
+    # A term deleted for good leaves the terms it was related to.
+    ok(client.delete(f"/api/v1/glossaryTerms/{income['id']}", params={"hardDelete": "true"}))
+    assert related(revenue["id"]) == []
+    assert related(margin["id"]) == []
