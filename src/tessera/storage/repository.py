@@ -18,7 +18,14 @@ from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from tessera.errors import BadRequest
-from tessera.storage.schema import entity, entity_count, entity_record, entity_version, search_document
+from tessera.storage.schema import (
+    entity,
+    entity_count,
+    entity_record,
+    entity_version,
+    search_document,
+    search_term,
+)
 
 Doc = dict[str, Any]
 
@@ -234,6 +241,7 @@ def delete(conn: Connection, ids: Sequence[str]) -> dict[CountKey, int]:
             counts[(entity_type, parent, bool(deleted))] -= n
         conn.execute(sa.delete(entity_version).where(entity_version.c.entity_id.in_(chunk)))
         conn.execute(sa.delete(entity_record).where(entity_record.c.entity_id.in_(chunk)))
+        conn.execute(sa.delete(search_term).where(search_term.c.entity_id.in_(chunk)))
         conn.execute(sa.delete(search_document).where(search_document.c.entity_id.in_(chunk)))
         conn.execute(sa.delete(entity).where(entity.c.id.in_(chunk)))
     return counts

@@ -1,0 +1,122 @@
+"""Search as OpenMetadata's client and UI use it: sort keys on search_document (FQN, display
+name, update time) with an index per sort order, and search_term, the field values filters and
+facets read through an index instead of parsing documents.
+
+Existing documents are indexed again here, by the document builder of the code being installed
+(as OpenMetadata's reindex does), in batches of 500.
+
+Revision ID: 0013
+Revises: 0007
+Create Date: 2026-12-03
+"""
+
+import orjson
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.dialects import postgresql
+
+revision = "0013"
+# Another branch's migrations come between; the lead re-chains this at merge.
+down_revision = "0007"
+branch_labels = None
+depends_on = None
+
+SortKey = (
+    sa.String(512)
+    .with_variant(sa.String(512, collation="utf8mb4_bin"), "mysql")
+    .with_variant(postgresql.VARCHAR(512, collation="C"), "postgresql")
+)
+_BATCH = 500
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("search_document") as batch:
+        batch.add_column(sa.Column("fqn", SortKey, nullable=False, server_default=""))
+        batch.add_column(sa.Column("display_name", SortKey, nullable=False, server_default=""))
+        batch.add_column(sa.Column("updated_at", sa.BigInteger(), nullable=False, server_default="0"))
+    for name, columns in (
+        ("ix_search_document_kind_name", ["entity_type", "deleted", "name", "entity_id"]),
+        ("ix_search_document_kind_fqn", ["entity_type", "deleted", "fqn", "entity_id"]),
+        ("ix_search_document_kind_updated", ["entity_type", "deleted", "updated_at", "entity_id"]),
+        ("ix_search_document_all_name", ["deleted", "name", "entity_id"]),
+        ("ix_search_document_all_fqn", ["deleted", "fqn", "entity_id"]),
+    ):
+        op.create_index(name, "search_document", columns)
+    op.create_table(
+        "search_term",
+        sa.Column("field", sa.String(64), nullable=False),
+        sa.Column("value", SortKey, nullable=False),
+        sa.Column("entity_id", sa.String(36), nullable=False),
+        sa.Column("rvalue", SortKey, nullable=True),
+        sa.PrimaryKeyConstraint("field", "value", "entity_id", name="pk_search_term"),
+    )
+    op.create_index("ix_search_term_entity", "search_term", ["entity_id"])
+    op.create_index("ix_search_term_reversed", "search_term", ["field", "rvalue"])
+    _reindex()
+
+
+def _reindex() -> None:
+    # Imported here, not at the top: alembic loads every revision to build its history.
+    from tessera.catalog.kinds import by_type
+    from tessera.catalog.search_documents import search_document
+
+    conn = op.get_bind()
+    entity = sa.table(
+        "entity",
+        sa.column("id"),
+        sa.column("entity_type"),
+        sa.column("name"),
+        sa.column("deleted"),
+        sa.column("doc"),
+    )
+    document = sa.table(
+        "search_document",
+        sa.column("entity_id"),
+        sa.column("fqn"),
+        sa.column("display_name"),
+        sa.column("updated_at"),
+    )
+    term = sa.table("search_term", sa.column("field"), sa.column("value"), sa.column("entity_id"), sa.column("rvalue"))
+    indexed: sa.Select[tuple[str]] = sa.select(sa.literal_column("entity_id")).select_from(sa.table("search_document"))
+    last = ""
+    while True:
+        rows = conn.execute(
+            sa.select(entity.c.id, entity.c.entity_type, entity.c.name, entity.c.deleted, entity.c.doc)
+            .where(entity.c.id > last, entity.c.id.in_(indexed))
+            .order_by(entity.c.id)
+            .limit(_BATCH)
+        ).all()
+        if not rows:
+            return
+        terms: list[dict[str, object]] = []
+        for row in rows:
+            values = search_document(by_type(row.entity_type), row.id, row.name, bool(row.deleted), orjson.loads(row.doc))
+            if values is None:
+                continue
+            conn.execute(
+                sa.update(document)
+                .where(document.c.entity_id == row.id)
+                .values(fqn=values["fqn"], display_name=values["display_name"], updated_at=values["updated_at"])
+            )
+            terms.extend({**t, "entity_id": row.id} for t in values["terms"])
+        if terms:
+            conn.execute(sa.insert(term), terms)
+        last = rows[-1].id
+
+
+def downgrade() -> None:
+    op.drop_index("ix_search_term_reversed", table_name="search_term")
+    op.drop_index("ix_search_term_entity", table_name="search_term")
+    op.drop_table("search_term")
+    for name in (
+        "ix_search_document_all_fqn",
+        "ix_search_document_all_name",
+        "ix_search_document_kind_updated",
+        "ix_search_document_kind_fqn",
+        "ix_search_document_kind_name",
+    ):
+        op.drop_index(name, table_name="search_document")
+    with op.batch_alter_table("search_document") as batch:
+        batch.drop_column("updated_at")
+        batch.drop_column("display_name")
+        batch.drop_column("fqn")
