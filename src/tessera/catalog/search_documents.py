@@ -13,9 +13,11 @@ indexed; :mod:`tessera.storage.search_query` says how each is compared.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import functools
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
+from tessera import contract
 from tessera.catalog.documents import Doc
 from tessera.catalog.kinds import Kind
 from tessera.storage import search as search_store
@@ -76,12 +78,19 @@ def search_document(kind: Kind, entity_id: str, name: str, deleted: bool, doc: D
             doc.get("description"),
             column_words,
         ),
-        "terms": search_store.term_rows(_fields(doc, service if kind.type == "databaseService" else None)),
+        "terms": search_store.term_rows(
+            _fields(doc, _defaults(kind), service if kind.type == "databaseService" else None)
+        ),
     }
 
 
-def _fields(doc: Doc, service_name: str | None) -> Iterator[tuple[str, Any]]:
+def _fields(doc: Doc, defaults: Mapping[str, Any], service_name: str | None) -> Iterator[tuple[str, Any]]:
     for path in INDEXED_PATHS:
+        if path in defaults and path not in doc:
+            # A field left out has its schema's default (isBot: false), as in OpenMetadata's
+            # search documents: `isBot:false` finds people whose document never said it.
+            yield path, defaults[path]
+            continue
         for value in _values(doc, path.split(".")):
             yield path, value
     if "tier" not in doc:
@@ -93,6 +102,17 @@ def _fields(doc: Doc, service_name: str | None) -> Iterator[tuple[str, Any]]:
     if service_name is not None:
         # A service is in its own service facet, as in OpenMetadata's service indexes.
         yield "service.name", service_name
+
+
+@functools.cache
+def _defaults(kind: Kind) -> Mapping[str, Any]:
+    """The indexed top-level fields of ``kind`` whose schema gives them a (non-null) default."""
+    properties = contract.schema(kind.entity_schema)["properties"]
+    return {
+        name: spec["default"]
+        for name, spec in properties.items()
+        if name in INDEXED_PATHS and isinstance(spec, dict) and spec.get("default") is not None
+    }
 
 
 def _values(node: Any, path: list[str]) -> Iterator[Any]:
