@@ -23,6 +23,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import Connection
+from sqlalchemy.ext.compiler import compiles
 
 from tessera.errors import BadRequest
 from tessera.storage.schema import search_document as d
@@ -52,7 +53,8 @@ _MYSQL_MIN_TOKEN = 3
 # Above every character: `value < prefix + _TOP` bounds a prefix range.
 _TOP = "\U0010ffff"
 _FTS = sa.table("search_fts", sa.column("rowid"), sa.column("rank"))
-_DOC_ROWID: sa.ColumnElement[Any] = sa.literal_column("search_document.rowid")
+# SQLite's rowid of search_document, which its FTS5 index is keyed on.
+_DOC_ROWID: sa.ColumnElement[Any] = sa.column("rowid", sa.Integer, _selectable=d)
 _SORT_COLUMNS = {
     "name": d.c.name,
     "fqn": d.c.fqn,
@@ -60,6 +62,22 @@ _SORT_COLUMNS = {
     "updated_at": d.c.updated_at,
     "entity_type": d.c.entity_type,
 }
+
+
+class _CrossJoin(sa.Join):
+    """``a CROSS JOIN b``: SQLite keeps the left table as the outer loop of a CROSS JOIN
+    (https://www.sqlite.org/optoverview.html#manual_control_of_query_plans_using_cross_join)."""
+
+    inherit_cache = True
+
+
+@compiles(_CrossJoin)
+def _cross_join(element: _CrossJoin, compiler: Any, **kw: Any) -> str:
+    kw["asfrom"] = True
+    left = compiler.process(element.left, **kw)
+    right = compiler.process(element.right, **kw)
+    on = compiler.process(element.onclause, **{k: v for k, v in kw.items() if k != "asfrom"})
+    return f"{left} CROSS JOIN {right} ON {on}"
 
 
 @dataclass(frozen=True)
@@ -114,8 +132,9 @@ class _Plan:
 
     def _rank_by(self, text: Text) -> None:
         if self.dialect == "sqlite":
-            # The FTS table drives the join: its MATCH finds the rows, its rank scores them.
-            self.source = d.join(_FTS, _FTS.c.rowid == _DOC_ROWID)
+            # The FTS table drives the join: its MATCH finds the rows, its rank scores them. A
+            # plain join let SQLite walk search_document and run the MATCH once per row.
+            self.source = _CrossJoin(_FTS, d, _FTS.c.rowid == _DOC_ROWID)
             self.filters.append(sa.literal_column("search_fts").op("MATCH")(sa.literal(_fts5(text))))
             self.score = -_FTS.c.rank
         elif self.dialect == "postgresql":
@@ -201,11 +220,13 @@ class _Plan:
         prefix = pattern[: _first_wildcard(pattern)]
         suffix = pattern[_last_wildcard(pattern) + 1 :]
         conditions = [t.c.field == stored, self._matches(t.c.value, pattern)]
-        if prefix:
-            conditions += [t.c.value >= prefix, t.c.value < prefix + _TOP]
+        # One index range, on the longer literal end: a range on both let the database pick the
+        # prefix ("service.*.orders" read every table of the service).
         if stored in REVERSED_FIELDS and len(suffix) > len(prefix):
             tail = suffix[::-1]
             conditions += [t.c.rvalue >= tail, t.c.rvalue < tail + _TOP]
+        elif prefix:
+            conditions += [t.c.value >= prefix, t.c.value < prefix + _TOP]
         return d.c.entity_id.in_(sa.select(t.c.entity_id).where(*conditions))
 
     def _matches(self, column: sa.ColumnElement[Any], pattern: str) -> sa.ColumnElement[bool]:

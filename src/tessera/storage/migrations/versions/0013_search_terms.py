@@ -1,6 +1,7 @@
 """Search as OpenMetadata's client and UI use it: sort keys on search_document (FQN, display
 name, update time) with an index per sort order, and search_term, the field values filters and
-facets read through an index instead of parsing documents.
+facets read through an index instead of parsing documents. Lists with include=all get indexes
+of their own.
 
 Existing documents are indexed again here, by the document builder of the code being installed
 (as OpenMetadata's reindex does), in batches of 500.
@@ -42,6 +43,9 @@ def upgrade() -> None:
         ("ix_search_document_all_fqn", ["deleted", "fqn", "entity_id"]),
     ):
         op.create_index(name, "search_document", columns)
+    # Lists with include=all walk these instead of sorting every entity of the type.
+    op.create_index("ix_entity_list_all", "entity", ["entity_type", "name", "id"])
+    op.create_index("ix_entity_list_all_by_parent", "entity", ["entity_type", "parent_id", "name", "id"])
     op.create_table(
         "search_term",
         sa.Column("field", sa.String(64), nullable=False),
@@ -105,6 +109,8 @@ def _reindex() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_entity_list_all_by_parent", table_name="entity")
+    op.drop_index("ix_entity_list_all", table_name="entity")
     op.drop_index("ix_search_term_reversed", table_name="search_term")
     op.drop_index("ix_search_term_entity", table_name="search_term")
     op.drop_table("search_term")
