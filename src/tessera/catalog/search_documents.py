@@ -85,13 +85,13 @@ def search_document(kind: Kind, entity_id: str, name: str, deleted: bool, doc: D
 
 
 def _fields(doc: Doc, defaults: Mapping[str, Any], service_name: str | None) -> Iterator[tuple[str, Any]]:
-    for path in INDEXED_PATHS:
+    for path, steps in _STEPS:
         if path in defaults and path not in doc:
             # A field left out has its schema's default (isBot: false), as in OpenMetadata's
             # search documents: `isBot:false` finds people whose document never said it.
             yield path, defaults[path]
             continue
-        for value in _values(doc, path.split(".")):
+        for value in _values(doc, steps):
             yield path, value
     if "tier" not in doc:
         # OpenMetadata keeps the Tier label among the tags and gives search a `tier` of its own.
@@ -115,7 +115,10 @@ def _defaults(kind: Kind) -> Mapping[str, Any]:
     }
 
 
-def _values(node: Any, path: list[str]) -> Iterator[Any]:
+_STEPS = tuple((path, tuple(path.split("."))) for path in INDEXED_PATHS)
+
+
+def _values(node: Any, path: tuple[str, ...]) -> Iterator[Any]:
     if isinstance(node, list):
         for item in node:
             yield from _values(item, path)

@@ -10,6 +10,7 @@ answered by :mod:`tessera.storage.search_engine`.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -30,15 +31,18 @@ _KEY_LENGTH = 512
 def searchable_words(*texts: str | None) -> str:
     words: list[str] = []
     for text in texts:
-        if not text:
-            continue
-        for token in re.split(r"\s+", text):
-            if not token:
-                continue
-            words.append(token)
-            words.extend(WORD.findall(_CAMEL.sub(" ", token)))
+        if text:
+            for token in text.split():
+                words.extend(_token_words(token))
     # Order keeps the original text first; duplicates add nothing to matching.
     return " ".join(dict.fromkeys(words))
+
+
+@functools.lru_cache(maxsize=65_536)
+def _token_words(token: str) -> tuple[str, ...]:
+    # Catalogs repeat their words (column names, types, descriptions' words): splitting each
+    # distinct token once was most of the cost of indexing a table.
+    return (token, *WORD.findall(_CAMEL.sub(" ", token)))
 
 
 def sort_key(text: str) -> str:
@@ -52,9 +56,9 @@ def term_rows(fields: Iterable[tuple[str, Any]]) -> list[dict[str, Any]]:
     rows: dict[tuple[str, str], str | None] = {}
     for field, raw in fields:
         value = _text(raw)
-        kind = field_kind(field)
+        kind = _kind(field)
         if kind == "text":
-            for word in WORD.findall(value.lower()):
+            for word in _lower_words(value):
                 rows[(field, sort_key(word))] = None
             rows[(f"{field}.keyword", sort_key(value))] = None
         elif kind == "folded":
@@ -63,6 +67,14 @@ def term_rows(fields: Iterable[tuple[str, Any]]) -> list[dict[str, Any]]:
         elif kind == "keyword":
             rows[(field, sort_key(value))] = None
     return [{"field": f, "value": v, "rvalue": r} for (f, v), r in rows.items()]
+
+
+_kind = functools.cache(field_kind)
+
+
+@functools.lru_cache(maxsize=65_536)
+def _lower_words(value: str) -> tuple[str, ...]:
+    return tuple(WORD.findall(value.lower()))
 
 
 def _text(value: Any) -> str:
