@@ -140,8 +140,13 @@ search_term = sa.Table(
     sa.Column("value", SortKey, primary_key=True),
     sa.Column("entity_id", Id, primary_key=True),
     sa.Column("rvalue", SortKey, nullable=True),
-    sa.Index("ix_search_term_entity", "entity_id"),
+    # The document's kind and deleted flag again: a facet of a whole kind is an index-only
+    # count of (field, kind, deleted, value), not a join with search_document.
+    sa.Column("entity_type", sa.String(64), nullable=False),
+    sa.Column("deleted", sa.Boolean(), nullable=False),
+    sa.Index("ix_search_term_entity", "entity_id", "field"),
     sa.Index("ix_search_term_reversed", "field", "rvalue"),
+    sa.Index("ix_search_term_facet", "field", "entity_type", "deleted", "value"),
 )
 
 

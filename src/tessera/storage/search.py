@@ -98,7 +98,8 @@ def put(conn: Connection, *, entity_id: str, terms: Sequence[dict[str, Any]] = (
     else:
         conn.execute(_DELETE_TERMS, {"doc_id": entity_id})
     if terms:
-        conn.execute(_INSERT_TERMS, [{**term, "entity_id": entity_id} for term in terms])
+        owner = {"entity_id": entity_id, "entity_type": values["entity_type"], "deleted": values["deleted"]}
+        conn.execute(_INSERT_TERMS, [{**term, **owner} for term in terms])
 
 
 def insert_many(conn: Connection, documents: Sequence[dict[str, Any]]) -> None:
@@ -114,7 +115,8 @@ def insert_many(conn: Connection, documents: Sequence[dict[str, Any]]) -> None:
     terms: list[dict[str, Any]] = []
     for document in documents:
         row = dict(document)
-        terms.extend({**term, "entity_id": row["entity_id"]} for term in row.pop("terms", ()))
+        owner = {"entity_id": row["entity_id"], "entity_type": row["entity_type"], "deleted": row["deleted"]}
+        terms.extend({**term, **owner} for term in row.pop("terms", ()))
         rows.append(row)
     conn.execute(_INSERT, rows)
     if terms:
@@ -132,6 +134,7 @@ def set_deleted(conn: Connection, entity_ids: Sequence[str], deleted: bool) -> N
         conn.execute(
             sa.update(search_document).where(search_document.c.entity_id.in_(chunk)).values(deleted=deleted)
         )
+        conn.execute(sa.update(search_term).where(search_term.c.entity_id.in_(chunk)).values(deleted=deleted))
 
 
 def documents(conn: Connection, entity_ids: Sequence[str]) -> dict[str, tuple[str, dict[str, Any]]]:

@@ -48,6 +48,8 @@ from tessera.storage.search_query import (
 )
 
 RANK_WINDOW = 10_000
+# A literal FQN ending at least this long is taken to be more selective than its beginning.
+_SELECTIVE_SUFFIX = 3
 # InnoDB's FULLTEXT ignores words shorter than innodb_ft_min_token_size (3 by default).
 _MYSQL_MIN_TOKEN = 3
 # Above every character: `value < prefix + _TOP` bounds a prefix range.
@@ -124,6 +126,10 @@ class _Plan:
                 d.c.entity_type == types[0] if len(types) == 1 else d.c.entity_type.in_(types)
             )
         query = search.query
+        # A query of whole kinds (match all, perhaps deleted or not): its facets are counted on
+        # search_term's own columns.
+        self.whole_kinds, self.deleted = _whole_kinds(query)
+        self.entity_types = search.entity_types
         driver = _driver(query)
         if driver is not None:
             query = _without(query, driver)
@@ -220,9 +226,10 @@ class _Plan:
         prefix = pattern[: _first_wildcard(pattern)]
         suffix = pattern[_last_wildcard(pattern) + 1 :]
         conditions = [t.c.field == stored, self._matches(t.c.value, pattern)]
-        # One index range, on the longer literal end: a range on both let the database pick the
-        # prefix ("service.*.orders" read every table of the service).
-        if stored in REVERSED_FIELDS and len(suffix) > len(prefix):
+        # One index range: on an FQN's end when it has one (the entity's own name, where an
+        # FQN's beginning names a whole service), else on the longer literal end. A range on
+        # both let the database pick the prefix ("service.*.orders" read the whole service).
+        if stored in REVERSED_FIELDS and (len(suffix) >= _SELECTIVE_SUFFIX or len(suffix) > len(prefix)):
             tail = suffix[::-1]
             conditions += [t.c.rvalue >= tail, t.c.rvalue < tail + _TOP]
         elif prefix:
@@ -259,6 +266,19 @@ class _Plan:
         if field_kind(name) == "text" and not stored.endswith(".keyword"):
             stored += ".keyword"
         return d.c.entity_id.in_(sa.select(t.c.entity_id).where(t.c.field == stored))
+
+
+def _whole_kinds(query: Query) -> tuple[bool, bool | None]:
+    """Whether the query takes whole kinds (match all, at most a condition on deleted), and
+    the deleted flag it asks for."""
+    items = query.items if isinstance(query, And) else (query,)
+    deleted: bool | None = None
+    for item in items:
+        if isinstance(item, Term) and item.field == "deleted" and len(item.values) == 1:
+            deleted = _column_value("deleted", item.values[0])
+        elif not isinstance(item, MatchAll):
+            return False, None
+    return True, deleted
 
 
 def _has(stored: str, keys: list[str]) -> sa.ColumnElement[bool]:
@@ -463,8 +483,15 @@ def _aggregate(conn: Connection, plan: _Plan, name: str, size: int) -> Buckets:
         stored = stored_field(name)
         if field_kind(name) == "text" and not stored.endswith(".keyword"):
             stored += ".keyword"
-        matches = sa.select(d.c.entity_id).select_from(plan.source).where(*plan.filters)
-        terms = [t.c.field == stored, t.c.entity_id.in_(matches)]
+        if plan.whole_kinds:
+            terms = [t.c.field == stored]
+            if plan.entity_types is not None:
+                terms.append(t.c.entity_type.in_(plan.entity_types))
+            if plan.deleted is not None:
+                terms.append(t.c.deleted == plan.deleted)
+        else:
+            matches = sa.select(d.c.entity_id).select_from(plan.source).where(*plan.filters)
+            terms = [t.c.field == stored, t.c.entity_id.in_(matches)]
         grouped = sa.select(t.c.value.label("value"), count).where(*terms).group_by(t.c.value)
         all_rows = sa.select(sa.func.count()).select_from(t).where(*terms)
     rows = conn.execute(grouped.order_by(sa.desc("n"), sa.asc("value")).limit(size)).all()

@@ -52,10 +52,13 @@ def upgrade() -> None:
         sa.Column("value", SortKey, nullable=False),
         sa.Column("entity_id", sa.String(36), nullable=False),
         sa.Column("rvalue", SortKey, nullable=True),
+        sa.Column("entity_type", sa.String(64), nullable=False),
+        sa.Column("deleted", sa.Boolean(), nullable=False),
         sa.PrimaryKeyConstraint("field", "value", "entity_id", name="pk_search_term"),
     )
-    op.create_index("ix_search_term_entity", "search_term", ["entity_id"])
+    op.create_index("ix_search_term_entity", "search_term", ["entity_id", "field"])
     op.create_index("ix_search_term_reversed", "search_term", ["field", "rvalue"])
+    op.create_index("ix_search_term_facet", "search_term", ["field", "entity_type", "deleted", "value"])
     _reindex()
 
 
@@ -80,7 +83,15 @@ def _reindex() -> None:
         sa.column("display_name"),
         sa.column("updated_at"),
     )
-    term = sa.table("search_term", sa.column("field"), sa.column("value"), sa.column("entity_id"), sa.column("rvalue"))
+    term = sa.table(
+        "search_term",
+        sa.column("field"),
+        sa.column("value"),
+        sa.column("entity_id"),
+        sa.column("rvalue"),
+        sa.column("entity_type"),
+        sa.column("deleted"),
+    )
     indexed: sa.Select[tuple[str]] = sa.select(sa.literal_column("entity_id")).select_from(sa.table("search_document"))
     last = ""
     while True:
@@ -102,7 +113,8 @@ def _reindex() -> None:
                 .where(document.c.entity_id == row.id)
                 .values(fqn=values["fqn"], display_name=values["display_name"], updated_at=values["updated_at"])
             )
-            terms.extend({**t, "entity_id": row.id} for t in values["terms"])
+            owner = {"entity_id": row.id, "entity_type": row.entity_type, "deleted": bool(row.deleted)}
+            terms.extend({**t, **owner} for t in values["terms"])
         if terms:
             conn.execute(sa.insert(term), terms)
         last = rows[-1].id
@@ -111,6 +123,7 @@ def _reindex() -> None:
 def downgrade() -> None:
     op.drop_index("ix_entity_list_all_by_parent", table_name="entity")
     op.drop_index("ix_entity_list_all", table_name="entity")
+    op.drop_index("ix_search_term_facet", table_name="search_term")
     op.drop_index("ix_search_term_reversed", table_name="search_term")
     op.drop_index("ix_search_term_entity", table_name="search_term")
     op.drop_table("search_term")
