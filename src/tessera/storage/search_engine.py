@@ -237,6 +237,9 @@ class _Plan:
         return d.c.entity_id.in_(sa.select(t.c.entity_id).where(*conditions))
 
     def _matches(self, column: sa.ColumnElement[Any], pattern: str) -> sa.ColumnElement[bool]:
+        # Matched on an expression of the column, which no index serves: the database must not
+        # turn the pattern's beginning into a range of its own and prefer it to the one chosen.
+        column = sa.func.coalesce(column, "")
         if self.dialect == "sqlite":
             # GLOB is SQLite's case-sensitive LIKE, with * and ? as Lucene has them.
             return column.op("GLOB")(pattern.replace("[", "[[]"))
