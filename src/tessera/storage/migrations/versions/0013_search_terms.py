@@ -31,10 +31,16 @@ _BATCH = 500
 
 
 def upgrade() -> None:
+    # A downgrade on SQLite leaves these columns (see downgrade).
+    present = {column["name"] for column in sa.inspect(op.get_bind()).get_columns("search_document")}
     with op.batch_alter_table("search_document") as batch:
-        batch.add_column(sa.Column("fqn", SortKey, nullable=False, server_default=""))
-        batch.add_column(sa.Column("display_name", SortKey, nullable=False, server_default=""))
-        batch.add_column(sa.Column("updated_at", sa.BigInteger(), nullable=False, server_default="0"))
+        for column in (
+            sa.Column("fqn", SortKey, nullable=False, server_default=""),
+            sa.Column("display_name", SortKey, nullable=False, server_default=""),
+            sa.Column("updated_at", sa.BigInteger(), nullable=False, server_default="0"),
+        ):
+            if column.name not in present:
+                batch.add_column(column)
     for name, columns in (
         ("ix_search_document_kind_name", ["entity_type", "deleted", "name", "entity_id"]),
         ("ix_search_document_kind_fqn", ["entity_type", "deleted", "fqn", "entity_id"]),
@@ -135,6 +141,10 @@ def downgrade() -> None:
         "ix_search_document_kind_name",
     ):
         op.drop_index(name, table_name="search_document")
+    if op.get_bind().dialect.name == "sqlite":
+        # SQLite drops a column by copying the table, which would lose the FTS5 index's
+        # triggers and rowids; the unused columns stay.
+        return
     with op.batch_alter_table("search_document") as batch:
         batch.drop_column("updated_at")
         batch.drop_column("display_name")
