@@ -147,7 +147,7 @@ def test_bool_queries() -> None:
         ({"query_string": {"query": "name:x"}}, Term("name", ("x",))),
         (
             {"nested": {"path": "columns", "query": {"term": {"columns.name": "id"}}}},
-            Term("columns.name", ("id",)),
+            Text(("id",), prefix=False),
         ),
     ],
 )
@@ -180,6 +180,13 @@ def test_aggregations_beside_the_query() -> None:
 def test_bad_filters_are_refused_naming_the_problem(text: str, message: str) -> None:
     with pytest.raises(BadRequest, match=message):
         parse_filter(text)
+
+
+def test_column_names_are_searched_among_the_words() -> None:
+    assert dsl({"terms": {"columns.name": ["a", "b"]}}) == Or((Text(("a",)), Text(("b",))))
+    assert dsl({"wildcard": {"columns.name": "cust*"}}) == Text(("cust",), prefix=True)
+    assert dsl({"exists": {"field": "columns.name"}}) == MatchAll()
+    assert parse_query_string("columns.name:customer_id") == Text(("customer", "id"), prefix=True)
 
 
 def test_keyword_forms_name_the_stored_field() -> None:

@@ -6,7 +6,7 @@ names, display names and descriptions of its columns (nested ones included). Kin
 search index have no search document.
 
 Field values are taken from the entity's document by the dotted paths OpenMetadata's search
-documents use (``owners.name``, ``tags.tagFQN``, ``columns.name``); a path through a list
+documents use (``owners.name``, ``tags.tagFQN``, ``service.name``); a path through a list
 collects every element's value. Whatever field a document carries at one of these paths is
 indexed; :mod:`tessera.storage.search_query` says how each is compared.
 """
@@ -38,7 +38,6 @@ INDEXED_PATHS: tuple[str, ...] = (
     "owners.type",
     "tags.tagFQN",
     "tier.tagFQN",
-    "columns.name",
     "tableType",
     "email",
     "isBot",

@@ -132,21 +132,22 @@ search_document = sa.Table(
 
 # The field values of each search document that filters and facets read (migration 0013):
 # `tags.tagFQN = 'Tier.Tier1'` is an index lookup on (field, value), a facet a grouped count
-# over it. `rvalue` is the value reversed, for the fields whose wildcards may start with `*`.
+# over it. FQNs are also kept reversed (field `fullyQualifiedName.reversed`), for wildcards that
+# start with `*`. On SQLite the rows are the key's b-tree itself (WITHOUT ROWID): one b-tree
+# fewer to write.
 search_term = sa.Table(
     "search_term",
     metadata,
     sa.Column("field", sa.String(64), primary_key=True),
     sa.Column("value", SortKey, primary_key=True),
     sa.Column("entity_id", Id, primary_key=True),
-    sa.Column("rvalue", SortKey, nullable=True),
     # The document's kind and deleted flag again: a facet of a whole kind is an index-only
     # count of (field, kind, deleted, value), not a join with search_document.
     sa.Column("entity_type", sa.String(64), nullable=False),
     sa.Column("deleted", sa.Boolean(), nullable=False),
     sa.Index("ix_search_term_entity", "entity_id", "field"),
-    sa.Index("ix_search_term_reversed", "field", "rvalue"),
     sa.Index("ix_search_term_facet", "field", "entity_type", "deleted", "value"),
+    sqlite_with_rowid=False,
 )
 
 

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from tessera.storage.schema import entity, search_document, search_term
-from tessera.storage.search_query import REVERSED_FIELDS, field_kind
+from tessera.storage.search_query import REVERSED, REVERSED_FIELDS, field_kind
 
 WORD = re.compile(r"[0-9A-Za-z\u00C0-\uFFFF]+")
 
@@ -53,7 +53,7 @@ def sort_key(text: str) -> str:
 def term_rows(fields: Iterable[tuple[str, Any]]) -> list[dict[str, Any]]:
     """The search_term rows (without entity_id) of a document's ``(field, value)`` pairs,
     each stored as :func:`tessera.storage.search_query.field_kind` says."""
-    rows: dict[tuple[str, str], str | None] = {}
+    rows: dict[tuple[str, str], None] = {}
     for field, raw in fields:
         value = _text(raw)
         kind = _kind(field)
@@ -62,11 +62,12 @@ def term_rows(fields: Iterable[tuple[str, Any]]) -> list[dict[str, Any]]:
                 rows[(field, sort_key(word))] = None
             rows[(f"{field}.keyword", sort_key(value))] = None
         elif kind == "folded":
-            folded = sort_key(value.lower())
-            rows[(field, folded)] = folded[::-1] if field in REVERSED_FIELDS else None
+            rows[(field, sort_key(value.lower()))] = None
+            if field in REVERSED_FIELDS:
+                rows[(f"{field}{REVERSED}", sort_key(value.lower()[::-1]))] = None
         elif kind == "keyword":
             rows[(field, sort_key(value))] = None
-    return [{"field": f, "value": v, "rvalue": r} for (f, v), r in rows.items()]
+    return [{"field": f, "value": v} for f, v in rows]
 
 
 _kind = functools.cache(field_kind)

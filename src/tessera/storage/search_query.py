@@ -25,9 +25,8 @@ COLUMN_FIELDS: dict[str, str] = {
 # case-insensitively; ``name.keyword`` is the exact value. Values are stored lower-cased, word
 # by word, under the bare name and whole under ``.keyword``.
 TEXT_FIELDS = frozenset({"name", "displayName", "owners.displayName"})
-# Keyword fields OpenMetadata normalises to lower case (and column names, kept whole and
-# lower-cased rather than word by word: a table has many): stored and compared lower-cased.
-FOLDED_FIELDS = frozenset({"fullyQualifiedName", "email", "columns.name"})
+# Keyword fields OpenMetadata normalises to lower case: stored and compared lower-cased.
+FOLDED_FIELDS = frozenset({"fullyQualifiedName", "email"})
 # Fields the UI's facets name that tessera's references answer under another: a reference's
 # display name is its name unless it has one.
 ALIASES: dict[str, str] = {
@@ -36,9 +35,10 @@ ALIASES: dict[str, str] = {
     "databaseSchema.displayName": "databaseSchema.name",
     "tags.name": "tags.tagFQN",
 }
-# Fields whose values are also kept reversed, so that a wildcard with a literal end
-# (``*.orders``) is an index range too.
+# Fields whose values are also kept reversed, under ``<field>.reversed``, so that a wildcard
+# with a literal end (``*.orders``) is an index range too.
 REVERSED_FIELDS = frozenset({"fullyQualifiedName"})
+REVERSED = ".reversed"
 
 
 def stored_field(name: str) -> str:

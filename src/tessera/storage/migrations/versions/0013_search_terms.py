@@ -57,13 +57,12 @@ def upgrade() -> None:
         sa.Column("field", sa.String(64), nullable=False),
         sa.Column("value", SortKey, nullable=False),
         sa.Column("entity_id", sa.String(36), nullable=False),
-        sa.Column("rvalue", SortKey, nullable=True),
         sa.Column("entity_type", sa.String(64), nullable=False),
         sa.Column("deleted", sa.Boolean(), nullable=False),
         sa.PrimaryKeyConstraint("field", "value", "entity_id", name="pk_search_term"),
+        sqlite_with_rowid=False,
     )
     op.create_index("ix_search_term_entity", "search_term", ["entity_id", "field"])
-    op.create_index("ix_search_term_reversed", "search_term", ["field", "rvalue"])
     op.create_index("ix_search_term_facet", "search_term", ["field", "entity_type", "deleted", "value"])
     _reindex()
 
@@ -94,7 +93,6 @@ def _reindex() -> None:
         sa.column("field"),
         sa.column("value"),
         sa.column("entity_id"),
-        sa.column("rvalue"),
         sa.column("entity_type"),
         sa.column("deleted"),
     )
@@ -130,7 +128,6 @@ def downgrade() -> None:
     op.drop_index("ix_entity_list_all_by_parent", table_name="entity")
     op.drop_index("ix_entity_list_all", table_name="entity")
     op.drop_index("ix_search_term_facet", table_name="search_term")
-    op.drop_index("ix_search_term_reversed", table_name="search_term")
     op.drop_index("ix_search_term_entity", table_name="search_term")
     op.drop_table("search_term")
     for name in (
