@@ -77,6 +77,12 @@ every table (`q=column`), a rare name (`q=table_004242`), `fieldQuery` FQN wildc
 literal end (`*.table_004242`) and with a whole service before it (`bench_service.*.table_...`),
 a `tier.tagFQN` filter sorted by FQN, six facets of the whole table index, and `search_after`
 from the middle of the FQN order.
+
+Two families grow on purpose with what they count or sort, not with the catalog as such: the
+`tier.tagFQN` filter matches a tenth of the tables (1,000 at 10k, 10,000 at 100k), which are
+counted (up to 10,000, `track_total_hits`) and sorted; the facets count one index entry per
+table for each field (index-only, no join: [design](design/search.md)). Everything else reads
+what the page needs.
 """
 _AGGS = {
     "tier": {"terms": {"field": "tier.tagFQN"}},
