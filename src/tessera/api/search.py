@@ -15,6 +15,7 @@ may see, never the hidden documents; when per-entity decisions apply to more tha
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
@@ -28,6 +29,7 @@ from tessera.auth.permissions import Operation, Scope
 from tessera.auth.principal import Principal
 from tessera.catalog.kinds import ALL, Kind, by_type
 from tessera.catalog.models import Found
+from tessera.catalog.search_documents import search_document
 from tessera.catalog.search_parser import (
     parse_aggregations,
     parse_field_query,
@@ -38,12 +40,15 @@ from tessera.container import Container
 from tessera.errors import BadRequest
 from tessera.storage.search_engine import Buckets, Hit, Result
 from tessera.storage.search_query import (
+    COLUMN_FIELDS,
     SORT_FIELDS,
     Aggregation,
     Search,
     Term,
     Wildcard,
     conjunction,
+    field_kind,
+    stored_field,
 )
 from tessera.storage.search_query import Query as SearchQuery
 
@@ -157,18 +162,36 @@ def _run(
         offset=0,
         size=FILTER_WINDOW,
         search_after=search.search_after,
-        count_up_to=None,
-        aggregations=search.aggregations,
+        count_up_to=FILTER_WINDOW,
     )
     result, candidates = container.catalog.search(wide)
     visible = [(hit, f) for hit, f in candidates if visibility.shows(f.entity_type, f.doc)]
-    relation = "eq" if result.total <= FILTER_WINDOW else "gte"
+    relation = "eq" if result.exact else "gte"
     page = visible[search.offset : search.offset + search.size]
-    return (
-        Result(len(visible), relation == "eq", [hit for hit, _ in page], result.aggregations),
-        page,
-        relation,
-    )
+    # Facets count what the caller may see, like the total: counted here, from the visible hits.
+    facets = {agg.name: _facet([f for _, f in visible], agg) for agg in search.aggregations}
+    return Result(len(visible), result.exact, [hit for hit, _ in page], facets), page, relation
+
+
+def _facet(found: list[Found], aggregation: Aggregation) -> Buckets:
+    counts: Counter[str] = Counter()
+    stored = stored_field(aggregation.field)
+    if field_kind(aggregation.field) == "text" and not stored.endswith(".keyword"):
+        stored += ".keyword"
+    for hit in found:
+        deleted = bool(hit.doc.get("deleted"))
+        if field_kind(aggregation.field) == "column":
+            columns = {"entity_type": hit.entity_type, "deleted": "true" if deleted else "false"}
+            value = columns.get(COLUMN_FIELDS[aggregation.field])
+            if value is not None:
+                counts[value] += 1
+            continue
+        kind = by_type(hit.entity_type)
+        document = search_document(kind, hit.doc["id"], hit.doc["name"], deleted, hit.doc) or {}
+        counts.update({term["value"] for term in document.get("terms", ()) if term["field"] == stored})
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    shown = ranked[: aggregation.size]
+    return Buckets(shown, sum(n for _, n in ranked[aggregation.size :]))
 
 
 @router.get("/query", dependencies=[authorize(Operation.VIEW_ALL, "search")])
