@@ -121,16 +121,15 @@ class _Plan:
         self.source: sa.FromClause = d
         self.filters: list[sa.ColumnElement[bool]] = []
         self.score: sa.ColumnElement[Any] | None = None
-        if search.entity_types is not None:
-            types = list(search.entity_types)
-            self.filters.append(
-                d.c.entity_type == types[0] if len(types) == 1 else d.c.entity_type.in_(types)
-            )
         query = search.query
         # A query of whole kinds (match all, perhaps deleted or not): its facets are counted on
         # search_term's own columns.
         self.whole_kinds, self.deleted = _whole_kinds(query)
         self.entity_types = search.entity_types
+        if search.entity_types is not None:
+            types = list(search.entity_types)
+            kind = self.column("entity_type")
+            self.filters.append(kind == types[0] if len(types) == 1 else kind.in_(types))
         driver = _driver(query)
         if driver is not None:
             query = _without(query, driver)
@@ -153,6 +152,15 @@ class _Plan:
             condition, relevance = _mysql_text(text)
             self.filters.append(condition)
             self.score = relevance
+
+    def column(self, name: str) -> sa.ColumnElement[Any]:
+        """A search_document column to filter on. A narrowed query on SQLite names its kind and
+        deleted flag as ``+column``, which no index serves: SQLite is left to find the matches
+        from the narrowing filter (a name, an FQN, a tag) rather than walk every entity of the
+        kind and test each, the plan it took without statistics (ANALYZE)."""
+        if self.dialect == "sqlite" and not self.whole_kinds and name in ("entity_type", "deleted"):
+            return sa.literal_column(f"+search_document.{name}", d.c[name].type)
+        return d.c[name]
 
     # -- conditions -----------------------------------------------------------------------------
 
@@ -196,7 +204,7 @@ class _Plan:
     def _term(self, name: str, values: Sequence[str]) -> sa.ColumnElement[bool]:
         kind = field_kind(name)
         if kind == "column":
-            column = d.c[COLUMN_FIELDS[name]]
+            column = self.column(COLUMN_FIELDS[name])
             typed = [_column_value(name, value) for value in values]
             return column == typed[0] if len(typed) == 1 else column.in_(typed)
         stored = stored_field(name)
