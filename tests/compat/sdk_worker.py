@@ -175,6 +175,25 @@ class Worker:
     def get_reference_by_name(self, name: str, is_owner: bool = False) -> Any:
         return dump(self.om.get_reference_by_name(name, is_owner=is_owner))
 
+    def paginate_es(self, entity: str, **kwargs: Any) -> Any:
+        """Every entity the client's search pagination yields (it re-reads each by name)."""
+        return [dump(e) for e in self.om.paginate_es(entity_model(entity), **kwargs)]
+
+    def paginate_es_pages(self, entity: str, **kwargs: Any) -> Any:
+        """The FQNs of each page the client's search pagination asks for, page by page."""
+        pages = self.om._paginate_es_internal(entity_model(entity), **kwargs)
+        return [[hit.source["fullyQualifiedName"] for hit in page.hits.hits] for page in pages]
+
+    def es_response(self, path: str) -> Any:
+        """A search request as the client sends it, parsed by its own ESResponse model."""
+        response = self.om._get_es_response(path)
+        return None if response is None else response.model_dump(by_alias=True)
+
+    def search_user_by_name(self, name: str) -> Any:
+        """The UI-like lookup of a person: query_string on name/displayName AND isBot:false."""
+        user = self.om._search_by_name(entity=entity_model("user"), name=name)
+        return dump(user)
+
     # -- writes ---------------------------------------------------------------------------
 
     def create_or_update(self, entity: str, request: dict[str, Any]) -> Any:

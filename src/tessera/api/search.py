@@ -1,7 +1,10 @@
 """/api/v1/search: OpenMetadata's search endpoints over the database's own full-text index.
 
-Responses have the Elasticsearch shape OpenMetadata's clients parse
-(``hits.total.value``, ``hits.hits[]._source``).
+Responses have the OpenSearch shape OpenMetadata's clients parse (``hits.total.value``,
+``hits.hits[]._source``, ``_score``, ``sort``; ``aggregations`` with OpenSearch's typed keys,
+``sterms#<name>``, as OpenMetadata's server returns them). ``q`` is Lucene's query-string
+syntax and ``query_filter`` OpenSearch's query DSL (:mod:`tessera.catalog.search_parser`);
+the store answers both (:mod:`tessera.storage.search_engine`).
 
 Search shows only what the caller may view (deny wins, as on every other route): kinds the
 caller may not view at all are left out of the query, and where a conditional rule (``isOwner()``
@@ -12,12 +15,10 @@ may see, never the hidden documents; when per-entity decisions apply to more tha
 
 from __future__ import annotations
 
-import functools
-import re
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-import orjson
 from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
@@ -27,25 +28,48 @@ from tessera.api.route_helpers import json_response, render
 from tessera.auth.permissions import Operation, Scope
 from tessera.auth.principal import Principal
 from tessera.catalog.kinds import ALL, Kind, by_type
+from tessera.catalog.models import Found
+from tessera.catalog.search_documents import search_document
+from tessera.catalog.search_parser import (
+    parse_aggregations,
+    parse_field_query,
+    parse_filter,
+    parse_query_string,
+)
 from tessera.container import Container
 from tessera.errors import BadRequest
+from tessera.storage.search_engine import Buckets, Hit, Result
+from tessera.storage.search_query import (
+    COLUMN_FIELDS,
+    SORT_FIELDS,
+    Aggregation,
+    Search,
+    Term,
+    Wildcard,
+    conjunction,
+    field_kind,
+    stored_field,
+)
+from tessera.storage.search_query import Query as SearchQuery
 
 router = APIRouter(prefix="/api/v1/search", tags=["search"])
 
 INDEXES: dict[str, str] = {kind.search_index: kind.type for kind in ALL if kind.search_index}
-# Aliases OpenMetadata accepts for its indexes.
-ALIASES: dict[str, str] = {kind.type: kind.search_index for kind in ALL if kind.search_index}
-_DATA_ASSETS = ("table", "storedProcedure", "database", "databaseSchema", "databaseService")
-# query_filter term fields we understand, and what they filter on.
-_SERVICE_FIELDS = {
-    "service.name",
-    "service.name.keyword",
-    "service.displayName.keyword",
-    "service.fullyQualifiedName",
+# Aliases OpenMetadata accepts for its indexes: the entity type, and the index name without
+# "_search_index" (as its client's ES_INDEX_MAP and the UI name them).
+ALIASES: dict[str, str] = {
+    **{kind.type: kind.search_index for kind in ALL if kind.search_index},
+    **{
+        kind.search_index.removesuffix("_search_index"): kind.search_index
+        for kind in ALL
+        if kind.search_index
+    },
 }
-_TYPE_FIELDS = {"entityType", "entityType.keyword"}
+_DATA_ASSETS = ("table", "storedProcedure", "database", "databaseSchema", "databaseService")
 # Matches read to decide per entity who may see them (see the module docstring).
 FILTER_WINDOW = 10_000
+# OpenSearch's index.max_result_window: from + size beyond it is refused there too.
+MAX_RESULT_WINDOW = 10_000
 
 
 class _Visibility:
@@ -93,120 +117,81 @@ def _entity_types(index: str) -> list[str] | None:
     return types
 
 
-def _filters(query_filter: str | None) -> tuple[list[str], list[str], list[str]]:
-    """From an Elasticsearch-style query_filter: (entity types, services, query_string queries)."""
-    if not query_filter:
-        return [], [], []
-    try:
-        parsed = orjson.loads(query_filter)
-    except orjson.JSONDecodeError:
-        raise BadRequest("query_filter is not valid JSON") from None
-    types: list[str] = []
-    services: list[str] = []
-    for field, value in _terms(parsed):
-        if field in _SERVICE_FIELDS:
-            services.append(value)
-        elif field in _TYPE_FIELDS:
-            types.append(value)
-        else:
-            raise BadRequest(
-                f"query_filter field {field!r} is not supported; filter on entityType or service.name.keyword"
-            )
-    return types, services, _query_strings(parsed)
-
-
-def _query_strings(node: Any) -> list[str]:
-    found: list[str] = []
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key == "query_string" and isinstance(value, dict) and isinstance(value.get("query"), str):
-                found.append(value["query"])
-            else:
-                found.extend(_query_strings(value))
-    elif isinstance(node, list):
-        for value in node:
-            found.extend(_query_strings(value))
-    return found
-
-
-_OPERATORS = re.compile(r"\S+:\S+|\b(?:AND|OR|NOT)\b")
-_FIELD_QUERY = re.compile(r"^\s*([A-Za-z][A-Za-z.]*)\s*:\s*(.+?)\s*$")
-_FIELDS = {
-    "email": "email",
-    "email.keyword": "email",
-    "name": "name",
-    "name.keyword": "name",
-    "fullyQualifiedName": "fullyQualifiedName",
-    "fullyQualifiedName.keyword": "fullyQualifiedName",
-}
-
-
-def _field_query(q: str) -> tuple[str, str] | None:
-    """``email.keyword:mia@example.com`` style queries, as OpenMetadata's SDK sends them."""
-    match = _FIELD_QUERY.match(q)
-    if match is None or match.group(1) not in _FIELDS:
+def _kinds(visibility: _Visibility, index: str) -> tuple[str, ...] | None:
+    """The kinds to search (None: every searchable kind, with no filter on the kind)."""
+    wanted = _entity_types(index)
+    every = list(INDEXES.values())
+    visible = visibility.kinds(wanted if wanted is not None else every)
+    if wanted is None and len(visible) == len(every):
         return None
-    return _FIELDS[match.group(1)], match.group(2).strip('"')
+    return tuple(visible)
 
 
-def _words(text: str) -> set[str]:
-    return {word.lower() for word in re.findall(r"[0-9A-Za-z\u00C0-\uFFFF]+", text)}
+def _sort(sort_field: str | None, sort_order: str) -> tuple[Any, bool]:
+    if sort_order.lower() not in ("asc", "desc"):
+        raise BadRequest(f"sort_order must be asc or desc, not {sort_order!r}")
+    field = sort_field or "_score"
+    if field not in SORT_FIELDS:
+        known = ", ".join(sorted(SORT_FIELDS))
+        raise BadRequest(f"sort_field {field!r} cannot be sorted on; use one of: {known}")
+    return SORT_FIELDS[field], sort_order.lower() == "desc"
 
 
-def _matches_query_string(kind: Kind, doc: dict[str, Any], query: str) -> bool:
-    """A small, exact reading of Elasticsearch's query_string: ``words AND field:value``.
+def _query(q: str, query_filter: str | None, deleted: bool | None) -> tuple[SearchQuery, list[Aggregation]]:
+    filter_query, aggregations = parse_filter(query_filter)
+    parts = [parse_query_string(q), filter_query]
+    if deleted is not None:
+        parts.append(Term("deleted", ("true" if deleted else "false",)))
+    return conjunction(parts), aggregations
 
-    Every word must be a word of the name or display name; a ``field:value`` term must equal
-    the field, and never matches an entity that has no such field (as in Elasticsearch).
-    """
-    names = _words(f"{doc.get('name', '')} {doc.get('displayName') or ''}")
-    for term in re.split(r"\s+AND\s+", query.strip()):
-        term = term.strip()
-        if not term:
+
+def _run(
+    container: Container, visibility: _Visibility, search: Search
+) -> tuple[Result, list[tuple[Hit, Found]], str]:
+    """The page of hits the caller may see, the total and its relation (eq or gte)."""
+    kinds = search.entity_types if search.entity_types is not None else tuple(INDEXES.values())
+    if not visibility.per_entity(kinds):
+        # Whole kinds in or out: the database counts and pages exactly what the caller may see.
+        result, found = container.catalog.search(search)
+        return result, found, "eq" if result.exact else "gte"
+    wide = Search(
+        query=search.query,
+        entity_types=search.entity_types,
+        sort=search.sort,
+        descending=search.descending,
+        offset=0,
+        size=FILTER_WINDOW,
+        search_after=search.search_after,
+        count_up_to=FILTER_WINDOW,
+    )
+    result, candidates = container.catalog.search(wide)
+    visible = [(hit, f) for hit, f in candidates if visibility.shows(f.entity_type, f.doc)]
+    relation = "eq" if result.exact else "gte"
+    page = visible[search.offset : search.offset + search.size]
+    # Facets count what the caller may see, like the total: counted here, from the visible hits.
+    facets = {agg.name: _facet([f for _, f in visible], agg) for agg in search.aggregations}
+    return Result(len(visible), result.exact, [hit for hit, _ in page], facets), page, relation
+
+
+def _facet(found: list[Found], aggregation: Aggregation) -> Buckets:
+    counts: Counter[str] = Counter()
+    stored = stored_field(aggregation.field)
+    if field_kind(aggregation.field) == "text" and not stored.endswith(".keyword"):
+        stored += ".keyword"
+    for hit in found:
+        deleted = bool(hit.doc.get("deleted"))
+        if field_kind(aggregation.field) == "column":
+            columns = {"entity_type": hit.entity_type, "deleted": "true" if deleted else "false"}
+            value = columns.get(COLUMN_FIELDS[aggregation.field])
+            if value is not None:
+                counts[value] += 1
             continue
-        field_term = _FIELD_QUERY.match(term)
-        if field_term is not None and " " not in field_term.group(1):
-            field, value = (
-                field_term.group(1).removesuffix(".keyword"),
-                field_term.group(2).strip('"').lower(),
-            )
-            if field not in kind.entity_fields:
-                return False
-            actual = doc.get(field, False if field in ("isBot", "isAdmin", "deleted") else None)
-            if str(actual).lower() != value:
-                return False
-        elif not _words(term) <= names:
-            return False
-    return True
-
-
-def _terms(node: Any) -> list[tuple[str, str]]:
-    found: list[tuple[str, str]] = []
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key in ("term", "match") and isinstance(value, dict):
-                for field, term in value.items():
-                    term = term.get("value", term.get("query")) if isinstance(term, dict) else term
-                    found.append((field, str(term)))
-            elif key == "terms" and isinstance(value, dict):
-                for field, terms in value.items():
-                    found.extend(
-                        (field, str(term)) for term in (terms if isinstance(terms, list) else [terms])
-                    )
-            else:
-                found.extend(_terms(value))
-    elif isinstance(node, list):
-        for value in node:
-            found.extend(_terms(value))
-    return found
-
-
-def _hits(total: int, hits: list[dict[str, Any]], relation: str = "eq") -> dict[str, Any]:
-    return {
-        "took": 0,
-        "timed_out": False,
-        "hits": {"total": {"value": total, "relation": relation}, "max_score": None, "hits": hits},
-    }
+        kind = by_type(hit.entity_type)
+        document = search_document(kind, hit.doc["id"], hit.doc["name"], deleted, hit.doc) or {}
+        counts.update({term["value"] for term in document.get("terms", ()) if term["field"] == stored})
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    shown = ranked[: aggregation.size]
+    return Buckets(shown, sum(n for _, n in ranked[aggregation.size :]))
 
 
 @router.get("/query", dependencies=[authorize(Operation.VIEW_ALL, "search")])
@@ -216,38 +201,104 @@ async def search_query(
     principal: PrincipalDep,
     q: str = "*",
     index: str = "all",
-    from_: int = Query(0, alias="from", ge=0, le=10_000),
-    size: int = Query(10, ge=0, le=1000),
+    from_: int = Query(0, alias="from", ge=0, le=MAX_RESULT_WINDOW),
+    size: int = Query(10, ge=0, le=MAX_RESULT_WINDOW),
+    deleted: bool | None = False,
+    query_filter: str | None = None,
+    sort_field: str | None = "_score",
+    sort_order: str = "desc",
+    search_after: list[str] | None = Query(None),
+    track_total_hits: bool = False,
+    include_source_fields: list[str] | None = Query(None),
+    fetch_source: bool = True,
+) -> Response:
+    if from_ + size > MAX_RESULT_WINDOW:
+        raise BadRequest(
+            f"from + size may not exceed {MAX_RESULT_WINDOW:,} (as in OpenSearch); "
+            "page further with search_after and the sort values of the last hit"
+        )
+    visibility = _Visibility(container, principal)
+    query, aggregations = _query(q, query_filter, deleted)
+    sort, descending = _sort(sort_field, sort_order)
+    search = Search(
+        query=query,
+        entity_types=_kinds(visibility, index),
+        sort=sort,
+        descending=descending,
+        offset=from_,
+        size=size,
+        search_after=tuple(search_after) if search_after else None,
+        count_up_to=None if track_total_hits else MAX_RESULT_WINDOW,
+        aggregations=tuple(aggregations),
+    )
+    result, found, relation = await run_in_threadpool(_run, container, visibility, search)
+    sources = set(include_source_fields) if include_source_fields else None
+    hits = [_hit(container, request, hit, f, sources if fetch_source else set()) for hit, f in found]
+    return json_response(_response(result.total, relation, hits, result.aggregations))
+
+
+@router.get("/aggregate", dependencies=[authorize(Operation.VIEW_ALL, "search")])
+async def aggregate(
+    container: ContainerDep,
+    principal: PrincipalDep,
+    field: str,
+    index: str = "all",
+    q: str = "*",
+    value: str | None = None,
+    size: int = Query(10, ge=1, le=1000),
     deleted: bool | None = False,
     query_filter: str | None = None,
 ) -> Response:
-    types = _entity_types(index)
-    filter_types, services, query_strings = _filters(query_filter)
-    if filter_types:
-        types = [t for t in filter_types if types is None or t in types]
+    """OpenMetadata's facet counts of one field (``value``: only the keys it begins)."""
     visibility = _Visibility(container, principal)
-    kinds = visibility.kinds(types if types is not None else list(INDEXES.values()))
-    field_query = _field_query(q)
-    if field_query is not None or query_strings:
-        rows = await run_in_threadpool(
-            _exact_search, container, visibility, kinds, field_query, query_strings, services, deleted
-        )
-        window = rows[from_ : from_ + size]
-        return json_response(_hits(len(rows), [_hit(container, request, kind, doc) for kind, doc in window]))
-    search = functools.partial(
-        container.catalog.search, q, entity_types=kinds, services=services or None, deleted=deleted
-    )
-    relation = "eq"
-    if not visibility.per_entity(kinds):
-        # Whole kinds in or out: the database counts and pages exactly what the caller may see.
-        total, found = await run_in_threadpool(search, offset=from_, size=size)
-    else:
-        matched, candidates = await run_in_threadpool(search, offset=0, size=FILTER_WINDOW)
-        visible = [hit for hit in candidates if visibility.shows(hit.entity_type, hit.doc)]
-        total, found = len(visible), visible[from_ : from_ + size]
-        relation = "eq" if matched <= FILTER_WINDOW else "gte"
-    hits = [_hit(container, request, by_type(hit.entity_type), hit.doc) for hit in found]
-    return json_response(_hits(total, hits, relation))
+    query, _ = _query(q, query_filter, deleted)
+    (aggregation,) = parse_aggregations({field: {"terms": {"field": field, "size": size}}})
+    if value:
+        query = conjunction([query, Wildcard(field, f"{value}*")])
+    search = Search(query=query, entity_types=_kinds(visibility, index), size=0, aggregations=(aggregation,))
+    result, _found, relation = await run_in_threadpool(_run, container, visibility, search)
+    return json_response(_response(result.total, relation, [], result.aggregations))
+
+
+def _response(
+    total: int, relation: str, hits: list[dict[str, Any]], aggregations: dict[str, Buckets]
+) -> dict[str, Any]:
+    scores = [hit["_score"] for hit in hits if hit["_score"] is not None]
+    body: dict[str, Any] = {
+        "took": 0,
+        "timed_out": False,
+        "hits": {
+            "total": {"value": total, "relation": relation},
+            "max_score": max(scores) if scores else None,
+            "hits": hits,
+        },
+    }
+    if aggregations:
+        body["aggregations"] = {
+            f"sterms#{name}": {
+                "doc_count_error_upper_bound": 0,
+                "sum_other_doc_count": buckets.other,
+                "buckets": [{"key": key, "doc_count": n} for key, n in buckets.buckets],
+            }
+            for name, buckets in aggregations.items()
+        }
+    return body
+
+
+def _hit(
+    container: Container, request: Request, hit: Hit, found: Found, fields: set[str] | None
+) -> dict[str, Any]:
+    kind = by_type(found.entity_type)
+    source = _source(container, request, kind, found.doc)
+    if fields is not None:
+        source = {key: value for key, value in source.items() if key in fields}
+    return {
+        "_index": kind.search_index,
+        "_id": found.doc["id"],
+        "_score": hit.score,
+        "_source": source,
+        "sort": hit.sort,
+    }
 
 
 # What OpenMetadata's user and team indexes hold beyond an entity's default fields.
@@ -257,43 +308,15 @@ _SOURCE_FIELDS: dict[str, frozenset[str]] = {
 }
 
 
-def _hit(container: Container, request: Request, kind: Kind, doc: dict[str, Any]) -> dict[str, Any]:
+def _source(container: Container, request: Request, kind: Kind, doc: dict[str, Any]) -> dict[str, Any]:
     source = render(container, request, kind, doc, _SOURCE_FIELDS.get(kind.type))
     source["entityType"] = kind.type
-    return {"_index": kind.search_index, "_id": doc["id"], "_score": None, "_source": source}
-
-
-def _exact_search(
-    container: Container,
-    visibility: _Visibility,
-    types: list[str],
-    field_query: tuple[str, str] | None,
-    query_strings: list[str],
-    services: list[str],
-    deleted: bool | None,
-) -> list[tuple[Kind, dict[str, Any]]]:
-    found: list[tuple[Kind, dict[str, Any]]] = []
-    for kind in (by_type(t) for t in types):
-        if field_query is not None:
-            field, value = field_query
-            if field == "email" and kind.type not in ("user", "team"):
-                continue
-            docs = container.catalog.find_by_field(kind, field, value, deleted=deleted)
-        else:
-            # The words to look up: field terms and the operators between terms are no words.
-            words = " ".join(" ".join(_words(_OPERATORS.sub(" ", query))) for query in query_strings)
-            _, rows = container.catalog.search(
-                words or "*", entity_types=[kind.type], services=None, deleted=deleted, offset=0, size=1000
-            )
-            docs = [row.doc for row in rows]
-        for doc in docs:
-            if services and (doc.get("service") or {}).get("name") not in services:
-                continue
-            if not all(_matches_query_string(kind, doc, query) for query in query_strings):
-                continue
-            if visibility.shows(kind.type, doc):
-                found.append((kind, doc))
-    return found
+    if "tier" not in source:
+        # OpenMetadata's search documents carry the Tier label of the tags as a field of its own.
+        tier = next((t for t in doc.get("tags") or [] if str(t.get("tagFQN", "")).startswith("Tier.")), None)
+        if tier is not None:
+            source["tier"] = tier
+    return source
 
 
 @router.get("/fieldQuery", dependencies=[authorize(Operation.VIEW_ALL, "search")])
@@ -304,30 +327,23 @@ async def field_query(
     fieldName: str,
     fieldValue: str,
     index: str = "table_search_index",
-    from_: int = Query(0, alias="from", ge=0),
-    size: int = Query(10, ge=0, le=1000),
+    from_: int = Query(0, alias="from", ge=0, le=MAX_RESULT_WINDOW),
+    size: int = Query(10, ge=0, le=MAX_RESULT_WINDOW),
     deleted: bool = False,
 ) -> Response:
+    """One field's value (``*`` and ``?`` wildcards allowed), as the client's
+    ``es_search_from_fqn`` asks for FQNs such as ``service.*.schema.table``."""
     visibility = _Visibility(container, principal)
-    types = visibility.kinds(_entity_types(index) or list(_DATA_ASSETS))
-    if fieldName not in ("fullyQualifiedName", "name", "fullyQualifiedName.keyword", "name.keyword"):
-        raise BadRequest(f"fieldQuery on {fieldName!r} is not supported; use fullyQualifiedName or name")
-    field = fieldName.removesuffix(".keyword")
-
-    def lookup() -> list[dict[str, Any]]:
-        found: list[dict[str, Any]] = []
-        for entity_type in types:
-            kind = by_type(entity_type)
-            if field == "fullyQualifiedName" and "*" not in fieldValue:
-                doc = container.catalog.find_by_name(kind, fieldValue)
-                docs = [doc] if doc is not None and bool(doc.get("deleted")) == deleted else []
-            else:
-                docs = container.catalog.find_by_field(kind, field, fieldValue, deleted=deleted)
-            found.extend(
-                _hit(container, request, kind, doc) for doc in docs if visibility.shows(kind.type, doc)
-            )
-        return found
-
-    hits = await run_in_threadpool(lookup)
-    window = hits[from_ : from_ + size]
-    return json_response(_hits(len(hits), window))
+    filter_query = parse_field_query(fieldName, fieldValue)
+    types = _entity_types(index) or list(_DATA_ASSETS)
+    search = Search(
+        query=conjunction([filter_query, Term("deleted", ("true" if deleted else "false",))]),
+        entity_types=tuple(visibility.kinds(types)),
+        sort="name",
+        descending=False,
+        offset=from_,
+        size=size,
+    )
+    result, found, relation = await run_in_threadpool(_run, container, visibility, search)
+    hits = [_hit(container, request, hit, f, None) for hit, f in found]
+    return json_response(_response(result.total, relation, hits, {}))

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from tessera.api import list_stream
 from tessera.api.deps import ContainerDep, PrincipalDep, authorize, authorize_each, authorize_in_handler
 from tessera.api.route_helpers import (
     actor_of,
@@ -61,6 +62,19 @@ def entity_router(kind: Kind) -> APIRouter:
     ) -> Response:
         wanted = documents.parse_fields(kind, fields)
         filters = parent_filters(request, kind)
+        if limit > list_stream.CHUNK and before is None:
+            # Large pages are streamed in chunks: memory does not grow with the limit.
+            return await list_stream.stream_page(
+                request,
+                container,
+                principal,
+                kind,
+                filters=filters,
+                include=include,
+                limit=limit,
+                after=after,
+                wanted=wanted,
+            )
         page = await catalog_read(
             container,
             functools.partial(

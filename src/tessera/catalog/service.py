@@ -40,9 +40,11 @@ from tessera.catalog.writer import Writer
 from tessera.errors import BadRequest, NotFound, PreconditionFailed, TesseraError
 from tessera.storage import repository as repo
 from tessera.storage import search as search_store
-from tessera.storage import unit_of_work
+from tessera.storage import search_engine, unit_of_work
 from tessera.storage.db import read_once
 from tessera.storage.repository import EntityRow, Page
+from tessera.storage.search_engine import Hit, Result
+from tessera.storage.search_query import Search
 from tessera.storage.unit_of_work import Key, UnitOfWork, WritePolicy, is_uuid
 
 # What other domains import from here, besides the service itself.
@@ -242,31 +244,17 @@ class CatalogService:
         with self.engine.connect() as conn:
             return repo.list_records(conn, entity_id, record_kind, start=start, end=end, limit=limit)
 
-    def search(
-        self,
-        text: str,
-        *,
-        entity_types: Sequence[str] | None,
-        services: Sequence[str] | None,
-        deleted: bool | None,
-        offset: int,
-        size: int,
-    ) -> tuple[int, list[Found]]:
-        """The total number of matches and one page of them (``entity_types=[]`` matches none)."""
-        if entity_types is not None and not entity_types:
-            return 0, []
+    def search(self, search: Search) -> tuple[Result, list[tuple[Hit, Found]]]:
+        """One page of what ``search`` matches, with each hit's stored document
+        (``entity_types=()`` matches nothing)."""
+        if search.entity_types is not None and not search.entity_types:
+            return Result(total=0, exact=True, hits=[]), []
         with self.engine.connect() as conn:
-            hits = search_store.query(
-                conn,
-                text,
-                entity_types=entity_types,
-                services=services,
-                deleted=deleted,
-                offset=offset,
-                size=size,
+            result = search_engine.run(conn, search)
+            docs = owners.found_with_inherited(
+                conn, search_store.documents(conn, [hit.entity_id for hit in result.hits])
             )
-            docs = owners.found_with_inherited(conn, search_store.documents(conn, hits.ids))
-        return hits.total, [Found(*docs[i]) for i in hits.ids if i in docs]
+        return result, [(hit, Found(*docs[hit.entity_id])) for hit in result.hits if hit.entity_id in docs]
 
     # -- writes -------------------------------------------------------------------------------
 

@@ -58,6 +58,9 @@ entity = sa.Table(
     sa.Index("ix_entity_list_by_parent", "entity_type", "parent_id", "deleted", "name", "id"),
     sa.Index("ix_entity_list", "entity_type", "deleted", "name", "id"),
     sa.Index("ix_entity_alt_key", "entity_type", "alt_key"),
+    # include=all walks these (migration 0013): without them it sorted every entity of the type.
+    sa.Index("ix_entity_list_all", "entity_type", "name", "id"),
+    sa.Index("ix_entity_list_all_by_parent", "entity_type", "parent_id", "name", "id"),
 )
 
 # How many entities of a type each parent holds, live and deleted: list responses carry a
@@ -97,6 +100,14 @@ entity_record = sa.Table(
 
 # What search sees of each entity. The full-text index over `body` is dialect specific
 # (SQLite FTS5 table, PostgreSQL tsvector + GIN, MySQL FULLTEXT) and made by the migration.
+# Sort keys are compared byte-wise like names, and cut at 512 characters so that MySQL can
+# index them (3,072 bytes per key).
+SortKey = (
+    sa.String(512)
+    .with_variant(sa.String(512, collation="utf8mb4_bin"), "mysql")
+    .with_variant(postgresql.VARCHAR(512, collation="C"), "postgresql")
+)
+
 search_document = sa.Table(
     "search_document",
     metadata,
@@ -106,7 +117,37 @@ search_document = sa.Table(
     sa.Column("deleted", sa.Boolean(), nullable=False),
     sa.Column("name", Name, nullable=False),
     sa.Column("body", sa.Text(), nullable=False),
+    # What search sorts on besides the name and the rank (migration 0013).
+    sa.Column("fqn", SortKey, nullable=False, server_default=""),
+    sa.Column("display_name", SortKey, nullable=False, server_default=""),
+    sa.Column("updated_at", sa.BigInteger(), nullable=False, server_default="0"),
     sa.Index("ix_search_document_type", "entity_type", "deleted"),
+    # Each sort order is an index walk, whatever the catalog's size, within one kind or all.
+    sa.Index("ix_search_document_kind_name", "entity_type", "deleted", "name", "entity_id"),
+    sa.Index("ix_search_document_kind_fqn", "entity_type", "deleted", "fqn", "entity_id"),
+    sa.Index("ix_search_document_kind_updated", "entity_type", "deleted", "updated_at", "entity_id"),
+    sa.Index("ix_search_document_all_name", "deleted", "name", "entity_id"),
+    sa.Index("ix_search_document_all_fqn", "deleted", "fqn", "entity_id"),
+)
+
+# The field values of each search document that filters and facets read (migration 0013):
+# `tags.tagFQN = 'Tier.Tier1'` is an index lookup on (field, value), a facet a grouped count
+# over it. FQNs are also kept reversed (field `fullyQualifiedName.reversed`), for wildcards that
+# start with `*`. On SQLite the rows are the key's b-tree itself (WITHOUT ROWID): one b-tree
+# fewer to write.
+search_term = sa.Table(
+    "search_term",
+    metadata,
+    sa.Column("field", sa.String(64), primary_key=True),
+    sa.Column("value", SortKey, primary_key=True),
+    sa.Column("entity_id", Id, primary_key=True),
+    # The document's kind and deleted flag again: a facet of a whole kind is an index-only
+    # count of (field, kind, deleted, value), not a join with search_document.
+    sa.Column("entity_type", sa.String(64), nullable=False),
+    sa.Column("deleted", sa.Boolean(), nullable=False),
+    sa.Index("ix_search_term_entity", "entity_id", "field"),
+    sa.Index("ix_search_term_facet", "field", "entity_type", "deleted", "value"),
+    sqlite_with_rowid=False,
 )
 
 

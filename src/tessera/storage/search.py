@@ -3,81 +3,130 @@ MySQL/MariaDB FULLTEXT. No search server to run.
 
 Each entity has one row in ``search_document`` whose ``body`` holds its searchable words;
 identifiers are indexed whole and split at ``_``, ``.`` and case changes so that
-``customer_id`` is found by "customer", and every term is matched as a prefix.
+``customer_id`` is found by "customer". Its field values (owners, tags, service, columns...)
+are rows of ``search_term``, so that filters and facets are index lookups. Queries are
+answered by :mod:`tessera.storage.search_engine`.
 """
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import orjson
 import sqlalchemy as sa
-from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import Connection
 
-from tessera.storage.schema import entity, search_document
+from tessera.storage.schema import entity, search_document, search_term
+from tessera.storage.search_query import REVERSED, REVERSED_FIELDS, field_kind
 
-_WORD = re.compile(r"[0-9A-Za-z\u00C0-\uFFFF]+")
+WORD = re.compile(r"[0-9A-Za-z\u00C0-\uFFFF]+")
+
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
-# InnoDB's FULLTEXT ignores words shorter than innodb_ft_min_token_size (3 by default).
-_MYSQL_MIN_TOKEN = 3
-# InnoDB's default stopwords (INFORMATION_SCHEMA.INNODB_FT_DEFAULT_STOPWORD) are never indexed, so
-# a required "+com*" matches nothing: an e-mail's "com" is looked for like a short word.
-# fmt: off
-_MYSQL_STOPWORDS = frozenset({
-    "a", "about", "an", "are", "as", "at", "be", "by", "com", "de", "en", "for", "from", "how",
-    "i", "in", "is", "it", "la", "of", "on", "or", "that", "the", "this", "to", "was", "what",
-    "when", "where", "who", "will", "with", "und", "www",
-})
-# fmt: on
+_KEY_LENGTH = 512
 
 
 def searchable_words(*texts: str | None) -> str:
     words: list[str] = []
     for text in texts:
-        if not text:
-            continue
-        for token in re.split(r"\s+", text):
-            if not token:
-                continue
-            words.append(token)
-            words.extend(_WORD.findall(_CAMEL.sub(" ", token)))
+        if text:
+            for token in text.split():
+                words.extend(_token_words(token))
     # Order keeps the original text first; duplicates add nothing to matching.
     return " ".join(dict.fromkeys(words))
+
+
+@functools.lru_cache(maxsize=65_536)
+def _token_words(token: str) -> tuple[str, ...]:
+    # Catalogs repeat their words (column names, types, descriptions' words): splitting each
+    # distinct token once was most of the cost of indexing a table.
+    return (token, *WORD.findall(_CAMEL.sub(" ", token)))
+
+
+def sort_key(text: str) -> str:
+    """A value as the sort columns keep it (cut to what MySQL can index)."""
+    return text[:_KEY_LENGTH]
+
+
+def term_rows(fields: Iterable[tuple[str, Any]]) -> list[dict[str, Any]]:
+    """The search_term rows (without entity_id) of a document's ``(field, value)`` pairs,
+    each stored as :func:`tessera.storage.search_query.field_kind` says."""
+    rows: dict[tuple[str, str], None] = {}
+    for field, raw in fields:
+        value = _text(raw)
+        kind = _kind(field)
+        if kind == "text":
+            for word in _lower_words(value):
+                rows[(field, sort_key(word))] = None
+            rows[(f"{field}.keyword", sort_key(value))] = None
+        elif kind == "folded":
+            rows[(field, sort_key(value.lower()))] = None
+            if field in REVERSED_FIELDS:
+                rows[(f"{field}{REVERSED}", sort_key(value.lower()[::-1]))] = None
+        elif kind == "keyword":
+            rows[(field, sort_key(value))] = None
+    return [{"field": f, "value": v} for f, v in rows]
+
+
+_kind = functools.cache(field_kind)
+
+
+@functools.lru_cache(maxsize=65_536)
+def _lower_words(value: str) -> tuple[str, ...]:
+    return tuple(WORD.findall(value.lower()))
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 # Constant statements with their values as parameters: compiled once, not once per entity.
 _UPDATE = sa.update(search_document).where(search_document.c.entity_id == sa.bindparam("doc_id"))
 _INSERT = sa.insert(search_document)
+_INSERT_TERMS = sa.insert(search_term)
+_DELETE_TERMS = sa.delete(search_term).where(search_term.c.entity_id == sa.bindparam("doc_id"))
 
 
-def put(
-    conn: Connection,
-    *,
-    entity_id: str,
-    entity_type: str,
-    service: str | None,
-    deleted: bool,
-    name: str,
-    body: str,
-) -> None:
-    values = {"entity_type": entity_type, "service": service, "deleted": deleted, "name": name, "body": body}
+def put(conn: Connection, *, entity_id: str, terms: Sequence[dict[str, Any]] = (), **values: Any) -> None:
+    """Index one entity anew: its search_document row (the columns in ``values``) and terms."""
     updated = conn.execute(_UPDATE, {"doc_id": entity_id, **values})
     if updated.rowcount == 0:
         conn.execute(_INSERT, {"entity_id": entity_id, **values})
+    else:
+        conn.execute(_DELETE_TERMS, {"doc_id": entity_id})
+    if terms:
+        owner = {"entity_id": entity_id, "entity_type": values["entity_type"], "deleted": values["deleted"]}
+        conn.execute(_INSERT_TERMS, [{**term, **owner} for term in terms])
 
 
 def insert_many(conn: Connection, documents: Sequence[dict[str, Any]]) -> None:
-    """Search documents of new entities (which have none yet), in one executemany.
+    """Search documents of new entities (which have none yet), in one executemany each for the
+    documents and their terms.
 
-    Each is a mapping of ``search_document``'s columns: entity_id, entity_type, service, deleted,
-    name, body.
+    Each is a mapping of ``search_document``'s columns (entity_id, entity_type, service,
+    deleted, name, body, fqn, display_name, updated_at) and ``terms`` (see :func:`term_rows`).
     """
-    if documents:
-        conn.execute(_INSERT, list(documents))
+    if not documents:
+        return
+    rows: list[dict[str, Any]] = []
+    terms: list[dict[str, Any]] = []
+    for document in documents:
+        row = dict(document)
+        owner = {"entity_id": row["entity_id"], "entity_type": row["entity_type"], "deleted": row["deleted"]}
+        terms.extend({**term, **owner} for term in row.pop("terms", ()))
+        rows.append(row)
+    conn.execute(_INSERT, rows)
+    if terms:
+        conn.execute(_INSERT_TERMS, terms)
+
+
+def delete(conn: Connection, entity_ids: Sequence[str]) -> None:
+    conn.execute(sa.delete(search_term).where(search_term.c.entity_id.in_(entity_ids)))
+    conn.execute(sa.delete(search_document).where(search_document.c.entity_id.in_(entity_ids)))
 
 
 def set_deleted(conn: Connection, entity_ids: Sequence[str], deleted: bool) -> None:
@@ -86,45 +135,7 @@ def set_deleted(conn: Connection, entity_ids: Sequence[str], deleted: bool) -> N
         conn.execute(
             sa.update(search_document).where(search_document.c.entity_id.in_(chunk)).values(deleted=deleted)
         )
-
-
-@dataclass(frozen=True)
-class Hits:
-    total: int
-    ids: list[str]
-
-
-def query(
-    conn: Connection,
-    text: str,
-    *,
-    entity_types: Sequence[str] | None,
-    services: Sequence[str] | None,
-    deleted: bool | None,
-    offset: int,
-    size: int,
-) -> Hits:
-    terms = _terms(text)
-    filters: list[sa.ColumnElement[bool]] = []
-    if entity_types:
-        filters.append(search_document.c.entity_type.in_(entity_types))
-    if services:
-        filters.append(search_document.c.service.in_(services))
-    if deleted is not None:
-        filters.append(search_document.c.deleted == (sa.true() if deleted else sa.false()))
-    dialect = conn.dialect.name
-    order: list[sa.ColumnElement[object]] = []
-    if terms:
-        match, rank = _match(dialect, terms)
-        filters.append(match)
-        if rank is not None:
-            order.append(rank)
-    order.extend([search_document.c.name, search_document.c.entity_id])
-    total = conn.execute(sa.select(sa.func.count()).select_from(search_document).where(*filters)).scalar_one()
-    rows = conn.execute(
-        sa.select(search_document.c.entity_id).where(*filters).order_by(*order).offset(offset).limit(size)
-    )
-    return Hits(total=total, ids=list(rows.scalars()))
+        conn.execute(sa.update(search_term).where(search_term.c.entity_id.in_(chunk)).values(deleted=deleted))
 
 
 def documents(conn: Connection, entity_ids: Sequence[str]) -> dict[str, tuple[str, dict[str, Any]]]:
@@ -136,34 +147,3 @@ def documents(conn: Connection, entity_ids: Sequence[str]) -> dict[str, tuple[st
         for row in conn.execute(query):
             found[row.id] = (row.entity_type, orjson.loads(row.doc))
     return found
-
-
-def _terms(text: str) -> list[str]:
-    if text.strip() in ("", "*"):
-        return []
-    return [word.lower() for word in _WORD.findall(text)]
-
-
-def _match(dialect: str, terms: list[str]) -> tuple[sa.ColumnElement[bool], sa.ColumnElement[object] | None]:
-    if dialect == "sqlite":
-        expression = " AND ".join(f'"{term}"*' for term in terms)
-        match = sa.literal_column("search_document.rowid").in_(
-            sa.select(sa.literal_column("rowid"))
-            .select_from(sa.table("search_fts"))
-            .where(sa.literal_column("search_fts").op("MATCH")(expression))
-        )
-        return match, None
-    if dialect == "postgresql":
-        expression = " & ".join(f"{term}:*" for term in terms)
-        tsquery = sa.func.to_tsquery(sa.literal_column("'simple'"), expression)
-        tsv: sa.ColumnElement[object] = sa.literal_column("search_document.tsv")
-        return tsv.op("@@")(tsquery), sa.func.ts_rank(tsv, tsquery).desc()
-    indexed = [term for term in terms if len(term) >= _MYSQL_MIN_TOKEN and term not in _MYSQL_STOPWORDS]
-    long_terms = indexed
-    conditions: list[sa.ColumnElement[bool]] = [
-        search_document.c.body.like(f"%{term}%") for term in terms if term not in indexed
-    ]
-    if long_terms:
-        expression = " ".join(f"+{term}*" for term in long_terms)
-        conditions.append(mysql.match(search_document.c.body, against=expression).in_boolean_mode())
-    return sa.and_(*conditions), None

@@ -138,3 +138,36 @@ def test_search_decides_per_document_where_a_condition_does(session: Session) ->
         hit["_source"]["name"] for hit in everything["hits"] if hit["_index"] == "table_search_index"
     ] == ["salary_bands"]
     assert everything["total"]["value"] == len(everything["hits"])
+
+
+def test_facets_count_only_what_the_caller_may_see(session: Session) -> None:
+    admin = session.admin_token()
+    a = session.as_(admin)
+    heidi, h = _restricted_user(
+        session,
+        admin,
+        {
+            "name": "others",
+            "resources": ["table"],
+            "operations": ["ViewAll"],
+            "effect": "deny",
+            "condition": "!isOwner()",
+        },
+    )
+    _catalog(session, a, owner=heidi)
+    aggs = {
+        "aggs": {
+            "schemas": {"terms": {"field": "databaseSchema.name"}},
+            "types": {"terms": {"field": "entityType"}},
+        }
+    }
+    response = session.client.get(
+        "/api/v1/search/query",
+        params={"q": "*", "index": "table_search_index", "size": 0, "query_filter": json.dumps(aggs)},
+        headers=h,
+    )
+    assert response.status_code == 200, response.text
+    facets = response.json()["aggregations"]
+    # Three tables in the schema; heidi may see the one she owns, and the facets say one.
+    assert facets["sterms#schemas"]["buckets"] == [{"key": "main", "doc_count": 1}]
+    assert facets["sterms#types"]["buckets"] == [{"key": "table", "doc_count": 1}]

@@ -1,0 +1,545 @@
+"""Answering a :class:`~tessera.storage.search_query.Search` with SQL, on SQLite (FTS5),
+PostgreSQL (tsvector + GIN) and MySQL/MariaDB (FULLTEXT) alike.
+
+- Free text is the database's full-text index over ``search_document.body``; the first text
+  of the query also ranks the hits (``_score``: FTS5's bm25, ``ts_rank``, InnoDB's relevance).
+- Field filters are index lookups on ``search_term`` (field, value); a wildcard with a literal
+  beginning or (for FQNs) a literal end is an index range, not a scan.
+- Sorting by name, FQN, display name or update time walks an index of ``search_document``, and
+  ``search_after`` seeks into it: page 1,000 costs what page 1 does.
+- Totals are counted exactly up to ``count_up_to`` matches (OpenSearch's ``track_total_hits``,
+  10,000 by default) and beyond that reported as "at least".
+- Relevance is computed for at most :data:`RANK_WINDOW` matches of a text, taken in index
+  order: with more matches than that, the best of the first 10,000 come first (see
+  docs/design/search.md). With fewer, the order is exact.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.compiler import compiles
+
+from tessera.errors import BadRequest
+from tessera.storage.schema import search_document as d
+from tessera.storage.schema import search_term as t
+from tessera.storage.search import WORD, sort_key
+from tessera.storage.search_query import (
+    COLUMN_FIELDS,
+    REVERSED,
+    REVERSED_FIELDS,
+    And,
+    Exists,
+    MatchAll,
+    MatchNone,
+    Or,
+    Query,
+    Range,
+    Search,
+    Term,
+    Text,
+    Wildcard,
+    field_kind,
+    stored_field,
+)
+
+RANK_WINDOW = 10_000
+# A literal FQN ending at least this long is taken to be more selective than its beginning.
+_SELECTIVE_SUFFIX = 3
+# InnoDB's FULLTEXT ignores words shorter than innodb_ft_min_token_size (3 by default).
+_MYSQL_MIN_TOKEN = 3
+# InnoDB's default stopwords (INFORMATION_SCHEMA.INNODB_FT_DEFAULT_STOPWORD) are never indexed, so
+# a required "+com*" matches nothing: an e-mail's "com" is looked for like a short word.
+# fmt: off
+_MYSQL_STOPWORDS = frozenset({
+    "a", "about", "an", "are", "as", "at", "be", "by", "com", "de", "en", "for", "from", "how",
+    "i", "in", "is", "it", "la", "of", "on", "or", "that", "the", "this", "to", "was", "what",
+    "when", "where", "who", "will", "with", "und", "www",
+})
+# fmt: on
+# Above every character: `value < prefix + _TOP` bounds a prefix range.
+_TOP = "\U0010ffff"
+_FTS = sa.table("search_fts", sa.column("rowid"), sa.column("rank"))
+# SQLite's rowid of search_document, which its FTS5 index is keyed on.
+_DOC_ROWID: sa.ColumnElement[Any] = sa.column("rowid", sa.Integer, _selectable=d)
+_SORT_COLUMNS = {
+    "name": d.c.name,
+    "fqn": d.c.fqn,
+    "display_name": d.c.display_name,
+    "updated_at": d.c.updated_at,
+    "entity_type": d.c.entity_type,
+}
+
+
+class _CrossJoin(sa.Join):
+    """``a CROSS JOIN b``: SQLite keeps the left table as the outer loop of a CROSS JOIN
+    (https://www.sqlite.org/optoverview.html#manual_control_of_query_plans_using_cross_join)."""
+
+    inherit_cache = True
+
+
+@compiles(_CrossJoin)
+def _cross_join(element: _CrossJoin, compiler: Any, **kw: Any) -> str:
+    kw["asfrom"] = True
+    left = compiler.process(element.left, **kw)
+    right = compiler.process(element.right, **kw)
+    on = compiler.process(element.onclause, **{k: v for k, v in kw.items() if k != "asfrom"})
+    return f"{left} CROSS JOIN {right} ON {on}"
+
+
+@dataclass(frozen=True)
+class Hit:
+    entity_id: str
+    score: float
+    sort: list[Any]
+
+
+@dataclass(frozen=True)
+class Buckets:
+    buckets: list[tuple[str, int]]
+    other: int
+
+
+@dataclass(frozen=True)
+class Result:
+    total: int
+    # False when there were more matches than were counted (the total is a lower bound).
+    exact: bool
+    hits: list[Hit]
+    aggregations: dict[str, Buckets] = field(default_factory=dict)
+
+
+def run(conn: Connection, search: Search) -> Result:
+    plan = _Plan(conn.dialect.name, search)
+    total, exact = _count(conn, plan, search.count_up_to)
+    hits = _page(conn, plan, search) if search.size > 0 else []
+    aggregations = {agg.name: _aggregate(conn, plan, agg.field, agg.size) for agg in search.aggregations}
+    return Result(total=total, exact=exact, hits=hits, aggregations=aggregations)
+
+
+class _Plan:
+    """The FROM and WHERE of one search, and what ranks it."""
+
+    def __init__(self, dialect: str, search: Search) -> None:
+        self.dialect = dialect
+        self.source: sa.FromClause = d
+        self.filters: list[sa.ColumnElement[bool]] = []
+        self.score: sa.ColumnElement[Any] | None = None
+        query = search.query
+        # A query of whole kinds (match all, perhaps deleted or not): its facets are counted on
+        # search_term's own columns.
+        self.whole_kinds, self.deleted = _whole_kinds(query)
+        self.entity_types = search.entity_types
+        if search.entity_types is not None:
+            types = list(search.entity_types)
+            kind = self.column("entity_type")
+            self.filters.append(kind == types[0] if len(types) == 1 else kind.in_(types))
+        driver = _driver(query)
+        if driver is not None:
+            query = _without(query, driver)
+            self._rank_by(driver)
+        self.filters.append(self.condition(query))
+
+    def _rank_by(self, text: Text) -> None:
+        if self.dialect == "sqlite":
+            # The FTS table drives the join: its MATCH finds the rows, its rank scores them. A
+            # plain join let SQLite walk search_document and run the MATCH once per row.
+            self.source = _CrossJoin(_FTS, d, _FTS.c.rowid == _DOC_ROWID)
+            self.filters.append(sa.literal_column("search_fts").op("MATCH")(sa.literal(_fts5(text))))
+            self.score = -_FTS.c.rank
+        elif self.dialect == "postgresql":
+            tsquery = sa.func.to_tsquery(sa.literal_column("'simple'"), sa.literal(_tsquery(text)))
+            tsv: sa.ColumnElement[Any] = sa.literal_column("search_document.tsv")
+            self.filters.append(tsv.op("@@")(tsquery))
+            self.score = sa.func.ts_rank(tsv, tsquery)
+        else:
+            condition, relevance = _mysql_text(text)
+            self.filters.append(condition)
+            self.score = relevance
+
+    def column(self, name: str) -> sa.ColumnElement[Any]:
+        """A search_document column to filter on. A narrowed query on SQLite names its kind and
+        deleted flag as ``+column``, which no index serves: SQLite is left to find the matches
+        from the narrowing filter (a name, an FQN, a tag) rather than walk every entity of the
+        kind and test each, the plan it took without statistics (ANALYZE)."""
+        if self.dialect == "sqlite" and not self.whole_kinds and name in ("entity_type", "deleted"):
+            return sa.literal_column(f"+search_document.{name}", d.c[name].type)
+        return d.c[name]
+
+    # -- conditions -----------------------------------------------------------------------------
+
+    def condition(self, query: Query) -> sa.ColumnElement[bool]:
+        if isinstance(query, MatchAll):
+            return sa.true()
+        if isinstance(query, MatchNone):
+            return sa.false()
+        if isinstance(query, Text):
+            return self._text(query)
+        if isinstance(query, Term):
+            return self._term(query.field, query.values)
+        if isinstance(query, Wildcard):
+            return self._wildcard(query.field, query.pattern)
+        if isinstance(query, Range):
+            return self._range(query)
+        if isinstance(query, Exists):
+            return self._exists(query.field)
+        if isinstance(query, And):
+            return sa.and_(*(self.condition(item) for item in query.items))
+        if isinstance(query, Or):
+            conditions = [self.condition(item) for item in query.items]
+            if query.minimum <= 1:
+                return sa.or_(*conditions)
+            matched = sum((sa.case((c, 1), else_=0) for c in conditions), sa.literal(0))
+            return matched >= query.minimum
+        return sa.not_(self.condition(query.item))
+
+    def _text(self, text: Text) -> sa.ColumnElement[bool]:
+        if self.dialect == "sqlite":
+            return _DOC_ROWID.in_(
+                sa.select(_FTS.c.rowid).where(
+                    sa.literal_column("search_fts").op("MATCH")(sa.literal(_fts5(text)))
+                )
+            )
+        if self.dialect == "postgresql":
+            tsquery = sa.func.to_tsquery(sa.literal_column("'simple'"), sa.literal(_tsquery(text)))
+            return sa.literal_column("search_document.tsv").op("@@")(tsquery)
+        return _mysql_text(text)[0]
+
+    def _term(self, name: str, values: Sequence[str]) -> sa.ColumnElement[bool]:
+        kind = field_kind(name)
+        if kind == "column":
+            column = self.column(COLUMN_FIELDS[name])
+            typed = [_column_value(name, value) for value in values]
+            return column == typed[0] if len(typed) == 1 else column.in_(typed)
+        stored = stored_field(name)
+        if kind == "text":
+            alternatives = []
+            for value in values:
+                words = WORD.findall(value.lower())
+                if not words:
+                    continue
+                alternatives.append(
+                    sa.and_(*(_has(stored, [sort_key(word)]) for word in dict.fromkeys(words)))
+                )
+            return sa.or_(*alternatives) if alternatives else sa.false()
+        keys = [sort_key(v.lower() if kind == "folded" else v) for v in values]
+        return _has(stored, keys)
+
+    def _wildcard(self, name: str, pattern: str) -> sa.ColumnElement[bool]:
+        if "*" not in pattern and "?" not in pattern:
+            return self._term(name, [pattern])
+        if pattern.strip("*") == "":
+            return self._exists(name)
+        kind = field_kind(name)
+        if kind == "column":
+            return self._matches(d.c[COLUMN_FIELDS[name]], pattern)
+        stored = stored_field(name)
+        if kind in ("text", "folded"):
+            pattern = pattern.lower()
+        prefix = pattern[: _first_wildcard(pattern)]
+        suffix = pattern[_last_wildcard(pattern) + 1 :]
+        # One index range: on an FQN's end when it has one (the entity's own name, where an
+        # FQN's beginning names a whole service), read from the reversed values, else on the
+        # literal beginning. A range on both let the database pick the beginning
+        # ("service.*.orders" read the whole service).
+        if stored in REVERSED_FIELDS and (len(suffix) >= _SELECTIVE_SUFFIX or len(suffix) > len(prefix)):
+            stored, pattern, prefix = stored + REVERSED, pattern[::-1], suffix[::-1]
+        conditions = [t.c.field == stored, self._matches(t.c.value, pattern)]
+        if prefix:
+            conditions += [t.c.value >= prefix, t.c.value < prefix + _TOP]
+        return d.c.entity_id.in_(sa.select(t.c.entity_id).where(*conditions))
+
+    def _matches(self, column: sa.ColumnElement[Any], pattern: str) -> sa.ColumnElement[bool]:
+        # Matched on an expression of the column, which no index serves: the database must not
+        # turn the pattern's beginning into a range of its own and prefer it to the one chosen.
+        column = sa.func.coalesce(column, "")
+        if self.dialect == "sqlite":
+            # GLOB is SQLite's case-sensitive LIKE, with * and ? as Lucene has them.
+            return column.op("GLOB")(pattern.replace("[", "[[]"))
+        like = pattern.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        return column.like(like.replace("*", "%").replace("?", "_"), escape="\\")
+
+    def _range(self, query: Range) -> sa.ColumnElement[bool]:
+        bounds = [(query.gt, "__gt__"), (query.gte, "__ge__"), (query.lt, "__lt__"), (query.lte, "__le__")]
+        if field_kind(query.field) == "column":
+            column: sa.ColumnElement[Any] = d.c[COLUMN_FIELDS[query.field]]
+            return sa.and_(
+                sa.true(),
+                *(
+                    getattr(column, op)(_column_value(query.field, bound))
+                    for bound, op in bounds
+                    if bound is not None
+                ),
+            )
+        conditions = [t.c.field == stored_field(query.field)]
+        conditions += [getattr(t.c.value, op)(bound) for bound, op in bounds if bound is not None]
+        return d.c.entity_id.in_(sa.select(t.c.entity_id).where(*conditions))
+
+    def _exists(self, name: str) -> sa.ColumnElement[bool]:
+        if field_kind(name) == "column":
+            return sa.true()
+        stored = stored_field(name)
+        if field_kind(name) == "text" and not stored.endswith(".keyword"):
+            stored += ".keyword"
+        return d.c.entity_id.in_(sa.select(t.c.entity_id).where(t.c.field == stored))
+
+
+def _whole_kinds(query: Query) -> tuple[bool, bool | None]:
+    """Whether the query takes whole kinds (match all, at most a condition on deleted), and
+    the deleted flag it asks for."""
+    items = query.items if isinstance(query, And) else (query,)
+    deleted: bool | None = None
+    for item in items:
+        if isinstance(item, Term) and item.field == "deleted" and len(item.values) == 1:
+            deleted = _column_value("deleted", item.values[0])
+        elif not isinstance(item, MatchAll):
+            return False, None
+    return True, deleted
+
+
+def _has(stored: str, keys: list[str]) -> sa.ColumnElement[bool]:
+    value = t.c.value == keys[0] if len(keys) == 1 else t.c.value.in_(keys)
+    return d.c.entity_id.in_(sa.select(t.c.entity_id).where(t.c.field == stored, value))
+
+
+def _column_value(name: str, value: str) -> Any:
+    column = COLUMN_FIELDS[name]
+    if column == "deleted":
+        if value.lower() not in ("true", "false"):
+            raise BadRequest(f"{name} is true or false, not {value!r}")
+        return value.lower() == "true"
+    if column == "updated_at":
+        try:
+            return int(float(value))
+        except ValueError:
+            raise BadRequest(f"{name} is a time in milliseconds, not {value!r}") from None
+    return value
+
+
+def _first_wildcard(pattern: str) -> int:
+    found = [i for i in (pattern.find("*"), pattern.find("?")) if i >= 0]
+    return min(found) if found else len(pattern)
+
+
+def _last_wildcard(pattern: str) -> int:
+    return max(pattern.rfind("*"), pattern.rfind("?"))
+
+
+# -- full-text expressions ------------------------------------------------------------------------
+
+
+def _driver(query: Query) -> Text | None:
+    if isinstance(query, Text):
+        return query
+    if isinstance(query, And):
+        return next((item for item in query.items if isinstance(item, Text)), None)
+    return None
+
+
+def _without(query: Query, driver: Text) -> Query:
+    if query is driver:
+        return MatchAll()
+    assert isinstance(query, And)
+    rest = [item for item in query.items if item is not driver]
+    return rest[0] if len(rest) == 1 else And(tuple(rest))
+
+
+def _fts5(text: Text) -> str:
+    # Only the last word may be a prefix: FTS5 reads a prefix's whole doclist, and a common
+    # first word as a prefix ("table"* in "table_000042") made a rare name cost a full scan.
+    words = [f'"{word}"' for word in text.words]
+    if text.prefix:
+        words[-1] += "*"
+    return (" OR " if text.any_word else " AND ").join(words)
+
+
+def _tsquery(text: Text) -> str:
+    words = list(text.words)
+    if text.prefix:
+        words[-1] += ":*"
+    return (" | " if text.any_word else " & ").join(words)
+
+
+def _indexed_by_innodb(word: str) -> bool:
+    """Whether InnoDB's FULLTEXT index holds the word; the others are found with LIKE."""
+    return len(word) >= _MYSQL_MIN_TOKEN and word.lower() not in _MYSQL_STOPWORDS
+
+
+def _mysql_text(text: Text) -> tuple[sa.ColumnElement[bool], sa.ColumnElement[Any]]:
+    long_words = [w for w in text.words[:-1] if _indexed_by_innodb(w)]
+    last = text.words[-1]
+    short = [w for w in text.words[:-1] if not _indexed_by_innodb(w)]
+    terms = [f"{'' if text.any_word else '+'}{w}" for w in long_words]
+    if _indexed_by_innodb(last):
+        terms.append(f"{'' if text.any_word else '+'}{last}{'*' if text.prefix else ''}")
+    else:
+        short.append(last)
+    likes = [d.c.body.like(f"%{w}%") for w in short]
+    if not terms:
+        condition = sa.or_(*likes) if text.any_word else sa.and_(*likes)
+        return condition, sa.literal(1.0)
+    relevance = mysql.match(d.c.body, against=" ".join(terms)).in_boolean_mode()
+    combine = sa.or_ if text.any_word else sa.and_
+    return combine(relevance, *likes), relevance
+
+
+# -- counting, paging, facets ---------------------------------------------------------------------
+
+
+def _count(conn: Connection, plan: _Plan, up_to: int | None) -> tuple[int, bool]:
+    matches = sa.select(sa.literal(1)).select_from(plan.source).where(*plan.filters)
+    if up_to is not None:
+        matches = matches.limit(up_to + 1)
+    total = int(conn.execute(sa.select(sa.func.count()).select_from(matches.subquery())).scalar_one())
+    if up_to is not None and total > up_to:
+        return up_to, False
+    return total, True
+
+
+def _page(conn: Connection, plan: _Plan, search: Search) -> list[Hit]:
+    if search.sort == "_score":
+        return _page_by_score(conn, plan, search)
+    column = _SORT_COLUMNS[search.sort]
+    ordering = _sort_key(plan, column)
+    score = plan.score if plan.score is not None else sa.literal(1.0)
+    query = sa.select(d.c.entity_id, column.label("key"), score.label("score")).select_from(plan.source)
+    query = query.where(*plan.filters)
+    if search.search_after is not None:
+        last, entity_id = _after(search.search_after, 2)
+        query = query.where(
+            _beyond(conn, column, _sort_value(search.sort, last), entity_id, search.descending)
+        )
+    order = (ordering.desc(), d.c.entity_id.desc()) if search.descending else (ordering, d.c.entity_id)
+    rows = conn.execute(query.order_by(*order).offset(search.offset).limit(search.size))
+    return [Hit(row.entity_id, float(row.score), [row.key, row.entity_id]) for row in rows]
+
+
+def _page_by_score(conn: Connection, plan: _Plan, search: Search) -> list[Hit]:
+    if plan.score is None:
+        # Every match scores alike: relevance order is name order, an index walk.
+        by_name = sa.select(d.c.entity_id, d.c.name).select_from(plan.source).where(*plan.filters)
+        if search.search_after is not None:
+            _score, name, entity_id = _after(search.search_after, 3)
+            by_name = by_name.where(_beyond(conn, d.c.name, name, entity_id, descending=False))
+        name_key = _sort_key(plan, d.c.name)
+        rows = conn.execute(
+            by_name.order_by(name_key, d.c.entity_id).offset(search.offset).limit(search.size)
+        )
+        return [Hit(row.entity_id, 1.0, [1.0, row.name, row.entity_id]) for row in rows]
+    window = (
+        sa.select(d.c.entity_id, d.c.name, plan.score.label("score"))
+        .select_from(plan.source)
+        .where(*plan.filters)
+        .limit(RANK_WINDOW)
+        .subquery()
+    )
+    query: sa.Select[Any] = sa.select(window.c.entity_id, window.c.name, window.c.score)
+    if search.search_after is not None:
+        score_text, name, entity_id = _after(search.search_after, 3)
+        score = _float(score_text)
+        worse = window.c.score < score if search.descending else window.c.score > score
+        query = query.where(
+            sa.or_(
+                worse,
+                sa.and_(
+                    window.c.score == score,
+                    sa.or_(
+                        window.c.name > name, sa.and_(window.c.name == name, window.c.entity_id > entity_id)
+                    ),
+                ),
+            )
+        )
+    first = window.c.score.desc() if search.descending else window.c.score
+    rows = conn.execute(
+        query.order_by(first, window.c.name, window.c.entity_id).offset(search.offset).limit(search.size)
+    )
+    return [Hit(row.entity_id, float(row.score), [float(row.score), row.name, row.entity_id]) for row in rows]
+
+
+def _sort_key(plan: _Plan, column: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
+    """What to ORDER BY. A narrowed query on SQLite sorts its matches: ``+column`` keeps SQLite
+    from walking the sort order's index and testing every entity of the kind against the
+    filter, which it chose for a rare FQN when the database had no statistics (ANALYZE)."""
+    if plan.dialect == "sqlite" and not plan.whole_kinds:
+        return sa.literal_column(f"+search_document.{column.name}")
+    return column
+
+
+def _after(values: Sequence[str], count: int) -> list[str]:
+    if len(values) != count:
+        raise BadRequest(
+            f"search_after has {len(values)} values; give the {count} sort values of the last hit of "
+            "the previous page, in order"
+        )
+    return list(values)
+
+
+def _sort_value(sort: str, value: str) -> Any:
+    if sort == "updated_at":
+        try:
+            return int(value)
+        except ValueError:
+            raise BadRequest(f"search_after: {value!r} is not an updatedAt value") from None
+    return value
+
+
+def _float(value: str) -> float:
+    try:
+        return float(value)
+    except ValueError:
+        raise BadRequest(f"search_after: {value!r} is not a score") from None
+
+
+def _beyond(
+    conn: Connection, column: sa.ColumnElement[Any], key: Any, entity_id: str, descending: bool
+) -> sa.ColumnElement[bool]:
+    """Rows after (key, entity_id) in the sort order, written so the index seeks to it (see
+    :func:`tessera.storage.repository._beyond`)."""
+    if conn.dialect.name in ("postgresql", "sqlite"):
+        left = sa.tuple_(column, d.c.entity_id)
+        right = sa.tuple_(sa.literal(key), sa.literal(entity_id))
+        return left < right if descending else left > right
+    if descending:
+        return sa.or_(column < key, sa.and_(column == key, d.c.entity_id < entity_id))
+    return sa.or_(column > key, sa.and_(column == key, d.c.entity_id > entity_id))
+
+
+def _aggregate(conn: Connection, plan: _Plan, name: str, size: int) -> Buckets:
+    count = sa.func.count().label("n")
+    if field_kind(name) == "column":
+        column = d.c[COLUMN_FIELDS[name]]
+        query = sa.select(column.label("value"), count).select_from(plan.source).where(*plan.filters)
+        grouped = query.group_by(column)
+        all_rows = sa.select(sa.func.count()).select_from(plan.source).where(*plan.filters)
+    else:
+        stored = stored_field(name)
+        if field_kind(name) == "text" and not stored.endswith(".keyword"):
+            stored += ".keyword"
+        if plan.whole_kinds:
+            terms = [t.c.field == stored]
+            if plan.entity_types is not None:
+                terms.append(t.c.entity_type.in_(plan.entity_types))
+            if plan.deleted is not None:
+                terms.append(t.c.deleted == plan.deleted)
+        else:
+            matches = sa.select(d.c.entity_id).select_from(plan.source).where(*plan.filters)
+            terms = [t.c.field == stored, t.c.entity_id.in_(matches)]
+        grouped = sa.select(t.c.value.label("value"), count).where(*terms).group_by(t.c.value)
+        all_rows = sa.select(sa.func.count()).select_from(t).where(*terms)
+    rows = conn.execute(grouped.order_by(sa.desc("n"), sa.asc("value")).limit(size)).all()
+    buckets = [(_bucket_key(row.value), int(row.n)) for row in rows]
+    other = 0
+    if len(buckets) == size:
+        other = int(conn.execute(all_rows).scalar_one()) - sum(n for _, n in buckets)
+    return Buckets(buckets=buckets, other=other)
+
+
+def _bucket_key(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)

@@ -1,0 +1,56 @@
+"""Migration 0013 indexes the documents already there: a catalog written before it is searched by
+its fields and sort keys after it, and it goes down and up again."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+
+from tessera.app import create_app
+from tessera.config import load_settings
+from tessera.storage import migrate
+from tessera.storage.db import create_engine
+from tests.integration.catalog.helpers import make_hierarchy, ok, put_table
+from tests.integration.conftest import _create_server_database, _drop_server_database
+
+
+def test_migration_0013_indexes_existing_documents(backend: str, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'old.db'}" if backend == "sqlite" else _create_server_database(backend)
+    settings = load_settings(
+        environ={
+            "TESSERA_HOME": str(tmp_path / "home"),
+            "TESSERA_DATABASE_URL": url,
+            "AUTHENTICATION_PROVIDER": "no-auth",
+        }
+    )
+    engine = create_engine(url)
+    tier = {"tagFQN": "Tier.Tier1", "source": "Classification", "labelType": "Manual", "state": "Confirmed"}
+    try:
+        with TestClient(create_app(settings)) as client:
+            make_hierarchy(client)
+            ok(put_table(client, "orders", "id", tags=[tier]), 201)
+        # Back to before 0013, as a catalog written by the previous release would be.
+        migrate.downgrade(engine, "0007")
+        with engine.begin() as conn:
+            assert "search_term" not in sa.inspect(conn).get_table_names()
+        migrate.upgrade(engine)
+        with TestClient(create_app(settings)) as client:
+            body = ok(
+                client.get(
+                    "/api/v1/search/query",
+                    params={
+                        "q": "orders",
+                        "query_filter": '{"term": {"tier.tagFQN": "Tier.Tier1"}}',
+                        "sort_field": "fullyQualifiedName",
+                    },
+                )
+            )
+            hits = body["hits"]["hits"]
+            assert [hit["_source"]["name"] for hit in hits] == ["orders"]
+            assert hits[0]["sort"][0] == hits[0]["_source"]["fullyQualifiedName"]
+    finally:
+        engine.dispose()
+        if backend != "sqlite":
+            _drop_server_database(backend, url)
