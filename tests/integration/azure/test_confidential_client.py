@@ -133,7 +133,7 @@ def test_the_server_signs_a_person_in_and_the_cookie_is_all_the_browser_gets(
     assert bad_bearer.status_code == 401
     allowed = client.put("/api/v1/teams", json=team, headers={"X-CSRF-Token": session["csrfToken"]})
     assert allowed.status_code == 403  # a DataConsumer may not create teams: authorization, not CSRF
-    assert "not allowed" in allowed.json()["message"]
+    assert "You need the Create permission on teams" in allowed.json()["message"]
 
     # Entra's tokens fall due: the server refreshes them silently and the session goes on.
     engine = sa.create_engine(catalog.settings.database_url)
