@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import Api, Ui, unique
+from tests.browser.conftest import SCREENSHOTS, Api, Ui, unique
 from tests.browser.test_admin_ui import USER_PASSWORD, login
 from tests.integration.servers import tessera_server
 
@@ -41,6 +41,12 @@ def sign_in(ui: Ui, site: Site, name: str = "root", password: str = ROOT_PASSWOR
     ui.page.wait_for_function("() => !location.pathname.startsWith('/signin')")
     ui.settled()
     ui.page.wait_for_selector("#main .page")
+
+
+def shot(locator: Any, name: str) -> None:
+    """A small screenshot of one part of the page, for docs/ui.md (copied from artifacts)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    locator.screenshot(path=str(SCREENSHOTS / f"docs-{name}.png"))
 
 
 def label(fqn: str, source: str = "Classification") -> dict[str, str]:
@@ -232,8 +238,14 @@ def test_table_is_edited_where_it_is_read(ui: Ui, site: Site) -> None:
     page.fill("#column-add-tag", "PII.Secret")
     page.click("#column-save")
     assert "There is no tag PII.Secret." in page.inner_text(".dialog [role=alert]")
+    shot(page.locator(".dialog"), "column-dialog")
+    # Escape closes the dialog and gives focus back to the row's Edit button.
+    assert page.evaluate("document.activeElement.getAttribute('role')") == "alert"
     page.keyboard.press("Escape")
+    page.wait_for_selector(".dialog", state="detached")
+    assert page.evaluate("document.activeElement.id") == "column-edit-0"
     assert len(patches(ui)) == 5
+    shot(page.locator("#main .page"), "table")
 
 
 def test_a_conflict_is_explained_and_nothing_is_overwritten(ui: Ui, site: Site) -> None:
@@ -285,6 +297,7 @@ def test_lineage_graph_depths_columns_and_navigation(ui: Ui, site: Site) -> None
     page.focus("#lineage-graph .edge")
     assert "orders.amount → order_totals.total" in page.inner_text("#lineage-columns")
     assert page.locator("#lineage-graph .edge.active").count() == 1
+    shot(page.locator("#tab-panel"), "lineage")
     # No downstream: no graph.
     page.select_option("#lineage-down", "0")
     page.wait_for_selector("#lineage-empty")
@@ -309,6 +322,21 @@ def test_sample_data_is_masked_for_those_who_may_not_see_it(ui: Ui, site: Site) 
     cells = page.locator("#sample-data tbody tr").first.locator("td")
     assert cells.nth(0).inner_text() == "1"
     assert cells.nth(1).locator(".badge.masked").inner_text() == "masked"
+    shot(page.locator("#tab-panel"), "sample")
+
+
+def test_schema_page_edits_description_and_owners(ui: Ui, site: Site) -> None:
+    page = ui.page
+    sign_in(ui, site, path="/schemas/shop.main.main")
+    assert page.inner_text("#owners-list").startswith("alice (user)")
+    page.click("#databaseSchema-description-edit")
+    page.fill("#databaseSchema-description-input", "The shop's tables:\n\n- orders\n- order_totals")
+    page.click("#databaseSchema-description-save")
+    page.wait_for_selector("#databaseSchema-description-text li")
+    assert page.locator("#databaseSchema-description-text li").all_inner_texts() == ["orders", "order_totals"]
+    assert page.evaluate("document.activeElement.id") == "databaseSchema-description-edit"
+    schema = site.api.ok("GET", "/api/v1/databaseSchemas/name/shop.main.main")
+    assert schema["description"].endswith("- order_totals")
 
 
 def test_profile_chart_column_profile_and_queries(ui: Ui, site: Site) -> None:
@@ -318,6 +346,7 @@ def test_profile_chart_column_profile_and_queries(ui: Ui, site: Site) -> None:
     assert page.locator("#row-count-chart .chart-point").count() == 3
     assert "from 100" in (page.get_attribute("#row-count-chart", "aria-label") or "")
     assert "to 210" in (page.get_attribute("#row-count-chart", "aria-label") or "")
+    shot(page.locator("#tab-panel"), "profile")
     row = page.locator("#column-profile tbody tr").first.locator("td")
     assert row.nth(0).inner_text() == "amount"
     page.click("#tab-queries")
@@ -344,6 +373,7 @@ def test_glossary_pages_and_an_admin_adds_a_term(ui: Ui, site: Site) -> None:
     ui.at(f"{site.base}/glossary/term/Business.{name}")
     assert page.inner_text("#glossaryTerm-description-text em") == "left"
     assert page.inner_text("#term-synonyms-list") == "Profit, Gain"
+    shot(page.locator("#main .page"), "term")
     page.click("nav.breadcrumbs >> text=Business")
     ui.settled()
     assert page.locator(f"#main tbody >> text={name}").count() == 1

@@ -41,6 +41,13 @@ export function editError(error, type) {
   return message("error", error.message ?? String(error));
 }
 
+// The disabled Save button lost focus: it goes to the error, which is read out (role=alert).
+function showError(status, shown) {
+  status.replaceChildren(shown);
+  shown.setAttribute("tabindex", "-1");
+  shown.focus();
+}
+
 // Patches `entity` (of `type`) at the version shown; resolves the entity as saved.
 export function patchEntity(type, entity, operations) {
   return api.patchAt(`/api/v1/${COLLECTIONS[type]}/${segment(entity.id)}`, entity.version, operations);
@@ -95,7 +102,7 @@ function editable({ id, type, label, view, form, onSave }) {
       try {
         await onSave(value());
       } catch (error) {
-        status.replaceChildren(editError(error, type));
+        showError(status, editError(error, type));
         save.disabled = false;
       }
     });
@@ -211,8 +218,8 @@ export async function tierEditor({ type, entity, onSaved }) {
     try {
       onSaved(await patchEntity(type, entity, [{ op: "add", path: "/tags", value: labels }]));
     } catch (error) {
-      status.replaceChildren(editError(error, type));
       select.disabled = false;
+      showError(status, editError(error, type));
     }
   });
   return h("div", { class: "editable" }, h("label", { for: "tier", class: "visually-hidden" }, "Tier"), select, status);
@@ -342,7 +349,7 @@ export function columnEditButton({ table, index, onSaved }) {
         dialog.close();
         onSaved(saved);
       } catch (error) {
-        status.replaceChildren(editError(error, "table"));
+        showError(status, editError(error, "table"));
         save.disabled = false;
       }
     });

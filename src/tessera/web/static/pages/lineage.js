@@ -91,7 +91,7 @@ function draw(lineage) {
     highlight(edges);
     panel.replaceChildren(...columnsPanel(title, edges, byId));
   };
-  const marker = svg("defs", {}, svg("marker", { id: "arrow", viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: "auto-start-reverse" }, svg("path", { d: "M0,0 L10,5 L0,10 z", class: "arrow" })));
+  const marker = svg("defs", {}, svg("marker", { id: "arrow", viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 9, markerHeight: 9, markerUnits: "userSpaceOnUse", orient: "auto-start-reverse" }, svg("path", { d: "M0,0 L10,5 L0,10 z", class: "arrow" })));
   const edgeGroups = model.edges.map((edge) => {
     const points = graph.edge(edge.fromEntity, edge.toEntity).points;
     const name = `${label(byId.get(edge.fromEntity))} to ${label(byId.get(edge.toEntity))}`;

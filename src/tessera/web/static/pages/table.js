@@ -173,7 +173,7 @@ function tabs(table, current, onSaved) {
     panel.replaceChildren(message("info", "Loading…"));
     panel.dataset.loaded = "";
     try {
-      panel.replaceChildren(...[await tabContent(name, table, onSaved)].flat());
+      panel.replaceChildren(...[await tabContent(name, table, onSaved)].flat().filter(Boolean));
     } catch (error) {
       panel.replaceChildren(error.status === 403 ? errorView(error) : message("error", error.message));
     }

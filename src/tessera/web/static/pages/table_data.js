@@ -36,7 +36,7 @@ export async function sampleDataTab(table) {
     masked
       ? h("p", { class: "muted" }, "Values of columns tagged PII.Sensitive are masked for everyone but administrators, bots and the table's owners.")
       : null,
-    dataTable("Sample data", sample.columns ?? [], sample.rows.map((row) => row.map(cell))),
+    dataTable(null, sample.columns ?? [], sample.rows.map((row) => row.map(cell))),
   );
 }
 
@@ -104,7 +104,7 @@ export async function profileTab(table) {
       ? [
           h("h3", {}, "Column profile"),
           h("div", { id: "column-profile" }, dataTable(
-            "Column profile",
+            null,
             ["Column", ...COLUMN_METRICS.map(([, text]) => text)],
             columns.map((column) => [column.name, ...COLUMN_METRICS.map(([key]) => column.profile[key] ?? "")]),
           )),
