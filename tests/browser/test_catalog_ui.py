@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from tests.browser.conftest import SCREENSHOTS, Api, Ui, unique
+from tests.browser.firefox import Firefox
 from tests.browser.test_admin_ui import USER_PASSWORD, login
 from tests.integration.servers import tessera_server
 
@@ -197,6 +198,9 @@ def test_table_is_edited_where_it_is_read(ui: Ui, site: Site) -> None:
     page.click("#owners-edit")
     assert "alice (user): inherited" in page.inner_text("#owners form")
     assert page.locator("#owners form input[type=checkbox]").count() == 0
+    # Typing offers names from the search API.
+    page.locator("#owner-name").press_sequentially("fra")
+    page.wait_for_selector("#owners datalist option[value=frank]", state="attached")
     page.fill("#owner-name", "frank")
     page.click("#owners-save")
     page.wait_for_selector("#owners-list >> text=frank (user)")
@@ -209,6 +213,8 @@ def test_table_is_edited_where_it_is_read(ui: Ui, site: Site) -> None:
     page.select_option("#tier", "Tier.Tier2")
     page.wait_for_function(f"() => document.querySelector('#table-version').textContent !== '{before}'")
     page.click("#table-tags-edit")
+    page.locator("#entity-add-tag").press_sequentially("Person")
+    page.wait_for_selector("#table-tags datalist option[value='PersonalData.Personal']", state="attached")
     page.fill("#entity-add-tag", "PersonalData.Personal")
     page.fill("#entity-add-term", "Business.Revenue")
     page.click("#table-tags-save")
@@ -407,3 +413,39 @@ def test_classification_pages_read_for_everyone_added_by_admins(ui: Ui, site: Si
     assert pii is not None
     ui.settled()
     assert page.locator("#main tbody >> text=PII.Sensitive").count() == 1
+
+
+def test_catalog_pages_in_firefox(firefox_page: Firefox, site: Site) -> None:
+    """The new pages in Debian's Firefox: the vendored modules load, the lineage graph and the
+    chart are drawn, and nothing logs an error or breaks the page's policy."""
+    browser = firefox_page
+    ready = "document.documentElement.dataset.state === 'ready'"
+    browser.goto(f"{site.base}/glossary")
+    browser.wait_for(f"{ready} && !!document.querySelector('#email')")
+    browser.evaluate(
+        "document.querySelector('#email').value = 'root';"
+        f"document.querySelector('#password').value = {json.dumps(ROOT_PASSWORD)};"
+        "document.querySelector('#sign-in').click(); true"
+    )
+    browser.wait_for(f"location.pathname === '/glossary' && {ready}")
+    browser.evaluate(
+        "window.violations = []; document.addEventListener('securitypolicyviolation',"
+        " (e) => window.violations.push(`${e.violatedDirective} ${e.blockedURI}`)); true"
+    )
+    for path, selector in (
+        (f"/tables/{ORDERS}?tab=lineage", "#lineage-graph .node"),
+        (f"/tables/{ORDERS}?tab=profile", "#row-count-chart"),
+        (f"/tables/{ORDERS}?tab=sample", "#sample-data"),
+        ("/glossary/term/Business.Revenue", "#glossaryTerm-description-text em"),
+        ("/classifications/PII", "#main tbody tr"),
+    ):
+        browser.evaluate(
+            f"(() => {{ const a = document.createElement('a'); a.href = {json.dumps(path)};"
+            "document.body.append(a); a.click(); a.remove(); return true; })()"
+        )
+        browser.wait_for(
+            f"location.pathname + location.search === {json.dumps(path)} && {ready}"
+            f" && !!document.querySelector({json.dumps(selector)})"
+        )
+    assert browser.errors() == []
+    assert browser.evaluate("window.violations") == []

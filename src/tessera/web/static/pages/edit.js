@@ -53,6 +53,36 @@ export function patchEntity(type, entity, operations) {
   return api.patchAt(`/api/v1/${COLLECTIONS[type]}/${segment(entity.id)}`, entity.version, operations);
 }
 
+// Names to pick from while typing (a <datalist>), from the search API: a few hits, so the cost
+// does not grow with the catalog. `index()` names the search index to ask; `value` what to offer.
+const SUGGESTIONS = 8;
+let suggestionIds = 0;
+
+function withSuggestions(input, index, value = (source) => source.fullyQualifiedName ?? source.name) {
+  const list = h("datalist", { id: `${input.id}-suggestions-${++suggestionIds}` });
+  input.setAttribute("list", list.id);
+  let asked = 0;
+  input.addEventListener("input", async () => {
+    const text = input.value.trim();
+    const mine = ++asked;
+    if (text.length < 2) return list.replaceChildren();
+    try {
+      const answer = await api.get("/api/v1/search/query", { q: `${text}*`, index: index(), size: SUGGESTIONS });
+      if (mine !== asked) return; // a later keystroke asked again
+      list.replaceChildren(...(answer.hits?.hits ?? []).map((hit) => h("option", { value: value(hit._source) })));
+    } catch {
+      // Suggestions are a convenience: typing the full name still works.
+      list.replaceChildren();
+    }
+  });
+  return [input, list];
+}
+
+// A labelled field whose input sits with other parts (its suggestions, a type select).
+function fieldFor(label, input, ...parts) {
+  return h("div", { class: "field" }, h("label", { for: input.id }, label), ...parts);
+}
+
 // A label as written back: what the server needs (it fills in name, description and style).
 export function labelOf(tagFQN, source) {
   return { tagFQN, source, labelType: "Manual", state: "Confirmed" };
@@ -177,7 +207,7 @@ export function ownersEditor({ type, entity, onSaved }) {
           kept.length ? kept.map(({ owner, box }) => h("label", { class: "check" }, box, ownerText(owner))) : h("p", { class: "muted" }, "None set here."),
           list.filter((owner) => owner.inherited).map((owner) => h("p", { class: "muted" }, `${ownerText(owner)}: inherited, changed on the parent; an owner added here takes its place`)),
         ),
-        field("Add an owner", h("div", { class: "inline" }, name, kind)),
+        fieldFor("Add an owner", name, h("div", { class: "inline" }, withSuggestions(name, () => `${kind.value}_search_index`, (source) => source.name), kind)),
       );
       return {
         el,
@@ -258,8 +288,8 @@ function labelsForm(labels, prefix) {
           )
         : h("p", { class: "muted" }, "None yet."),
     ),
-    field("Add a tag (its full name)", tag),
-    field("Add a glossary term (its full name)", term),
+    fieldFor("Add a tag (its full name)", tag, withSuggestions(tag, () => "tag_search_index")),
+    fieldFor("Add a glossary term (its full name)", term, withSuggestions(term, () => "glossary_term_search_index")),
   );
   return {
     el,
