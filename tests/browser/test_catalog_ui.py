@@ -168,6 +168,14 @@ def patches(ui: Ui) -> list[Any]:
 def test_table_is_edited_where_it_is_read(ui: Ui, site: Site) -> None:
     page = ui.page
     sign_in(ui, site, path=f"/tables/{ORDERS}")
+    page.wait_for_selector("#tier option[value='Tier.Tier2']", state="attached")
+    # The page costs three calls whatever the table holds: the table, its versions, the tiers.
+    calls = [r.url.split("/api/v1/")[1].split("?")[0] for r in ui.requests if "/api/v1/" in r.url]
+    assert [c for c in calls if not c.startswith(("system/", "users/"))] == [
+        f"tables/name/{ORDERS}",
+        f"tables/{table(site)['id']}/versions",
+        "tags",
+    ]
     # alice owns the schema: the table inherits her, marked and not removable here.
     assert "alice (user)" in page.inner_text("#owners-list")
     assert page.locator("#owners-list .badge.inherited").inner_text() == "inherited"
@@ -307,6 +315,12 @@ def test_lineage_graph_depths_columns_and_navigation(ui: Ui, site: Site) -> None
     page.focus("#lineage-graph .edge")
     assert "orders.amount → order_totals.total" in page.inner_text("#lineage-columns")
     assert page.locator("#lineage-graph .edge.active").count() == 1
+    # Tracing a column highlights the edges its data flows through: amount feeds total, id nothing.
+    page.select_option("#lineage-column", f"{ORDERS}.id")
+    assert page.locator("#lineage-graph .edge.active").count() == 0
+    page.select_option("#lineage-column", f"{ORDERS}.amount")
+    assert page.locator("#lineage-graph .edge.active").count() == 1
+    assert "orders.amount → order_totals.total" in page.inner_text("#lineage-columns")
     shot(page.locator("#tab-panel"), "lineage")
     # No downstream: no graph.
     page.select_option("#lineage-down", "0")

@@ -1,7 +1,7 @@
 // A table's lineage as a graph: dagre (vendored, see tools/ui-vendor) places the nodes and routes
 // the edges; this module only draws what it computed, as SVG built element by element. A node
 // opens its entity (click, or Enter); hovering or focusing a node or an edge shows its column
-// lineage and highlights the edges involved.
+// lineage and highlights the edges involved; picking one of the table's columns traces it.
 import { api, segment } from "../api.js";
 import { h, message } from "../dom.js";
 import { navigate } from "../router.js";
@@ -77,7 +77,43 @@ function columnsPanel(title, edges, byId) {
   ];
 }
 
-function draw(lineage) {
+// The edges a column's data flows through, both ways from it: upstream by the edges whose target
+// column is one already reached, downstream by those whose source columns include one.
+function traceColumn(edges, start) {
+  const reached = new Set([start]);
+  const used = new Set();
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const edge of edges) {
+      for (const [from, to] of columnPairs(edge)) {
+        const upstream = reached.has(to) && !reached.has(from);
+        const downstream = reached.has(from) && !reached.has(to);
+        if (upstream || downstream) {
+          reached.add(upstream ? from : to);
+          grew = true;
+        }
+        if (reached.has(from) && reached.has(to)) used.add(edge);
+      }
+    }
+  }
+  return [...used];
+}
+
+function columnPicker(table, edges, show) {
+  const select = h(
+    "select",
+    { id: "lineage-column" },
+    h("option", { value: "" }, "(none)"),
+    (table.columns ?? []).map((column) => h("option", { value: column.fullyQualifiedName ?? `${table.fullyQualifiedName}.${column.name}` }, column.name)),
+  );
+  select.addEventListener("change", () => {
+    if (select.value) show(`Column ${shortColumn(select.value)}`, traceColumn(edges, select.value));
+  });
+  return h("label", { for: "lineage-column", class: "inline-label" }, "Trace a column ", select);
+}
+
+function draw(lineage, table) {
   const model = graphOf(lineage);
   const byId = new Map(model.nodes.map((node) => [node.id, node]));
   const graph = place(model);
@@ -141,7 +177,12 @@ function draw(lineage) {
     edgeGroups,
     nodeGroups,
   );
-  return h("div", { class: "lineage" }, h("div", { class: "lineage-canvas" }, picture), panel);
+  return h(
+    "div",
+    {},
+    h("div", { class: "toolbar" }, columnPicker(table, model.edges, show)),
+    h("div", { class: "lineage" }, h("div", { class: "lineage-canvas" }, picture), panel),
+  );
 }
 
 function depthSelect(id, text, value) {
@@ -163,7 +204,7 @@ export async function lineageTab(table) {
       downstreamDepth: down.querySelector("select").value,
     });
     const alone = !(lineage.upstreamEdges?.length || lineage.downstreamEdges?.length);
-    area.replaceChildren(alone ? h("p", { class: "muted", id: "lineage-empty" }, "No lineage recorded at these depths.") : draw(lineage));
+    area.replaceChildren(alone ? h("p", { class: "muted", id: "lineage-empty" }, "No lineage recorded at these depths.") : draw(lineage, table));
   }
   for (const control of [up, down]) {
     control.addEventListener("change", () => load().catch((error) => area.replaceChildren(message("error", error.message))));
