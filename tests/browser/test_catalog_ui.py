@@ -397,6 +397,18 @@ def test_glossary_pages_and_an_admin_adds_a_term(ui: Ui, site: Site) -> None:
     ui.at(f"{site.base}/glossary/term/Business.{name}")
     assert page.inner_text("#glossaryTerm-description-text em") == "left"
     assert page.inner_text("#term-synonyms-list") == "Profit, Gain"
+    # Synonyms and related terms, in one patch; the relation shows on the other term too.
+    page.click("#term-links-edit")
+    page.fill("#term-synonyms-input", "Profit")
+    page.fill("#term-related-add", "Business.Revenue")
+    page.click("#term-links-save")
+    page.wait_for_selector("#term-related >> text=Revenue")
+    assert page.inner_text("#term-synonyms-list") == "Profit"
+    assert page.evaluate("document.activeElement.id") == "term-links-edit"
+    revenue = site.api.ok(
+        "GET", "/api/v1/glossaryTerms/name/Business.Revenue", params={"fields": "relatedTerms"}
+    )
+    assert [t["term"]["name"] for t in revenue["relatedTerms"]] == [name]
     shot(page.locator("#main .page"), "term")
     page.click("nav.breadcrumbs >> text=Business")
     ui.settled()

@@ -58,7 +58,7 @@ export function patchEntity(type, entity, operations) {
 const SUGGESTIONS = 8;
 let suggestionIds = 0;
 
-function withSuggestions(input, index, value = (source) => source.fullyQualifiedName ?? source.name) {
+export function withSuggestions(input, index, value = (source) => source.fullyQualifiedName ?? source.name) {
   const list = h("datalist", { id: `${input.id}-suggestions-${++suggestionIds}` });
   input.setAttribute("list", list.id);
   let asked = 0;
@@ -79,7 +79,7 @@ function withSuggestions(input, index, value = (source) => source.fullyQualified
 }
 
 // A labelled field whose input sits with other parts (its suggestions, a type select).
-function fieldFor(label, input, ...parts) {
+export function fieldFor(label, input, ...parts) {
   return h("div", { class: "field" }, h("label", { for: input.id }, label), ...parts);
 }
 
@@ -109,7 +109,7 @@ export function restoreFocus() {
 }
 
 // One editable block: a view, an Edit button, and (while editing) a form; errors stay next to it.
-function editable({ id, type, label, view, form, onSave }) {
+export function editable({ id, type, label, view, form, onSave }) {
   const status = h("div", { class: "edit-status" });
   const edit = h("button", { type: "button", class: "secondary edit-button", id: `${id}-edit` }, label);
   const box = h("div", { class: "editable", id }, view, h("div", { class: "edit-actions" }, edit), status);
