@@ -454,12 +454,17 @@ def test_classification_pages_read_for_everyone_added_by_admins(ui: Ui, site: Si
     page.fill("#tag-description", "Sales data")
     page.click("#add-tag-submit")
     ui.at(f"{site.base}/classifications/tag/{name}.Sales")
+    # An administrator disables the tag where she reads it.
+    page.check("#tag-disabled")
+    page.wait_for_selector("#main .message-success")
+    assert site.api.ok("GET", f"/api/v1/tags/name/{name}.Sales")["disabled"] is True
     # A non-administrator reads the pages without the add forms.
     ui.context.clear_cookies()
     page.evaluate("sessionStorage.clear()")
     sign_in(ui, site, "frank", USER_PASSWORD, path=f"/classifications/{name}")
     assert page.locator("#main tbody >> text=" + f"{name}.Sales").count() == 1
     assert page.locator("#add-tag-details").count() == 0
+    assert page.inner_text("#classification-mutuallyExclusive").endswith(": no")
     pii = page.goto(f"{site.base}/classifications/PII")
     assert pii is not None
     ui.settled()

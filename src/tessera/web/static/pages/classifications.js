@@ -4,7 +4,7 @@ import { api, segment } from "../api.js";
 import { h, link } from "../dom.js";
 import { navigate } from "../router.js";
 import { badge, breadcrumbs, descriptionCell, pageHeader, pagedTable } from "./common.js";
-import { entityEditors } from "./edit.js";
+import { entityEditors, toggleEditor } from "./edit.js";
 import { addForm, nameHint } from "./forms.js";
 
 const classificationPath = (name) => `/classifications/${segment(name)}`;
@@ -98,6 +98,13 @@ export async function classificationPage(ctx, { params }) {
       h("p", { class: "muted" }, `Classification${classification.mutuallyExclusive ? " · mutually exclusive" : ""}`),
     ),
     entityEditors("classification", classification, { owners: false }),
+    toggleEditor({
+      type: "classification",
+      entity: classification,
+      path: "/mutuallyExclusive",
+      label: "Mutually exclusive (one of its tags per entity)",
+      canEdit: ctx.me?.isAdmin,
+    }),
     h("h2", {}, "Tags"),
     ctx.me?.isAdmin ? addTagForm(classification, null) : null,
     tags,
@@ -119,6 +126,7 @@ export async function tagPage(ctx, { params }) {
     breadcrumbs(crumbs),
     pageHeader(tag.displayName || tag.name, h("p", { class: "muted fqn" }, tag.fullyQualifiedName)),
     entityEditors("tag", tag, { owners: false }),
+    toggleEditor({ type: "tag", entity: tag, path: "/disabled", label: "Disabled (no new labels)", canEdit: ctx.me?.isAdmin }),
     h("p", { id: "tag-usage" }, `${tag.usageCount ?? 0} labels carry it or a tag below it.`),
     h("h2", {}, "Tags under it"),
     ctx.me?.isAdmin ? addTagForm(tag.classification, tag) : null,

@@ -406,3 +406,26 @@ export function entityEditors(type, entity, { owners = true } = {}) {
   render(entity);
   return box;
 }
+
+// A yes/no field of an entity (a classification's mutuallyExclusive, a tag's disabled), saved
+// as soon as it changes; shown as text to those who may not change it.
+export function toggleEditor({ type, entity, path, label, canEdit }) {
+  const id = `${type}-${path.slice(1)}`;
+  if (!canEdit) return h("p", { id }, `${label}: ${entity[path.slice(1)] ? "yes" : "no"}`);
+  let current = entity;
+  const box = h("input", { type: "checkbox", id, checked: Boolean(entity[path.slice(1)]) });
+  const status = h("div", { class: "edit-status" });
+  box.addEventListener("change", async () => {
+    box.disabled = true;
+    try {
+      current = await patchEntity(type, current, [{ op: "add", path, value: box.checked }]);
+      status.replaceChildren(message("success", box.checked ? `${label}: yes. Saved.` : `${label}: no. Saved.`));
+    } catch (error) {
+      box.checked = !box.checked;
+      showError(status, editError(error, type));
+    }
+    box.disabled = false;
+    box.focus();
+  });
+  return h("div", { class: "editable" }, h("label", { class: "check" }, box, label), status);
+}
