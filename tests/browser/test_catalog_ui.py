@@ -361,6 +361,10 @@ def test_lineage_graph_depths_columns_and_navigation(ui: Ui, site: Site) -> None
     page.keyboard.press("ArrowRight")
     page.wait_for_selector("#tab-panel[data-loaded=lineage]")
     assert page.evaluate("document.activeElement.id") == "tab-lineage"
+    assert page.url.endswith("?tab=lineage")
+    # A click on a node opens its table too.
+    page.click(f"#lineage-graph .node[data-fqn='{ORDERS}']")
+    ui.at(f"{site.base}/tables/{ORDERS}")
 
 
 def test_sample_data_is_masked_for_those_who_may_not_see_it(ui: Ui, site: Site) -> None:
