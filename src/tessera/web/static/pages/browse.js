@@ -1,5 +1,5 @@
-// Browse the hierarchy: services » databases » schemas » tables.
-import { entityEditors } from "./edit.js";
+// Browse the hierarchy: services » databases » schemas » tables (a database's and a schema's
+// description and owners edited in place).
 import { api, segment } from "../api.js";
 import { h } from "../dom.js";
 import {
@@ -11,6 +11,7 @@ import {
   pagedTable,
   tableTypeLabel,
 } from "./common.js";
+import { entityEditors } from "./edit.js";
 
 const PAGE = 25;
 
