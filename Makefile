@@ -10,7 +10,7 @@ COMPAT_STAMP := $(COMPAT_VENV)/.installed
 # OpenMetadata's client, pinned: its 2.0.7.0 models are the contract tessera implements.
 OM_INGESTION := openmetadata-ingestion==2.0.7.0
 
-.PHONY: install quickstart serve test test-fast lint format bench compat-venv contract browsers clean node-deps
+.PHONY: install quickstart serve test test-fast lint format bench compat-venv contract browsers clean node-deps ui-vendor
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -59,6 +59,18 @@ browsers:
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null || \
 		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; }; \
 	else echo "WARNING: browsers missing:$$missing; the browser tests will say so. Install: sudo apt-get install -y$$missing"; fi
+
+# The UI's third-party modules (Markdown, graph layout), pinned by tools/ui-vendor/package-lock.json.
+# Their ES module builds are copied into static/vendor/ and committed: running tessera needs no npm.
+UI_VENDOR := src/tessera/web/static/vendor
+ui-vendor:
+	cd tools/ui-vendor && npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p $(UI_VENDOR)
+	sed '/sourceMappingURL/d' tools/ui-vendor/node_modules/marked/lib/marked.esm.js > $(UI_VENDOR)/marked.esm.js
+	cp tools/ui-vendor/node_modules/marked/LICENSE $(UI_VENDOR)/marked.LICENSE.txt
+	sed '/sourceMappingURL/d' tools/ui-vendor/node_modules/@dagrejs/dagre/dist/dagre.esm.js > $(UI_VENDOR)/dagre.esm.js
+	cp tools/ui-vendor/node_modules/@dagrejs/dagre/LICENSE $(UI_VENDOR)/dagre.LICENSE.txt
+	cp tools/ui-vendor/node_modules/@dagrejs/dagre/dist/dagre.esm.js.LEGAL.txt $(UI_VENDOR)/dagre.LEGAL.txt
 
 # Regenerates src/tessera/contract/schemas from OpenMetadata's generated models.
 contract: $(COMPAT_STAMP)

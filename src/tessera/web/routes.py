@@ -101,7 +101,7 @@ def content_security_policy(settings: Settings) -> str:
 # mistyped probe (/healthcheck) or a scraper's wrong path fails instead of passing.
 PAGE_SECTIONS = frozenset(
     {"", "signin", "callback", "explore", "browse", "services", "databases", "schemas", "tables"}
-    | {"settings", "profile", "audit"}
+    | {"glossary", "classifications", "settings", "profile", "audit"}
 )
 
 

@@ -42,13 +42,13 @@ async function readBody(response) {
   }
 }
 
-export async function request(method, path, { body, query, auth = true, token } = {}) {
+export async function request(method, path, { body, query, auth = true, token, headers: extra, contentType } = {}) {
   const url = new URL(serverUrl(path), location.origin);
   for (const [key, value] of Object.entries(query ?? {})) {
     if (value !== undefined && value !== null && value !== "") url.searchParams.set(key, value);
   }
-  const headers = { Accept: "application/json" };
-  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const headers = { Accept: "application/json", ...extra };
+  if (body !== undefined) headers["Content-Type"] = contentType ?? "application/json";
   const bearer = token ?? (auth ? await hooks.token() : null);
   if (bearer) headers.Authorization = `Bearer ${bearer}`;
   const csrf = auth && !bearer ? hooks.csrf() : null;
@@ -82,6 +82,14 @@ export const api = {
   post: (path, body) => request("POST", path, { body }),
   patch: (path, body) => request("PATCH", path, { body }),
   del: (path, query) => request("DELETE", path, { query }),
+  // A JSON Patch (RFC 6902) made on the version the page shows: If-Match carries it as the
+  // entity tag (RFC 9110 13.1.1), so a change made meanwhile is a 412, never overwritten.
+  patchAt: (path, version, operations) =>
+    request("PATCH", path, {
+      body: operations,
+      contentType: "application/json-patch+json",
+      headers: { "If-Match": `W/"${version}"` },
+    }),
 };
 
 // Path segments built from names and FQNs; FQNs may hold dots, quotes and spaces.

@@ -16,6 +16,8 @@ export function buildShell({ me, config, onSignOut }) {
       { class: "nav-list" },
       navLink("/explore", "Explore"),
       navLink("/browse", "Browse"),
+      navLink("/glossary", "Glossary"),
+      navLink("/classifications", "Tags"),
       admin
         ? h(
             "li",

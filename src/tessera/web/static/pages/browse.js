@@ -1,4 +1,5 @@
-// Browse the hierarchy: services » databases » schemas » tables.
+// Browse the hierarchy: services » databases » schemas » tables (a database's and a schema's
+// description and owners edited in place).
 import { api, segment } from "../api.js";
 import { h } from "../dom.js";
 import {
@@ -10,6 +11,7 @@ import {
   pagedTable,
   tableTypeLabel,
 } from "./common.js";
+import { entityEditors } from "./edit.js";
 
 const PAGE = 25;
 
@@ -66,7 +68,7 @@ export async function servicePage(_ctx, { params }) {
 }
 
 export async function databasePage(_ctx, { params }) {
-  const database = await api.get(`/api/v1/databases/name/${segment(params.fqn)}`);
+  const database = await api.get(`/api/v1/databases/name/${segment(params.fqn)}`, { fields: "owners" });
   const list = await pagedTable({
     caption: `Schemas of ${database.name}`,
     headers: ["Schema", "Description"],
@@ -83,14 +85,14 @@ export async function databasePage(_ctx, { params }) {
       [database.name, ""],
     ]),
     pageHeader(database.displayName || database.name, h("p", { class: "muted" }, "Database")),
-    description(database.description),
+    entityEditors("database", database),
     h("h2", {}, "Schemas"),
     list,
   );
 }
 
 export async function schemaPage(_ctx, { params }) {
-  const schema = await api.get(`/api/v1/databaseSchemas/name/${segment(params.fqn)}`);
+  const schema = await api.get(`/api/v1/databaseSchemas/name/${segment(params.fqn)}`, { fields: "owners" });
   const list = await pagedTable({
     caption: `Tables of ${schema.name}`,
     headers: ["Table", "Type", "Description"],
@@ -112,7 +114,7 @@ export async function schemaPage(_ctx, { params }) {
       [schema.name, ""],
     ]),
     pageHeader(schema.displayName || schema.name, h("p", { class: "muted" }, "Schema")),
-    description(schema.description),
+    entityEditors("databaseSchema", schema),
     h("h2", {}, "Tables"),
     list,
   );

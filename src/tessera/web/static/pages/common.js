@@ -46,6 +46,14 @@ export function entityPath(type, fqn) {
       return `/schemas/${segment(fqn)}`;
     case "table":
       return `/tables/${segment(fqn)}`;
+    case "glossary":
+      return `/glossary/${segment(fqn)}`;
+    case "glossaryTerm":
+      return `/glossary/term/${segment(fqn)}`;
+    case "classification":
+      return `/classifications/${segment(fqn)}`;
+    case "tag":
+      return `/classifications/tag/${segment(fqn)}`;
     default:
       return null;
   }

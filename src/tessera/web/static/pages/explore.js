@@ -2,6 +2,7 @@
 import { api } from "../api.js";
 import { field, h, link, select } from "../dom.js";
 import { navigate } from "../router.js";
+import { markdownCell } from "../markdown.js";
 import { TYPE_LABELS, badge, entityPath, kindLabel, pageHeader } from "./common.js";
 
 const SIZE = 20;
@@ -25,7 +26,24 @@ function resultItem(hit) {
     { class: "result" },
     h("h2", { class: "result-title" }, path ? link(path, title) : title),
     h("p", { class: "result-meta" }, badge(kindLabel(type, source)), " ", h("span", { class: "fqn" }, fqn)),
-    source.description ? h("p", { class: "result-description" }, source.description) : null,
+    source.description ? h("div", { class: "result-description" }, markdownCell(source.description)) : null,
+    resultFacts(source),
+  );
+}
+
+// Who owns a hit, its tier and its other tags, on one line under it.
+function resultFacts(source) {
+  const owners = (source.owners ?? []).map((owner) => owner.displayName || owner.name);
+  const labels = source.tags ?? [];
+  const tier = labels.find((label) => label.tagFQN?.startsWith("Tier."));
+  const others = labels.filter((label) => label !== tier);
+  if (!owners.length && !labels.length) return null;
+  return h(
+    "p",
+    { class: "result-facts" },
+    owners.length ? h("span", { class: "result-owners" }, `Owned by ${owners.join(", ")}`) : null,
+    tier ? [" ", badge(tier.tagFQN.slice("Tier.".length), "tier")] : null,
+    others.map((label) => [" ", badge(label.tagFQN, label.source === "Glossary" ? "term" : "tag")]),
   );
 }
 

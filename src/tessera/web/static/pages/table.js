@@ -1,7 +1,22 @@
-// A table: its columns (type, constraints, description), owner, tags and version history.
+// A table: description, owners, tier, tags and glossary terms (each editable in place), and tabs
+// for its columns, lineage, sample data, profile and queries; its version history below them. The open tab is in
+// the address (?tab=lineage), so a reload or a shared link opens it again.
 import { api, segment } from "../api.js";
-import { formatTime, h, link } from "../dom.js";
-import { badge, breadcrumbs, description, pageHeader, tableTypeLabel } from "./common.js";
+import { formatTime, h, link, message } from "../dom.js";
+import { markdownCell } from "../markdown.js";
+import { errorView } from "../layout.js";
+import { breadcrumbs, pageHeader, tableTypeLabel } from "./common.js";
+import {
+  columnEditButton,
+  descriptionEditor,
+  labelChips,
+  labelsEditor,
+  ownersEditor,
+  restoreFocus,
+  tierEditor,
+} from "./edit.js";
+import { lineageTab } from "./lineage.js";
+import { profileTab, queriesTab, sampleDataTab } from "./table_data.js";
 
 function columnType(column) {
   if (column.dataTypeDisplay) return column.dataTypeDisplay;
@@ -31,25 +46,9 @@ function constraintsOf(table) {
   return byColumn;
 }
 
-function tagList(tags) {
-  if (!tags?.length) return null;
-  return h(
-    "ul",
-    { class: "tags", "aria-label": "Tags" },
-    tags.map((tag) => h("li", {}, badge(tag.tagFQN, "tag"))),
-  );
-}
-
-function owners(table) {
-  const list = table.owners ?? (table.owner ? [table.owner] : []);
-  if (!list.length) return h("span", { class: "muted" }, "No owner");
-  return list.map((owner, i) => [i ? ", " : "", owner.displayName || owner.name, ` (${owner.type})`]);
-}
-
-function columnsTable(table) {
+function columnsTable(table, onSaved) {
   const constraints = constraintsOf(table);
-  const tagged = (table.columns ?? []).some((column) => column.tags?.length);
-  const headers = ["Column", "Type", "Constraints", "Description", ...(tagged ? ["Tags"] : [])];
+  const headers = ["Column", "Type", "Constraints", "Description", "Tags and terms", ""];
   return h(
     "div",
     { class: "table-wrap" },
@@ -69,15 +68,16 @@ function columnsTable(table) {
       h(
         "tbody",
         {},
-        (table.columns ?? []).map((column) =>
+        (table.columns ?? []).map((column, index) =>
           h(
             "tr",
-            {},
+            { "data-column": column.name },
             h("th", { scope: "row" }, column.displayName || column.name),
             h("td", {}, h("code", {}, columnType(column))),
             h("td", {}, (constraints.get(column.name) ?? []).join(", ")),
-            h("td", {}, column.description ?? ""),
-            tagged ? h("td", {}, tagList(column.tags)) : null,
+            h("td", { class: "column-description" }, column.description ? markdownCell(column.description) : ""),
+            h("td", {}, column.tags?.length ? labelChips(column.tags) : ""),
+            h("td", {}, columnEditButton({ table, index, onSaved })),
           ),
         ),
       ),
@@ -129,9 +129,70 @@ function versionsList(history) {
   );
 }
 
-export async function tablePage(_ctx, { params }) {
-  const table = await api.get(`/api/v1/tables/name/${segment(params.fqn)}`, { fields: "*" });
-  const history = await api.get(`/api/v1/tables/${segment(table.id)}/versions`);
+const TABS = [
+  ["columns", "Columns"],
+  ["lineage", "Lineage"],
+  ["sample", "Sample data"],
+  ["profile", "Profile"],
+  ["queries", "Queries"],
+];
+
+async function tabContent(name, table, onSaved) {
+  switch (name) {
+    case "lineage":
+      return lineageTab(table);
+    case "sample":
+      return sampleDataTab(table);
+    case "profile":
+      return profileTab(table);
+    case "queries":
+      return queriesTab(table);
+    default:
+      return [columnsTable(table, onSaved), viewDefinition(table)];
+  }
+}
+
+// WAI-ARIA tabs: arrow keys move between tabs, the panel loads when its tab is chosen.
+function tabs(table, current, onSaved) {
+  const panel = h("div", { class: "tab-panel", role: "tabpanel", id: "tab-panel", tabindex: "0" });
+  const buttons = TABS.map(([name, text]) =>
+    h("button", { type: "button", role: "tab", id: `tab-${name}`, "aria-controls": "tab-panel", "data-tab": name }, text),
+  );
+  async function open(name, focus = false) {
+    for (const button of buttons) {
+      const selected = button.dataset.tab === name;
+      button.setAttribute("aria-selected", String(selected));
+      button.tabIndex = selected ? 0 : -1;
+      if (selected && focus) button.focus();
+    }
+    panel.setAttribute("aria-labelledby", `tab-${name}`);
+    const address = new URL(location.href);
+    if (name === "columns") address.searchParams.delete("tab");
+    else address.searchParams.set("tab", name);
+    history.replaceState(history.state, "", address);
+    panel.replaceChildren(message("info", "Loading…"));
+    panel.dataset.loaded = "";
+    try {
+      panel.replaceChildren(...[await tabContent(name, table, onSaved)].flat().filter(Boolean));
+    } catch (error) {
+      panel.replaceChildren(error.status === 403 ? errorView(error) : message("error", error.message));
+    }
+    panel.dataset.loaded = name;
+  }
+  buttons.forEach((button, i) => {
+    button.addEventListener("click", () => open(button.dataset.tab));
+    button.addEventListener("keydown", (event) => {
+      const step = { ArrowRight: 1, ArrowLeft: -1 }[event.key];
+      if (!step) return;
+      event.preventDefault();
+      open(buttons[(i + step + buttons.length) % buttons.length].dataset.tab, true);
+    });
+  });
+  open(TABS.some(([name]) => name === current) ? current : "columns");
+  return [h("div", { class: "tabs", role: "tablist", "aria-label": "Table details" }, buttons), panel];
+}
+
+function tableView(table, history, onSaved) {
   const crumbs = [["Browse", "/browse"]];
   if (table.service)
     crumbs.push([table.service.name, `/services/${segment(table.service.fullyQualifiedName)}`]);
@@ -141,30 +202,55 @@ export async function tablePage(_ctx, { params }) {
     crumbs.push([table.databaseSchema.name, `/schemas/${segment(table.databaseSchema.fullyQualifiedName)}`]);
   }
   crumbs.push([table.name, ""]);
+  const current = new URLSearchParams(location.search).get("tab") ?? "columns";
+  const tier = h("dd", { id: "tier-cell" });
+  tierEditor({ type: "table", entity: table, onSaved })
+    .then((el) => {
+      tier.replaceChildren(el);
+      restoreFocus();
+    })
+    .catch((error) => tier.replaceChildren(message("error", error.message)));
   return h(
     "section",
     { class: "page" },
     breadcrumbs(crumbs),
     pageHeader(table.displayName || table.name, h("p", { class: "muted fqn" }, table.fullyQualifiedName)),
-    description(table.description),
+    descriptionEditor({ type: "table", entity: table, onSaved }),
     h(
       "dl",
       { class: "facts" },
-      h("dt", {}, "Owner"),
-      h("dd", { id: "owner" }, owners(table)),
+      h("dt", {}, "Owners"),
+      h("dd", { id: "owner" }, ownersEditor({ type: "table", entity: table, onSaved })),
+      h("dt", {}, "Tier"),
+      tier,
+      h("dt", {}, "Tags"),
+      h("dd", {}, labelsEditor({ type: "table", entity: table, onSaved })),
       h("dt", {}, "Type"),
       h("dd", { id: "table-type" }, tableTypeLabel(table.tableType)),
       h("dt", {}, "Version"),
-      h("dd", {}, Number(table.version).toFixed(1)),
+      h("dd", { id: "table-version" }, Number(table.version).toFixed(1)),
       h("dt", {}, "Updated"),
       h("dd", {}, `${formatTime(table.updatedAt)} by ${table.updatedBy ?? "?"}`),
-      table.tags?.length ? [h("dt", {}, "Tags"), h("dd", { id: "tags" }, tagList(table.tags))] : null,
     ),
-    h("h2", {}, `Columns (${(table.columns ?? []).length})`),
-    columnsTable(table),
-    viewDefinition(table),
+    tabs(table, current, onSaved),
     h("h2", {}, "Version history"),
     versionsList(history),
     h("p", {}, link(`/explore?q=${encodeURIComponent(table.name)}`, "Search for similar names")),
   );
+}
+
+export async function tablePage(_ctx, { params }) {
+  const table = await api.get(`/api/v1/tables/name/${segment(params.fqn)}`, { fields: "*" });
+  const versions = (entity) => api.get(`/api/v1/tables/${segment(entity.id)}/versions`);
+  const history = await versions(table);
+  const root = h("div", { class: "entity-root" });
+  // After a save the page shows the saved table (its new version is what the next edit sends),
+  // and focus returns to where it was.
+  const onSaved = async (saved) => {
+    const newer = await versions(saved).catch(() => history);
+    root.replaceChildren(tableView(saved, newer, onSaved));
+    restoreFocus();
+  };
+  root.append(tableView(table, history, onSaved));
+  return root;
 }
