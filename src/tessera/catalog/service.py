@@ -90,7 +90,15 @@ class CatalogService:
 
     def get(self, kind: Kind, entity_id: str, include: Include = "non-deleted") -> Doc:
         """The entity as it is served: with the owners it inherits (catalog.owners)."""
-        return self._served(kind, self._get_row(kind, entity_id, include).doc)
+        if not is_uuid(entity_id):
+            raise NotFound(f"{kind.type} instance for {entity_id} not found")
+        # One connection for the entity and its containers: checking one out and back in cost
+        # as much as the read.
+        with read_once(self.engine) as conn:
+            row = repo.get_by_id(conn, entity_id, entity_type=kind.type)
+            if row is None or not _included(row, include):
+                raise NotFound(f"{kind.type} instance for {entity_id} not found")
+            return owners.with_inherited(conn, kind, [row.doc])[0]
 
     def get_row(self, kind: Kind, entity_id: str, include: Include = "non-deleted") -> EntityRow:
         return self._get_row(kind, entity_id, include)
@@ -104,9 +112,9 @@ class CatalogService:
                 quoted = fqns.quote(fqn)
                 if quoted != fqn:
                     row = repo.get_by_fqn_hash(conn, kind.type, fqns.digest(quoted))
-        if row is None or not _included(row, include):
-            raise NotFound(f"{kind.type} instance for {fqn} not found")
-        return self._served(kind, row.doc)
+            if row is None or not _included(row, include):
+                raise NotFound(f"{kind.type} instance for {fqn} not found")
+            return owners.with_inherited(conn, kind, [row.doc])[0]
 
     def get_many_by_name(self, kind: Kind, names: Sequence[str]) -> dict[str, Doc]:
         """The entities of ``kind`` with these FQNs, deleted ones included, by FQN: one query."""
@@ -531,12 +539,6 @@ class CatalogService:
             return Upserted(served, outcome.outcome)
 
         return self._write(run)
-
-    def _served(self, kind: Kind, doc: Doc) -> Doc:
-        if not kind.inherits_owners:
-            return doc
-        with read_once(self.engine) as conn:
-            return owners.with_inherited(conn, kind, [doc])[0]
 
     def _writable(self, kind: Kind) -> None:
         if kind.read_only or kind.create_schema is None:

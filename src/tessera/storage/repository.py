@@ -166,6 +166,18 @@ def ids_by_fqn_hash(conn: Connection, entity_type: str, hashes: Sequence[str]) -
     return found
 
 
+_DOCS = sa.select(entity.c.id, entity.c.doc).where(entity.c.id.in_(sa.bindparam("ids", expanding=True)))
+
+
+def docs_by_id(conn: Connection, entity_ids: Sequence[str]) -> dict[str, Doc]:
+    """The documents of these entities, by id (deleted ones included): one prebuilt statement
+    per 500 ids, so that a small read does not pay for building a SELECT."""
+    found: dict[str, Doc] = {}
+    for chunk in _chunks(list(entity_ids), 500):
+        found.update((row.id, orjson.loads(row.doc)) for row in conn.execute(_DOCS, {"ids": list(chunk)}))
+    return found
+
+
 def child_hashes(conn: Connection, entity_type: str, parent_ids: Sequence[str]) -> list[str]:
     """The keys of the children of one type of these parents; a plain read, locking nothing."""
     out: list[str] = []
