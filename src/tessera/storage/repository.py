@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection
 
 from tessera.errors import BadRequest
 from tessera.storage import relations
+from tessera.storage.prepared import Prepared
 from tessera.storage.schema import entity, entity_count, entity_record, entity_version, search_document
 
 Doc = dict[str, Any]
@@ -106,13 +107,14 @@ _BY_FQN_HASH = sa.select(*_COLUMNS).where(
     entity.c.entity_type == sa.bindparam("entity_type"), entity.c.fqn_hash == sa.bindparam("fqn_hash")
 )
 _LOCKED = {query: query.with_for_update() for query in (_BY_ID, _BY_ID_OF_TYPE, _BY_FQN_HASH)}
+_PREPARED = {query: Prepared(query) for query in (*_LOCKED, *_LOCKED.values())}
 
 
 def _lookup(conn: Connection, query: sa.Select[Any], params: dict[str, str], lock: bool) -> EntityRow | None:
     # SQLite has no row locks; its write transactions are already exclusive (BEGIN IMMEDIATE).
     if lock and conn.dialect.name != "sqlite":
         query = _LOCKED[query]
-    raw = conn.execute(query, params).first()
+    raw = _PREPARED[query].execute(conn, params).first()
     return _row(raw) if raw is not None else None
 
 
@@ -166,15 +168,20 @@ def ids_by_fqn_hash(conn: Connection, entity_type: str, hashes: Sequence[str]) -
     return found
 
 
-_DOCS = sa.select(entity.c.id, entity.c.doc).where(entity.c.id.in_(sa.bindparam("ids", expanding=True)))
+@functools.cache
+def _docs_of(count: int) -> Prepared:
+    """The documents of ``count`` ids (at most 500: one statement per number of ids)."""
+    ids: list[sa.BindParameter[str]] = [sa.bindparam(f"id{i}") for i in range(count)]
+    return Prepared(sa.select(entity.c.id, entity.c.doc).where(entity.c.id.in_(ids)))
 
 
 def docs_by_id(conn: Connection, entity_ids: Sequence[str]) -> dict[str, Doc]:
-    """The documents of these entities, by id (deleted ones included): one prebuilt statement
+    """The documents of these entities, by id (deleted ones included): one prepared statement
     per 500 ids, so that a small read does not pay for building a SELECT."""
     found: dict[str, Doc] = {}
     for chunk in _chunks(list(entity_ids), 500):
-        found.update((row.id, orjson.loads(row.doc)) for row in conn.execute(_DOCS, {"ids": list(chunk)}))
+        rows = _docs_of(len(chunk)).execute(conn, {f"id{i}": entity_id for i, entity_id in enumerate(chunk)})
+        found.update((row.id, orjson.loads(row.doc)) for row in rows)
     return found
 
 
