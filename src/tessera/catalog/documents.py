@@ -158,18 +158,17 @@ def set_column_fqns(table: Doc) -> None:
     no-op instead of a new version.
     """
 
-    def walk(columns: Iterable[Doc], prefix: list[str]) -> None:
+    def walk(columns: Iterable[Doc], prefix: str, top: bool) -> None:
         for position, column in enumerate(columns, start=1):
-            path = [*prefix, column["name"]]
-            column["fullyQualifiedName"] = fqns.build(*path)
-            if len(prefix) == len(table_path):
+            # fqns.build of the whole path, with the table's part quoted once, not per column.
+            fqn = f"{prefix}.{fqns.quote(column['name'])}"
+            column["fullyQualifiedName"] = fqn
+            if top:
                 column.setdefault("ordinalPosition", position)
             if column.get("children"):
-                walk(column["children"], path)
+                walk(column["children"], fqn, False)
 
-    table_path = fqns.split(table["fullyQualifiedName"])
-
-    walk(table.get("columns") or [], table_path)
+    walk(table.get("columns") or [], fqns.build(*fqns.split(table["fullyQualifiedName"])), True)
 
 
 def merge_for_put(kind: Kind, existing: Doc, built: Doc, *, keep_descriptions: bool) -> Doc:
