@@ -146,7 +146,8 @@ def wrk(
     server: Server, script: Path, args: list[str], *, seconds: float, connections: int, headers: list[str]
 ) -> tuple[float, float]:
     """One wrk run: requests per second, and the server's CPU milliseconds per request."""
-    command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds:g}s", "-s", str(script)]
+    # A generous timeout: on a loaded machine a bulk write may wait seconds for the CPU.
+    command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds:g}s", "--timeout", "60s", "-s", str(script)]
     for header in headers:
         command += ["-H", header]
     command += [server.base, "--", *args]
