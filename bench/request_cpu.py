@@ -215,6 +215,8 @@ def report(results: Results, baseline: str, rounds: int, seconds: float, loads: 
     for family, sides in results.rounds.items():
         base, current = sides["baseline"], sides["current"]
         ratios = [now[0] / then[0] for then, now in zip(base, current, strict=True)]
+        # CPU per request moves much less with the machine's load than throughput does.
+        savings = [then[1] / now[1] for then, now in zip(base, current, strict=True)]
         rows.append(
             [
                 family,
@@ -223,6 +225,7 @@ def report(results: Results, baseline: str, rounds: int, seconds: float, loads: 
                 f"{statistics.median(ratios):.2f} ({min(ratios):.2f}-{max(ratios):.2f})",
                 statistics.median(cpu for _, cpu in base),
                 statistics.median(cpu for _, cpu in current),
+                f"{statistics.median(savings):.2f} ({min(savings):.2f}-{max(savings):.2f})",
             ]
         )
     info = machine()
@@ -234,6 +237,7 @@ def report(results: Results, baseline: str, rounds: int, seconds: float, loads: 
             "current/baseline (range)",
             "baseline CPU ms/req",
             "current CPU ms/req",
+            "baseline/current CPU (range)",
         ],
         rows,
     )
@@ -251,7 +255,9 @@ def report(results: Results, baseline: str, rounds: int, seconds: float, loads: 
             "",
             "Throughput is the median over rounds of wrk's requests per second; the ratio is taken per "
             "round (current/baseline: above 1.00 is faster now) and given as its median and range. "
-            "Server CPU is the user and system time of the server process per request, from /proc. "
+            "Server CPU is the user and system time of the server process per request, from /proc; its "
+            "ratio (baseline/current, per round: above 1.00 is cheaper now) moves much less with the "
+            "machine's load than throughput. "
             "The machine is shared: only the ratios of interleaved runs carry meaning.",
             "",
             _PROFILE,
