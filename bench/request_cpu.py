@@ -249,7 +249,8 @@ def report(results: Results, baseline: str, rounds: int, seconds: float, loads: 
             f"rounds of {seconds:g} s per family and side, SQLite, one worker per server, {info['date']}, "
             f"{info['cpu']}, Python {info['python']}, SQLite {info['sqlite']}; load average before each "
             f"round: {', '.join(loads)}. Load generator: wrk, one thread, 4 connections (GET) or 2 (bulk). "
-            f"Command: `python -m bench request_cpu --baseline {baseline}`.",
+            f"Command: `python -m bench request_cpu --baseline {baseline} --rounds {rounds} "
+            f"--seconds {seconds}`.",
             "",
             table,
             "",
