@@ -15,6 +15,7 @@ from tessera.api import docs, http_errors, openapi, pipelines, policies, search,
 from tessera.api.limits import BodyLimit
 from tessera.api.middleware import PUBLIC_PATHS, AuthenticationMiddleware
 from tessera.api.root_path import RootPath
+from tessera.api.routing import by_collection
 from tessera.audit import routes as audit_routes
 from tessera.catalog import routes as catalog_routes
 from tessera.catalog.kinds import ALL
@@ -80,23 +81,24 @@ def create_app(settings: Settings, *, container: Container | None = None) -> Fas
     if settings.server.rootPath:
         # Outermost: everything inside sees the path as the router does (api.root_path).
         app.add_middleware(RootPath, root_path=settings.server.rootPath)
+    # Each router is asked only about paths of its own collections (api.routing).
     # Before system.router: /system/settings is not one of its paths.
-    app.include_router(settings_routes.router)
-    app.include_router(system.router)
-    app.include_router(search.router)
-    app.include_router(audit_routes.router)
-    app.include_router(policies.router)
-    app.include_router(lineage_routes.router)
+    app.include_router(by_collection(settings_routes.router))
+    app.include_router(by_collection(system.router))
+    app.include_router(by_collection(search.router))
+    app.include_router(by_collection(audit_routes.router))
+    app.include_router(by_collection(policies.router))
+    app.include_router(by_collection(lineage_routes.router))
     # Before the generic entity routes: /tables/{fqn}/tableProfile must not be read as a table id.
-    app.include_router(table_data_routes.router)
+    app.include_router(by_collection(table_data_routes.router))
     # Before the generic entity routes: its list also answers ?entityId=.
-    app.include_router(query_routes.router)
+    app.include_router(by_collection(query_routes.router))
     # Before the generic entity routes: these user paths must win over /users/{id}.
-    app.include_router(user_routes.router)
+    app.include_router(by_collection(user_routes.router))
     # Pipeline run routes first: their paths would otherwise be read as entity ids.
-    app.include_router(pipelines.router)
+    app.include_router(by_collection(pipelines.router))
     for kind in ALL:
-        app.include_router(catalog_routes.entity_router(kind))
+        app.include_router(by_collection(catalog_routes.entity_router(kind)))
     docs.install(app)
     # Last: the UI answers its own page paths (client-side routing).
     web_routes.install(app, settings)

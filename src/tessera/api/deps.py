@@ -26,11 +26,22 @@ if TYPE_CHECKING:
 
 
 async def get_container(request: Request) -> Container:
+    return container_of(request)
+
+
+async def get_principal(request: Request) -> Principal:
+    return _principal(request)
+
+
+def container_of(request: Request) -> Container:
+    """What ContainerDep gives, for the hottest routes: each dependency FastAPI resolves costs
+    about as much as a tenth of a GET by name."""
     container: Container = request.app.state.container
     return container
 
 
-async def get_principal(request: Request) -> Principal:
+def principal_of(request: Request) -> Principal:
+    """What PrincipalDep gives (see container_of)."""
     return _principal(request)
 
 

@@ -12,6 +12,8 @@ import hashlib
 from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
+import orjson
+
 from tessera.catalog import fqn as fqns
 from tessera.catalog.kinds import Kind, Ref, RefBy
 from tessera.errors import BadRequest, NotFound
@@ -68,6 +70,15 @@ def resolve_parent(kind: Kind, request: Mapping[str, Any], resolver: Resolver) -
     return _resolve_one(kind.parent, request.get(kind.parent.field), resolver, required=True)
 
 
+def json_copy(value: Any) -> Any:
+    """A deep copy of a JSON value. Through orjson it takes a fraction of ``copy.deepcopy``'s
+    time (which was an eighth of a bulk PUT); anything that is not plain JSON is deep-copied."""
+    try:
+        return orjson.loads(orjson.dumps(value))
+    except orjson.JSONEncodeError:
+        return copy.deepcopy(value)
+
+
 def build(kind: Kind, request: Mapping[str, Any], parent: Doc | None, resolver: Resolver) -> Doc:
     """The entity a create request describes, without the server-written fields."""
     for name in kind.unsupported:
@@ -77,7 +88,7 @@ def build(kind: Kind, request: Mapping[str, Any], parent: Doc | None, resolver: 
     for name in kind.copied_fields:
         value = request.get(name)
         if value is not None:
-            doc[name] = copy.deepcopy(value)
+            doc[name] = json_copy(value)
     for ref in kind.refs:
         value = request.get(ref.field)
         if value is None:
@@ -94,12 +105,12 @@ def build(kind: Kind, request: Mapping[str, Any], parent: Doc | None, resolver: 
     if parent is not None and kind.parent is not None:
         if kind.nested is not None and request.get(kind.nested.field) is not None:
             doc[kind.nested.field] = reference(parent, kind.nested.target)
-            doc[kind.parent.field] = copy.deepcopy(parent[kind.parent.field])
+            doc[kind.parent.field] = json_copy(parent[kind.parent.field])
         else:
             doc[kind.parent.field] = reference(parent, kind.parent.target)
         for name in kind.inherit:
             if name in parent:
-                doc[name] = copy.deepcopy(parent[name])
+                doc[name] = json_copy(parent[name])
         doc["fullyQualifiedName"] = fqns.build(*fqns.split(parent["fullyQualifiedName"]), request["name"])
     else:
         doc["fullyQualifiedName"] = fqns.quote(request["name"])
@@ -147,18 +158,17 @@ def set_column_fqns(table: Doc) -> None:
     no-op instead of a new version.
     """
 
-    def walk(columns: Iterable[Doc], prefix: list[str]) -> None:
+    def walk(columns: Iterable[Doc], prefix: str, top: bool) -> None:
         for position, column in enumerate(columns, start=1):
-            path = [*prefix, column["name"]]
-            column["fullyQualifiedName"] = fqns.build(*path)
-            if len(prefix) == len(table_path):
+            # fqns.build of the whole path, with the table's part quoted once, not per column.
+            fqn = f"{prefix}.{fqns.quote(column['name'])}"
+            column["fullyQualifiedName"] = fqn
+            if top:
                 column.setdefault("ordinalPosition", position)
             if column.get("children"):
-                walk(column["children"], path)
+                walk(column["children"], fqn, False)
 
-    table_path = fqns.split(table["fullyQualifiedName"])
-
-    walk(table.get("columns") or [], table_path)
+    walk(table.get("columns") or [], fqns.build(*fqns.split(table["fullyQualifiedName"])), True)
 
 
 def merge_for_put(kind: Kind, existing: Doc, built: Doc, *, keep_descriptions: bool) -> Doc:
@@ -167,7 +177,7 @@ def merge_for_put(kind: Kind, existing: Doc, built: Doc, *, keep_descriptions: b
     Descriptions and display names a person wrote survive a re-ingestion that has none (and,
     with ``keep_descriptions``, one that has a different one): ingestion must not erase curation.
     """
-    merged = copy.deepcopy(existing)
+    merged: Doc = json_copy(existing)
     for key, value in built.items():
         if key in ("description", "displayName") and (not value or (keep_descriptions and existing.get(key))):
             continue

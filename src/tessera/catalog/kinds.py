@@ -10,6 +10,7 @@ hooks in ``catalog.documents``.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal
@@ -77,7 +78,8 @@ class Kind:
     # name (never with ``*``), because OpenMetadata's client refuses unknown fields.
     extensions: tuple[str, ...] = ()
 
-    @property
+    # Cached: it was worked out from the schemas again for every row of a bulk PUT.
+    @functools.cached_property
     def copied_fields(self) -> tuple[str, ...]:
         """Request fields whose schema is the same in the entity: stored as sent."""
         if self.create_schema is None:

@@ -21,7 +21,7 @@ from sqlalchemy.engine import Connection
 
 from tessera.catalog.kinds import Kind, by_type
 from tessera.catalog.models import AuthorizeWrite
-from tessera.storage import search as search_store
+from tessera.storage import repository as repo
 
 Doc = dict[str, Any]
 
@@ -40,32 +40,41 @@ def _own(doc: Mapping[str, Any]) -> list[Doc]:
     return [owner for owner in doc.get("owners") or [] if not owner.get("inherited")]
 
 
-def with_inherited(conn: Connection, kind: Kind, docs: Sequence[Doc]) -> list[Doc]:
-    """``docs`` (not changed) with inherited owners where they have none of their own."""
+def with_inherited(
+    conn: Connection, kind: Kind, docs: Sequence[Doc], containers: dict[str, Doc | None] | None = None
+) -> list[Doc]:
+    """``docs`` (not changed) with inherited owners where they have none of their own.
+
+    ``containers`` (id -> document, None when there is none) keeps the containers read so far,
+    for a caller that asks again on the same connection within one transaction (a bulk write
+    decides on every row of one schema): they are read once, not once per row.
+    """
     if not kind.inherits_owners:
         return list(docs)
     fields = ancestor_fields(kind)
     orphans = [doc for doc in docs if not _own(doc)]
-    wanted = sorted(
-        {
-            str(ref["id"])
-            for doc in orphans
-            for field in fields
-            if isinstance(ref := doc.get(field), Mapping) and ref.get("id")
-        }
-    )
+    wanted = {
+        str(ref["id"])
+        for doc in orphans
+        for field in fields
+        if isinstance(ref := doc.get(field), Mapping) and ref.get("id")
+    }
     if not wanted:
         return list(docs)
-    containers = {entity_id: doc for entity_id, (_type, doc) in search_store.documents(conn, wanted).items()}
+    known = containers if containers is not None else {}
+    missing = sorted(wanted - known.keys())
+    if missing:
+        found = repo.docs_by_id(conn, missing)
+        known.update({entity_id: found.get(entity_id) for entity_id in missing})
     out: list[Doc] = []
     for doc in docs:
-        inherited = None if _own(doc) else _nearest_owners(doc, fields, containers)
+        inherited = None if _own(doc) else _nearest_owners(doc, fields, known)
         out.append(doc if inherited is None else {**doc, "owners": inherited})
     return out
 
 
 def _nearest_owners(
-    doc: Mapping[str, Any], fields: Sequence[str], containers: Mapping[str, Doc]
+    doc: Mapping[str, Any], fields: Sequence[str], containers: Mapping[str, Doc | None]
 ) -> list[Doc] | None:
     for field in fields:
         ref = doc.get(field)
@@ -95,9 +104,11 @@ def seeing(conn: Connection, kind: Kind, authorize: AuthorizeWrite | None) -> Au
     if authorize is None or not kind.inherits_owners:
         return authorize
     decide = authorize
+    # The containers do not change during the write (it writes entities of ``kind`` only).
+    containers: dict[str, Doc | None] = {}
 
     def decide_seeing(existing: Doc | None) -> None:
-        decide(None if existing is None else with_inherited(conn, kind, [existing])[0])
+        decide(None if existing is None else with_inherited(conn, kind, [existing], containers)[0])
 
     return decide_seeing
 

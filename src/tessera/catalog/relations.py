@@ -259,6 +259,8 @@ class OwnershipIndex:
 
     def written(self, conn: Any, kind: Kind, doc: Doc, previous: Doc | None) -> None:
         now = _owner_ids(doc)
+        if previous is None and not now:
+            return  # a new entity (a new id): no relation names it yet, and it has no owners
         if previous is not None and now == _owner_ids(previous):
             return
         store.set_sources(conn, doc["id"], store.OWNS, now, int(self._clock() * 1000))

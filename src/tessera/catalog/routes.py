@@ -15,7 +15,15 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from tessera.api import list_stream
-from tessera.api.deps import ContainerDep, PrincipalDep, authorize, authorize_each, authorize_in_handler
+from tessera.api.deps import (
+    ContainerDep,
+    PrincipalDep,
+    authorize,
+    authorize_each,
+    authorize_in_handler,
+    container_of,
+    principal_of,
+)
 from tessera.api.route_helpers import (
     actor_of,
     catalog_read,
@@ -149,15 +157,16 @@ def entity_router(kind: Kind) -> APIRouter:
             )
             return json_response(await _rendered(container, request, kind, doc, frozenset({"*"})))
 
+    # The two hottest routes take the container and the caller from the request rather than as
+    # dependencies (the same values: api.deps.container_of).
     @router.get("/name/{fqn:path}", dependencies=[view])
     async def get_by_name(
         fqn: str,
         request: Request,
-        container: ContainerDep,
-        principal: PrincipalDep,
         fields: str | None = None,
         include: IncludeParam = "non-deleted",
     ) -> Response:
+        container, principal = container_of(request), principal_of(request)
         wanted = documents.parse_fields(kind, fields)
         doc = await catalog_read(container, lambda: container.catalog.get_by_name(kind, fqn, include))
         container.authorizer.check(principal, [Operation.VIEW_ALL], resource, doc)
@@ -167,11 +176,10 @@ def entity_router(kind: Kind) -> APIRouter:
     async def get_by_id(
         entity_id: str,
         request: Request,
-        container: ContainerDep,
-        principal: PrincipalDep,
         fields: str | None = None,
         include: IncludeParam = "non-deleted",
     ) -> Response:
+        container, principal = container_of(request), principal_of(request)
         wanted = documents.parse_fields(kind, fields)
         doc = await catalog_read(container, lambda: container.catalog.get(kind, entity_id, include))
         container.authorizer.check(principal, [Operation.VIEW_ALL], resource, doc)

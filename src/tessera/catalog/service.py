@@ -38,9 +38,9 @@ from tessera.catalog.relations import OwnershipIndex, Relations
 from tessera.catalog.search_documents import search_document
 from tessera.catalog.writer import Writer
 from tessera.errors import BadRequest, NotFound, PreconditionFailed, TesseraError
+from tessera.storage import records, search_engine, unit_of_work
 from tessera.storage import repository as repo
 from tessera.storage import search as search_store
-from tessera.storage import search_engine, unit_of_work
 from tessera.storage.db import read_once
 from tessera.storage.repository import EntityRow, Page
 from tessera.storage.search_engine import Hit, Result
@@ -92,7 +92,15 @@ class CatalogService:
 
     def get(self, kind: Kind, entity_id: str, include: Include = "non-deleted") -> Doc:
         """The entity as it is served: with the owners it inherits (catalog.owners)."""
-        return self._served(kind, self._get_row(kind, entity_id, include).doc)
+        if not is_uuid(entity_id):
+            raise NotFound(f"{kind.type} instance for {entity_id} not found")
+        # One connection for the entity and its containers: checking one out and back in cost
+        # as much as the read.
+        with read_once(self.engine) as conn:
+            row = repo.get_by_id(conn, entity_id, entity_type=kind.type)
+            if row is None or not _included(row, include):
+                raise NotFound(f"{kind.type} instance for {entity_id} not found")
+            return owners.with_inherited(conn, kind, [row.doc])[0]
 
     def get_row(self, kind: Kind, entity_id: str, include: Include = "non-deleted") -> EntityRow:
         return self._get_row(kind, entity_id, include)
@@ -106,9 +114,9 @@ class CatalogService:
                 quoted = fqns.quote(fqn)
                 if quoted != fqn:
                     row = repo.get_by_fqn_hash(conn, kind.type, fqns.digest(quoted))
-        if row is None or not _included(row, include):
-            raise NotFound(f"{kind.type} instance for {fqn} not found")
-        return self._served(kind, row.doc)
+            if row is None or not _included(row, include):
+                raise NotFound(f"{kind.type} instance for {fqn} not found")
+            return owners.with_inherited(conn, kind, [row.doc])[0]
 
     def get_many_by_name(self, kind: Kind, names: Sequence[str]) -> dict[str, Doc]:
         """The entities of ``kind`` with these FQNs, deleted ones included, by FQN: one query."""
@@ -230,7 +238,7 @@ class CatalogService:
 
     def get_record(self, entity_id: str, record_kind: str, key: str) -> Doc | None:
         with read_once(self.engine) as conn:
-            return repo.get_record(conn, entity_id, record_kind, key)
+            return records.get_record(conn, entity_id, record_kind, key)
 
     def list_records(
         self,
@@ -242,7 +250,7 @@ class CatalogService:
         limit: int = 100,
     ) -> list[Doc]:
         with self.engine.connect() as conn:
-            return repo.list_records(conn, entity_id, record_kind, start=start, end=end, limit=limit)
+            return records.list_records(conn, entity_id, record_kind, start=start, end=end, limit=limit)
 
     def search(self, search: Search) -> tuple[Result, list[tuple[Hit, Found]]]:
         """One page of what ``search`` matches, with each hit's stored document
@@ -484,7 +492,7 @@ class CatalogService:
     ) -> None:
         def run(unit: UnitOfWork) -> None:
             self._locked(unit, kind, entity_id)
-            repo.put_record(unit.conn, entity_id, record_kind, key, timestamp, doc)
+            records.put_record(unit.conn, entity_id, record_kind, key, timestamp, doc)
 
         self._write(run)
 
@@ -519,12 +527,6 @@ class CatalogService:
             return Upserted(served, outcome.outcome)
 
         return self._write(run)
-
-    def _served(self, kind: Kind, doc: Doc) -> Doc:
-        if not kind.inherits_owners:
-            return doc
-        with read_once(self.engine) as conn:
-            return owners.with_inherited(conn, kind, [doc])[0]
 
     def _writable(self, kind: Kind) -> None:
         if kind.read_only or kind.create_schema is None:

@@ -35,7 +35,11 @@ def _validator(name: str) -> Any:
 
 def errors(name: str, payload: Any) -> list[str]:
     """Every way ``payload`` breaks the schema ``name``, each naming the field."""
-    return _describe(_validator(name).iter_errors(payload))
+    validator = _validator(name)
+    # The common case first: checking a valid payload is a fifth of the cost of listing errors.
+    if validator.is_valid(payload):
+        return []
+    return _describe(validator.iter_errors(payload))
 
 
 def _describe(found_errors: Any) -> list[str]:

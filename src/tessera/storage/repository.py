@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection
 
 from tessera.errors import BadRequest
 from tessera.storage import relations
+from tessera.storage.prepared import Prepared
 from tessera.storage.schema import (
     entity,
     entity_count,
@@ -113,13 +114,14 @@ _BY_FQN_HASH = sa.select(*_COLUMNS).where(
     entity.c.entity_type == sa.bindparam("entity_type"), entity.c.fqn_hash == sa.bindparam("fqn_hash")
 )
 _LOCKED = {query: query.with_for_update() for query in (_BY_ID, _BY_ID_OF_TYPE, _BY_FQN_HASH)}
+_PREPARED = {query: Prepared(query) for query in (*_LOCKED, *_LOCKED.values())}
 
 
 def _lookup(conn: Connection, query: sa.Select[Any], params: dict[str, str], lock: bool) -> EntityRow | None:
     # SQLite has no row locks; its write transactions are already exclusive (BEGIN IMMEDIATE).
     if lock and conn.dialect.name != "sqlite":
         query = _LOCKED[query]
-    raw = conn.execute(query, params).first()
+    raw = _PREPARED[query].execute(conn, params).first()
     return _row(raw) if raw is not None else None
 
 
@@ -170,6 +172,23 @@ def ids_by_fqn_hash(conn: Connection, entity_type: str, hashes: Sequence[str]) -
     for chunk in _chunks(sorted(set(hashes)), 500):
         rows = conn.execute(_KEYS, {"entity_type": entity_type, "hashes": list(chunk)})
         found.update((row.fqn_hash, row.id) for row in rows)
+    return found
+
+
+@functools.cache
+def _docs_of(count: int) -> Prepared:
+    """The documents of ``count`` ids (at most 500: one statement per number of ids)."""
+    ids: list[sa.BindParameter[str]] = [sa.bindparam(f"id{i}") for i in range(count)]
+    return Prepared(sa.select(entity.c.id, entity.c.doc).where(entity.c.id.in_(ids)))
+
+
+def docs_by_id(conn: Connection, entity_ids: Sequence[str]) -> dict[str, Doc]:
+    """The documents of these entities, by id (deleted ones included): one prepared statement
+    per 500 ids, so that a small read does not pay for building a SELECT."""
+    found: dict[str, Doc] = {}
+    for chunk in _chunks(list(entity_ids), 500):
+        rows = _docs_of(len(chunk)).execute(conn, {f"id{i}": entity_id for i, entity_id in enumerate(chunk)})
+        found.update((row.id, orjson.loads(row.doc)) for row in rows)
     return found
 
 
@@ -509,49 +528,6 @@ def ids_of_type(
             query = query.where(entity.c.deleted == (sa.true() if deleted else sa.false()))
         out.extend(_row(raw) for raw in conn.execute(query))
     return out
-
-
-# -- records (pipeline statuses, progress, logs) -------------------------------------------------
-
-
-def put_record(conn: Connection, entity_id: str, kind: str, key: str, timestamp: int, doc: Doc) -> None:
-    where = sa.and_(
-        entity_record.c.entity_id == entity_id,
-        entity_record.c.kind == kind,
-        entity_record.c.record_key == key,
-    )
-    payload = orjson.dumps(doc).decode()
-    updated = conn.execute(sa.update(entity_record).where(where).values(timestamp=timestamp, doc=payload))
-    if updated.rowcount == 0:
-        conn.execute(
-            sa.insert(entity_record).values(
-                entity_id=entity_id, kind=kind, record_key=key, timestamp=timestamp, doc=payload
-            )
-        )
-
-
-def get_record(conn: Connection, entity_id: str, kind: str, key: str) -> Doc | None:
-    query = sa.select(entity_record.c.doc).where(
-        entity_record.c.entity_id == entity_id,
-        entity_record.c.kind == kind,
-        entity_record.c.record_key == key,
-    )
-    raw = conn.execute(query).first()
-    return orjson.loads(raw.doc) if raw is not None else None
-
-
-def list_records(
-    conn: Connection, entity_id: str, kind: str, *, start: int | None, end: int | None, limit: int
-) -> list[Doc]:
-    query = sa.select(entity_record.c.doc).where(
-        entity_record.c.entity_id == entity_id, entity_record.c.kind == kind
-    )
-    if start is not None:
-        query = query.where(entity_record.c.timestamp >= start)
-    if end is not None:
-        query = query.where(entity_record.c.timestamp <= end)
-    query = query.order_by(entity_record.c.timestamp.desc()).limit(limit)
-    return [orjson.loads(raw.doc) for raw in conn.execute(query)]
 
 
 def _chunks(items: Sequence[str], size: int) -> Iterable[Sequence[str]]:
