@@ -280,11 +280,14 @@ def test_explore_hits_render_their_description_as_markdown(ui: Ui, site: Site) -
     sign_in(ui, site, path=f"/explore?q={name}")
     hit = page.locator("#results .result").first
     assert hit.locator(".result-description strong").inner_text() == "here"
-    # Owners, tier and tags show once the search index carries them (OpenMetadata's table index
-    # does; tessera's hits do not yet): today the hit has none, and shows none.
+    # Hits carry owners, tier and tags, as OpenMetadata's table index does, and Explore shows them.
     source = site.api.ok("GET", "/api/v1/search/query", params={"q": name})["hits"]["hits"][0]["_source"]
-    shown = hit.locator(".result-facts").count()
-    assert shown == (1 if source.get("owners") or source.get("tags") else 0)
+    assert [o["name"] for o in source["owners"]] == ["dora"]
+    assert source["tier"]["tagFQN"] == "Tier.Tier1"
+    assert hit.locator(".result-facts").count() == 1
+    facts = hit.locator(".result-facts").inner_text()
+    assert "dora" in facts
+    assert "Tier1" in facts
 
 
 def test_a_conflict_is_explained_and_nothing_is_overwritten(ui: Ui, site: Site) -> None:

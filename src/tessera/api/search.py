@@ -308,8 +308,14 @@ _SOURCE_FIELDS: dict[str, frozenset[str]] = {
 }
 
 
+# Data assets' documents in OpenMetadata's indexes carry their owners and tags (the UI's Explore
+# shows them on each hit); inherited owners were added when the hits were read.
+_ASSET_FIELDS = frozenset({"owners", "tags"})
+
+
 def _source(container: Container, request: Request, kind: Kind, doc: dict[str, Any]) -> dict[str, Any]:
-    source = render(container, request, kind, doc, _SOURCE_FIELDS.get(kind.type))
+    fields = _SOURCE_FIELDS.get(kind.type, _ASSET_FIELDS & kind.entity_fields)
+    source = render(container, request, kind, doc, fields or None)
     source["entityType"] = kind.type
     if "tier" not in source:
         # OpenMetadata's search documents carry the Tier label of the tags as a field of its own.

@@ -289,3 +289,17 @@ def test_bad_searches_are_a_400_naming_what_is_wrong(
     response = client.get("/api/v1/search/query", params={"q": "*", **params})
     assert response.status_code == 400, response.text
     assert message in response.json()["message"]
+
+
+def test_hits_carry_owners_tags_and_tier_as_openmetadatas_table_index(
+    client: TestClient, catalog: dict[str, Any]
+) -> None:
+    hits = {h["_source"]["name"]: h["_source"] for h in search(client, q="*")["hits"]["hits"]}
+    customers = hits["customers"]
+    assert [o["name"] for o in customers["owners"]] == ["ada"]
+    assert sorted(t["tagFQN"] for t in customers["tags"]) == ["PII.Sensitive", "Tier.Tier1"]
+    assert customers["tier"]["tagFQN"] == "Tier.Tier1"
+    # Present and empty when there are none, as the entity itself answers with fields=owners,tags.
+    assert hits["products"]["owners"] == []
+    assert hits["products"]["tags"] == []
+    assert "tier" not in hits["products"]
