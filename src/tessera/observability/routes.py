@@ -60,7 +60,9 @@ async def _check(probe: Callable[[Container], None], container: Container) -> st
     except sa.exc.SQLAlchemyError as exc:
         return f"unreachable ({exc.__class__.__name__})"
     except Exception as exc:  # noqa: BLE001 - a probe reports any failure, it never raises
-        return f"failed ({exc.__class__.__name__}: {exc})"
+        # /readyz is public: the answer names the kind of failure, the log says the rest.
+        log.warning("readiness probe %s failed: %s", probe.__name__, exc)
+        return f"failed ({exc.__class__.__name__})"
     return "ok"
 
 
