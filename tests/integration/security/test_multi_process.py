@@ -19,11 +19,7 @@ def _login(base: str, login: str, password: str) -> httpx.Response:
     return httpx.post(f"{base}/api/v1/users/login", json={"email": login, "password": encoded}, timeout=30)
 
 
-def test_lockout_and_revocation_hold_across_two_processes(
-    clean_database: str, backend: str, tmp_path: Path
-) -> None:
-    if backend != "postgresql":
-        pytest.skip("two-process security state is exercised on PostgreSQL, the production backend")
+def test_lockout_and_revocation_hold_across_two_processes(clean_database: str, tmp_path: Path) -> None:
     env = {
         "AUTHENTICATION_PROVIDER": "basic",
         "OM_MAX_FAILED_LOGIN_ATTEMPTS": "3",
