@@ -7,6 +7,7 @@ One server and one SDK worker serve the module; each test works in a service of 
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -170,3 +171,21 @@ def test_queries_are_created_once_and_linked_to_the_table(sdk: Sdk) -> None:
     assert stored["service"]["name"] == "sdk_queries"
     assert [ref["id"] for ref in stored["queryUsedIn"]] == [table["id"]]
     assert stored["checksum"] == stored["name"]
+
+    voted = sdk.call(
+        "rest",
+        method="put",
+        path=f"/queries/{stored['id']}/vote",
+        data=json.dumps({"updatedVoteType": "votedUp"}),
+    )
+    assert voted["changeDescription"]["fieldsUpdated"][0]["name"] == "votes"
+    (read,) = sdk.call("get_entity_queries", entity_id=table["id"], fields=["votes"])
+    assert (read["votes"]["upVotes"], read["votes"]["downVotes"]) == (1, 0)
+    sdk.call(
+        "rest",
+        method="put",
+        path=f"/queries/{stored['id']}/vote",
+        data=json.dumps({"updatedVoteType": "unVoted"}),
+    )
+    (read,) = sdk.call("get_entity_queries", entity_id=table["id"], fields=["votes"])
+    assert read["votes"] == {"upVotes": 0, "downVotes": 0, "upVoters": [], "downVoters": []}
