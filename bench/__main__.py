@@ -99,7 +99,8 @@ def _run(name: str, argv: list[str], *, named: bool) -> Outcome:
         print(f"=== bench {name}: skipped, it does not accept {' '.join(argv)}", file=sys.stderr, flush=True)
         outcome_of.result = "skipped"
         return outcome_of
-    ok = outcome in (None, 0, True)
+    # Not `outcome in (None, 0, True)`: 1 == True, so a failure would read as done.
+    ok = outcome is None or outcome is True or (type(outcome) is int and outcome == 0)
     outcome_of.result = "done" if ok else f"FAILED ({outcome})"
     outcome_of.interrupted = isinstance(outcome, int) and outcome > _SIGNALLED
     print(

@@ -242,7 +242,8 @@ def main(argv: list[str] | None = None) -> int:
         (work / "get.lua").write_text(_wrk.GET_SCRIPT)
         (work / "bulk.lua").write_text(_BULK_SCRIPT)
         sides = []
-        for name, source in (("baseline", baseline_tree), ("current", ROOT)):
+        sources = (("baseline", baseline_tree), ("current", ROOT))
+        for name, source in sources:
             url = f"sqlite:///{work}/{name}.db"
             open_server = stack.enter_context(tessera_server(url, source=source))
             auth_server = stack.enter_context(
@@ -254,8 +255,11 @@ def main(argv: list[str] | None = None) -> int:
             paths = load(side.open_server.base, {})
             seed_unchanged(side.open_server)
         (work / "paths.txt").write_text("\n".join(paths) + "\n")
-        for side, name in zip(sides, SIDES, strict=True):
-            side.token = mint_bot_token(f"sqlite:///{work}/{name}.db", keys)
+        for side, (name, source) in zip(sides, sources, strict=True):
+            # Each side's own CLI: the current one refuses a catalog at an older schema revision.
+            side.token = mint_bot_token(
+                f"sqlite:///{work}/{name}.db", {**keys, "PYTHONPATH": str(source / "src")}
+            )
         results = Results()
         loads = []
         for round_no in range(rounds):
