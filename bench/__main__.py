@@ -147,16 +147,14 @@ def header(run: Run, total_s: float, pending: list[str]) -> str:
 
 
 def write_header(text: str, doc: Path = BENCHMARKS_DOC) -> None:
-    """Put the header after the page's introduction, before its first section (or replace it)."""
+    """Replace the page's header, or put it right under the page's title."""
     current = doc.read_text(encoding="utf-8") if doc.exists() else "# Benchmarks\n"
     if HEADER_START in current and HEADER_END in current:
         head, rest = current.split(HEADER_START, 1)
         updated = head + text + rest.split(HEADER_END, 1)[1]
-    elif "\n## " in current:
-        at = current.index("\n## ") + 1
-        updated = current[:at] + text + "\n\n" + current[at:]
     else:
-        updated = current.rstrip("\n") + "\n\n" + text + "\n"
+        title, _, rest = current.partition("\n")
+        updated = f"{title}\n\n{text}\n\n{rest.lstrip(chr(10))}"
     doc.write_text(updated, encoding="utf-8")
 
 

@@ -261,19 +261,28 @@ def load_average() -> str:
 
 
 def _git_commit() -> str:
-    """The commit of the tessera the servers run (PYTHONPATH may point at another checkout)."""
+    """The commit of the tessera the servers run (PYTHONPATH may point at another checkout),
+    "-dirty" if its files differ from it. The benchmark pages themselves do not count: a run
+    rewrites them section by section, and the later sections measured the same code."""
     spec = importlib.util.find_spec("tessera")
     where = Path(spec.origin).parent if spec is not None and spec.origin else ROOT
     try:
-        out = subprocess.run(
-            ["git", "-C", str(where), "describe", "--always", "--dirty"],
+        commit = subprocess.run(
+            ["git", "-C", str(where), "rev-parse", "--short", "HEAD"],
             capture_output=True,
             text=True,
             check=True,
-        )
+        ).stdout.strip()
+        changed = subprocess.run(
+            ["git", "-C", str(where), "status", "--porcelain", "--untracked-files=no", "--", ":/"]
+            + [f":(top,exclude){page}" for page in ("docs/benchmarks.md", "docs/benchmarks-history.md")],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
-    return out.stdout.strip()
+    return f"{commit}-dirty" if changed else commit
 
 
 def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
