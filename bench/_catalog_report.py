@@ -43,8 +43,9 @@ the growth table gives the load at each.
 
 On PostgreSQL the benchmark runs `VACUUM ANALYZE` after each load: autovacuum, which would do
 the same within a minute, is off on this machine, and without statistics PostgreSQL plans lists
-as if the table were empty. The targets this work was held to, and the figures before and
-after it, are in [the history](benchmarks-history.md#catalog-targets-and-before-and-after)."""
+as if the table were empty. The performance work's targets are checked on each run's own
+figures (below); the figures before and after that work are in
+[the history](benchmarks-history.md#catalog-targets-and-before-and-after)."""
 
 _FAMILIES = (
     "GET /tables/name/{fqn}",
@@ -264,6 +265,34 @@ def _growth_table(results: dict[str, Any], small: int, large: int) -> str:
     return f"{latency}\n\nRates (above 1.00x: more at {b}):\n\n{rate}"
 
 
+# The performance work's targets (see the history), checked on every run's own figures.
+P99_BY_NAME_MS = 20.0
+FIRST_1000_SQLITE_S = 5.0
+PAGE_RATIO = 1.5
+
+
+def _targets(results: dict[str, Any], largest: int) -> str:
+    lines = []
+    for r in results["latency"]:
+        if r["request"] == _FAMILIES[0] and r["tables"] == largest:
+            lines.append(
+                f"- GET by name p99 under {P99_BY_NAME_MS:.0f} ms at {largest:,} tables, {r['backend']}: "
+                f"**{r['p99_ms']:.2f} ms** (one client; block medians {_range(r['block_p50_ms'])} ms)"
+            )
+    for r in results["ingest"]:
+        if r["backend"] == "sqlite" and r["step"][0] == 0:
+            lines.append(
+                f"- Bulk ingest of the first 1,000 tables on SQLite under {FIRST_1000_SQLITE_S:.0f} s: "
+                f"**{r['first_1000_s']:.2f} s**"
+            )
+    for r in results["paging"]:
+        lines.append(
+            f"- Page 1,000 within {PAGE_RATIO}x of page 1, {r['backend']} at {r['tables']:,} tables: "
+            f"**{r['ratio_p50']:.2f}x** (p50)"
+        )
+    return "\n".join(lines)
+
+
 def section(results: dict[str, Any], sizes: Sequence[int]) -> str:
     m = results["machine"]
     parts = [
@@ -276,6 +305,10 @@ def section(results: dict[str, Any], sizes: Sequence[int]) -> str:
         f"Machine: {m['cpu']}; Python {m['python']}, SQLite {m['sqlite']}, PostgreSQL {m['postgresql']}; "
         f"tessera {m['commit']}; {m['date']}; load average at start {m['load_average']}.",
         f"Command: `{results['command']}`",
+        "",
+        "Targets, on this run's figures:",
+        "",
+        _targets(results, max(sizes)),
         "",
     ]
     if len(sizes) > 1:
