@@ -10,7 +10,7 @@ COMPAT_STAMP := $(COMPAT_VENV)/.installed
 # OpenMetadata's client, pinned: its 2.0.7.0 models are the contract tessera implements.
 OM_INGESTION := openmetadata-ingestion==2.0.7.0
 
-.PHONY: install quickstart serve test test-fast lint format bench compat-venv contract browsers clean node-deps ui-vendor
+.PHONY: install quickstart serve test test-fast lint format bench bench-tools compat-venv contract browsers clean node-deps ui-vendor
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -95,8 +95,20 @@ test: install lint compat-venv node-deps browsers
 test-fast: install
 	$(BIN)/python -m pytest tests/unit -q
 
-bench: install compat-venv
+# One run of every benchmark, rewriting docs/benchmarks.md whole (its header says how the run went):
+# about 75 minutes on a quiet 2-core machine, half of it OpenMetadata's `metadata ingest` (3 runs at
+# 1k tables, 2 at 10k). The defaults of each `python -m bench NAME` are the ones that fit; see
+# docs/benchmarks.md for each section's command and time. Throughput comes from wrk (Debian's).
+bench: install compat-venv bench-tools
 	$(BIN)/python -m bench
+
+bench-tools:
+	@if command -v wrk >/dev/null 2>&1; then echo "bench-tools: wrk found"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "bench-tools: installing wrk (Debian package)"; \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }; \
+	else echo "WARNING: wrk missing; the catalog and request_cpu benchmarks need it. Install: sudo apt-get install -y wrk"; fi
 
 clean:
 	rm -rf $(VENV) $(COMPAT_VENV) .mypy_cache .ruff_cache .pytest_cache artifacts

@@ -2,8 +2,8 @@
 
 Timings are taken on the client with ``time.perf_counter_ns`` around whole HTTP requests over
 keep-alive connections, so they include HTTP parsing, the server's work and the response
-transfer, as a caller sees them. Concurrent load comes from separate client *processes*: threads
-in one Python process would measure our own GIL rather than the server.
+transfer, as a caller sees them. Concurrent load (throughput) comes from wrk (bench/_wrk.py): a
+Python client on the same two cores spent about as much CPU per request as the server did.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import math
-import multiprocessing
 import os
 import platform
 import secrets
@@ -169,6 +168,14 @@ class Sample:
         self.errors += other.errors
         self.wall_ns = max(self.wall_ns, other.wall_ns)
 
+    def absorb(self, other: Sample) -> None:
+        """Add a later block of the same series: its requests, wall time and server CPU."""
+        self.latencies_ns.extend(other.latencies_ns)
+        self.errors += other.errors
+        self.wall_ns += other.wall_ns
+        self.server_cpu_ns += other.server_cpu_ns
+        self.served += other.served
+
     def percentile_ms(self, p: float) -> float:
         ordered = sorted(self.latencies_ns)
         if not ordered:
@@ -212,63 +219,12 @@ def time_requests(http: httpx.Client, paths: Sequence[str], *, warmup: int = 0) 
     return sample
 
 
-_CLIENT_WARMUP = 20
-
-
-def _client_process(
-    base: str, paths: Sequence[str], seconds: float, start: Any, results: multiprocessing.Queue[Sample]
-) -> None:
-    with client(base) as http:
-        for path in paths[:_CLIENT_WARMUP]:
-            http.get(path)
-        start.wait()  # every client is connected and warm, and the parent is reading the CPU
-        sample = Sample()
-        started = time.perf_counter_ns()
-        stop = started + int(seconds * 1e9)
-        index = 0
-        while time.perf_counter_ns() < stop:
-            before = time.perf_counter_ns()
-            response = http.get(paths[index % len(paths)])
-            sample.latencies_ns.append(time.perf_counter_ns() - before)
-            if response.status_code != 200:
-                sample.errors += 1
-            index += 1
-        sample.wall_ns = time.perf_counter_ns() - started
-    results.put(sample)
-
-
 def measured(server: Server, http: httpx.Client, paths: Sequence[str], *, warmup: int = 0) -> Sample:
     """:func:`time_requests`, plus the server CPU time it cost."""
     cpu = server.cpu_ns()
     sample = time_requests(http, paths, warmup=warmup)
     sample.server_cpu_ns, sample.served = server.cpu_ns() - cpu, len(paths)
     return sample
-
-
-def concurrent_requests(server: Server, paths: Sequence[str], *, clients: int, seconds: float) -> Sample:
-    """``clients`` processes GET the paths (each its own slice) for ``seconds``, all at once."""
-    # Forked, not spawned: a spawned interpreter takes seconds to start on a busy machine.
-    context = multiprocessing.get_context("fork")
-    start = context.Barrier(clients + 1)
-    results: multiprocessing.Queue[Sample] = context.Queue()
-    processes = []
-    for i in range(clients):
-        mine = paths[i::clients]
-        processes.append(
-            context.Process(target=_client_process, args=(server.base, mine, seconds, start, results))
-        )
-        processes[-1].start()
-    start.wait(timeout=120)
-    cpu = server.cpu_ns()
-    samples = [results.get(timeout=seconds + 120) for _ in processes]
-    cpu = server.cpu_ns() - cpu
-    for process in processes:
-        process.join()
-    total = Sample()
-    for sample in samples:
-        total.merge(sample)
-    total.server_cpu_ns, total.served = cpu, len(total.latencies_ns)
-    return total
 
 
 # -- reporting ----------------------------------------------------------------------------------
@@ -305,19 +261,28 @@ def load_average() -> str:
 
 
 def _git_commit() -> str:
-    """The commit of the tessera the servers run (PYTHONPATH may point at another checkout)."""
+    """The commit of the tessera the servers run (PYTHONPATH may point at another checkout),
+    "-dirty" if its files differ from it. The benchmark pages themselves do not count: a run
+    rewrites them section by section, and the later sections measured the same code."""
     spec = importlib.util.find_spec("tessera")
     where = Path(spec.origin).parent if spec is not None and spec.origin else ROOT
     try:
-        out = subprocess.run(
-            ["git", "-C", str(where), "describe", "--always", "--dirty"],
+        commit = subprocess.run(
+            ["git", "-C", str(where), "rev-parse", "--short", "HEAD"],
             capture_output=True,
             text=True,
             check=True,
-        )
+        ).stdout.strip()
+        changed = subprocess.run(
+            ["git", "-C", str(where), "status", "--porcelain", "--untracked-files=no", "--", ":/"]
+            + [f":(top,exclude){page}" for page in ("docs/benchmarks.md", "docs/benchmarks-history.md")],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
-    return out.stdout.strip()
+    return f"{commit}-dirty" if changed else commit
 
 
 def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:

@@ -92,8 +92,11 @@ def mint_bot_token(database_url: str, env: dict[str, str]) -> str:
         env={**os.environ, "TESSERA_DATABASE_URL": database_url, "AUTHENTICATION_PROVIDER": "basic", **env},
         capture_output=True,
         text=True,
-        check=True,
     )
+    if result.returncode != 0:
+        raise RuntimeError(
+            f"tessera bots token failed ({result.returncode}):\n{result.stderr or result.stdout}"
+        )
     return result.stdout.strip()
 
 

@@ -5,12 +5,17 @@ through ``PUT /api/v1/tables/bulk`` (20 columns per table, 1,000 tables per sche
 size (10k and 100k tables; ``--quick``: 10k only, fewer requests) it measures:
 
 - bulk ingest: seconds for the first 1,000 tables and the sustained tables/s of the whole load;
-- GET ``/api/v1/tables/name/{fqn}`` of random existing tables: one client, then several
-  concurrent client processes (throughput);
-- GET ``/api/v1/tables?limit=10``, and with ``databaseSchema=`` of a random schema;
+- bulk ingest: per load step (to 10k, then from 10k to 100k), the time of the step's first and
+  last 1,000 tables, its rate, the latency of its bulk requests and the server's CPU per table;
+- GET ``/api/v1/tables/name/{fqn}`` of random existing tables, GET ``/api/v1/tables?limit=10``,
+  and the same with ``databaseSchema=`` of a random schema: one client on one connection, in
+  blocks (latency, with the spread of the block medians), then wrk (throughput: a C load
+  generator, so the figure is the server's and not the client's);
 - page 1 against page 1,000 of ``/api/v1/tables?limit=10``, reached by following ``after``
   cursors; the ratio of their median latencies shows whether paging cost grows with depth.
 
+Every figure comes with the server's CPU time per request (or table), from /proc. With two sizes
+it also reports the growth of every family from the smaller to the larger.
 On PostgreSQL it runs ``VACUUM ANALYZE`` after each load, as autovacuum soon would.
 
     python -m bench catalog [--quick] [--backends sqlite,postgresql] [--sizes 10000,100000]
@@ -21,10 +26,13 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import statistics
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -32,21 +40,22 @@ import httpx
 import orjson
 import sqlalchemy as sa
 
+from bench import _wrk
+from bench._catalog_report import HEADING, section
 from bench._harness import (
     ARTIFACTS,
-    ROOT,
     Sample,
     Server,
     client,
-    concurrent_requests,
     load_average,
     log,
     machine,
-    markdown_table,
     measured,
     scratch_database,
     stoppable,
     tessera_server,
+    time_requests,
+    write_doc_section,
 )
 
 SERVICE = "bench_service"
@@ -55,9 +64,11 @@ TABLES_PER_SCHEMA = 1_000
 COLUMNS = 20
 PAGE_DEPTH = 1_000
 PAGE_BLOCK = 30
-DOC = ROOT / "docs" / "benchmarks.md"
-DOC_START = "<!-- catalog: latest full run, written by python -m bench catalog -->"
-DOC_END = "<!-- catalog: end of latest run -->"
+# Single-client series are timed in this many blocks: the spread of the block medians says how
+# much of a difference between two figures the machine's drift alone could make.
+BLOCKS = 10
+# Tables per block of a load step for the bulk requests' block spread (4 requests of 250).
+LOAD_BLOCK = 1_000
 _JSON = {"content-type": "application/json"}
 _TYPES = ("BIGINT", "VARCHAR", "TIMESTAMP", "BOOLEAN", "DOUBLE", "DATE", "INT", "TEXT")
 
@@ -68,8 +79,8 @@ class Plan:
     sizes: tuple[int, ...]
     batch: int
     requests: int  # single-client requests per series
-    clients: int  # concurrent client processes
-    seconds: float  # duration of each concurrent series
+    connections: int  # wrk's keep-alive connections for the throughput series
+    seconds: float  # duration of each throughput series
     page_rounds: int  # alternating blocks of PAGE_BLOCK fetches of page 1 and of page 1,000
     seed: int
     quick: bool
@@ -83,6 +94,7 @@ class Results:
     command: str
     ingest: list[dict[str, Any]] = field(default_factory=list)
     latency: list[dict[str, Any]] = field(default_factory=list)
+    throughput: list[dict[str, Any]] = field(default_factory=list)
     paging: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -189,41 +201,67 @@ def list_paths(rng: random.Random, size: int, count: int, *, by_schema: bool) ->
     return [f"/api/v1/tables?limit=10&databaseSchema={quote(fqn)}" for fqn in picked]
 
 
-def measure_latency(server: Server, plan: Plan, backend: str, size: int, results: Results) -> None:
+def _spread(medians: Sequence[float]) -> list[float]:
+    return [round(min(medians), 2), round(max(medians), 2)]
+
+
+def measure_latency(
+    server: Server, plan: Plan, backend: str, size: int, results: Results, work: Path
+) -> None:
     rng = random.Random(plan.seed + size)
     series = {
         "GET /tables/name/{fqn}": lambda n: by_name_paths(rng, size, n),
         "GET /tables?limit=10": lambda n: list_paths(rng, size, n, by_schema=False),
         "GET /tables?limit=10&databaseSchema=": lambda n: list_paths(rng, size, n, by_schema=True),
     }
+    per_block = max(1, plan.requests // BLOCKS)
     with client(server.base) as http:
         for name, make_paths in series.items():
             warmup = min(200, plan.requests // 5)
-            sample = measured(server, http, make_paths(plan.requests + warmup), warmup=warmup)
+            paths = make_paths(warmup + per_block * BLOCKS)
+            time_requests(http, paths[:warmup])
+            total, medians = Sample(), []
+            for block in range(BLOCKS):
+                part = measured(
+                    server, http, paths[warmup + block * per_block : warmup + (block + 1) * per_block]
+                )
+                total.absorb(part)
+                medians.append(part.percentile_ms(50))
             results.latency.append(
                 {
                     "backend": backend,
                     "tables": size,
                     "request": name,
-                    "clients": 1,
-                    **sample.summary(),
+                    **total.summary(),
+                    "block_p50_ms": _spread(medians),
                     "load": load_average(),
                 }
             )
-            log(f"  {name} x1: {sample.summary()}")
+            log(f"  {name} x1: {results.latency[-1]}")
     for name, make_paths in series.items():
-        sample = concurrent_requests(server, make_paths(20_000), clients=plan.clients, seconds=plan.seconds)
-        results.latency.append(
+        done = _wrk.get_paths(
+            server,
+            make_paths(20_000),
+            work,
+            seconds=plan.seconds,
+            connections=plan.connections,
+            seed=plan.seed + size,
+        )
+        results.throughput.append(
             {
                 "backend": backend,
                 "tables": size,
                 "request": name,
-                "clients": plan.clients,
-                **sample.summary(),
+                "connections": plan.connections,
+                "requests": done.requests,
+                "req_per_s": round(done.rate, 1),
+                "p50_ms": round(done.p50_ms, 2),
+                "p99_ms": round(done.p99_ms, 2),
+                "server_cpu_ms": round(done.server_cpu_ms, 2),
                 "load": load_average(),
             }
         )
-        log(f"  {name} x{plan.clients}: {sample.summary()}")
+        log(f"  {name} wrk -c{plan.connections}: {results.throughput[-1]}")
 
 
 def measure_paging(server: Server, plan: Plan, backend: str, size: int, results: Results) -> None:
@@ -244,15 +282,14 @@ def measure_paging(server: Server, plan: Plan, backend: str, size: int, results:
         if len(deep_page["data"]) != 10:
             raise RuntimeError(f"page {PAGE_DEPTH} has {len(deep_page['data'])} rows, expected 10")
         page_1, page_deep = Sample(), Sample()
+        medians: dict[str, list[float]] = {first: [], deep: []}
         # Alternate blocks of the two so that drift (other load, caches) affects both alike;
         # blocks rather than single requests, for the server CPU figure (10 ms clock ticks).
         for _ in range(plan.page_rounds):
             for sample, path in ((page_1, first), (page_deep, deep)):
                 part = measured(server, http, [path] * PAGE_BLOCK)
-                sample.latencies_ns += part.latencies_ns
-                sample.errors += part.errors
-                sample.server_cpu_ns += part.server_cpu_ns
-                sample.served += part.served
+                sample.absorb(part)
+                medians[path].append(part.percentile_ms(50))
     row = {
         "backend": backend,
         "tables": size,
@@ -260,6 +297,8 @@ def measure_paging(server: Server, plan: Plan, backend: str, size: int, results:
         "page_1000_p50_ms": round(page_deep.percentile_ms(50), 2),
         "page_1_p99_ms": round(page_1.percentile_ms(99), 2),
         "page_1000_p99_ms": round(page_deep.percentile_ms(99), 2),
+        "page_1_block_p50_ms": _spread(medians[first]),
+        "page_1000_block_p50_ms": _spread(medians[deep]),
         "ratio_p50": round(page_deep.percentile_ms(50) / page_1.percentile_ms(50), 2),
         "page_1_cpu_ms": page_1.summary()["server_cpu_ms"],
         "page_1000_cpu_ms": page_deep.summary()["server_cpu_ms"],
@@ -270,36 +309,49 @@ def measure_paging(server: Server, plan: Plan, backend: str, size: int, results:
     log(f"  paging: {row}")
 
 
-def run_backend(backend: str, plan: Plan, results: Results) -> None:
+def ingest_row(
+    backend: str, plan: Plan, start: int, size: int, timings: list[tuple[int, int]], cpu_ns: int
+) -> dict[str, Any]:
+    """One load step (``start`` to ``size`` tables): each row is measured on its own requests,
+    so the step to 100k reports what writing at that size costs, not the first step again."""
+    first_s, last_s = _span(timings, 1_000) / 1e9, _span(timings[::-1], 1_000) / 1e9
+    total_s = sum(ns for _, ns in timings) / 1e9
+    per_block = max(1, LOAD_BLOCK // plan.batch)
+    latencies = Sample(latencies_ns=[ns for _, ns in timings])
+    blocks = [timings[i : i + per_block] for i in range(0, len(timings), per_block)]
+    return {
+        "backend": backend,
+        "tables": size,
+        "step": [start, size],
+        "batch": plan.batch,
+        "first_1000_s": round(first_s, 2),
+        "last_1000_s": round(last_s, 2),
+        "last_1000_tables_per_s": round(1_000 / last_s, 1),
+        "step_tables_per_s": round((size - start) / total_s, 1),
+        "bulk_p50_ms": round(latencies.percentile_ms(50), 1),
+        "bulk_p99_ms": round(latencies.percentile_ms(99), 1),
+        "bulk_block_p50_ms": _spread([statistics.median(ns for _, ns in block) / 1e6 for block in blocks]),
+        "server_cpu_ms_per_table": round(cpu_ns / (size - start) / 1e6, 2),
+        "load": load_average(),
+    }
+
+
+def run_backend(backend: str, plan: Plan, results: Results, work: Path) -> None:
     with scratch_database(backend) as url, tessera_server(url) as server:
         log(f"{backend}: server at {server.base}")
         with client(server.base) as http:
             create_hierarchy(http)
-        loaded, timings, load_cpu_ns = 0, [], 0
+        loaded = 0
         for size in plan.sizes:
             cpu = server.cpu_ns()
             with client(server.base) as http:
-                timings += load(http, loaded, size, plan.batch)
-            load_cpu_ns += server.cpu_ns() - cpu
+                timings = load(http, loaded, size, plan.batch)
+            results.ingest.append(ingest_row(backend, plan, loaded, size, timings, server.cpu_ns() - cpu))
+            log(f"{backend} {size:,}: {results.ingest[-1]}")
             if backend == "postgresql":
                 analyze(url)
             loaded = size
-            first_1000_s = _first(timings, 1_000) / 1e9
-            total_s = sum(ns for _, ns in timings) / 1e9
-            results.ingest.append(
-                {
-                    "backend": backend,
-                    "tables": size,
-                    "batch": plan.batch,
-                    "first_1000_s": round(first_1000_s, 2),
-                    "first_1000_tables_per_s": round(1_000 / first_1000_s, 1),
-                    "sustained_tables_per_s": round(size / total_s, 1),
-                    "load_s": round(total_s, 1),
-                    "server_cpu_ms_per_table": round(load_cpu_ns / size / 1e6, 2),
-                }
-            )
-            log(f"{backend} {size:,}: {results.ingest[-1]}")
-            measure_latency(server, plan, backend, size, results)
+            measure_latency(server, plan, backend, size, results, work)
             measure_paging(server, plan, backend, size, results)
 
 
@@ -314,8 +366,8 @@ def analyze(url: str) -> None:
         engine.dispose()
 
 
-def _first(timings: Sequence[tuple[int, int]], tables: int) -> int:
-    """Time of the requests that wrote the first ``tables`` tables."""
+def _span(timings: Sequence[tuple[int, int]], tables: int) -> int:
+    """Time of the requests that wrote the first ``tables`` tables of ``timings``."""
     done, ns = 0, 0
     for count, took in timings:
         if done >= tables:
@@ -324,139 +376,20 @@ def _first(timings: Sequence[tuple[int, int]], tables: int) -> int:
     return ns
 
 
-def report(results: Results) -> str:
-    m = results.machine
-    ingest = markdown_table(
-        [
-            "backend",
-            "tables",
-            "batch",
-            "first 1,000 (s)",
-            "first 1,000 tables/s",
-            "sustained tables/s",
-            "server CPU ms/table",
-        ],
-        [
-            [
-                r["backend"],
-                r["tables"],
-                r["batch"],
-                r["first_1000_s"],
-                r["first_1000_tables_per_s"],
-                r["sustained_tables_per_s"],
-                r["server_cpu_ms_per_table"],
-            ]
-            for r in results.ingest
-        ],
-    )
-    latency = markdown_table(
-        [
-            "backend",
-            "tables",
-            "request",
-            "clients",
-            "p50",
-            "p99",
-            "mean",
-            "req/s",
-            "server CPU ms/req",
-            "load",
-        ],
-        [
-            [
-                r["backend"],
-                r["tables"],
-                f"`{r['request']}`",
-                r["clients"],
-                r["p50_ms"],
-                r["p99_ms"],
-                r["mean_ms"],
-                r["req_per_s"],
-                r["server_cpu_ms"],
-                r["load"],
-            ]
-            for r in results.latency
-        ],
-    )
-    deep = f"page {PAGE_DEPTH:,}"
-    paging = markdown_table(
-        [
-            "backend",
-            "tables",
-            "page 1 p50",
-            f"{deep} p50",
-            "ratio",
-            "page 1 p99",
-            f"{deep} p99",
-            "page 1 CPU ms",
-            f"{deep} CPU ms",
-            "walk to it (s)",
-        ],
-        [
-            [
-                r["backend"],
-                r["tables"],
-                r["page_1_p50_ms"],
-                r["page_1000_p50_ms"],
-                f"{r['ratio_p50']:.2f}x",
-                r["page_1_p99_ms"],
-                r["page_1000_p99_ms"],
-                r["page_1_cpu_ms"],
-                r["page_1000_cpu_ms"],
-                r["walk_999_pages_s"],
-            ]
-            for r in results.paging
-        ],
-    )
-    errors = sum(r["errors"] for r in results.latency) + sum(r["errors"] for r in results.paging)
-    return "\n".join(
-        [
-            f"Machine: {m['cpu']}; Python {m['python']}, SQLite {m['sqlite']}, PostgreSQL {m['postgresql']}; "
-            f"tessera {m['commit']}; {m['date']}; load average at start {m['load_average']}.",
-            f"Command: `{results.command}`",
-            "",
-            "Bulk ingest (`PUT /api/v1/tables/bulk`, 20 columns per table):",
-            "",
-            ingest,
-            "",
-            "Read latency (ms, client side, keep-alive) and throughput (requests/s):",
-            "",
-            latency,
-            "",
-            f"Cursor paging, page 1 vs {deep} of `GET /api/v1/tables?limit=10` (ms):",
-            "",
-            paging,
-            "",
-            f"Requests that did not answer 200: {errors}.",
-        ]
-    )
-
-
-def write_docs(text: str) -> None:
-    """Replace the latest-run block of the catalog section of docs/benchmarks.md; the rest of the
-    section (targets, before and after, what changed) is written by people."""
-    current = DOC.read_text(encoding="utf-8") if DOC.exists() else ""
-    if DOC_START not in current or DOC_END not in current:
-        log(f"{DOC.relative_to(ROOT)} has no catalog block ({DOC_START}); paste {ARTIFACTS}/catalog.md")
-        return
-    head, rest = current.split(DOC_START, 1)
-    tail = rest.split(DOC_END, 1)[1]
-    DOC.write_text(f"{head}{DOC_START}\n{text}\n{DOC_END}{tail}", encoding="utf-8")
-    log(f"wrote the latest run into {DOC.relative_to(ROOT)}")
-
-
 def parse(argv: Sequence[str]) -> Plan:
     parser = argparse.ArgumentParser(prog="python -m bench catalog", description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="10k tables only, fewer requests (a smoke run)")
     parser.add_argument("--backends", default="sqlite,postgresql", help="comma-separated: sqlite,postgresql")
     parser.add_argument("--sizes", default=None, help="comma-separated table counts (default 10000,100000)")
     parser.add_argument("--batch", type=int, default=250, help="tables per bulk request (default 250)")
-    parser.add_argument("--clients", type=int, default=4, help="concurrent client processes (default 4)")
+    parser.add_argument(
+        "--connections", type=int, default=4, help="wrk connections for the throughput series (default 4)"
+    )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument(
         "--no-docs",
         action="store_true",
-        help="leave docs/benchmarks.md alone (a full run rewrites its figures)",
+        help="leave docs/benchmarks.md alone (a full run rewrites its section)",
     )
     args = parser.parse_args(argv)
     sizes = (
@@ -471,7 +404,7 @@ def parse(argv: Sequence[str]) -> Plan:
         sizes=tuple(sorted(sizes)),
         batch=args.batch,
         requests=500 if args.quick else 5_000,
-        clients=args.clients,
+        connections=args.connections,
         seconds=2.0 if args.quick else 10.0,
         page_rounds=5 if args.quick else 10,
         seed=args.seed,
@@ -479,7 +412,7 @@ def parse(argv: Sequence[str]) -> Plan:
         write_docs=not args.no_docs
         and all(
             getattr(args, name) == parser.get_default(name)
-            for name in ("quick", "backends", "sizes", "batch", "clients", "seed")
+            for name in ("quick", "backends", "sizes", "batch", "connections", "seed")
         ),
     )
 
@@ -487,11 +420,14 @@ def parse(argv: Sequence[str]) -> Plan:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     plan = parse(argv)
+    if not _wrk.available():
+        print(f"bench catalog: {_wrk.MISSING}", file=sys.stderr)
+        return 1
     results = Results(machine=machine(), command=" ".join(["python -m bench catalog", *argv]))
-    with stoppable():
+    with stoppable(), tempfile.TemporaryDirectory(prefix="tessera_bench_wrk_") as work:
         for backend in plan.backends:
-            run_backend(backend, plan, results)
-    text = report(results)
+            run_backend(backend, plan, results, Path(work))
+    text = section(results.__dict__, plan.sizes)
     print(text)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     suffix = "-quick" if plan.quick else ""
@@ -499,7 +435,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     (ARTIFACTS / f"catalog{suffix}.json").write_text(json.dumps(results.__dict__, indent=2) + "\n")
     log(f"results written to {ARTIFACTS.relative_to(ARTIFACTS.parent.parent)}/catalog{suffix}.{{md,json}}")
     if plan.write_docs:
-        write_docs(text)
+        write_doc_section(HEADING, text)
     errors = sum(r["errors"] for r in results.latency) + sum(r["errors"] for r in results.paging)
     if errors:
         log(f"{errors} timed requests did not answer 200; the figures above are not trustworthy")

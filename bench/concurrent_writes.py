@@ -39,6 +39,7 @@ from typing import Any
 import httpx
 import orjson
 import sqlalchemy as sa
+from cryptography.fernet import Fernet
 
 from bench._harness import (
     ARTIFACTS,
@@ -114,6 +115,9 @@ def two_servers(database_url: str, pythonpath: str | None, home: Path) -> Iterat
         "TESSERA_DATABASE_URL": database_url,
         "AUTHENTICATION_PROVIDER": "no-auth",
         "TESSERA_LOG_LEVEL": "INFO",
+        # Replicas of one database need one key for its secrets (the signing key among them): a
+        # key each generated into its own TESSERA_HOME makes the second refuse to start.
+        "FERNET_KEY": Fernet.generate_key().decode(),
     }
     if pythonpath:
         env["PYTHONPATH"] = pythonpath

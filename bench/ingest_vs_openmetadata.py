@@ -9,11 +9,15 @@ Rounds interleave the sizes and alternate which client goes first, so each ratio
 between runs made side by side; the report gives the median of those paired ratios and their
 spread, the load average at the start of every run, and the CPU time the server spent on it.
 
-    python -m bench ingest_vs_openmetadata                     # 1k and 10k tables (about 90 min)
+    python -m bench ingest_vs_openmetadata                     # 1k and 10k tables (about 30 min)
     python -m bench ingest_vs_openmetadata --quick             # 100 and 1k tables, a smoke run
     python -m bench ingest_vs_openmetadata --sizes 1000 --rounds 3 --openmetadata-rounds 1000=3
 
-A full run rewrites its section of docs/benchmarks.md; `--quick` and `--no-docs` only print.
+The defaults are what `make bench` runs within its budget (about 75 minutes for every benchmark):
+3 rounds of `tessera ingest` at each size, and `metadata ingest` in the first 3 rounds at 1k
+tables and the first 2 at 10k, where one run takes 11 to 15 minutes (its client alone spends
+about 10 minutes of CPU). Each `metadata ingest` run is paired with the `tessera ingest` of its
+round. A full run rewrites its section of docs/benchmarks.md; `--quick` and `--no-docs` only print.
 Every run's figures are saved in artifacts/bench/ingest_vs_openmetadata-*.json; `--report-from
 FILE` renders the report of such a file again.
 """
@@ -364,10 +368,6 @@ PRAGMAs), computes each table's fingerprint from what it read, and on a rerun li
 catalog's tables of the schema once and sends only those whose fingerprint differs: a rerun
 with nothing changed writes nothing. `metadata ingest` spends its time in its own client (its
 client CPU above), reflecting and building each table one at a time.
-
-An earlier version of this section gave `metadata ingest` 222.8 s for 1,000 tables (15.5x
-slower than `tessera ingest`): a single run of each client, not paired, at load 5.4. The paired
-rounds above replace it.
 """
 
 
@@ -378,7 +378,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="1000,10000", help="table counts, comma-separated")
     parser.add_argument("--columns", type=int, default=20)
     parser.add_argument(
-        "--rounds", type=int, default=5, help="rounds of tessera ingest (first run and rerun)"
+        "--rounds", type=int, default=3, help="rounds of tessera ingest (first run and rerun; default 3)"
     )
     parser.add_argument(
         "--openmetadata-rounds",

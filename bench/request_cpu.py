@@ -11,8 +11,9 @@ Families: GET /api/v1/tables/name/{fqn} of random tables (authentication off, an
 JWT); PUT /api/v1/tables/bulk of 20 new tables of 10 columns; and the same bulk PUT of 20
 tables that exist unchanged (an ingestion's rerun).
 
-    python -m bench request_cpu --baseline 6322acf            # 5 rounds x 5 s; rewrites its docs section
-    python -m bench request_cpu --baseline 6322acf --quick    # 2 rounds x 2 s, leaves the docs alone
+    python -m bench request_cpu                     # against 6322acf, 5 rounds x 5 s; rewrites its section
+    python -m bench request_cpu --baseline REF      # against another commit
+    python -m bench request_cpu --quick             # 2 rounds x 2 s, leaves the docs alone
 
 Reported per family: the median over rounds of requests per second and of the server's CPU
 time per request (from /proc), and the ratio current/baseline of throughput per round (median
@@ -23,10 +24,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import re
-import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass, field
@@ -34,6 +32,7 @@ from pathlib import Path
 
 import httpx
 
+from bench import _wrk
 from bench._harness import (
     ROOT,
     Server,
@@ -52,18 +51,7 @@ HEADING = "## Per-request CPU: GET by name and bulk PUT under wrk, baseline agai
 SIDES = ("baseline", "current")
 SCHEMA = "auth_bench.db.main"
 
-# Random paths from a file (one per line); the bulk scripts build their bodies in Lua, so that
-# the load generator never waits for Python.
-_GET_SCRIPT = """
-local paths = {}
-init = function(args)
-  for line in io.lines(args[1]) do paths[#paths + 1] = line end
-  math.randomseed(tonumber(args[2]))
-end
-request = function()
-  return wrk.format("GET", paths[math.random(#paths)])
-end
-"""
+# The bulk scripts build their bodies in Lua, so that the load generator never waits for Python.
 _BULK_SCRIPT = """
 local prefix, existing, counter = "", 0, 0
 init = function(args)
@@ -95,37 +83,7 @@ request = function()
     "[" .. table.concat(rows, ",") .. "]")
 end
 """.replace("SCHEMA", SCHEMA)
-_RATE = re.compile(r"Requests/sec:\s+([0-9.]+)")
-_TOTAL = re.compile(r"(\d+) requests in")
-_ERRORS = re.compile(r"Non-2xx or 3xx responses: (\d+)|Socket errors: .*")
-
-
-# Why the figures moved (py-spy profiles of a single worker under wrk, against 6322acf).
-_PROFILE = """What was cut, from py-spy profiles of one worker under wrk (`py-spy record -p PID`):
-
-- **Route lookup by collection** (`api.routing`): every request tried the routers in order, each
-  its dozen regular expressions (a fifth of a GET by name). Each router now carries the set of
-  first three path segments (`/api/v1/tables`) its routes can match and refuses other paths with
-  a set lookup; the order of the routers, and so which route wins, is unchanged.
-- **Fewer layers to the driver**: the entity lookups by FQN and id and the read of the
-  containers' documents are compiled once per dialect and run with `Connection.exec_driver_sql`
-  (`storage.prepared`); the entity and its containers (for inherited owners) are read on one
-  connection instead of two.
-- **Bulk PUT**: the owners a row inherits were read again for every row (schema, database and
-  service: one query per row); they are read once per write. A new entity no longer deletes its
-  (nonexistent) ownership relations, and the DELETE for others is built once. Document building
-  copies JSON through orjson instead of `copy.deepcopy`, quotes the table's FQN once for all its
-  columns, and no longer works out the kind's copied fields from the schemas per row.
-- **Fewer dependencies**: GET by name and by id read the container and the caller from the
-  request instead of as two FastAPI dependencies (the authorization dependency stays), and schema
-  validation checks that a payload is valid before it lists errors.
-- Nothing was given up: authentication, the per-entity authorization, schema validation, audit
-  and metrics run as before.
-
-Left as they are: the rest of FastAPI's dependency and parameter solving, the
-socket writes of the response (uvicorn writes the head and the body separately: most of the
-rest on loopback), and the search index's word splitting on a bulk PUT of new tables (about a
-tenth; the search engine's own work)."""
+BASELINE = "6322acf"  # the commit the performance issue measured today's throughput against
 
 
 @dataclass
@@ -149,19 +107,8 @@ def wrk(
     server: Server, script: Path, args: list[str], *, seconds: float, connections: int, headers: list[str]
 ) -> tuple[float, float]:
     """One wrk run: requests per second, and the server's CPU milliseconds per request."""
-    # A generous timeout: on a loaded machine a bulk write may wait seconds for the CPU.
-    command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds:g}s", "--timeout", "60s", "-s", str(script)]
-    for header in headers:
-        command += ["-H", header]
-    command += [server.base, "--", *args]
-    cpu = server.cpu_ns()
-    done = subprocess.run(command, capture_output=True, text=True, check=True)
-    cpu = server.cpu_ns() - cpu
-    errors = _ERRORS.search(done.stdout)
-    rate, total = _RATE.search(done.stdout), _TOTAL.search(done.stdout)
-    if errors or rate is None or total is None:
-        raise RuntimeError(f"wrk against {server.base} failed:\n{done.stdout}\n{done.stderr}")
-    return float(rate.group(1)), cpu / 1e6 / max(1, int(total.group(1)))
+    done = _wrk.run(server, script, args, seconds=seconds, connections=connections, headers=headers)
+    return done.rate, done.server_cpu_ms
 
 
 UNCHANGED = 200
@@ -264,21 +211,24 @@ def report(results: Results, baseline: str, rounds: int, seconds: float, loads: 
             "machine's load than throughput. "
             "The machine is shared: only the ratios of interleaved runs carry meaning.",
             "",
-            _PROFILE,
+            "What was cut between the baseline and today, from py-spy profiles of one worker under wrk, "
+            "is told in [the history](benchmarks-history.md#per-request-cpu-what-was-cut-since-6322acf).",
         ]
     )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench request_cpu", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--baseline", required=True, help="A commit, tag or branch to compare against.")
+    parser.add_argument(
+        "--baseline", default=BASELINE, help=f"The commit to compare against (default {BASELINE})."
+    )
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--quick", action="store_true", help="2 rounds of 2 s; leaves the docs alone.")
     parser.add_argument("--no-docs", action="store_true", help="Print the report only.")
     options = parser.parse_args(argv)
-    if shutil.which("wrk") is None:
-        print("bench request_cpu: wrk is not installed (apt-get install wrk)", file=sys.stderr)
+    if not _wrk.available():
+        print(f"bench request_cpu: {_wrk.MISSING}", file=sys.stderr)
         return 1
     rounds, seconds = (2, 2) if options.quick else (options.rounds, options.seconds)
     with (
@@ -289,10 +239,11 @@ def main(argv: list[str] | None = None) -> int:
         contextlib.ExitStack() as stack,
     ):
         work = Path(folder)
-        (work / "get.lua").write_text(_GET_SCRIPT)
+        (work / "get.lua").write_text(_wrk.GET_SCRIPT)
         (work / "bulk.lua").write_text(_BULK_SCRIPT)
         sides = []
-        for name, source in (("baseline", baseline_tree), ("current", ROOT)):
+        sources = (("baseline", baseline_tree), ("current", ROOT))
+        for name, source in sources:
             url = f"sqlite:///{work}/{name}.db"
             open_server = stack.enter_context(tessera_server(url, source=source))
             auth_server = stack.enter_context(
@@ -304,8 +255,11 @@ def main(argv: list[str] | None = None) -> int:
             paths = load(side.open_server.base, {})
             seed_unchanged(side.open_server)
         (work / "paths.txt").write_text("\n".join(paths) + "\n")
-        for side, name in zip(sides, SIDES, strict=True):
-            side.token = mint_bot_token(f"sqlite:///{work}/{name}.db", keys)
+        for side, (name, source) in zip(sides, sources, strict=True):
+            # Each side's own CLI: the current one refuses a catalog at an older schema revision.
+            side.token = mint_bot_token(
+                f"sqlite:///{work}/{name}.db", {**keys, "PYTHONPATH": str(source / "src")}
+            )
         results = Results()
         loads = []
         for round_no in range(rounds):
