@@ -230,6 +230,7 @@ def _write(
                 repo.add_versions(conn, rows)
                 search_store.insert_many(conn, [d for d in documents if d is not None])
                 repo.apply_counts(conn, counts)
+                search_store.apply_counts(conn)
     finally:
         engine.dispose()
 

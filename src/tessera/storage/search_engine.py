@@ -21,18 +21,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.compiler import compiles
 
 from tessera.errors import BadRequest
+from tessera.storage import search_counts
 from tessera.storage.schema import search_document as d
 from tessera.storage.schema import search_term as t
 from tessera.storage.search import WORD, sort_key
 from tessera.storage.search_query import (
     COLUMN_FIELDS,
+    DOCUMENTS,
     REVERSED,
     REVERSED_FIELDS,
+    UNCOUNTED_FIELDS,
     And,
     Exists,
     MatchAll,
@@ -47,21 +49,15 @@ from tessera.storage.search_query import (
     field_kind,
     stored_field,
 )
+from tessera.storage.search_text import fts5, mysql_text, ts_query
 
 RANK_WINDOW = 10_000
+# A one-term filter matching at least this share of its kinds' documents is dense: its first
+# page is found sooner by walking the sort order's index and testing each entity than by
+# sorting every match. Sparser ones sort their matches.
+_DENSE = 0.01
 # A literal FQN ending at least this long is taken to be more selective than its beginning.
 _SELECTIVE_SUFFIX = 3
-# InnoDB's FULLTEXT ignores words shorter than innodb_ft_min_token_size (3 by default).
-_MYSQL_MIN_TOKEN = 3
-# InnoDB's default stopwords (INFORMATION_SCHEMA.INNODB_FT_DEFAULT_STOPWORD) are never indexed, so
-# a required "+com*" matches nothing: an e-mail's "com" is looked for like a short word.
-# fmt: off
-_MYSQL_STOPWORDS = frozenset({
-    "a", "about", "an", "are", "as", "at", "be", "by", "com", "de", "en", "for", "from", "how",
-    "i", "in", "is", "it", "la", "of", "on", "or", "that", "the", "this", "to", "was", "what",
-    "when", "where", "who", "will", "with", "und", "www",
-})
-# fmt: on
 # Above every character: `value < prefix + _TOP` bounds a prefix range.
 _TOP = "\U0010ffff"
 _FTS = sa.table("search_fts", sa.column("rowid"), sa.column("rank"))
@@ -115,8 +111,17 @@ class Result:
 
 
 def run(conn: Connection, search: Search) -> Result:
-    plan = _Plan(conn.dialect.name, search)
-    total, exact = _count(conn, plan, search.count_up_to)
+    counted = _counted_total(conn, search)
+    walk = counted is not None and counted >= _DENSE * search_counts.documents(
+        conn, search.entity_types, _whole_kinds(_without_term(search.query))[1]
+    )
+    plan = _Plan(conn.dialect.name, search, walk=walk)
+    if counted is None:
+        total, exact = _count(conn, plan, search.count_up_to)
+    elif search.count_up_to is not None and counted > search.count_up_to:
+        total, exact = search.count_up_to, False
+    else:
+        total, exact = counted, True
     hits = _page(conn, plan, search) if search.size > 0 else []
     aggregations = {agg.name: _aggregate(conn, plan, agg.field, agg.size) for agg in search.aggregations}
     return Result(total=total, exact=exact, hits=hits, aggregations=aggregations)
@@ -125,8 +130,10 @@ def run(conn: Connection, search: Search) -> Result:
 class _Plan:
     """The FROM and WHERE of one search, and what ranks it."""
 
-    def __init__(self, dialect: str, search: Search) -> None:
+    def __init__(self, dialect: str, search: Search, *, walk: bool = False) -> None:
         self.dialect = dialect
+        # Whether the page walks the sort order's index, testing each entity (a dense filter).
+        self.walk = walk
         self.source: sa.FromClause = d
         self.filters: list[sa.ColumnElement[bool]] = []
         self.score: sa.ColumnElement[Any] | None = None
@@ -150,15 +157,15 @@ class _Plan:
             # The FTS table drives the join: its MATCH finds the rows, its rank scores them. A
             # plain join let SQLite walk search_document and run the MATCH once per row.
             self.source = _CrossJoin(_FTS, d, _FTS.c.rowid == _DOC_ROWID)
-            self.filters.append(sa.literal_column("search_fts").op("MATCH")(sa.literal(_fts5(text))))
+            self.filters.append(sa.literal_column("search_fts").op("MATCH")(sa.literal(fts5(text))))
             self.score = -_FTS.c.rank
         elif self.dialect == "postgresql":
-            tsquery = sa.func.to_tsquery(sa.literal_column("'simple'"), sa.literal(_tsquery(text)))
+            tsquery = sa.func.to_tsquery(sa.literal_column("'simple'"), sa.literal(ts_query(text)))
             tsv: sa.ColumnElement[Any] = sa.literal_column("search_document.tsv")
             self.filters.append(tsv.op("@@")(tsquery))
             self.score = sa.func.ts_rank(tsv, tsquery)
         else:
-            condition, relevance = _mysql_text(text)
+            condition, relevance = mysql_text(text)
             self.filters.append(condition)
             self.score = relevance
 
@@ -167,7 +174,8 @@ class _Plan:
         deleted flag as ``+column``, which no index serves: SQLite is left to find the matches
         from the narrowing filter (a name, an FQN, a tag) rather than walk every entity of the
         kind and test each, the plan it took without statistics (ANALYZE)."""
-        if self.dialect == "sqlite" and not self.whole_kinds and name in ("entity_type", "deleted"):
+        narrowed = not self.whole_kinds and not self.walk
+        if self.dialect == "sqlite" and narrowed and name in ("entity_type", "deleted"):
             return sa.literal_column(f"+search_document.{name}", d.c[name].type)
         return d.c[name]
 
@@ -202,13 +210,13 @@ class _Plan:
         if self.dialect == "sqlite":
             return _DOC_ROWID.in_(
                 sa.select(_FTS.c.rowid).where(
-                    sa.literal_column("search_fts").op("MATCH")(sa.literal(_fts5(text)))
+                    sa.literal_column("search_fts").op("MATCH")(sa.literal(fts5(text)))
                 )
             )
         if self.dialect == "postgresql":
-            tsquery = sa.func.to_tsquery(sa.literal_column("'simple'"), sa.literal(_tsquery(text)))
+            tsquery = sa.func.to_tsquery(sa.literal_column("'simple'"), sa.literal(ts_query(text)))
             return sa.literal_column("search_document.tsv").op("@@")(tsquery)
-        return _mysql_text(text)[0]
+        return mysql_text(text)[0]
 
     def _term(self, name: str, values: Sequence[str]) -> sa.ColumnElement[bool]:
         kind = field_kind(name)
@@ -228,6 +236,11 @@ class _Plan:
                 )
             return sa.or_(*alternatives) if alternatives else sa.false()
         keys = [sort_key(v.lower() if kind == "folded" else v) for v in values]
+        if self.walk:
+            # Tested entity by entity as the sort order's index is walked: a lookup each, not
+            # a list of every match built first (SQLite's IN), nor a join of them (PostgreSQL).
+            matched = t.c.value == keys[0] if len(keys) == 1 else t.c.value.in_(keys)
+            return sa.exists().where(t.c.field == stored, matched, t.c.entity_id == d.c.entity_id)
         return _has(stored, keys)
 
     def _wildcard(self, name: str, pattern: str) -> sa.ColumnElement[bool]:
@@ -302,6 +315,45 @@ def _whole_kinds(query: Query) -> tuple[bool, bool | None]:
     return True, deleted
 
 
+def _counted_term(query: Query) -> tuple[str, str] | None:
+    """The stored field and value of a query that is one value of a field search_term_count
+    counts, perhaps with a deleted flag."""
+    items = query.items if isinstance(query, And) else (query,)
+    found = [item for item in items if not isinstance(item, MatchAll) and not _is_deleted(item)]
+    if len(found) != 1 or not isinstance(found[0], Term) or len(found[0].values) != 1:
+        return None
+    term = found[0]
+    kind = field_kind(term.field)
+    stored = stored_field(term.field)
+    if kind not in ("keyword", "folded") or stored in UNCOUNTED_FIELDS:
+        return None
+    value = term.values[0]
+    return stored, sort_key(value.lower() if kind == "folded" else value)
+
+
+def _is_deleted(query: Query) -> bool:
+    return isinstance(query, Term) and query.field == "deleted" and len(query.values) == 1
+
+
+def _without_term(query: Query) -> Query:
+    """The query's deleted flags alone (what is left of a counted term's query without it)."""
+    items = query.items if isinstance(query, And) else (query,)
+    kept = tuple(item for item in items if _is_deleted(item))
+    return And(kept) if kept else MatchAll()
+
+
+def _counted_total(conn: Connection, search: Search) -> int | None:
+    """The exact number of matches of a one-term query, from search_term_count; None for any
+    other query."""
+    term = _counted_term(search.query)
+    if term is None:
+        return None
+    whole, deleted = _whole_kinds(_without_term(search.query))
+    if not whole:
+        return None
+    return search_counts.total(conn, term[0], term[1], search.entity_types, deleted)
+
+
 def _has(stored: str, keys: list[str]) -> sa.ColumnElement[bool]:
     value = t.c.value == keys[0] if len(keys) == 1 else t.c.value.in_(keys)
     return d.c.entity_id.in_(sa.select(t.c.entity_id).where(t.c.field == stored, value))
@@ -330,9 +382,6 @@ def _last_wildcard(pattern: str) -> int:
     return max(pattern.rfind("*"), pattern.rfind("?"))
 
 
-# -- full-text expressions ------------------------------------------------------------------------
-
-
 def _driver(query: Query) -> Text | None:
     if isinstance(query, Text):
         return query
@@ -347,45 +396,6 @@ def _without(query: Query, driver: Text) -> Query:
     assert isinstance(query, And)
     rest = [item for item in query.items if item is not driver]
     return rest[0] if len(rest) == 1 else And(tuple(rest))
-
-
-def _fts5(text: Text) -> str:
-    # Only the last word may be a prefix: FTS5 reads a prefix's whole doclist, and a common
-    # first word as a prefix ("table"* in "table_000042") made a rare name cost a full scan.
-    words = [f'"{word}"' for word in text.words]
-    if text.prefix:
-        words[-1] += "*"
-    return (" OR " if text.any_word else " AND ").join(words)
-
-
-def _tsquery(text: Text) -> str:
-    words = list(text.words)
-    if text.prefix:
-        words[-1] += ":*"
-    return (" | " if text.any_word else " & ").join(words)
-
-
-def _indexed_by_innodb(word: str) -> bool:
-    """Whether InnoDB's FULLTEXT index holds the word; the others are found with LIKE."""
-    return len(word) >= _MYSQL_MIN_TOKEN and word.lower() not in _MYSQL_STOPWORDS
-
-
-def _mysql_text(text: Text) -> tuple[sa.ColumnElement[bool], sa.ColumnElement[Any]]:
-    long_words = [w for w in text.words[:-1] if _indexed_by_innodb(w)]
-    last = text.words[-1]
-    short = [w for w in text.words[:-1] if not _indexed_by_innodb(w)]
-    terms = [f"{'' if text.any_word else '+'}{w}" for w in long_words]
-    if _indexed_by_innodb(last):
-        terms.append(f"{'' if text.any_word else '+'}{last}{'*' if text.prefix else ''}")
-    else:
-        short.append(last)
-    likes = [d.c.body.like(f"%{w}%") for w in short]
-    if not terms:
-        condition = sa.or_(*likes) if text.any_word else sa.and_(*likes)
-        return condition, sa.literal(1.0)
-    relevance = mysql.match(d.c.body, against=" ".join(terms)).in_boolean_mode()
-    combine = sa.or_ if text.any_word else sa.and_
-    return combine(relevance, *likes), relevance
 
 
 # -- counting, paging, facets ---------------------------------------------------------------------
@@ -465,7 +475,7 @@ def _sort_key(plan: _Plan, column: sa.ColumnElement[Any]) -> sa.ColumnElement[An
     """What to ORDER BY. A narrowed query on SQLite sorts its matches: ``+column`` keeps SQLite
     from walking the sort order's index and testing every entity of the kind against the
     filter, which it chose for a rare FQN when the database had no statistics (ANALYZE)."""
-    if plan.dialect == "sqlite" and not plan.whole_kinds:
+    if plan.dialect == "sqlite" and not plan.whole_kinds and not plan.walk:
         return sa.literal_column(f"+search_document.{column.name}")
     return column
 
@@ -510,6 +520,10 @@ def _beyond(
 
 
 def _aggregate(conn: Connection, plan: _Plan, name: str, size: int) -> Buckets:
+    if plan.whole_kinds:
+        counted = _counted_facet(conn, plan, name, size)
+        if counted is not None:
+            return counted
     count = sa.func.count().label("n")
     if field_kind(name) == "column":
         column = d.c[COLUMN_FIELDS[name]]
@@ -536,6 +550,28 @@ def _aggregate(conn: Connection, plan: _Plan, name: str, size: int) -> Buckets:
     other = 0
     if len(buckets) == size:
         other = int(conn.execute(all_rows).scalar_one()) - sum(n for _, n in buckets)
+    return Buckets(buckets=buckets, other=other)
+
+
+def _counted_facet(conn: Connection, plan: _Plan, name: str, size: int) -> Buckets | None:
+    """A facet of whole kinds from search_term_count: a row per distinct value, not an index
+    entry per entity. None for a field it does not count."""
+    by_deleted = False
+    if field_kind(name) == "column":
+        if COLUMN_FIELDS[name] not in ("entity_type", "deleted"):
+            return None
+        stored, by_deleted = DOCUMENTS, COLUMN_FIELDS[name] == "deleted"
+    else:
+        stored = stored_field(name)
+        if field_kind(name) == "text" and not stored.endswith(".keyword"):
+            stored += ".keyword"
+        if stored in UNCOUNTED_FIELDS:
+            return None
+    found, everything = search_counts.buckets(
+        conn, stored, plan.entity_types, plan.deleted, size, by_deleted=by_deleted
+    )
+    buckets = [(_bucket_key(value), n) for value, n in found]
+    other = everything - sum(n for _, n in buckets) if len(buckets) == size else 0
     return Buckets(buckets=buckets, other=other)
 
 
