@@ -111,10 +111,7 @@ class Result:
 
 
 def run(conn: Connection, search: Search) -> Result:
-    counted = _counted_total(conn, search)
-    walk = counted is not None and counted >= _DENSE * search_counts.documents(
-        conn, search.entity_types, _whole_kinds(_without_term(search.query))[1]
-    )
+    counted, walk = _counted(conn, search)
     plan = _Plan(conn.dialect.name, search, walk=walk)
     if counted is None:
         total, exact = _count(conn, plan, search.count_up_to)
@@ -342,16 +339,19 @@ def _without_term(query: Query) -> Query:
     return And(kept) if kept else MatchAll()
 
 
-def _counted_total(conn: Connection, search: Search) -> int | None:
-    """The exact number of matches of a one-term query, from search_term_count; None for any
-    other query."""
+def _counted(conn: Connection, search: Search) -> tuple[int | None, bool]:
+    """The exact number of matches of whole kinds or of a one-term query, read from
+    search_term_count (None for any other query), and whether the term is dense enough for its
+    page to walk the sort order's index."""
+    whole, deleted = _whole_kinds(search.query)
+    if whole:
+        return search_counts.documents(conn, search.entity_types, deleted), False
     term = _counted_term(search.query)
     if term is None:
-        return None
-    whole, deleted = _whole_kinds(_without_term(search.query))
-    if not whole:
-        return None
-    return search_counts.total(conn, term[0], term[1], search.entity_types, deleted)
+        return None, False
+    _whole, deleted = _whole_kinds(_without_term(search.query))
+    matches = search_counts.total(conn, term[0], term[1], search.entity_types, deleted)
+    return matches, matches >= _DENSE * search_counts.documents(conn, search.entity_types, deleted)
 
 
 def _has(stored: str, keys: list[str]) -> sa.ColumnElement[bool]:
