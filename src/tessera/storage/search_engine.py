@@ -17,7 +17,7 @@ PostgreSQL (tsvector + GIN) and MySQL/MariaDB (FULLTEXT) alike.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import sqlalchemy as sa
@@ -50,12 +50,14 @@ from tessera.storage.search_query import (
     stored_field,
 )
 from tessera.storage.search_text import fts5, mysql_text, ts_query
+from tessera.storage.search_walk import Walk, beyond, walk_page
 
 RANK_WINDOW = 10_000
-# A one-term filter matching at least this share of its kinds' documents is dense: its first
-# page is found sooner by walking the sort order's index and testing each entity than by
-# sorting every match. Sparser ones sort their matches.
+# A one-term filter matching at least this share of its kinds' documents is dense: its page is
+# found sooner by walking the sort order's index and testing each entity than by sorting every
+# match. Sparser ones sort their matches.
 _DENSE = 0.01
+_WALKED_SORTS = frozenset({"name", "fqn", "updated_at", "_score"})
 # A literal FQN ending at least this long is taken to be more selective than its beginning.
 _SELECTIVE_SUFFIX = 3
 # Above every character: `value < prefix + _TOP` bounds a prefix range.
@@ -112,7 +114,8 @@ class Result:
 
 def run(conn: Connection, search: Search) -> Result:
     counted, walk = _counted(conn, search)
-    plan = _Plan(conn.dialect.name, search, walk=walk)
+    plan = _Plan(conn.dialect.name, search)
+    plan.walk = walk
     if counted is None:
         total, exact = _count(conn, plan, search.count_up_to)
     elif search.count_up_to is not None and counted > search.count_up_to:
@@ -127,10 +130,10 @@ def run(conn: Connection, search: Search) -> Result:
 class _Plan:
     """The FROM and WHERE of one search, and what ranks it."""
 
-    def __init__(self, dialect: str, search: Search, *, walk: bool = False) -> None:
+    def __init__(self, dialect: str, search: Search) -> None:
         self.dialect = dialect
-        # Whether the page walks the sort order's index, testing each entity (a dense filter).
-        self.walk = walk
+        # A dense one-term filter's page walks the sort order's index instead (search_walk).
+        self.walk: Walk | None = None
         self.source: sa.FromClause = d
         self.filters: list[sa.ColumnElement[bool]] = []
         self.score: sa.ColumnElement[Any] | None = None
@@ -171,8 +174,7 @@ class _Plan:
         deleted flag as ``+column``, which no index serves: SQLite is left to find the matches
         from the narrowing filter (a name, an FQN, a tag) rather than walk every entity of the
         kind and test each, the plan it took without statistics (ANALYZE)."""
-        narrowed = not self.whole_kinds and not self.walk
-        if self.dialect == "sqlite" and narrowed and name in ("entity_type", "deleted"):
+        if self.dialect == "sqlite" and not self.whole_kinds and name in ("entity_type", "deleted"):
             return sa.literal_column(f"+search_document.{name}", d.c[name].type)
         return d.c[name]
 
@@ -233,11 +235,6 @@ class _Plan:
                 )
             return sa.or_(*alternatives) if alternatives else sa.false()
         keys = [sort_key(v.lower() if kind == "folded" else v) for v in values]
-        if self.walk:
-            # Tested entity by entity as the sort order's index is walked: a lookup each, not
-            # a list of every match built first (SQLite's IN), nor a join of them (PostgreSQL).
-            matched = t.c.value == keys[0] if len(keys) == 1 else t.c.value.in_(keys)
-            return sa.exists().where(t.c.field == stored, matched, t.c.entity_id == d.c.entity_id)
         return _has(stored, keys)
 
     def _wildcard(self, name: str, pattern: str) -> sa.ColumnElement[bool]:
@@ -339,19 +336,26 @@ def _without_term(query: Query) -> Query:
     return And(kept) if kept else MatchAll()
 
 
-def _counted(conn: Connection, search: Search) -> tuple[int | None, bool]:
+def _counted(conn: Connection, search: Search) -> tuple[int | None, Walk | None]:
     """The exact number of matches of whole kinds or of a one-term query, read from
-    search_term_count (None for any other query), and whether the term is dense enough for its
-    page to walk the sort order's index."""
+    search_term_count (None for any other query), and for a term dense enough, how its page
+    walks the sort order's index."""
     whole, deleted = _whole_kinds(search.query)
     if whole:
-        return search_counts.documents(conn, search.entity_types, deleted), False
+        return search_counts.documents(conn, search.entity_types, deleted), None
     term = _counted_term(search.query)
     if term is None:
-        return None, False
+        return None, None
     _whole, deleted = _whole_kinds(_without_term(search.query))
     matches = search_counts.total(conn, term[0], term[1], search.entity_types, deleted)
-    return matches, matches >= _DENSE * search_counts.documents(conn, search.entity_types, deleted)
+    documents = search_counts.documents(conn, search.entity_types, deleted)
+    # The walk reads one kind's index of the sort order (_score without a text is name order).
+    kinds = search.entity_types
+    if kinds is None or len(kinds) != 1 or deleted is None or search.sort not in _WALKED_SORTS:
+        return matches, None
+    if matches == 0 or matches < _DENSE * documents:
+        return matches, None
+    return matches, Walk(term[0], term[1], kinds[0], deleted, matches / documents, documents)
 
 
 def _has(stored: str, keys: list[str]) -> sa.ColumnElement[bool]:
@@ -415,6 +419,13 @@ def _page(conn: Connection, plan: _Plan, search: Search) -> list[Hit]:
     if search.sort == "_score":
         return _page_by_score(conn, plan, search)
     column = _SORT_COLUMNS[search.sort]
+    if plan.walk is not None:
+        after = None
+        if search.search_after is not None:
+            last, entity_id = _after(search.search_after, 2)
+            after = (_sort_value(search.sort, last), entity_id)
+        found = walk_page(conn, plan.walk, column, search, after)
+        return [Hit(entity_id, 1.0, [key, entity_id]) for entity_id, key in found]
     ordering = _sort_key(plan, column)
     score = plan.score if plan.score is not None else sa.literal(1.0)
     query = sa.select(d.c.entity_id, column.label("key"), score.label("score")).select_from(plan.source)
@@ -422,7 +433,7 @@ def _page(conn: Connection, plan: _Plan, search: Search) -> list[Hit]:
     if search.search_after is not None:
         last, entity_id = _after(search.search_after, 2)
         query = query.where(
-            _beyond(conn, column, _sort_value(search.sort, last), entity_id, search.descending)
+            beyond(conn, column, _sort_value(search.sort, last), entity_id, search.descending)
         )
     order = (ordering.desc(), d.c.entity_id.desc()) if search.descending else (ordering, d.c.entity_id)
     rows = conn.execute(query.order_by(*order).offset(search.offset).limit(search.size))
@@ -430,12 +441,19 @@ def _page(conn: Connection, plan: _Plan, search: Search) -> list[Hit]:
 
 
 def _page_by_score(conn: Connection, plan: _Plan, search: Search) -> list[Hit]:
+    if plan.walk is not None:
+        after = None
+        if search.search_after is not None:
+            _score, name, entity_id = _after(search.search_after, 3)
+            after = (name, entity_id)
+        found = walk_page(conn, plan.walk, d.c.name, replace(search, descending=False), after)
+        return [Hit(entity_id, 1.0, [1.0, key, entity_id]) for entity_id, key in found]
     if plan.score is None:
         # Every match scores alike: relevance order is name order, an index walk.
         by_name = sa.select(d.c.entity_id, d.c.name).select_from(plan.source).where(*plan.filters)
         if search.search_after is not None:
             _score, name, entity_id = _after(search.search_after, 3)
-            by_name = by_name.where(_beyond(conn, d.c.name, name, entity_id, descending=False))
+            by_name = by_name.where(beyond(conn, d.c.name, name, entity_id, descending=False))
         name_key = _sort_key(plan, d.c.name)
         rows = conn.execute(
             by_name.order_by(name_key, d.c.entity_id).offset(search.offset).limit(search.size)
@@ -475,7 +493,7 @@ def _sort_key(plan: _Plan, column: sa.ColumnElement[Any]) -> sa.ColumnElement[An
     """What to ORDER BY. A narrowed query on SQLite sorts its matches: ``+column`` keeps SQLite
     from walking the sort order's index and testing every entity of the kind against the
     filter, which it chose for a rare FQN when the database had no statistics (ANALYZE)."""
-    if plan.dialect == "sqlite" and not plan.whole_kinds and not plan.walk:
+    if plan.dialect == "sqlite" and not plan.whole_kinds:
         return sa.literal_column(f"+search_document.{column.name}")
     return column
 
@@ -503,20 +521,6 @@ def _float(value: str) -> float:
         return float(value)
     except ValueError:
         raise BadRequest(f"search_after: {value!r} is not a score") from None
-
-
-def _beyond(
-    conn: Connection, column: sa.ColumnElement[Any], key: Any, entity_id: str, descending: bool
-) -> sa.ColumnElement[bool]:
-    """Rows after (key, entity_id) in the sort order, written so the index seeks to it (see
-    :func:`tessera.storage.repository._beyond`)."""
-    if conn.dialect.name in ("postgresql", "sqlite"):
-        left = sa.tuple_(column, d.c.entity_id)
-        right = sa.tuple_(sa.literal(key), sa.literal(entity_id))
-        return left < right if descending else left > right
-    if descending:
-        return sa.or_(column < key, sa.and_(column == key, d.c.entity_id < entity_id))
-    return sa.or_(column > key, sa.and_(column == key, d.c.entity_id > entity_id))
 
 
 def _aggregate(conn: Connection, plan: _Plan, name: str, size: int) -> Buckets:

@@ -136,34 +136,43 @@ def test_one_term_totals_are_exact_and_pages_walk_every_match_in_order(
     client: TestClient, descending: bool
 ) -> None:
     make_hierarchy(client)
-    # Tier1 on every third table (dense: its pages walk the FQN index); Tier3 on one in 150
-    # (sparse: its matches are sorted).
+
+    # Tier1 on every third table (dense: its pages walk the FQN index); Tier2 on seven tables
+    # at the end of the FQN order (dense, but a walk from the start finds none in its first
+    # window); Tier3 on one in 150 (sparse: its matches are sorted).
+    def tier(i: int) -> str | None:
+        if i % 3 == 0:
+            return "Tier.Tier1"
+        return "Tier.Tier2" if i >= 140 else "Tier.Tier3" if i == 77 else None
+
     rows = [
         {
             "name": f"t{i:03d}",
             "databaseSchema": SCHEMA,
             "columns": columns("id"),
-            "tags": [label("Tier.Tier1")] if i % 3 == 0 else [label("Tier.Tier3")] if i == 77 else [],
+            "tags": [label(name) for name in [tier(i)] if name is not None],
         }
         for i in range(150)
     ]
     assert ok(client.put("/api/v1/tables/bulk?async=false", json=rows))["numberOfRowsFailed"] == 0
     order = "desc" if descending else "asc"
-    for tier, expected in (("Tier.Tier1", [f"t{i:03d}" for i in range(0, 150, 3)]), ("Tier.Tier3", ["t077"])):
-        expected = sorted(expected, reverse=descending)
-        body = tier_search(client, tier, track_total_hits="true")
+    for wanted in ("Tier.Tier1", "Tier.Tier2", "Tier.Tier3"):
+        expected = sorted((f"t{i:03d}" for i in range(150) if tier(i) == wanted), reverse=descending)
+        body = tier_search(client, wanted, track_total_hits="true")
         assert body["hits"]["total"] == {"value": len(expected), "relation": "eq"}
-        seen: list[str] = []
-        after: list[str] = []
-        while True:
-            extra = {"search_after": after} if after else {}
-            page = tier_search(client, tier, sort_field="fullyQualifiedName", sort_order=order, **extra)
-            hits = page["hits"]["hits"]
-            if not hits:
-                break
-            seen += [hit["_source"]["name"] for hit in hits]
-            after = [str(value) for value in hits[-1]["sort"]]
-        assert seen == expected
+        for sort in ({"sort_field": "fullyQualifiedName", "sort_order": order}, {}):
+            seen: list[str] = []
+            after: list[str] = []
+            while True:
+                extra = {"search_after": after} if after else {}
+                page = tier_search(client, wanted, size=3, **sort, **extra)
+                hits = page["hits"]["hits"]
+                if not hits:
+                    break
+                seen += [hit["_source"]["name"] for hit in hits]
+                after = [str(value) for value in hits[-1]["sort"]]
+            # Without a sort field: relevance, which is name order when every match scores alike.
+            assert seen == (expected if sort else sorted(expected))
     # Beyond track_total_hits the total is a lower bound, as in OpenSearch.
     container = client.app.state.container  # type: ignore[attr-defined]
     tier1 = And((Term("tier.tagFQN", ("Tier.Tier1",)), Term("deleted", ("false",))))
