@@ -59,9 +59,12 @@ def walk_page(
             .limit(window)
             .subquery("walked")
         )
-        matches = sa.exists().where(
+        # A subquery per entity of the window, not an EXISTS: PostgreSQL turns an EXISTS into a
+        # join, and joined the window with every match of the term.
+        lookup = sa.select(sa.literal(1)).where(
             t.c.field == walk.field, t.c.value == walk.value, t.c.entity_id == walked.c.entity_id
         )
+        matches = lookup.limit(1).scalar_subquery().is_not(None)
         keys = (
             (walked.c.key.desc(), walked.c.entity_id.desc())
             if search.descending
