@@ -8,7 +8,10 @@ PostgreSQL (tsvector + GIN) and MySQL/MariaDB (FULLTEXT) alike.
 - Sorting by name, FQN, display name or update time walks an index of ``search_document``, and
   ``search_after`` seeks into it: page 1,000 costs what page 1 does.
 - Totals are counted exactly up to ``count_up_to`` matches (OpenSearch's ``track_total_hits``,
-  10,000 by default) and beyond that reported as "at least".
+  10,000 by default) and beyond that reported as "at least". Those of whole kinds and of one
+  term are read from ``search_term_count`` instead, as are facets of whole kinds
+  (:mod:`tessera.storage.search_counts`); a dense term's page walks the sort order's index
+  (:mod:`tessera.storage.search_walk`).
 - Relevance is computed for at most :data:`RANK_WINDOW` matches of a text, taken in index
   order: with more matches than that, the best of the first 10,000 come first (see
   docs/design/search.md). With fewer, the order is exact.
