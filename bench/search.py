@@ -78,11 +78,12 @@ literal end (`*.table_004242`) and with a whole service before it (`bench_servic
 a `tier.tagFQN` filter sorted by FQN, six facets of the whole table index, and `search_after`
 from the middle of the FQN order.
 
-Two families are expected to grow with what they count or sort rather than with the catalog
-as such: the `tier.tagFQN` filter matches a tenth of the tables (1,000 at 10k, 10,000 at 100k),
-which are counted (up to 10,000, `track_total_hits`) and sorted; the facets count one index
-entry per table for each field ([design](design/search.md)). The others read what the page
-needs, so their growth should stay near 1x.
+Every family reads what its page needs, not what grows with the catalog. The `tier.tagFQN`
+filter matches a tenth of the tables (1,000 at 10k, 10,000 at 100k): its total is read from
+`search_term_count` (documents per field value, kept in step by every write) and, the filter
+being dense, its page walks a window of the FQN index and tests each table, rather than
+counting (up to 10,000) and sorting every match. The facets read `search_term_count` too: a row
+per distinct value, not an index entry per table ([design](design/search.md)).
 """
 _AGGS = {
     "tier": {"terms": {"field": "tier.tagFQN"}},
@@ -229,6 +230,7 @@ def _write(
                 repo.add_versions(conn, rows)
                 search_store.insert_many(conn, [d for d in documents if d is not None])
                 repo.apply_counts(conn, counts)
+                search_store.apply_counts(conn)
     finally:
         engine.dispose()
 

@@ -21,6 +21,7 @@ from tessera.storage import migrate
 from tessera.storage.db import create_engine
 from tests.integration.catalog.helpers import SCHEMA, columns
 from tests.integration.conftest import _create_server_database, _drop_server_database
+from tests.integration.search_counts import assert_counts_exact
 from tests.integration.servers import tessera_server
 
 pytestmark = pytest.mark.slow
@@ -238,6 +239,8 @@ def _deadlocks(url: str) -> int:
 
 
 def _check_database(url: str, acknowledged: list[tuple[str, str]]) -> None:
+    # Every writer's search count deltas landed, none twice (a retried write's included).
+    assert_counts_exact(url)
     engine = sa.create_engine(url)
     try:
         with engine.connect() as conn:

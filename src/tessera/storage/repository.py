@@ -19,14 +19,13 @@ from sqlalchemy.engine import Connection
 
 from tessera.errors import BadRequest
 from tessera.storage import relations
+from tessera.storage import search as search_store
 from tessera.storage.prepared import Prepared
 from tessera.storage.schema import (
     entity,
     entity_count,
     entity_record,
     entity_version,
-    search_document,
-    search_term,
 )
 
 Doc = dict[str, Any]
@@ -261,8 +260,7 @@ def delete(conn: Connection, ids: Sequence[str]) -> dict[CountKey, int]:
             counts[(entity_type, parent, bool(deleted))] -= n
         conn.execute(sa.delete(entity_version).where(entity_version.c.entity_id.in_(chunk)))
         conn.execute(sa.delete(entity_record).where(entity_record.c.entity_id.in_(chunk)))
-        conn.execute(sa.delete(search_term).where(search_term.c.entity_id.in_(chunk)))
-        conn.execute(sa.delete(search_document).where(search_document.c.entity_id.in_(chunk)))
+        search_store.delete(conn, chunk)
         relations.forget(conn, chunk)
         conn.execute(sa.delete(entity).where(entity.c.id.in_(chunk)))
     return counts

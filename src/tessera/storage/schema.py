@@ -150,6 +150,22 @@ search_term = sa.Table(
     sqlite_with_rowid=False,
 )
 
+# How many documents have each (field, value), per kind and deleted flag (migration 0014), kept in
+# step with search_term by every write, as deltas applied in key order just before commit (like
+# entity_count). A facet of whole kinds, or the total of one term, reads a row per distinct value
+# here instead of an index entry per entity there. Field "entityType" counts the documents
+# themselves (its value is the kind). Fields with about one value per entity are not counted
+# (search_query.UNCOUNTED_FIELDS): this table would be as large as search_term.
+search_term_count = sa.Table(
+    "search_term_count",
+    metadata,
+    sa.Column("field", sa.String(64), primary_key=True),
+    sa.Column("entity_type", sa.String(64), primary_key=True),
+    sa.Column("deleted", sa.Boolean(), primary_key=True),
+    sa.Column("value", SortKey, primary_key=True),
+    sa.Column("n", sa.BigInteger(), nullable=False),
+)
+
 
 # -- security ----------------------------------------------------------------------------------
 

@@ -10,17 +10,20 @@ answered by :mod:`tessera.storage.search_engine`.
 
 from __future__ import annotations
 
+import collections
 import functools
 import re
+import weakref
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 import orjson
 import sqlalchemy as sa
+from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-from tessera.storage.schema import entity, search_document, search_term
-from tessera.storage.search_query import REVERSED, REVERSED_FIELDS, field_kind
+from tessera.storage.schema import entity, search_document, search_term, search_term_count
+from tessera.storage.search_query import DOCUMENTS, REVERSED, REVERSED_FIELDS, UNCOUNTED_FIELDS, field_kind
 
 WORD = re.compile(r"[0-9A-Za-z\u00C0-\uFFFF]+")
 
@@ -89,15 +92,36 @@ _UPDATE = sa.update(search_document).where(search_document.c.entity_id == sa.bin
 _INSERT = sa.insert(search_document)
 _INSERT_TERMS = sa.insert(search_term)
 _DELETE_TERMS = sa.delete(search_term).where(search_term.c.entity_id == sa.bindparam("doc_id"))
+_STORED = sa.select(search_document.c.entity_type, search_document.c.deleted).where(
+    search_document.c.entity_id == sa.bindparam("doc_id")
+)
+_STORED_TERMS = sa.select(
+    search_term.c.field, search_term.c.value, search_term.c.entity_type, search_term.c.deleted
+).where(search_term.c.entity_id == sa.bindparam("doc_id"))
+
+# search_term_count's key: (field, entity_type, deleted, value).
+TermCountKey = tuple[str, str, bool, str]
+# The count deltas of each open write transaction, applied by apply_counts just before commit.
+# Kept by transaction rather than passed along: the writes that reindex documents include the
+# label listeners', which see only the connection. A transaction rolled back takes its deltas
+# with it.
+_pending: weakref.WeakKeyDictionary[Any, collections.Counter[TermCountKey]] = weakref.WeakKeyDictionary()
 
 
 def put(conn: Connection, *, entity_id: str, terms: Sequence[dict[str, Any]] = (), **values: Any) -> None:
     """Index one entity anew: its search_document row (the columns in ``values``) and terms."""
-    updated = conn.execute(_UPDATE, {"doc_id": entity_id, **values})
-    if updated.rowcount == 0:
+    stored = conn.execute(_STORED, {"doc_id": entity_id}).first()
+    counts = _counts(conn)
+    if stored is None:
         conn.execute(_INSERT, {"entity_id": entity_id, **values})
     else:
+        counts[(DOCUMENTS, stored.entity_type, bool(stored.deleted), stored.entity_type)] -= 1
+        for row in conn.execute(_STORED_TERMS, {"doc_id": entity_id}):
+            if row.field not in UNCOUNTED_FIELDS:
+                counts[(row.field, row.entity_type, bool(row.deleted), row.value)] -= 1
+        conn.execute(_UPDATE, {"doc_id": entity_id, **values})
         conn.execute(_DELETE_TERMS, {"doc_id": entity_id})
+    _count_new(counts, values["entity_type"], values["deleted"], terms)
     if terms:
         owner = {"entity_id": entity_id, "entity_type": values["entity_type"], "deleted": values["deleted"]}
         conn.execute(_INSERT_TERMS, [{**term, **owner} for term in terms])
@@ -112,30 +136,94 @@ def insert_many(conn: Connection, documents: Sequence[dict[str, Any]]) -> None:
     """
     if not documents:
         return
-    rows: list[dict[str, Any]] = []
     terms: list[dict[str, Any]] = []
+    conn.execute(_INSERT, [{k: v for k, v in document.items() if k != "terms"} for document in documents])
+    counts = _counts(conn)
     for document in documents:
-        row = dict(document)
-        owner = {"entity_id": row["entity_id"], "entity_type": row["entity_type"], "deleted": row["deleted"]}
-        terms.extend({**term, **owner} for term in row.pop("terms", ()))
-        rows.append(row)
-    conn.execute(_INSERT, rows)
+        own = document.get("terms", ())
+        _count_new(counts, document["entity_type"], document["deleted"], own)
+        owner = {
+            "entity_id": document["entity_id"],
+            "entity_type": document["entity_type"],
+            "deleted": document["deleted"],
+        }
+        terms.extend({**term, **owner} for term in own)
     if terms:
         conn.execute(_INSERT_TERMS, terms)
 
 
 def delete(conn: Connection, entity_ids: Sequence[str]) -> None:
-    conn.execute(sa.delete(search_term).where(search_term.c.entity_id.in_(entity_ids)))
-    conn.execute(sa.delete(search_document).where(search_document.c.entity_id.in_(entity_ids)))
+    """Forget the search documents of these entities (at most 500 at a time)."""
+    counts = _counts(conn)
+    term = search_term.c
+    gone = sa.select(term.field, term.entity_type, term.deleted, term.value, sa.func.count())
+    gone = gone.where(term.entity_id.in_(entity_ids), term.field.not_in(UNCOUNTED_FIELDS))
+    for field, entity_type, deleted, value, n in conn.execute(
+        gone.group_by(term.field, term.entity_type, term.deleted, term.value)
+    ):
+        counts[(field, entity_type, bool(deleted), value)] -= n
+    doc = search_document.c
+    kinds = sa.select(doc.entity_type, doc.deleted, sa.func.count()).where(doc.entity_id.in_(entity_ids))
+    for entity_type, deleted, n in conn.execute(kinds.group_by(doc.entity_type, doc.deleted)):
+        counts[(DOCUMENTS, entity_type, bool(deleted), entity_type)] -= n
+    conn.execute(sa.delete(search_term).where(term.entity_id.in_(entity_ids)))
+    conn.execute(sa.delete(search_document).where(doc.entity_id.in_(entity_ids)))
 
 
-def set_deleted(conn: Connection, entity_ids: Sequence[str], deleted: bool) -> None:
-    for start in range(0, len(entity_ids), 500):
-        chunk = entity_ids[start : start + 500]
-        conn.execute(
-            sa.update(search_document).where(search_document.c.entity_id.in_(chunk)).values(deleted=deleted)
-        )
-        conn.execute(sa.update(search_term).where(search_term.c.entity_id.in_(chunk)).values(deleted=deleted))
+def apply_counts(conn: Connection) -> None:
+    """Add this transaction's deltas to search_term_count, in key order: the last statement
+    before commit, as for entity_count (see :mod:`tessera.storage.unit_of_work`)."""
+    transaction = conn.get_transaction()
+    deltas = _pending.pop(transaction, None) if transaction is not None else None
+    if not deltas:
+        return
+    params = [
+        {"field": field, "entity_type": kind, "deleted": deleted, "value": value, "n": n}
+        for (field, kind, deleted, value), n in sorted(deltas.items())
+        if n
+    ]
+    if params:
+        conn.execute(_count_upsert(conn.dialect.name), params)
+
+
+@functools.cache
+def _count_upsert(dialect: str) -> sa.Executable:
+    # One statement whether or not the row exists: two writers adding the first document with a
+    # value must not race on inserting its row. Rows that fall to 0 stay (readers skip them):
+    # deleting one could race with a writer adding to it.
+    n = search_term_count.c.n
+    if dialect in ("mysql", "mariadb"):
+        statement = mysql.insert(search_term_count)
+        return statement.on_duplicate_key_update(n=n + statement.inserted.n)
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    upsert = insert(search_term_count)
+    key = search_term_count.c
+    return upsert.on_conflict_do_update(
+        index_elements=[key.field, key.entity_type, key.deleted, key.value],
+        set_={"n": n + upsert.excluded.n},
+    )
+
+
+def _counts(conn: Connection) -> collections.Counter[TermCountKey]:
+    transaction = conn.get_transaction()
+    if transaction is None:
+        raise RuntimeError("search documents are written within a transaction")
+    counts = _pending.get(transaction)
+    if counts is None:
+        counts = _pending[transaction] = collections.Counter()
+    return counts
+
+
+def _count_new(
+    counts: collections.Counter[TermCountKey],
+    entity_type: str,
+    deleted: bool,
+    terms: Iterable[dict[str, Any]],
+) -> None:
+    counts[(DOCUMENTS, entity_type, deleted, entity_type)] += 1
+    for term in terms:
+        if term["field"] not in UNCOUNTED_FIELDS:
+            counts[(term["field"], entity_type, deleted, term["value"])] += 1
 
 
 def documents(conn: Connection, entity_ids: Sequence[str]) -> dict[str, tuple[str, dict[str, Any]]]:

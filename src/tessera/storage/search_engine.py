@@ -8,7 +8,10 @@ PostgreSQL (tsvector + GIN) and MySQL/MariaDB (FULLTEXT) alike.
 - Sorting by name, FQN, display name or update time walks an index of ``search_document``, and
   ``search_after`` seeks into it: page 1,000 costs what page 1 does.
 - Totals are counted exactly up to ``count_up_to`` matches (OpenSearch's ``track_total_hits``,
-  10,000 by default) and beyond that reported as "at least".
+  10,000 by default) and beyond that reported as "at least". Those of whole kinds and of one
+  term are read from ``search_term_count`` instead, as are facets of whole kinds
+  (:mod:`tessera.storage.search_counts`); a dense term's page walks the sort order's index
+  (:mod:`tessera.storage.search_walk`).
 - Relevance is computed for at most :data:`RANK_WINDOW` matches of a text, taken in index
   order: with more matches than that, the best of the first 10,000 come first (see
   docs/design/search.md). With fewer, the order is exact.
@@ -17,22 +20,24 @@ PostgreSQL (tsvector + GIN) and MySQL/MariaDB (FULLTEXT) alike.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.compiler import compiles
 
 from tessera.errors import BadRequest
+from tessera.storage import search_counts
 from tessera.storage.schema import search_document as d
 from tessera.storage.schema import search_term as t
 from tessera.storage.search import WORD, sort_key
 from tessera.storage.search_query import (
     COLUMN_FIELDS,
+    DOCUMENTS,
     REVERSED,
     REVERSED_FIELDS,
+    UNCOUNTED_FIELDS,
     And,
     Exists,
     MatchAll,
@@ -47,21 +52,17 @@ from tessera.storage.search_query import (
     field_kind,
     stored_field,
 )
+from tessera.storage.search_text import fts5, mysql_text, ts_query
+from tessera.storage.search_walk import Walk, beyond, walk_page
 
 RANK_WINDOW = 10_000
+# A one-term filter matching at least this share of its kinds' documents is dense: its page is
+# found sooner by walking the sort order's index and testing each entity than by sorting every
+# match. Sparser ones sort their matches.
+_DENSE = 0.01
+_WALKED_SORTS = frozenset({"name", "fqn", "updated_at", "_score"})
 # A literal FQN ending at least this long is taken to be more selective than its beginning.
 _SELECTIVE_SUFFIX = 3
-# InnoDB's FULLTEXT ignores words shorter than innodb_ft_min_token_size (3 by default).
-_MYSQL_MIN_TOKEN = 3
-# InnoDB's default stopwords (INFORMATION_SCHEMA.INNODB_FT_DEFAULT_STOPWORD) are never indexed, so
-# a required "+com*" matches nothing: an e-mail's "com" is looked for like a short word.
-# fmt: off
-_MYSQL_STOPWORDS = frozenset({
-    "a", "about", "an", "are", "as", "at", "be", "by", "com", "de", "en", "for", "from", "how",
-    "i", "in", "is", "it", "la", "of", "on", "or", "that", "the", "this", "to", "was", "what",
-    "when", "where", "who", "will", "with", "und", "www",
-})
-# fmt: on
 # Above every character: `value < prefix + _TOP` bounds a prefix range.
 _TOP = "\U0010ffff"
 _FTS = sa.table("search_fts", sa.column("rowid"), sa.column("rank"))
@@ -115,8 +116,15 @@ class Result:
 
 
 def run(conn: Connection, search: Search) -> Result:
+    counted, walk = _counted(conn, search)
     plan = _Plan(conn.dialect.name, search)
-    total, exact = _count(conn, plan, search.count_up_to)
+    plan.walk = walk
+    if counted is None:
+        total, exact = _count(conn, plan, search.count_up_to)
+    elif search.count_up_to is not None and counted > search.count_up_to:
+        total, exact = search.count_up_to, False
+    else:
+        total, exact = counted, True
     hits = _page(conn, plan, search) if search.size > 0 else []
     aggregations = {agg.name: _aggregate(conn, plan, agg.field, agg.size) for agg in search.aggregations}
     return Result(total=total, exact=exact, hits=hits, aggregations=aggregations)
@@ -127,6 +135,8 @@ class _Plan:
 
     def __init__(self, dialect: str, search: Search) -> None:
         self.dialect = dialect
+        # A dense one-term filter's page walks the sort order's index instead (search_walk).
+        self.walk: Walk | None = None
         self.source: sa.FromClause = d
         self.filters: list[sa.ColumnElement[bool]] = []
         self.score: sa.ColumnElement[Any] | None = None
@@ -150,15 +160,15 @@ class _Plan:
             # The FTS table drives the join: its MATCH finds the rows, its rank scores them. A
             # plain join let SQLite walk search_document and run the MATCH once per row.
             self.source = _CrossJoin(_FTS, d, _FTS.c.rowid == _DOC_ROWID)
-            self.filters.append(sa.literal_column("search_fts").op("MATCH")(sa.literal(_fts5(text))))
+            self.filters.append(sa.literal_column("search_fts").op("MATCH")(sa.literal(fts5(text))))
             self.score = -_FTS.c.rank
         elif self.dialect == "postgresql":
-            tsquery = sa.func.to_tsquery(sa.literal_column("'simple'"), sa.literal(_tsquery(text)))
+            tsquery = sa.func.to_tsquery(sa.literal_column("'simple'"), sa.literal(ts_query(text)))
             tsv: sa.ColumnElement[Any] = sa.literal_column("search_document.tsv")
             self.filters.append(tsv.op("@@")(tsquery))
             self.score = sa.func.ts_rank(tsv, tsquery)
         else:
-            condition, relevance = _mysql_text(text)
+            condition, relevance = mysql_text(text)
             self.filters.append(condition)
             self.score = relevance
 
@@ -202,13 +212,13 @@ class _Plan:
         if self.dialect == "sqlite":
             return _DOC_ROWID.in_(
                 sa.select(_FTS.c.rowid).where(
-                    sa.literal_column("search_fts").op("MATCH")(sa.literal(_fts5(text)))
+                    sa.literal_column("search_fts").op("MATCH")(sa.literal(fts5(text)))
                 )
             )
         if self.dialect == "postgresql":
-            tsquery = sa.func.to_tsquery(sa.literal_column("'simple'"), sa.literal(_tsquery(text)))
+            tsquery = sa.func.to_tsquery(sa.literal_column("'simple'"), sa.literal(ts_query(text)))
             return sa.literal_column("search_document.tsv").op("@@")(tsquery)
-        return _mysql_text(text)[0]
+        return mysql_text(text)[0]
 
     def _term(self, name: str, values: Sequence[str]) -> sa.ColumnElement[bool]:
         kind = field_kind(name)
@@ -302,6 +312,55 @@ def _whole_kinds(query: Query) -> tuple[bool, bool | None]:
     return True, deleted
 
 
+def _counted_term(query: Query) -> tuple[str, str] | None:
+    """The stored field and value of a query that is one value of a field search_term_count
+    counts, perhaps with a deleted flag."""
+    items = query.items if isinstance(query, And) else (query,)
+    found = [item for item in items if not isinstance(item, MatchAll) and not _is_deleted(item)]
+    if len(found) != 1 or not isinstance(found[0], Term) or len(found[0].values) != 1:
+        return None
+    term = found[0]
+    kind = field_kind(term.field)
+    stored = stored_field(term.field)
+    if kind not in ("keyword", "folded") or stored in UNCOUNTED_FIELDS:
+        return None
+    value = term.values[0]
+    return stored, sort_key(value.lower() if kind == "folded" else value)
+
+
+def _is_deleted(query: Query) -> bool:
+    return isinstance(query, Term) and query.field == "deleted" and len(query.values) == 1
+
+
+def _without_term(query: Query) -> Query:
+    """The query's deleted flags alone (what is left of a counted term's query without it)."""
+    items = query.items if isinstance(query, And) else (query,)
+    kept = tuple(item for item in items if _is_deleted(item))
+    return And(kept) if kept else MatchAll()
+
+
+def _counted(conn: Connection, search: Search) -> tuple[int | None, Walk | None]:
+    """The exact number of matches of whole kinds or of a one-term query, read from
+    search_term_count (None for any other query), and for a term dense enough, how its page
+    walks the sort order's index."""
+    whole, deleted = _whole_kinds(search.query)
+    if whole:
+        return search_counts.documents(conn, search.entity_types, deleted), None
+    term = _counted_term(search.query)
+    if term is None:
+        return None, None
+    _whole, deleted = _whole_kinds(_without_term(search.query))
+    matches = search_counts.total(conn, term[0], term[1], search.entity_types, deleted)
+    documents = search_counts.documents(conn, search.entity_types, deleted)
+    # The walk reads one kind's index of the sort order (_score without a text is name order).
+    kinds = search.entity_types
+    if kinds is None or len(kinds) != 1 or deleted is None or search.sort not in _WALKED_SORTS:
+        return matches, None
+    if matches == 0 or matches < _DENSE * documents:
+        return matches, None
+    return matches, Walk(term[0], term[1], kinds[0], deleted, matches / documents, documents)
+
+
 def _has(stored: str, keys: list[str]) -> sa.ColumnElement[bool]:
     value = t.c.value == keys[0] if len(keys) == 1 else t.c.value.in_(keys)
     return d.c.entity_id.in_(sa.select(t.c.entity_id).where(t.c.field == stored, value))
@@ -330,9 +389,6 @@ def _last_wildcard(pattern: str) -> int:
     return max(pattern.rfind("*"), pattern.rfind("?"))
 
 
-# -- full-text expressions ------------------------------------------------------------------------
-
-
 def _driver(query: Query) -> Text | None:
     if isinstance(query, Text):
         return query
@@ -347,45 +403,6 @@ def _without(query: Query, driver: Text) -> Query:
     assert isinstance(query, And)
     rest = [item for item in query.items if item is not driver]
     return rest[0] if len(rest) == 1 else And(tuple(rest))
-
-
-def _fts5(text: Text) -> str:
-    # Only the last word may be a prefix: FTS5 reads a prefix's whole doclist, and a common
-    # first word as a prefix ("table"* in "table_000042") made a rare name cost a full scan.
-    words = [f'"{word}"' for word in text.words]
-    if text.prefix:
-        words[-1] += "*"
-    return (" OR " if text.any_word else " AND ").join(words)
-
-
-def _tsquery(text: Text) -> str:
-    words = list(text.words)
-    if text.prefix:
-        words[-1] += ":*"
-    return (" | " if text.any_word else " & ").join(words)
-
-
-def _indexed_by_innodb(word: str) -> bool:
-    """Whether InnoDB's FULLTEXT index holds the word; the others are found with LIKE."""
-    return len(word) >= _MYSQL_MIN_TOKEN and word.lower() not in _MYSQL_STOPWORDS
-
-
-def _mysql_text(text: Text) -> tuple[sa.ColumnElement[bool], sa.ColumnElement[Any]]:
-    long_words = [w for w in text.words[:-1] if _indexed_by_innodb(w)]
-    last = text.words[-1]
-    short = [w for w in text.words[:-1] if not _indexed_by_innodb(w)]
-    terms = [f"{'' if text.any_word else '+'}{w}" for w in long_words]
-    if _indexed_by_innodb(last):
-        terms.append(f"{'' if text.any_word else '+'}{last}{'*' if text.prefix else ''}")
-    else:
-        short.append(last)
-    likes = [d.c.body.like(f"%{w}%") for w in short]
-    if not terms:
-        condition = sa.or_(*likes) if text.any_word else sa.and_(*likes)
-        return condition, sa.literal(1.0)
-    relevance = mysql.match(d.c.body, against=" ".join(terms)).in_boolean_mode()
-    combine = sa.or_ if text.any_word else sa.and_
-    return combine(relevance, *likes), relevance
 
 
 # -- counting, paging, facets ---------------------------------------------------------------------
@@ -405,6 +422,13 @@ def _page(conn: Connection, plan: _Plan, search: Search) -> list[Hit]:
     if search.sort == "_score":
         return _page_by_score(conn, plan, search)
     column = _SORT_COLUMNS[search.sort]
+    if plan.walk is not None:
+        after = None
+        if search.search_after is not None:
+            last, entity_id = _after(search.search_after, 2)
+            after = (_sort_value(search.sort, last), entity_id)
+        found = walk_page(conn, plan.walk, column, search, after)
+        return [Hit(entity_id, 1.0, [key, entity_id]) for entity_id, key in found]
     ordering = _sort_key(plan, column)
     score = plan.score if plan.score is not None else sa.literal(1.0)
     query = sa.select(d.c.entity_id, column.label("key"), score.label("score")).select_from(plan.source)
@@ -412,7 +436,7 @@ def _page(conn: Connection, plan: _Plan, search: Search) -> list[Hit]:
     if search.search_after is not None:
         last, entity_id = _after(search.search_after, 2)
         query = query.where(
-            _beyond(conn, column, _sort_value(search.sort, last), entity_id, search.descending)
+            beyond(conn, column, _sort_value(search.sort, last), entity_id, search.descending)
         )
     order = (ordering.desc(), d.c.entity_id.desc()) if search.descending else (ordering, d.c.entity_id)
     rows = conn.execute(query.order_by(*order).offset(search.offset).limit(search.size))
@@ -420,12 +444,19 @@ def _page(conn: Connection, plan: _Plan, search: Search) -> list[Hit]:
 
 
 def _page_by_score(conn: Connection, plan: _Plan, search: Search) -> list[Hit]:
+    if plan.walk is not None:
+        after = None
+        if search.search_after is not None:
+            _score, name, entity_id = _after(search.search_after, 3)
+            after = (name, entity_id)
+        found = walk_page(conn, plan.walk, d.c.name, replace(search, descending=False), after)
+        return [Hit(entity_id, 1.0, [1.0, key, entity_id]) for entity_id, key in found]
     if plan.score is None:
         # Every match scores alike: relevance order is name order, an index walk.
         by_name = sa.select(d.c.entity_id, d.c.name).select_from(plan.source).where(*plan.filters)
         if search.search_after is not None:
             _score, name, entity_id = _after(search.search_after, 3)
-            by_name = by_name.where(_beyond(conn, d.c.name, name, entity_id, descending=False))
+            by_name = by_name.where(beyond(conn, d.c.name, name, entity_id, descending=False))
         name_key = _sort_key(plan, d.c.name)
         rows = conn.execute(
             by_name.order_by(name_key, d.c.entity_id).offset(search.offset).limit(search.size)
@@ -495,21 +526,11 @@ def _float(value: str) -> float:
         raise BadRequest(f"search_after: {value!r} is not a score") from None
 
 
-def _beyond(
-    conn: Connection, column: sa.ColumnElement[Any], key: Any, entity_id: str, descending: bool
-) -> sa.ColumnElement[bool]:
-    """Rows after (key, entity_id) in the sort order, written so the index seeks to it (see
-    :func:`tessera.storage.repository._beyond`)."""
-    if conn.dialect.name in ("postgresql", "sqlite"):
-        left = sa.tuple_(column, d.c.entity_id)
-        right = sa.tuple_(sa.literal(key), sa.literal(entity_id))
-        return left < right if descending else left > right
-    if descending:
-        return sa.or_(column < key, sa.and_(column == key, d.c.entity_id < entity_id))
-    return sa.or_(column > key, sa.and_(column == key, d.c.entity_id > entity_id))
-
-
 def _aggregate(conn: Connection, plan: _Plan, name: str, size: int) -> Buckets:
+    if plan.whole_kinds:
+        counted = _counted_facet(conn, plan, name, size)
+        if counted is not None:
+            return counted
     count = sa.func.count().label("n")
     if field_kind(name) == "column":
         column = d.c[COLUMN_FIELDS[name]]
@@ -536,6 +557,28 @@ def _aggregate(conn: Connection, plan: _Plan, name: str, size: int) -> Buckets:
     other = 0
     if len(buckets) == size:
         other = int(conn.execute(all_rows).scalar_one()) - sum(n for _, n in buckets)
+    return Buckets(buckets=buckets, other=other)
+
+
+def _counted_facet(conn: Connection, plan: _Plan, name: str, size: int) -> Buckets | None:
+    """A facet of whole kinds from search_term_count: a row per distinct value, not an index
+    entry per entity. None for a field it does not count."""
+    by_deleted = False
+    if field_kind(name) == "column":
+        if COLUMN_FIELDS[name] not in ("entity_type", "deleted"):
+            return None
+        stored, by_deleted = DOCUMENTS, COLUMN_FIELDS[name] == "deleted"
+    else:
+        stored = stored_field(name)
+        if field_kind(name) == "text" and not stored.endswith(".keyword"):
+            stored += ".keyword"
+        if stored in UNCOUNTED_FIELDS:
+            return None
+    found, everything = search_counts.buckets(
+        conn, stored, plan.entity_types, plan.deleted, size, by_deleted=by_deleted
+    )
+    buckets = [(_bucket_key(value), n) for value, n in found]
+    other = everything - sum(n for _, n in buckets) if len(buckets) == size else 0
     return Buckets(buckets=buckets, other=other)
 
 

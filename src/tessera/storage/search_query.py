@@ -39,6 +39,22 @@ ALIASES: dict[str, str] = {
 # with a literal end (``*.orders``) is an index range too.
 REVERSED_FIELDS = frozenset({"fullyQualifiedName"})
 REVERSED = ".reversed"
+# Stored fields search_term_count does not count: about one value per entity (a name, an FQN,
+# an e-mail), so counting them would copy search_term. Their facets and totals count index
+# entries, which for such fields are few per value.
+UNCOUNTED_FIELDS = frozenset(
+    {
+        "name",
+        "name.keyword",
+        "displayName",
+        "displayName.keyword",
+        "fullyQualifiedName",
+        "fullyQualifiedName" + REVERSED,
+        "email",
+    }
+)
+# The field of search_term_count that counts documents: its value is the document's kind.
+DOCUMENTS = "entityType"
 
 
 def stored_field(name: str) -> str:

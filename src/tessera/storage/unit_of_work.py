@@ -14,7 +14,8 @@ write takes the rows it will change in one global order, and nothing else:
 - a write that spans levels of the hierarchy (deleting a schema and its tables) takes one level
   at a time from the top, each level in key order;
 - a write of one entity by id (PATCH, restore, the root of a delete) takes that row first;
-- the paging counters (``entity_count``) are changed last, in key order, just before commit.
+- the paging counters (``entity_count``), then the search counters (``search_term_count``), are
+  changed last, in key order, just before commit.
 
 Two writers may then wait for each other's rows, but never in a cycle. The reads that find
 which rows to take lock nothing (they may be stale; what counts is what is read once locked).
@@ -247,6 +248,8 @@ class UnitOfWork:
             self._placeholders = {}
         repo.apply_counts(self.conn, self._counts)
         self._counts = Counter()
+        # After entity_count, in every transaction: the two tables are taken in one order too.
+        search_store.apply_counts(self.conn)
 
     def _stored(self, made: Sequence[tuple[EntityRow, dict[str, Any] | None]]) -> None:
         if not made:

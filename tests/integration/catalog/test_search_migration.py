@@ -14,6 +14,7 @@ from tessera.storage import migrate
 from tessera.storage.db import create_engine
 from tests.integration.catalog.helpers import make_hierarchy, ok, put_table
 from tests.integration.conftest import _create_server_database, _drop_server_database
+from tests.integration.search_counts import assert_counts_exact
 
 
 def test_migration_0013_indexes_existing_documents(backend: str, tmp_path: Path) -> None:
@@ -50,6 +51,41 @@ def test_migration_0013_indexes_existing_documents(backend: str, tmp_path: Path)
             hits = body["hits"]["hits"]
             assert [hit["_source"]["name"] for hit in hits] == ["orders"]
             assert hits[0]["sort"][0] == hits[0]["_source"]["fullyQualifiedName"]
+    finally:
+        engine.dispose()
+        if backend != "sqlite":
+            _drop_server_database(backend, url)
+
+
+def test_migration_0014_counts_the_terms_already_there(backend: str, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'old.db'}" if backend == "sqlite" else _create_server_database(backend)
+    settings = load_settings(
+        environ={
+            "TESSERA_HOME": str(tmp_path / "home"),
+            "TESSERA_DATABASE_URL": url,
+            "AUTHENTICATION_PROVIDER": "no-auth",
+        }
+    )
+    engine = create_engine(url)
+    tier = {"tagFQN": "Tier.Tier1", "source": "Classification", "labelType": "Manual", "state": "Confirmed"}
+    try:
+        with TestClient(create_app(settings)) as client:
+            make_hierarchy(client)
+            ok(put_table(client, "orders", "id", tags=[tier]), 201)
+            ok(put_table(client, "items", "id", tags=[tier]), 201)
+            gone = ok(put_table(client, "gone", "id", tags=[tier]), 201)
+            ok(client.delete(f"/api/v1/tables/{gone['id']}"))
+        # Back to before 0014, as a catalog written by the previous release would be.
+        migrate.downgrade(engine, "0013")
+        with engine.begin() as conn:
+            assert "search_term_count" not in sa.inspect(conn).get_table_names()
+        migrate.upgrade(engine)
+        assert_counts_exact(engine)
+        with TestClient(create_app(settings)) as client:
+            aggs = '{"aggs": {"tier": {"terms": {"field": "tier.tagFQN"}}}}'
+            body = ok(client.get("/api/v1/search/query", params={"q": "*", "size": 0, "query_filter": aggs}))
+            buckets = body["aggregations"]["sterms#tier"]["buckets"]
+            assert buckets == [{"key": "Tier.Tier1", "doc_count": 2}]
     finally:
         engine.dispose()
         if backend != "sqlite":

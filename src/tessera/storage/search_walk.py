@@ -1,0 +1,94 @@
+"""The page of a dense one-term filter (``tier.tagFQN = Tier.Tier1`` on a tenth of the tables),
+found by walking the sort order's index and testing each entity, instead of sorting every match.
+
+The walk is written out rather than left to the planner: a window of the sort order (``ORDER BY
+key LIMIT n`` on the kind's own index, an index walk on every backend) and the term tested on
+each entity of the window by its ``search_term`` key. Planners misjudge such filters without
+statistics (SQLite) or with them (PostgreSQL took ``Tier.Tier1`` for a rare value and sorted
+every match). The window is sized from the filter's share of the documents
+(search_term_count) and grown until it holds the page or the whole kind: matches bunched at the
+far end of the order cost more reads, never a wrong page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from tessera.storage.schema import search_document as d
+from tessera.storage.schema import search_term as t
+from tessera.storage.search_query import Search
+
+# How many times the expected number of entities a first window reads: slack for matches
+# spread unevenly along the order.
+_SLACK = 2
+_GROWTH = 4
+
+
+@dataclass(frozen=True)
+class Walk:
+    """A one-term filter (its stored field and value) on one kind's documents, deleted or not,
+    how many documents that is and the share of them that match."""
+
+    field: str
+    value: str
+    entity_type: str
+    deleted: bool
+    share: float
+    documents: int
+
+
+def walk_page(
+    conn: Connection, walk: Walk, column: sa.ColumnElement[Any], search: Search, after: tuple[Any, str] | None
+) -> list[tuple[str, Any]]:
+    """(entity_id, sort key) of the page's matches, in the sort order, after ``after``."""
+    needed = search.offset + search.size
+    window = int(needed / walk.share * _SLACK) + 32
+    ordering = (column.desc(), d.c.entity_id.desc()) if search.descending else (column, d.c.entity_id)
+    scope = [d.c.entity_type == walk.entity_type, d.c.deleted == walk.deleted]
+    if after is not None:
+        scope.append(beyond(conn, column, after[0], after[1], search.descending))
+    while True:
+        walked = (
+            sa.select(d.c.entity_id, column.label("key"))
+            .where(*scope)
+            .order_by(*ordering)
+            .limit(window)
+            .subquery("walked")
+        )
+        # A subquery per entity of the window, not an EXISTS: PostgreSQL turns an EXISTS into a
+        # join, and joined the window with every match of the term.
+        lookup = sa.select(sa.literal(1)).where(
+            t.c.field == walk.field, t.c.value == walk.value, t.c.entity_id == walked.c.entity_id
+        )
+        matches = lookup.limit(1).scalar_subquery().is_not(None)
+        keys = (
+            (walked.c.key.desc(), walked.c.entity_id.desc())
+            if search.descending
+            else (
+                walked.c.key,
+                walked.c.entity_id,
+            )
+        )
+        page = sa.select(walked.c.entity_id, walked.c.key).where(matches).order_by(*keys)
+        rows = conn.execute(page.offset(search.offset).limit(search.size)).all()
+        if len(rows) == search.size or window >= walk.documents:
+            return [(row.entity_id, row.key) for row in rows]
+        window *= _GROWTH
+
+
+def beyond(
+    conn: Connection, column: sa.ColumnElement[Any], key: Any, entity_id: str, descending: bool
+) -> sa.ColumnElement[bool]:
+    """Rows after (key, entity_id) in the sort order, written so the index seeks to it (see
+    :func:`tessera.storage.repository._beyond`)."""
+    if conn.dialect.name in ("postgresql", "sqlite"):
+        left = sa.tuple_(column, d.c.entity_id)
+        right = sa.tuple_(sa.literal(key), sa.literal(entity_id))
+        return left < right if descending else left > right
+    if descending:
+        return sa.or_(column < key, sa.and_(column == key, d.c.entity_id < entity_id))
+    return sa.or_(column > key, sa.and_(column == key, d.c.entity_id > entity_id))
