@@ -175,18 +175,24 @@ def test_basic_browse_explore_filters_and_table_page(ui: Ui, site: Site) -> None
     assert rows.nth(0).inner_text().split("\t")[:3] == ["id", "BIGINT", "Primary key"]
     assert "VARCHAR(64)" in rows.nth(1).inner_text()
     assert page.locator("#versions li").count() == 2
-    # Explore: filter by type, then by service.
+    # Explore: narrowed by the Type facet, then by the Service facet too.
     page.click("nav >> text=Explore")
-    page.select_option("#filter-type", "database")
-    page.click("form[role=search] button")
+    page.check("#facet-type input[value=database]")
     ui.at(f"{site.base}/explore?type=database")
     assert sorted(page.locator("#results .result-title").all_inner_texts()) == ["events", "sales"]
-    page.select_option("#filter-type", "table")
-    page.select_option("#filter-service", "lake")
-    page.click("form[role=search] button")
+    page.uncheck("#facet-type input[value=database]")
+    ui.at(f"{site.base}/explore")
+    page.check("#facet-type input[value=table]")
+    ui.at(f"{site.base}/explore?type=table")
+    page.check("#facet-service input[value=lake]")
     ui.at(f"{site.base}/explore?type=table&service=lake")
     assert page.locator("#results .result-title").all_inner_texts() == ["clicks"]
-    # After a search, focus is on the result count, which screen readers announce.
+    # A search keeps the facets in use; after it, focus is on the result count, which screen
+    # readers announce.
+    page.fill("#search-q", "click")
+    page.click("form[role=search] button")
+    ui.at(f"{site.base}/explore?q=click&type=table&service=lake")
+    assert page.locator("#results .result-title").all_inner_texts() == ["clicks"]
     assert page.evaluate("document.activeElement.id") == "result-count"
 
 

@@ -290,6 +290,94 @@ def test_explore_hits_render_their_description_as_markdown(ui: Ui, site: Site) -
     assert "Tier1" in facts
 
 
+def seed_facets(site: Site, word: str, east: str, west: str) -> None:
+    """Four tables in two services, all described with `word`: three in one service (Tier1 and
+    dora's, Tier1 and PII, Tier2), one in another (Tier1, frank's)."""
+    for service, tables in (
+        (
+            east,
+            (
+                ("a", "Tier.Tier1", "dora", None),
+                ("b", "Tier.Tier1", None, "PII.Sensitive"),
+                ("c", "Tier.Tier2", None, None),
+            ),
+        ),
+        (west, (("d", "Tier.Tier1", "frank", None),)),
+    ):
+        site.api.ok(
+            "PUT", "/api/v1/services/databaseServices", json={"name": service, "serviceType": "SQLite"}
+        )
+        site.api.ok("PUT", "/api/v1/databases", json={"name": "db", "service": service})
+        site.api.ok("PUT", "/api/v1/databaseSchemas", json={"name": "s", "database": f"{service}.db"})
+        for name, tier, owner, tag in tables:
+            site.api.ok(
+                "PUT",
+                "/api/v1/tables",
+                json={
+                    "name": name,
+                    "databaseSchema": f"{service}.db.s",
+                    "description": f"Part of {word}.",
+                    "owners": [{"id": site.ids[owner], "type": "user"}] if owner else [],
+                    "tags": [label(tier), *([label(tag)] if tag else [])],
+                    "columns": [{"name": "id", "dataType": "INT"}],
+                },
+            )
+
+
+def facet_counts(ui: Ui, key: str) -> dict[str, str]:
+    values = ui.page.locator(f"#facet-{key} .facet-value").all()
+    # Each count reads "<n> results" to a screen reader; "results" is hidden on screen.
+    return {
+        v.locator("input").get_attribute("value") or "": v.locator(".facet-count").inner_text().split()[0]
+        for v in values
+    }
+
+
+def test_explore_facets_count_filter_and_are_removed(ui: Ui, site: Site) -> None:
+    word, east, west = unique("facet"), unique("east"), unique("west")
+    seed_facets(site, word, east, west)
+    page = ui.page
+    sign_in(ui, site, path=f"/explore?q={word}")
+    assert page.inner_text("#result-count").startswith("4 results")
+    # Each facet's values with their counts, from the server's aggregations.
+    assert facet_counts(ui, "service") == {east: "3", west: "1"}
+    assert facet_counts(ui, "tier") == {"Tier.Tier1": "3", "Tier.Tier2": "1"}
+    assert facet_counts(ui, "owner") == {"dora": "1", "frank": "1"}
+    assert facet_counts(ui, "tag") == {"PII.Sensitive": "1"}  # Tier labels have their own facet
+    assert facet_counts(ui, "type") == {"table": "4"}
+    assert page.inner_text("#facet-type .facet-name") == "Table"
+    # Ticking a value filters and counts again; the other values of its facet keep their counts.
+    ui.requests.clear()
+    page.check("#facet-tier input[value='Tier.Tier1']")
+    ui.at(f"{site.base}/explore?q={word}&tier=Tier.Tier1")
+    assert page.inner_text("#result-count").startswith("3 results")
+    assert facet_counts(ui, "service") == {east: "2", west: "1"}
+    assert facet_counts(ui, "tier") == {"Tier.Tier1": "3", "Tier.Tier2": "1"}
+    searches = [r for r in ui.requests if "/api/v1/search/query" in r.url]
+    assert len(searches) == 2  # the hits with every facet's counts, and the tier facet's own
+    # The keyboard stays on the checkbox it used; Space ticks the next facet's value.
+    assert page.evaluate("document.activeElement.value") == "Tier.Tier1"
+    page.focus(f"#facet-service input[value='{west}']")
+    page.keyboard.press("Space")
+    ui.at(f"{site.base}/explore?q={word}&service={west}&tier=Tier.Tier1")
+    assert page.locator("#results .result-title").all_inner_texts() == ["d"]
+    assert page.evaluate("document.activeElement.value") == west
+    chips = [chip.get_attribute("aria-label") for chip in page.locator("#selected-facets .chip").all()]
+    assert chips == [f"Remove filter Service: {west}", "Remove filter Tier: Tier1"]
+    shot(page.locator("#main .page"), "explore")
+    # Each value in use is removed with its chip, or all at once.
+    page.click(f"#selected-facets button[aria-label='Remove filter Service: {west}']")
+    ui.at(f"{site.base}/explore?q={word}&tier=Tier.Tier1")
+    assert page.inner_text("#result-count").startswith("3 results")
+    page.check("#facet-owner input[value=dora]")
+    ui.at(f"{site.base}/explore?q={word}&owner=dora&tier=Tier.Tier1")
+    assert page.locator("#results .result-title").all_inner_texts() == ["a"]
+    page.click("#clear-facets")
+    ui.at(f"{site.base}/explore?q={word}")
+    assert page.inner_text("#result-count").startswith("4 results")
+    assert page.locator("#selected-facets").count() == 0
+
+
 def test_a_conflict_is_explained_and_nothing_is_overwritten(ui: Ui, site: Site) -> None:
     ui.console.expect_http(412)
     page = ui.page
@@ -501,6 +589,7 @@ def test_catalog_pages_in_firefox(firefox_page: Firefox, site: Site) -> None:
         (f"/tables/{ORDERS}?tab=sample", "#sample-data"),
         ("/glossary/term/Business.Revenue", "#glossaryTerm-description-text em"),
         ("/classifications/PII", "#main tbody tr"),
+        ("/explore?tier=Tier.Tier1", "#facet-tier input:checked"),
     ):
         browser.evaluate(
             f"(() => {{ const a = document.createElement('a'); a.href = {json.dumps(path)};"
