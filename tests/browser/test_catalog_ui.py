@@ -529,6 +529,26 @@ def test_glossary_pages_and_an_admin_adds_a_term(ui: Ui, site: Site) -> None:
         "GET", "/api/v1/glossaryTerms/name/Business.Revenue", params={"fields": "relatedTerms"}
     )
     assert [t["term"]["name"] for t in revenue["relatedTerms"]] == [name]
+    # Reviewers and status, each a patch of the version the last edit left (no conflict).
+    page.click("#reviewers-edit")
+    page.fill("#reviewer-name", "dora")
+    page.click("#reviewers-save")
+    page.wait_for_selector("#reviewers-list >> text=dora (user)")
+    assert page.evaluate("document.activeElement.id") == "reviewers-edit"
+    page.select_option("#term-status", "In Review")
+    # The select is disabled while saving, and drawn again (enabled) with the saved term.
+    page.wait_for_selector("#term-status:enabled")
+    assert page.evaluate("document.activeElement.id") == "term-status"
+    saved = site.api.ok("GET", f"/api/v1/glossaryTerms/name/Business.{name}", params={"fields": "reviewers"})
+    assert saved["entityStatus"] == "In Review"
+    assert [(r["name"], r["type"]) for r in saved["reviewers"]] == [("dora", "user")]
+    # A reviewer who does not exist is named, not sent.
+    ui.console.expect_http(404)
+    page.click("#reviewers-edit")
+    page.fill("#reviewer-name", "nobody")
+    page.click("#reviewers-save")
+    assert page.inner_text("#reviewers [role=alert]") == "No user is called nobody."
+    page.click("#reviewers .edit-form button.secondary")
     shot(page.locator("#main .page"), "term")
     page.click("nav.breadcrumbs >> text=Business")
     ui.settled()
