@@ -169,11 +169,13 @@ def test_table_is_edited_where_it_is_read(ui: Ui, site: Site) -> None:
     page = ui.page
     sign_in(ui, site, path=f"/tables/{ORDERS}")
     page.wait_for_selector("#tier option[value='Tier.Tier2']", state="attached")
-    # The page costs three calls whatever the table holds: the table, its versions, the tiers.
+    # The page costs four calls whatever the table holds: the table, its versions, what the
+    # person may change, the tiers.
     calls = [r.url.split("/api/v1/")[1].split("?")[0] for r in ui.requests if "/api/v1/" in r.url]
     assert [c for c in calls if not c.startswith(("system/", "users/"))] == [
         f"tables/name/{ORDERS}",
         f"tables/{table(site)['id']}/versions",
+        f"permissions/table/{table(site)['id']}",
         "tags",
     ]
     # alice owns the schema: the table inherits her, marked and not removable here.
@@ -400,11 +402,42 @@ def test_a_conflict_is_explained_and_nothing_is_overwritten(ui: Ui, site: Site) 
     assert page.inner_text("#table-description-text") == "Theirs"
 
 
+def test_controls_are_shown_to_those_the_server_would_let_change(ui: Ui, site: Site) -> None:
+    page = ui.page
+    # frank is a data consumer: descriptions and tags, not the owners of alice's table nor its
+    # columns (EditAll), as GET /api/v1/permissions answers.
+    sign_in(ui, site, "frank", USER_PASSWORD, path=f"/tables/{TOTALS}")
+    assert page.locator("#table-description-edit").count() == 1
+    assert page.locator("#table-tags-edit").count() == 1
+    assert page.locator("#owners-edit").count() == 0
+    assert page.locator(".column-edit").count() == 0
+    page.wait_for_selector("#tier option[value='Tier.Tier2']", state="attached")
+
+
 def test_a_refused_edit_shows_the_servers_reason(ui: Ui, site: Site) -> None:
     ui.console.expect_http(403)
+    # A table nobody owns: anyone may claim it (OrganizationPolicy's noOwner() rule).
+    api = site.api
+    api.ok("PUT", "/api/v1/databaseSchemas", json={"name": "free", "database": "shop.main"})
+    name = unique("unowned")
+    unowned = api.ok(
+        "PUT",
+        "/api/v1/tables",
+        json={
+            "name": name,
+            "databaseSchema": "shop.main.free",
+            "columns": [{"name": "id", "dataType": "INT"}],
+        },
+    )
     page = ui.page
-    sign_in(ui, site, "frank", USER_PASSWORD, path=f"/tables/{TOTALS}")
+    sign_in(ui, site, "frank", USER_PASSWORD, path=f"/tables/shop.main.free.{name}")
     page.click("#owners-edit")
+    # Meanwhile dora becomes its owner: frank's claim is refused, in the server's words.
+    api.ok(
+        "PATCH",
+        f"/api/v1/tables/{unowned['id']}",
+        json=[{"op": "add", "path": "/owners", "value": [{"id": site.ids["dora"], "type": "user"}]}],
+    )
     page.fill("#owner-name", "frank")
     page.click("#owners-save")
     alert = page.locator("#owners [role=alert]")

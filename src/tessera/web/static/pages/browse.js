@@ -11,7 +11,7 @@ import {
   pagedTable,
   tableTypeLabel,
 } from "./common.js";
-import { entityEditors } from "./edit.js";
+import { entityEditors, permissionsFor } from "./edit.js";
 
 const PAGE = 25;
 
@@ -69,6 +69,7 @@ export async function servicePage(_ctx, { params }) {
 
 export async function databasePage(_ctx, { params }) {
   const database = await api.get(`/api/v1/databases/name/${segment(params.fqn)}`, { fields: "owners" });
+  const can = await permissionsFor("database", database);
   const list = await pagedTable({
     caption: `Schemas of ${database.name}`,
     headers: ["Schema", "Description"],
@@ -85,7 +86,7 @@ export async function databasePage(_ctx, { params }) {
       [database.name, ""],
     ]),
     pageHeader(database.displayName || database.name, h("p", { class: "muted" }, "Database")),
-    entityEditors("database", database),
+    entityEditors("database", database, { can }),
     h("h2", {}, "Schemas"),
     list,
   );
@@ -93,6 +94,7 @@ export async function databasePage(_ctx, { params }) {
 
 export async function schemaPage(_ctx, { params }) {
   const schema = await api.get(`/api/v1/databaseSchemas/name/${segment(params.fqn)}`, { fields: "owners" });
+  const can = await permissionsFor("databaseSchema", schema);
   const list = await pagedTable({
     caption: `Tables of ${schema.name}`,
     headers: ["Table", "Type", "Description"],
@@ -114,7 +116,7 @@ export async function schemaPage(_ctx, { params }) {
       [schema.name, ""],
     ]),
     pageHeader(schema.displayName || schema.name, h("p", { class: "muted" }, "Schema")),
-    entityEditors("databaseSchema", schema),
+    entityEditors("databaseSchema", schema, { can }),
     h("h2", {}, "Tables"),
     list,
   );

@@ -5,7 +5,7 @@ import { api, segment } from "../api.js";
 import { h, link } from "../dom.js";
 import { navigate } from "../router.js";
 import { badge, breadcrumbs, descriptionCell, pageHeader, pagedTable } from "./common.js";
-import { entityEditors } from "./edit.js";
+import { entityEditors, permissionsFor } from "./edit.js";
 import { addForm, nameHint } from "./forms.js";
 
 export const glossaryPath = (name) => `/glossary/${segment(name)}`;
@@ -91,6 +91,7 @@ export function addTermForm(glossary, parent) {
 
 export async function glossaryPage(ctx, { params }) {
   const glossary = await api.get(`/api/v1/glossaries/name/${segment(params.name)}`, { fields: "owners,termCount" });
+  const can = await permissionsFor("glossary", glossary);
   const terms = await termRows(
     (after) => api.get("/api/v1/glossaryTerms", { directChildrenOf: glossary.fullyQualifiedName, limit: 50, after }),
     "No terms yet.",
@@ -103,7 +104,7 @@ export async function glossaryPage(ctx, { params }) {
       [glossary.name, ""],
     ]),
     pageHeader(glossary.displayName || glossary.name, h("p", { class: "muted" }, `Glossary · ${glossary.termCount ?? 0} terms`)),
-    entityEditors("glossary", glossary),
+    entityEditors("glossary", glossary, { can }),
     h("h2", {}, "Terms"),
     ctx.me?.isAdmin ? addTermForm(glossary, null) : null,
     terms,

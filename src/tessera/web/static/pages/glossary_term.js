@@ -12,6 +12,7 @@ import {
   fieldFor,
   ownersEditor,
   patchEntity,
+  permissionsFor,
   restoreFocus,
   withSuggestions,
 } from "./edit.js";
@@ -36,8 +37,9 @@ function personText(ref) {
 }
 
 // The status, one select saved as soon as it changes (as the table's Tier).
-function statusEditor(term, onSaved) {
+function statusEditor(term, can, onSaved) {
   const current = term.entityStatus ?? "";
+  if (!can("EditAll")) return h("span", { id: "term-status" }, current);
   const choices = STATUSES.includes(current) || !current ? STATUSES : [current, ...STATUSES];
   const select = h(
     "select",
@@ -64,7 +66,7 @@ function statusEditor(term, onSaved) {
 
 // Reviewers: users or teams who approve the term's changes. Named like owners, and checked to
 // exist before the patch, so that a typo is named.
-function reviewersEditor(term, onSaved) {
+function reviewersEditor(term, can, onSaved) {
   const list = term.reviewers ?? [];
   const view = h(
     "ul",
@@ -76,6 +78,7 @@ function reviewersEditor(term, onSaved) {
     type: "glossaryTerm",
     label: "Edit reviewers",
     view,
+    allowed: can("EditAll"),
     form: () => {
       const kept = list.map((ref) => ({ ref, box: h("input", { type: "checkbox", checked: true }) }));
       const name = h("input", { id: "reviewer-name", type: "text", autocomplete: "off", placeholder: "user or team name" });
@@ -119,7 +122,7 @@ function reviewersEditor(term, onSaved) {
 
 // Synonyms and related terms, edited together in one patch. Relating a term here also lists this
 // one on it (the server keeps relations both ways).
-function termLinks(term, onSaved) {
+function termLinks(term, can, onSaved) {
   const view = h(
     "dl",
     { class: "facts" },
@@ -133,6 +136,7 @@ function termLinks(term, onSaved) {
     type: "glossaryTerm",
     label: "Edit synonyms and related terms",
     view,
+    allowed: can("EditAll"),
     form: () => {
       const synonyms = h("input", { id: "term-synonyms-input", type: "text", value: (term.synonyms ?? []).join(", ") });
       const kept = (term.relatedTerms ?? []).map((relation) => ({ relation, box: h("input", { type: "checkbox", checked: true }) }));
@@ -178,25 +182,26 @@ function termLinks(term, onSaved) {
   });
 }
 
-function termBody(ctx, term, onSaved) {
+// Status, reviewers, synonyms and related terms change with EditAll, as the server decides it.
+function termBody(ctx, term, can, onSaved) {
   // The description and owners editors hand back the saved term; the page reads it again with
   // the fields it shows (the answer to a PATCH holds only the ones asked for by default).
   const saved = () => onSaved();
   return [
-    descriptionEditor({ type: "glossaryTerm", entity: term, onSaved: saved }),
+    descriptionEditor({ type: "glossaryTerm", entity: term, onSaved: saved, can }),
     h(
       "dl",
       { class: "facts" },
       h("dt", {}, "Owners"),
-      h("dd", { id: "owner" }, ownersEditor({ type: "glossaryTerm", entity: term, onSaved: saved })),
+      h("dd", { id: "owner" }, ownersEditor({ type: "glossaryTerm", entity: term, onSaved: saved, can })),
       h("dt", {}, "Status"),
-      h("dd", {}, statusEditor(term, onSaved)),
+      h("dd", {}, statusEditor(term, can, onSaved)),
       h("dt", {}, "Reviewers"),
-      h("dd", { id: "reviewers-box" }, reviewersEditor(term, onSaved)),
+      h("dd", { id: "reviewers-box" }, reviewersEditor(term, can, onSaved)),
       h("dt", {}, "Terms under it"),
       h("dd", { id: "term-children" }, refs(term.children, "None")),
     ),
-    termLinks(term, onSaved),
+    termLinks(term, can, onSaved),
     ctx.me?.isAdmin ? addTermForm(term.glossary, term) : null,
   ];
 }
@@ -207,6 +212,7 @@ export async function termPage(ctx, { params }) {
       ? api.get(`/api/v1/glossaryTerms/${segment(id)}`, { fields: TERM_FIELDS })
       : api.get(`/api/v1/glossaryTerms/name/${segment(params.fqn)}`, { fields: TERM_FIELDS });
   const term = await read();
+  let can = await permissionsFor("glossaryTerm", term);
   const crumbs = [
     ["Glossaries", "/glossary"],
     [term.glossary.name, glossaryPath(term.glossary.name)],
@@ -215,11 +221,14 @@ export async function termPage(ctx, { params }) {
   crumbs.push([term.name, ""]);
   const body = h("div", { class: "term-body" });
   const draw = (current) => {
-    body.replaceChildren(...termBody(ctx, current, refresh));
+    body.replaceChildren(...termBody(ctx, current, can, refresh));
   };
-  // After a save: the term as stored now, and focus back on the control that was used.
+  // After a save: the term as stored now, what the person may change now, and focus back on the
+  // control that was used.
   async function refresh(focusId) {
-    draw(await read(term.id));
+    const current = await read(term.id);
+    can = await permissionsFor("glossaryTerm", current).catch(() => can);
+    draw(current);
     if (focusId) document.getElementById(focusId)?.focus();
     else restoreFocus();
   }
