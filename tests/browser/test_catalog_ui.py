@@ -169,15 +169,20 @@ def test_table_is_edited_where_it_is_read(ui: Ui, site: Site) -> None:
     page = ui.page
     sign_in(ui, site, path=f"/tables/{ORDERS}")
     page.wait_for_selector("#tier option[value='Tier.Tier2']", state="attached")
-    # The page costs four calls whatever the table holds: the table, its versions, what the
-    # person may change, the tiers.
+    page.wait_for_selector("#certification option[value='Certification.Gold']", state="attached")
+    # The page costs the same calls whatever the table holds: the table, its versions, what the
+    # person may change, the tiers, the certifications (and the setting that names them).
     calls = [r.url.split("/api/v1/")[1].split("?")[0] for r in ui.requests if "/api/v1/" in r.url]
-    assert [c for c in calls if not c.startswith(("system/", "users/"))] == [
-        f"tables/name/{ORDERS}",
-        f"tables/{table(site)['id']}/versions",
-        f"permissions/table/{table(site)['id']}",
-        "tags",
-    ]
+    assert sorted(c for c in calls if not c.startswith("users/") and c != "system/config/auth") == sorted(
+        [
+            f"tables/name/{ORDERS}",
+            f"tables/{table(site)['id']}/versions",
+            f"permissions/table/{table(site)['id']}",
+            "tags",
+            "system/settings/assetCertificationSettings",
+            "tags",
+        ]
+    )
     # alice owns the schema: the table inherits her, marked and not removable here.
     assert "alice (user)" in page.inner_text("#owners-list")
     assert page.locator("#owners-list .badge.inherited").inner_text() == "inherited"
@@ -262,6 +267,42 @@ def test_table_is_edited_where_it_is_read(ui: Ui, site: Site) -> None:
     assert page.evaluate("document.activeElement.id") == "column-edit-0"
     assert len(patches(ui)) == 5
     shot(page.locator("#main .page"), "table")
+
+
+def test_certify_follow_and_vote_on_a_table(ui: Ui, site: Site) -> None:
+    page = ui.page
+    sign_in(ui, site, path=f"/tables/{TOTALS}")
+    # Certification: a tag of the Certification classification, dated by the server.
+    page.wait_for_selector("#certification option[value='Certification.Gold']", state="attached")
+    page.select_option("#certification", "Certification.Gold")
+    page.wait_for_selector("#certification-cell .muted >> text=until")
+    assert page.evaluate("document.activeElement.id") == "certification"
+    certified = table(site, TOTALS)["certification"]
+    assert certified["tagLabel"]["tagFQN"] == "Certification.Gold"
+    assert certified["expiryDate"] > certified["appliedDate"] > 0
+    # Follow, then vote up: toggle buttons that say whether they are on; no new version.
+    version = table(site, TOTALS)["version"]
+    page.click("#follow")
+    page.wait_for_selector("#follow[aria-pressed=true]")
+    assert page.inner_text("#followers-count") == "1 follower"
+    assert page.evaluate("document.activeElement.id") == "follow"
+    page.click("#vote-up")
+    page.wait_for_selector("#vote-up[aria-pressed=true]")
+    assert page.inner_text("#votes-count") == "1 up vote, 0 down votes"
+    saved = table(site, TOTALS)
+    assert [f["name"] for f in saved["followers"]] == ["root"]
+    assert saved["votes"]["upVotes"] == 1
+    assert saved["version"] == version
+    shot(page.locator("#main .page"), "table-social")
+    page.click("#follow")
+    page.wait_for_selector("#follow[aria-pressed=false]")
+    assert table(site, TOTALS)["followers"] == []
+    # frank may follow and vote, but not certify (EditAll): he reads the certification.
+    ui.context.clear_cookies()
+    page.evaluate("sessionStorage.clear()")
+    sign_in(ui, site, "frank", USER_PASSWORD, path=f"/tables/{TOTALS}")
+    assert page.inner_text("#certification").startswith("Gold until")
+    assert page.locator("#follow").count() == 1
 
 
 def test_explore_hits_render_their_description_as_markdown(ui: Ui, site: Site) -> None:

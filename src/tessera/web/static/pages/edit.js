@@ -109,6 +109,11 @@ export function isTier(label) {
 // a Save button is gone by then).
 let returnFocusTo = null;
 
+// Names the control to give focus back to once the page is drawn again after a change.
+export function focusLater(id) {
+  returnFocusTo = id;
+}
+
 export function restoreFocus() {
   // The control may not be on the page yet (the tier select loads its choices first).
   const target = returnFocusTo && document.getElementById(returnFocusTo);

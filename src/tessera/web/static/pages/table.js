@@ -17,6 +17,7 @@ import {
   tierEditor,
 } from "./edit.js";
 import { lineageTab } from "./lineage.js";
+import { certificationEditor, followAndVote } from "./table_social.js";
 import { profileTab, queriesTab, sampleDataTab } from "./table_data.js";
 
 function columnType(column) {
@@ -194,7 +195,20 @@ function tabs(table, current, can, onSaved) {
   return [h("div", { class: "tabs", role: "tablist", "aria-label": "Table details" }, buttons), panel];
 }
 
-function tableView(table, history, can, onSaved) {
+// An editor drawn once its choices are loaded (the tier's, the certification's), then focused if
+// the last change was made with it.
+function loaded(id, editor) {
+  const cell = h("dd", { id });
+  editor
+    .then((el) => {
+      cell.replaceChildren(el);
+      restoreFocus();
+    })
+    .catch((error) => cell.replaceChildren(message("error", error.message)));
+  return cell;
+}
+
+function tableView(table, history, can, me, onSaved) {
   const crumbs = [["Browse", "/browse"]];
   if (table.service)
     crumbs.push([table.service.name, `/services/${segment(table.service.fullyQualifiedName)}`]);
@@ -205,18 +219,12 @@ function tableView(table, history, can, onSaved) {
   }
   crumbs.push([table.name, ""]);
   const current = new URLSearchParams(location.search).get("tab") ?? "columns";
-  const tier = h("dd", { id: "tier-cell" });
-  tierEditor({ type: "table", entity: table, onSaved, can })
-    .then((el) => {
-      tier.replaceChildren(el);
-      restoreFocus();
-    })
-    .catch((error) => tier.replaceChildren(message("error", error.message)));
   return h(
     "section",
     { class: "page" },
     breadcrumbs(crumbs),
     pageHeader(table.displayName || table.name, h("p", { class: "muted fqn" }, table.fullyQualifiedName)),
+    followAndVote({ table, me, onChanged: async () => onSaved(await api.get(`/api/v1/tables/${segment(table.id)}`, { fields: "*" })) }),
     descriptionEditor({ type: "table", entity: table, onSaved, can }),
     h(
       "dl",
@@ -224,7 +232,9 @@ function tableView(table, history, can, onSaved) {
       h("dt", {}, "Owners"),
       h("dd", { id: "owner" }, ownersEditor({ type: "table", entity: table, onSaved, can })),
       h("dt", {}, "Tier"),
-      tier,
+      loaded("tier-cell", tierEditor({ type: "table", entity: table, onSaved, can })),
+      h("dt", {}, "Certification"),
+      loaded("certification-cell", certificationEditor({ table, can, onSaved })),
       h("dt", {}, "Tags"),
       h("dd", {}, labelsEditor({ type: "table", entity: table, onSaved, can })),
       h("dt", {}, "Type"),
@@ -241,7 +251,7 @@ function tableView(table, history, can, onSaved) {
   );
 }
 
-export async function tablePage(_ctx, { params }) {
+export async function tablePage(ctx, { params }) {
   const table = await api.get(`/api/v1/tables/name/${segment(params.fqn)}`, { fields: "*" });
   const versions = (entity) => api.get(`/api/v1/tables/${segment(entity.id)}/versions`);
   const [history, can] = await Promise.all([versions(table), permissionsFor("table", table)]);
@@ -254,9 +264,9 @@ export async function tablePage(_ctx, { params }) {
       versions(saved).catch(() => history),
       permissionsFor("table", saved).catch(() => can),
     ]);
-    root.replaceChildren(tableView(saved, newer, allowed, onSaved));
+    root.replaceChildren(tableView(saved, newer, allowed, ctx.me, onSaved));
     restoreFocus();
   };
-  root.append(tableView(table, history, can, onSaved));
+  root.append(tableView(table, history, can, ctx.me, onSaved));
   return root;
 }
