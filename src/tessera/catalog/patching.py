@@ -71,11 +71,15 @@ def apply(
     if patched.get("owners") != row.doc.get("owners") and patched.get("owners"):
         patched["owners"] = [owner_reference(lookups, owner) for owner in patched["owners"]]
     for ref in kind.refs:
-        # References a patch changes (a glossary's reviewers) name live entities and are
-        # stored whole, as a create stores them, not as the client sent them ({id, type}).
+        # References a patch changes (a glossary's reviewers, a user's teams) name live entities
+        # and are stored whole, as a create stores them, not as the client sent them ({id, type}).
+        # A create request may name them otherwise (by name, by id); a patch of the entity holds
+        # EntityReferences. Derived fields (a team's users) are not stored at all.
         value = patched.get(ref.field)
-        if ref.by is RefBy.REFERENCE and value and value != row.doc.get(ref.field):
-            patched[ref.field] = documents.resolved(ref, value, lookups)
+        if ref.field not in expansions and value and value != row.doc.get(ref.field):
+            patched[ref.field] = documents.resolved(
+                dataclasses.replace(ref, by=RefBy.REFERENCE), value, lookups
+            )
     return row, patched
 
 
