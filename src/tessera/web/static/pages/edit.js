@@ -20,6 +20,8 @@ export const COLLECTIONS = {
   glossaryTerm: "glossaryTerms",
   classification: "classifications",
   tag: "tags",
+  team: "teams",
+  user: "users",
 };
 
 const NOUNS = { databaseSchema: "schema", glossaryTerm: "term" };
@@ -419,12 +421,12 @@ export function entityEditors(type, entity, { owners = true, can } = {}) {
   const box = h("div", { class: "entity-editors" });
   const render = (current, allowed) => {
     const onSaved = async (saved) => render(saved, await permissionsFor(type, saved).catch(() => allowed));
-    box.replaceChildren(
-      descriptionEditor({ type, entity: current, onSaved, can: allowed }),
-      owners
-        ? h("dl", { class: "facts" }, h("dt", {}, "Owners"), h("dd", { id: "owner" }, ownersEditor({ type, entity: current, onSaved, can: allowed })))
-        : null,
-    );
+    // replaceChildren would write a null as the text "null".
+    const parts = [descriptionEditor({ type, entity: current, onSaved, can: allowed })];
+    if (owners) {
+      parts.push(h("dl", { class: "facts" }, h("dt", {}, "Owners"), h("dd", { id: "owner" }, ownersEditor({ type, entity: current, onSaved, can: allowed }))));
+    }
+    box.replaceChildren(...parts);
     restoreFocus();
   };
   render(entity, can);
