@@ -421,6 +421,40 @@ def test_explore_facets_count_filter_and_are_removed(ui: Ui, site: Site) -> None
     assert page.locator("#selected-facets").count() == 0
 
 
+def test_a_facet_shows_more_values_on_request(ui: Ui, site: Site) -> None:
+    word = unique("many")
+    services = sorted(unique(f"svc{i}") for i in range(10))
+    for service in services:
+        site.api.ok(
+            "PUT", "/api/v1/services/databaseServices", json={"name": service, "serviceType": "SQLite"}
+        )
+        site.api.ok("PUT", "/api/v1/databases", json={"name": "db", "service": service})
+        site.api.ok("PUT", "/api/v1/databaseSchemas", json={"name": "s", "database": f"{service}.db"})
+        site.api.ok(
+            "PUT",
+            "/api/v1/tables",
+            json={
+                "name": "t",
+                "databaseSchema": f"{service}.db.s",
+                "description": f"Part of {word}.",
+                "columns": [{"name": "id", "dataType": "INT"}],
+            },
+        )
+    page = ui.page
+    sign_in(ui, site, path=f"/explore?q={word}")
+    # Eight values at first (the most frequent, then by name), and how many hits the rest hold.
+    assert list(facet_counts(ui, "service")) == services[:8]
+    assert page.inner_text("#facet-service .facet-more") == "2 more in other values"
+    page.click("#facet-service-more")
+    page.wait_for_selector(f"#facet-service input[value='{services[9]}']")
+    assert list(facet_counts(ui, "service")) == services
+    # The keyboard lands on the first value that was not listed before.
+    assert page.evaluate("document.activeElement.value") == services[8]
+    page.keyboard.press("Space")
+    ui.at(f"{site.base}/explore?q={word}&service={services[8]}")
+    assert page.inner_text("#result-count").startswith("1 result")
+
+
 def test_a_conflict_is_explained_and_nothing_is_overwritten(ui: Ui, site: Site) -> None:
     ui.console.expect_http(412)
     page = ui.page

@@ -5,7 +5,16 @@ import { field, h, link } from "../dom.js";
 import { navigate } from "../router.js";
 import { markdownCell } from "../markdown.js";
 import { badge, entityPath, kindLabel, pageHeader } from "./common.js";
-import { FACETS, anySelected, facetBuckets, facetFilter, facetPanel, selectedChips, selectedFacets } from "./facets.js";
+import {
+  FACETS,
+  anySelected,
+  facetBuckets,
+  facetFilter,
+  facetPanel,
+  moreBuckets,
+  selectedChips,
+  selectedFacets,
+} from "./facets.js";
 
 const SIZE = 20;
 
@@ -124,7 +133,7 @@ export async function explorePage(_ctx, { query }) {
     h(
       "div",
       { class: "explore" },
-      facetPanel(selected, buckets, toggle, focusAfter),
+      facetPanel(selected, buckets, toggle, focusAfter, (facet) => moreBuckets(facet, q, selected)),
       h(
         "div",
         { class: "explore-results" },

@@ -7,6 +7,7 @@
 // OpenMetadata's Explore. So that ticking a value does not hide the others of its facet, a facet
 // with values ticked is counted without its own filter: one more request, of no hits, per facet
 // in use.
+import { api } from "../api.js";
 import { h } from "../dom.js";
 import { TYPE_LABELS } from "./common.js";
 
@@ -23,8 +24,10 @@ export const FACETS = [
   { key: "tag", label: "Tags", field: "tags.tagFQN", hidden: (value) => value.startsWith("Tier.") },
 ];
 
-// How many values each facet lists: the most frequent first, as the server ranks them.
+// How many values each facet lists: the most frequent first, as the server ranks them; *Show
+// more* lists up to MORE_VALUES.
 const VALUES_SHOWN = 8;
+const MORE_VALUES = 100;
 
 // The values ticked in each facet, read from the address.
 export function selectedFacets(query) {
@@ -79,33 +82,56 @@ export function facetText(facet, value) {
   return facet.text ? facet.text(value) : value;
 }
 
+// One facet's values counted again, up to MORE_VALUES of them (GET /api/v1/search/aggregate, the
+// facet's own filter left out as in its first count).
+export async function moreBuckets(facet, q, selected) {
+  const answer = await api.get("/api/v1/search/aggregate", {
+    index: "dataAsset",
+    field: facet.field,
+    size: MORE_VALUES,
+    q: q.trim() || "*",
+    query_filter: facetFilter(selected, [], facet.key),
+  });
+  const found = answer?.aggregations?.[`sterms#${facet.field}`];
+  return {
+    values: (found?.buckets ?? []).filter((bucket) => !facet.hidden?.(bucket.key)),
+    other: found?.sum_other_doc_count ?? 0,
+  };
+}
+
 // The facets as lists of checkboxes (Tab moves between them, Space ticks one). `toggle(key,
 // value, ticked)` is called on a change; `focusAfter` names the value whose checkbox takes focus
-// once the page is drawn again, so the keyboard stays where it was.
-export function facetPanel(selected, buckets, toggle, focusAfter) {
-  const groups = FACETS.map((facet) => {
+// once the page is drawn again, so the keyboard stays where it was. `more(facet)` resolves the
+// facet's longer list of values.
+export function facetPanel(selected, buckets, toggle, focusAfter, more) {
+  const group = (facet, counted, shownBefore = 0) => {
     const ticked = selected[facet.key];
-    const values = [...buckets[facet.key].values];
+    const values = [...counted.values];
     // A ticked value stays listed (and can be unticked) even when it is not among the top ones.
     for (const value of ticked) {
       if (!values.some((bucket) => bucket.key === value)) values.push({ key: value, doc_count: null });
     }
     if (!values.length) return null;
-    const other = buckets[facet.key].other;
-    return h(
+    const other = counted.other;
+    const moreButton = other && !shownBefore
+      ? h("button", { type: "button", class: "secondary small", id: `facet-${facet.key}-more` }, "Show more")
+      : null;
+    const fieldset = h(
       "fieldset",
       { class: "facet", id: `facet-${facet.key}` },
       h("legend", {}, facet.label),
       h(
         "ul",
         {},
-        values.map((bucket) => {
+        values.map((bucket, index) => {
           const box = h("input", {
             type: "checkbox",
             name: facet.key,
             value: bucket.key,
             checked: ticked.includes(bucket.key),
             "data-autofocus": focusAfter?.key === facet.key && focusAfter?.value === bucket.key ? "" : null,
+            // After *Show more*, the first value that was not listed before takes focus.
+            "data-first-new": shownBefore && index === shownBefore ? "" : null,
           });
           box.addEventListener("change", () => toggle(facet.key, bucket.key, box.checked));
           return h(
@@ -124,8 +150,22 @@ export function facetPanel(selected, buckets, toggle, focusAfter) {
         }),
       ),
       other ? h("p", { class: "facet-more muted" }, `${other} more in other values`) : null,
+      moreButton,
     );
-  });
+    moreButton?.addEventListener("click", async () => {
+      moreButton.disabled = true;
+      try {
+        const longer = group(facet, await more(facet), values.length);
+        fieldset.replaceWith(longer);
+        (longer.querySelector("[data-first-new]") ?? longer.querySelector("input"))?.focus();
+      } catch (error) {
+        moreButton.disabled = false;
+        moreButton.after(h("p", { class: "message message-error", role: "alert" }, error.message));
+      }
+    });
+    return fieldset;
+  };
+  const groups = FACETS.map((facet) => group(facet, buckets[facet.key]));
   return h("aside", { class: "facets", id: "facets", "aria-label": "Filter the results" }, h("h2", { class: "facets-title" }, "Filter"), groups);
 }
 
