@@ -577,7 +577,7 @@ def test_sample_data_is_masked_for_those_who_may_not_see_it(ui: Ui, site: Site) 
     shot(page.locator("#tab-panel"), "sample")
 
 
-def test_schema_page_edits_description_and_owners(ui: Ui, site: Site) -> None:
+def test_schema_page_edits_description_owners_tier_and_tags(ui: Ui, site: Site) -> None:
     page = ui.page
     sign_in(ui, site, path="/schemas/shop.main.main")
     assert page.inner_text("#owners-list").startswith("alice (user)")
@@ -589,6 +589,17 @@ def test_schema_page_edits_description_and_owners(ui: Ui, site: Site) -> None:
     assert page.evaluate("document.activeElement.id") == "databaseSchema-description-edit"
     schema = site.api.ok("GET", "/api/v1/databaseSchemas/name/shop.main.main")
     assert schema["description"].endswith("- order_totals")
+    # Its tier and tags, as on a table.
+    page.wait_for_selector("#tier option[value='Tier.Tier3']", state="attached")
+    page.select_option("#tier", "Tier.Tier3")
+    page.wait_for_selector("#tier:enabled")
+    assert page.evaluate("document.activeElement.id") == "tier"
+    page.click("#databaseSchema-tags-edit")
+    page.fill("#entity-add-tag", "PersonalData.Personal")
+    page.click("#databaseSchema-tags-save")
+    page.wait_for_selector("#tags >> text=PersonalData.Personal")
+    schema = site.api.ok("GET", "/api/v1/databaseSchemas/name/shop.main.main", params={"fields": "tags"})
+    assert sorted(t["tagFQN"] for t in schema["tags"]) == ["PersonalData.Personal", "Tier.Tier3"]
 
 
 def test_profile_chart_column_profile_and_queries(ui: Ui, site: Site) -> None:

@@ -414,10 +414,11 @@ export function columnEditButton({ table, index, onSaved }) {
   return button;
 }
 
-// The description (and owners) of a page's entity, shown again as saved after each edit: for the
-// database, schema, glossary, classification and tag pages. `can` is what the person may change
-// (permissionsFor), asked again after each save (becoming an owner may allow more).
-export function entityEditors(type, entity, { owners = true, can } = {}) {
+// The description (and owners, and with `labels` the tier and tags) of a page's entity, shown
+// again as saved after each edit: for the database, schema, glossary, classification and tag
+// pages. `can` is what the person may change (permissionsFor), asked again after each save
+// (becoming an owner may allow more).
+export function entityEditors(type, entity, { owners = true, labels = false, can } = {}) {
   const box = h("div", { class: "entity-editors" });
   const render = (current, allowed) => {
     const onSaved = async (saved) => render(saved, await permissionsFor(type, saved).catch(() => allowed));
@@ -425,6 +426,26 @@ export function entityEditors(type, entity, { owners = true, can } = {}) {
     const parts = [descriptionEditor({ type, entity: current, onSaved, can: allowed })];
     if (owners) {
       parts.push(h("dl", { class: "facts" }, h("dt", {}, "Owners"), h("dd", { id: "owner" }, ownersEditor({ type, entity: current, onSaved, can: allowed }))));
+    }
+    if (labels) {
+      // The tier's choices load first; focus comes back to it once it is drawn.
+      const tier = h("dd", { id: "tier-cell" });
+      tierEditor({ type, entity: current, onSaved, can: allowed })
+        .then((el) => {
+          tier.replaceChildren(el);
+          restoreFocus();
+        })
+        .catch((error) => tier.replaceChildren(message("error", error.message)));
+      parts.push(
+        h(
+          "dl",
+          { class: "facts" },
+          h("dt", {}, "Tier"),
+          tier,
+          h("dt", {}, "Tags"),
+          h("dd", {}, labelsEditor({ type, entity: current, onSaved, can: allowed })),
+        ),
+      );
     }
     box.replaceChildren(...parts);
     restoreFocus();
