@@ -45,7 +45,7 @@ export function editError(error, type) {
 }
 
 // The disabled Save button lost focus: it goes to the error, which is read out (role=alert).
-function showError(status, shown) {
+export function showError(status, shown) {
   status.replaceChildren(shown);
   shown.setAttribute("tabindex", "-1");
   shown.focus();

@@ -14,6 +14,7 @@ import {
   patchEntity,
   permissionsFor,
   restoreFocus,
+  showError,
   withSuggestions,
 } from "./edit.js";
 import { addTermForm, glossaryPath, termPath } from "./glossary.js";
@@ -55,10 +56,7 @@ function statusEditor(term, can, onSaved) {
     } catch (error) {
       select.value = current;
       select.disabled = false;
-      const shown = editError(error, "glossaryTerm");
-      status.replaceChildren(shown);
-      shown.setAttribute("tabindex", "-1");
-      shown.focus();
+      showError(status, editError(error, "glossaryTerm"));
     }
   });
   return h("div", { class: "editable" }, h("label", { for: "term-status", class: "visually-hidden" }, "Status"), select, status);

@@ -3,7 +3,7 @@
 // own relations to it, which anyone who reads the table may set, and which make no new version.
 import { api, segment } from "../api.js";
 import { formatTime, h } from "../dom.js";
-import { editError, focusLater, labelOf, patchEntity } from "./edit.js";
+import { editError, focusLater, labelOf, patchEntity, showError } from "./edit.js";
 
 // The classification certifications come from: the server's assetCertificationSettings, read
 // where the person may read them (the default otherwise, as OpenMetadata ships it).
@@ -48,10 +48,7 @@ export async function certificationEditor({ table, can, onSaved }) {
     } catch (error) {
       select.value = current;
       select.disabled = false;
-      const shown = editError(error, "table");
-      status.replaceChildren(shown);
-      shown.setAttribute("tabindex", "-1");
-      shown.focus();
+      showError(status, editError(error, "table"));
     }
   });
   const expiry = table.certification?.expiryDate ? h("span", { class: "muted" }, ` until ${formatTime(table.certification.expiryDate)}`) : null;
@@ -79,7 +76,7 @@ export function followAndVote({ table, me, onChanged }) {
       focusLater(id);
       await onChanged();
     } catch (error) {
-      status.replaceChildren(editError(error, "table"));
+      showError(status, editError(error, "table"));
     }
   };
   const path = `/api/v1/tables/${segment(table.id)}`;

@@ -6,7 +6,7 @@ import { ApiError, api, segment } from "../api.js";
 import { h, link, message, select, table } from "../dom.js";
 import { navigate } from "../router.js";
 import { badge, breadcrumbs, pageHeader } from "./common.js";
-import { editError, entityEditors, fieldFor, patchEntity, permissionsFor, withSuggestions } from "./edit.js";
+import { editError, entityEditors, fieldFor, patchEntity, permissionsFor, showError, withSuggestions } from "./edit.js";
 import { addForm, nameHint } from "./forms.js";
 
 const PAGE = 500;
@@ -169,7 +169,7 @@ function membersEditor(team) {
         const again = await api.get(`/api/v1/teams/${segment(team.id)}`, { fields: "users" });
         draw(sorted(again.users), focus);
       } catch (error) {
-        status.replaceChildren(editError(error, "user"));
+        showError(status, editError(error, "user"));
       }
     };
     const rows = members.map((user, i) => [
