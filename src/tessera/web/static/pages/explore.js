@@ -78,7 +78,8 @@ function search(q, selected, from) {
   }));
 }
 
-// Explore's address for a search: the words and the facet values in use (from the first hit).
+// Explore's address for a search: the words and the facet values in use; paging starts again at
+// the first hit.
 function exploreUrl(q, selected) {
   const next = new URLSearchParams();
   if (q.trim()) next.set("q", q.trim());
