@@ -11,7 +11,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from tessera import __version__, logs
-from tessera.api import docs, http_errors, openapi, pipelines, policies, search, system
+from tessera.api import docs, http_errors, openapi, permissions, pipelines, policies, search, system
 from tessera.api.limits import BodyLimit
 from tessera.api.middleware import PUBLIC_PATHS, AuthenticationMiddleware
 from tessera.api.root_path import RootPath
@@ -88,6 +88,7 @@ def create_app(settings: Settings, *, container: Container | None = None) -> Fas
     app.include_router(by_collection(search.router))
     app.include_router(by_collection(audit_routes.router))
     app.include_router(by_collection(policies.router))
+    app.include_router(by_collection(permissions.router))
     app.include_router(by_collection(lineage_routes.router))
     # Before the generic entity routes: /tables/{fqn}/tableProfile must not be read as a table id.
     app.include_router(by_collection(table_data_routes.router))

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.browser.conftest import Api, Ui, basic_password, unique
+from tests.browser.conftest import SCREENSHOTS, Api, Ui, basic_password, unique
 from tests.integration.servers import tessera_server
 
 pytestmark = pytest.mark.browser
@@ -258,6 +258,47 @@ def test_teams_tree_with_types_members_and_the_keyboard(ui: Ui, site: Site) -> N
     page.keyboard.press("Enter")
     assert page.is_visible("#team-tree >> text=Analysts")
     assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") == "solid"
+
+
+def test_admin_adds_a_team_and_its_members(ui: Ui, site: Site) -> None:
+    page = ui.page
+    name = unique("Auditors")
+    sign_in(ui, site, path="/settings/teams")
+    page.click("#add-team-details > summary")
+    page.fill("#team-name", name)
+    page.select_option("#team-type-select", "Group")
+    page.select_option("#team-parent", label="Sales (Business unit)")
+    page.fill("#team-description", "Checks the *books*")
+    page.click("#add-team-submit")
+    ui.at(f"{site.base}/settings/teams/{name}")
+    assert page.inner_text("#team-description-text em") == "books"
+    stored = site.api.ok("GET", f"/api/v1/teams/name/{name}", params={"fields": "parents"})
+    assert (stored["teamType"], [p["name"] for p in stored["parents"]]) == ("Group", ["Sales"])
+    # Members join through their own teams: nina is added (keeping her other teams), then removed.
+    page.locator("#member-name").press_sequentially("nin")
+    page.wait_for_selector("#team-members-box datalist option[value=nina]", state="attached")
+    page.fill("#member-name", "nina")
+    page.click("#add-member-submit")
+    page.wait_for_selector("#team-members >> text=nina")
+    assert page.evaluate("document.activeElement.id") == "member-name"
+    nina = site.api.ok("GET", "/api/v1/users/name/nina", params={"fields": "teams"})
+    assert [t["name"] for t in nina["teams"]] == [name]
+    page.locator("#main .page").screenshot(path=str(SCREENSHOTS / "docs-team.png"))
+    page.click("#team-members button[aria-label='Remove nina from " + name + "']")
+    page.wait_for_selector("#team-members-empty")
+    assert site.api.ok("GET", "/api/v1/users/name/nina", params={"fields": "teams"})["teams"] == []
+    # A name that is no user is named.
+    ui.console.expect_http(404)
+    page.fill("#member-name", "nobody")
+    page.click("#add-member-submit")
+    assert page.inner_text("#team-members-box [role=alert]") == "No user is called nobody."
+    # Not an administrator: the members are read, with no way to change them.
+    ui.context.clear_cookies()
+    page.evaluate("sessionStorage.clear()")
+    sign_in(ui, site, "frank", USER_PASSWORD, path="/settings/teams/Analysts")
+    assert "frank" in page.inner_text("#team-members")
+    assert page.locator("#add-member").count() == 0
+    assert page.locator("#team-description-edit").count() == 0
 
 
 def test_admin_adds_a_role_and_changes_its_policies(ui: Ui, site: Site) -> None:

@@ -138,25 +138,33 @@ def test_basic_any_401_returns_to_sign_in_with_the_servers_reason(ui: Ui, site: 
     token = json.loads(ui.session_storage()["tessera.session"])["token"]
     # Signed out elsewhere (another tab, an administrator): the next call gets a 401.
     site.api.ok("POST", "/api/v1/users/logout", json={"token": token}, token=token)
-    # Explore makes two calls at once; the search call is held back until the person is typing
-    # on the sign-in page, where its late 401 must change nothing.
+    # Explore narrowed by a facet makes two calls at once (the hits, and the facet's own counts);
+    # the counts are held back until the person is typing on the sign-in page, where their late
+    # 401 must change nothing.
     held: list[Any] = []
-    page.route("**/api/v1/search/query?*", lambda route: held.append(route))
-    page.click("nav >> text=Explore")
-    ui.at(f"{site.base}/signin?next=%2Fexplore")
+
+    def counts(url: str) -> bool:
+        return "/api/v1/search/query?" in url and "size=0" in url
+
+    page.route(counts, lambda route: held.append(route))
+    page.evaluate(
+        "() => { const a = document.createElement('a'); a.href = '/explore?type=table';"
+        " document.body.append(a); a.click(); a.remove(); }"
+    )
+    ui.at(f"{site.base}/signin?next=%2Fexplore%3Ftype%3Dtable")
     assert page.inner_text("#notice") == "Not Authorized! Token was revoked (signed out); sign in again"
     assert "tessera.session" not in ui.session_storage()
     page.fill("#email", "root")
-    with page.expect_response("**/api/v1/search/query?*") as late:
+    with page.expect_response(lambda response: counts(response.url)) as late:
         held[0].continue_()
     assert late.value.status == 401
     page.evaluate("() => new Promise((resolve) => setTimeout(resolve, 100))")
     assert page.input_value("#email") == "root"
-    page.unroute("**/api/v1/search/query?*")
+    page.unroute(counts)
     # Signing in again returns to where the person was going.
     page.fill("#password", ROOT_PASSWORD)
     page.click("#sign-in")
-    ui.at(f"{site.base}/explore")
+    ui.at(f"{site.base}/explore?type=table")
 
 
 def test_basic_browse_explore_filters_and_table_page(ui: Ui, site: Site) -> None:
@@ -175,18 +183,24 @@ def test_basic_browse_explore_filters_and_table_page(ui: Ui, site: Site) -> None
     assert rows.nth(0).inner_text().split("\t")[:3] == ["id", "BIGINT", "Primary key"]
     assert "VARCHAR(64)" in rows.nth(1).inner_text()
     assert page.locator("#versions li").count() == 2
-    # Explore: filter by type, then by service.
+    # Explore: narrowed by the Type facet, then by the Service facet too.
     page.click("nav >> text=Explore")
-    page.select_option("#filter-type", "database")
-    page.click("form[role=search] button")
+    page.check("#facet-type input[value=database]")
     ui.at(f"{site.base}/explore?type=database")
     assert sorted(page.locator("#results .result-title").all_inner_texts()) == ["events", "sales"]
-    page.select_option("#filter-type", "table")
-    page.select_option("#filter-service", "lake")
-    page.click("form[role=search] button")
+    page.uncheck("#facet-type input[value=database]")
+    ui.at(f"{site.base}/explore")
+    page.check("#facet-type input[value=table]")
+    ui.at(f"{site.base}/explore?type=table")
+    page.check("#facet-service input[value=lake]")
     ui.at(f"{site.base}/explore?type=table&service=lake")
     assert page.locator("#results .result-title").all_inner_texts() == ["clicks"]
-    # After a search, focus is on the result count, which screen readers announce.
+    # A search keeps the facets in use; after it, focus is on the result count, which screen
+    # readers announce.
+    page.fill("#search-q", "click")
+    page.click("form[role=search] button")
+    ui.at(f"{site.base}/explore?q=click&type=table&service=lake")
+    assert page.locator("#results .result-title").all_inner_texts() == ["clicks"]
     assert page.evaluate("document.activeElement.id") == "result-count"
 
 

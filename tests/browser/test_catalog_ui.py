@@ -169,13 +169,20 @@ def test_table_is_edited_where_it_is_read(ui: Ui, site: Site) -> None:
     page = ui.page
     sign_in(ui, site, path=f"/tables/{ORDERS}")
     page.wait_for_selector("#tier option[value='Tier.Tier2']", state="attached")
-    # The page costs three calls whatever the table holds: the table, its versions, the tiers.
+    page.wait_for_selector("#certification option[value='Certification.Gold']", state="attached")
+    # The page costs the same calls whatever the table holds: the table, its versions, what the
+    # person may change, the tiers, the certifications (and the setting that names them).
     calls = [r.url.split("/api/v1/")[1].split("?")[0] for r in ui.requests if "/api/v1/" in r.url]
-    assert [c for c in calls if not c.startswith(("system/", "users/"))] == [
-        f"tables/name/{ORDERS}",
-        f"tables/{table(site)['id']}/versions",
-        "tags",
-    ]
+    assert sorted(c for c in calls if not c.startswith("users/") and c != "system/config/auth") == sorted(
+        [
+            f"tables/name/{ORDERS}",
+            f"tables/{table(site)['id']}/versions",
+            f"permissions/table/{table(site)['id']}",
+            "tags",
+            "system/settings/assetCertificationSettings",
+            "tags",
+        ]
+    )
     # alice owns the schema: the table inherits her, marked and not removable here.
     assert "alice (user)" in page.inner_text("#owners-list")
     assert page.locator("#owners-list .badge.inherited").inner_text() == "inherited"
@@ -262,6 +269,42 @@ def test_table_is_edited_where_it_is_read(ui: Ui, site: Site) -> None:
     shot(page.locator("#main .page"), "table")
 
 
+def test_certify_follow_and_vote_on_a_table(ui: Ui, site: Site) -> None:
+    page = ui.page
+    sign_in(ui, site, path=f"/tables/{TOTALS}")
+    # Certification: a tag of the Certification classification, dated by the server.
+    page.wait_for_selector("#certification option[value='Certification.Gold']", state="attached")
+    page.select_option("#certification", "Certification.Gold")
+    page.wait_for_selector("#certification-cell .muted >> text=until")
+    assert page.evaluate("document.activeElement.id") == "certification"
+    certified = table(site, TOTALS)["certification"]
+    assert certified["tagLabel"]["tagFQN"] == "Certification.Gold"
+    assert certified["expiryDate"] > certified["appliedDate"] > 0
+    # Follow, then vote up: toggle buttons that say whether they are on; no new version.
+    version = table(site, TOTALS)["version"]
+    page.click("#follow")
+    page.wait_for_selector("#follow[aria-pressed=true]")
+    assert page.inner_text("#followers-count") == "1 follower"
+    assert page.evaluate("document.activeElement.id") == "follow"
+    page.click("#vote-up")
+    page.wait_for_selector("#vote-up[aria-pressed=true]")
+    assert page.inner_text("#votes-count") == "1 up vote, 0 down votes"
+    saved = table(site, TOTALS)
+    assert [f["name"] for f in saved["followers"]] == ["root"]
+    assert saved["votes"]["upVotes"] == 1
+    assert saved["version"] == version
+    shot(page.locator("#main .page"), "table-social")
+    page.click("#follow")
+    page.wait_for_selector("#follow[aria-pressed=false]")
+    assert table(site, TOTALS)["followers"] == []
+    # frank may follow and vote, but not certify (EditAll): he reads the certification.
+    ui.context.clear_cookies()
+    page.evaluate("sessionStorage.clear()")
+    sign_in(ui, site, "frank", USER_PASSWORD, path=f"/tables/{TOTALS}")
+    assert page.inner_text("#certification").startswith("Gold until")
+    assert page.locator("#follow").count() == 1
+
+
 def test_explore_hits_render_their_description_as_markdown(ui: Ui, site: Site) -> None:
     name = unique("explore_me")
     site.api.ok(
@@ -290,6 +333,128 @@ def test_explore_hits_render_their_description_as_markdown(ui: Ui, site: Site) -
     assert "Tier1" in facts
 
 
+def seed_facets(site: Site, word: str, east: str, west: str) -> None:
+    """Four tables in two services, all described with `word`: three in one service (Tier1 and
+    dora's, Tier1 and PII, Tier2), one in another (Tier1, frank's)."""
+    for service, tables in (
+        (
+            east,
+            (
+                ("a", "Tier.Tier1", "dora", None),
+                ("b", "Tier.Tier1", None, "PII.Sensitive"),
+                ("c", "Tier.Tier2", None, None),
+            ),
+        ),
+        (west, (("d", "Tier.Tier1", "frank", None),)),
+    ):
+        site.api.ok(
+            "PUT", "/api/v1/services/databaseServices", json={"name": service, "serviceType": "SQLite"}
+        )
+        site.api.ok("PUT", "/api/v1/databases", json={"name": "db", "service": service})
+        site.api.ok("PUT", "/api/v1/databaseSchemas", json={"name": "s", "database": f"{service}.db"})
+        for name, tier, owner, tag in tables:
+            site.api.ok(
+                "PUT",
+                "/api/v1/tables",
+                json={
+                    "name": name,
+                    "databaseSchema": f"{service}.db.s",
+                    "description": f"Part of {word}.",
+                    "owners": [{"id": site.ids[owner], "type": "user"}] if owner else [],
+                    "tags": [label(tier), *([label(tag)] if tag else [])],
+                    "columns": [{"name": "id", "dataType": "INT"}],
+                },
+            )
+
+
+def facet_counts(ui: Ui, key: str) -> dict[str, str]:
+    values = ui.page.locator(f"#facet-{key} .facet-value").all()
+    # Each count reads "<n> results" to a screen reader; "results" is hidden on screen.
+    return {
+        v.locator("input").get_attribute("value") or "": v.locator(".facet-count").inner_text().split()[0]
+        for v in values
+    }
+
+
+def test_explore_facets_count_filter_and_are_removed(ui: Ui, site: Site) -> None:
+    word, east, west = unique("facet"), unique("east"), unique("west")
+    seed_facets(site, word, east, west)
+    page = ui.page
+    sign_in(ui, site, path=f"/explore?q={word}")
+    assert page.inner_text("#result-count").startswith("4 results")
+    # Each facet's values with their counts, from the server's aggregations.
+    assert facet_counts(ui, "service") == {east: "3", west: "1"}
+    assert facet_counts(ui, "tier") == {"Tier.Tier1": "3", "Tier.Tier2": "1"}
+    assert facet_counts(ui, "owner") == {"dora": "1", "frank": "1"}
+    assert facet_counts(ui, "tag") == {"PII.Sensitive": "1"}  # Tier labels have their own facet
+    assert facet_counts(ui, "type") == {"table": "4"}
+    assert page.inner_text("#facet-type .facet-name") == "Table"
+    # Ticking a value filters and counts again; the other values of its facet keep their counts.
+    ui.requests.clear()
+    page.check("#facet-tier input[value='Tier.Tier1']")
+    ui.at(f"{site.base}/explore?q={word}&tier=Tier.Tier1")
+    assert page.inner_text("#result-count").startswith("3 results")
+    assert facet_counts(ui, "service") == {east: "2", west: "1"}
+    assert facet_counts(ui, "tier") == {"Tier.Tier1": "3", "Tier.Tier2": "1"}
+    searches = [r for r in ui.requests if "/api/v1/search/query" in r.url]
+    assert len(searches) == 2  # the hits with every facet's counts, and the tier facet's own
+    # The keyboard stays on the checkbox it used; Space ticks the next facet's value.
+    assert page.evaluate("document.activeElement.value") == "Tier.Tier1"
+    page.focus(f"#facet-service input[value='{west}']")
+    page.keyboard.press("Space")
+    ui.at(f"{site.base}/explore?q={word}&service={west}&tier=Tier.Tier1")
+    assert page.locator("#results .result-title").all_inner_texts() == ["d"]
+    assert page.evaluate("document.activeElement.value") == west
+    chips = [chip.get_attribute("aria-label") for chip in page.locator("#selected-facets .chip").all()]
+    assert chips == [f"Remove filter Service: {west}", "Remove filter Tier: Tier1"]
+    shot(page.locator("#main .page"), "explore")
+    # Each value in use is removed with its chip, or all at once.
+    page.click(f"#selected-facets button[aria-label='Remove filter Service: {west}']")
+    ui.at(f"{site.base}/explore?q={word}&tier=Tier.Tier1")
+    assert page.inner_text("#result-count").startswith("3 results")
+    page.check("#facet-owner input[value=dora]")
+    ui.at(f"{site.base}/explore?q={word}&owner=dora&tier=Tier.Tier1")
+    assert page.locator("#results .result-title").all_inner_texts() == ["a"]
+    page.click("#clear-facets")
+    ui.at(f"{site.base}/explore?q={word}")
+    assert page.inner_text("#result-count").startswith("4 results")
+    assert page.locator("#selected-facets").count() == 0
+
+
+def test_a_facet_shows_more_values_on_request(ui: Ui, site: Site) -> None:
+    word = unique("many")
+    services = sorted(unique(f"svc{i}") for i in range(10))
+    for service in services:
+        site.api.ok(
+            "PUT", "/api/v1/services/databaseServices", json={"name": service, "serviceType": "SQLite"}
+        )
+        site.api.ok("PUT", "/api/v1/databases", json={"name": "db", "service": service})
+        site.api.ok("PUT", "/api/v1/databaseSchemas", json={"name": "s", "database": f"{service}.db"})
+        site.api.ok(
+            "PUT",
+            "/api/v1/tables",
+            json={
+                "name": "t",
+                "databaseSchema": f"{service}.db.s",
+                "description": f"Part of {word}.",
+                "columns": [{"name": "id", "dataType": "INT"}],
+            },
+        )
+    page = ui.page
+    sign_in(ui, site, path=f"/explore?q={word}")
+    # Eight values at first (the most frequent, then by name), and how many hits the rest hold.
+    assert list(facet_counts(ui, "service")) == services[:8]
+    assert page.inner_text("#facet-service .facet-more") == "2 more in other values"
+    page.click("#facet-service-more")
+    page.wait_for_selector(f"#facet-service input[value='{services[9]}']")
+    assert list(facet_counts(ui, "service")) == services
+    # The keyboard lands on the first value that was not listed before.
+    assert page.evaluate("document.activeElement.value") == services[8]
+    page.keyboard.press("Space")
+    ui.at(f"{site.base}/explore?q={word}&service={services[8]}")
+    assert page.inner_text("#result-count").startswith("1 result")
+
+
 def test_a_conflict_is_explained_and_nothing_is_overwritten(ui: Ui, site: Site) -> None:
     ui.console.expect_http(412)
     page = ui.page
@@ -312,11 +477,42 @@ def test_a_conflict_is_explained_and_nothing_is_overwritten(ui: Ui, site: Site) 
     assert page.inner_text("#table-description-text") == "Theirs"
 
 
+def test_controls_are_shown_to_those_the_server_would_let_change(ui: Ui, site: Site) -> None:
+    page = ui.page
+    # frank is a data consumer: descriptions and tags, not the owners of alice's table nor its
+    # columns (EditAll), as GET /api/v1/permissions answers.
+    sign_in(ui, site, "frank", USER_PASSWORD, path=f"/tables/{TOTALS}")
+    assert page.locator("#table-description-edit").count() == 1
+    assert page.locator("#table-tags-edit").count() == 1
+    assert page.locator("#owners-edit").count() == 0
+    assert page.locator(".column-edit").count() == 0
+    page.wait_for_selector("#tier option[value='Tier.Tier2']", state="attached")
+
+
 def test_a_refused_edit_shows_the_servers_reason(ui: Ui, site: Site) -> None:
     ui.console.expect_http(403)
+    # A table nobody owns: anyone may claim it (OrganizationPolicy's noOwner() rule).
+    api = site.api
+    api.ok("PUT", "/api/v1/databaseSchemas", json={"name": "free", "database": "shop.main"})
+    name = unique("unowned")
+    unowned = api.ok(
+        "PUT",
+        "/api/v1/tables",
+        json={
+            "name": name,
+            "databaseSchema": "shop.main.free",
+            "columns": [{"name": "id", "dataType": "INT"}],
+        },
+    )
     page = ui.page
-    sign_in(ui, site, "frank", USER_PASSWORD, path=f"/tables/{TOTALS}")
+    sign_in(ui, site, "frank", USER_PASSWORD, path=f"/tables/shop.main.free.{name}")
     page.click("#owners-edit")
+    # Meanwhile dora becomes its owner: frank's claim is refused, in the server's words.
+    api.ok(
+        "PATCH",
+        f"/api/v1/tables/{unowned['id']}",
+        json=[{"op": "add", "path": "/owners", "value": [{"id": site.ids["dora"], "type": "user"}]}],
+    )
     page.fill("#owner-name", "frank")
     page.click("#owners-save")
     alert = page.locator("#owners [role=alert]")
@@ -381,7 +577,7 @@ def test_sample_data_is_masked_for_those_who_may_not_see_it(ui: Ui, site: Site) 
     shot(page.locator("#tab-panel"), "sample")
 
 
-def test_schema_page_edits_description_and_owners(ui: Ui, site: Site) -> None:
+def test_schema_page_edits_description_owners_tier_and_tags(ui: Ui, site: Site) -> None:
     page = ui.page
     sign_in(ui, site, path="/schemas/shop.main.main")
     assert page.inner_text("#owners-list").startswith("alice (user)")
@@ -393,6 +589,17 @@ def test_schema_page_edits_description_and_owners(ui: Ui, site: Site) -> None:
     assert page.evaluate("document.activeElement.id") == "databaseSchema-description-edit"
     schema = site.api.ok("GET", "/api/v1/databaseSchemas/name/shop.main.main")
     assert schema["description"].endswith("- order_totals")
+    # Its tier and tags, as on a table.
+    page.wait_for_selector("#tier option[value='Tier.Tier3']", state="attached")
+    page.select_option("#tier", "Tier.Tier3")
+    page.wait_for_selector("#tier:enabled")
+    assert page.evaluate("document.activeElement.id") == "tier"
+    page.click("#databaseSchema-tags-edit")
+    page.fill("#entity-add-tag", "PersonalData.Personal")
+    page.click("#databaseSchema-tags-save")
+    page.wait_for_selector("#tags >> text=PersonalData.Personal")
+    schema = site.api.ok("GET", "/api/v1/databaseSchemas/name/shop.main.main", params={"fields": "tags"})
+    assert sorted(t["tagFQN"] for t in schema["tags"]) == ["PersonalData.Personal", "Tier.Tier3"]
 
 
 def test_profile_chart_column_profile_and_queries(ui: Ui, site: Site) -> None:
@@ -441,6 +648,26 @@ def test_glossary_pages_and_an_admin_adds_a_term(ui: Ui, site: Site) -> None:
         "GET", "/api/v1/glossaryTerms/name/Business.Revenue", params={"fields": "relatedTerms"}
     )
     assert [t["term"]["name"] for t in revenue["relatedTerms"]] == [name]
+    # Reviewers and status, each a patch of the version the last edit left (no conflict).
+    page.click("#reviewers-edit")
+    page.fill("#reviewer-name", "dora")
+    page.click("#reviewers-save")
+    page.wait_for_selector("#reviewers-list >> text=dora (user)")
+    assert page.evaluate("document.activeElement.id") == "reviewers-edit"
+    page.select_option("#term-status", "In Review")
+    # The select is disabled while saving, and drawn again (enabled) with the saved term.
+    page.wait_for_selector("#term-status:enabled")
+    assert page.evaluate("document.activeElement.id") == "term-status"
+    saved = site.api.ok("GET", f"/api/v1/glossaryTerms/name/Business.{name}", params={"fields": "reviewers"})
+    assert saved["entityStatus"] == "In Review"
+    assert [(r["name"], r["type"]) for r in saved["reviewers"]] == [("dora", "user")]
+    # A reviewer who does not exist is named, not sent.
+    ui.console.expect_http(404)
+    page.click("#reviewers-edit")
+    page.fill("#reviewer-name", "nobody")
+    page.click("#reviewers-save")
+    assert page.inner_text("#reviewers [role=alert]") == "No user is called nobody."
+    page.click("#reviewers .edit-form button.secondary")
     shot(page.locator("#main .page"), "term")
     page.click("nav.breadcrumbs >> text=Business")
     ui.settled()
@@ -501,6 +728,7 @@ def test_catalog_pages_in_firefox(firefox_page: Firefox, site: Site) -> None:
         (f"/tables/{ORDERS}?tab=sample", "#sample-data"),
         ("/glossary/term/Business.Revenue", "#glossaryTerm-description-text em"),
         ("/classifications/PII", "#main tbody tr"),
+        ("/explore?tier=Tier.Tier1", "#facet-tier input:checked"),
     ):
         browser.evaluate(
             f"(() => {{ const a = document.createElement('a'); a.href = {json.dumps(path)};"

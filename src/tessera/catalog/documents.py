@@ -93,12 +93,7 @@ def build(kind: Kind, request: Mapping[str, Any], parent: Doc | None, resolver: 
         value = request.get(ref.field)
         if value is None:
             continue
-        if ref.many:
-            doc[ref.field] = [reference(target, ref.target) for target in _resolve_many(ref, value, resolver)]
-        else:
-            target = _resolve_one(ref, value, resolver, required=True)
-            assert target is not None
-            doc[ref.field] = reference(target, ref.target)
+        doc[ref.field] = resolved(ref, value, resolver)
     owners = doc.get("owners")
     if owners:
         doc["owners"] = [_resolve_owner(owner, resolver) for owner in owners]
@@ -252,6 +247,16 @@ def _resolve_one(ref: Ref, value: Any, resolver: Resolver, *, required: bool) ->
     if found is None:
         raise NotFound(f"{ref.field}: {described} not found")
     return found
+
+
+def resolved(ref: Ref, value: Any, resolver: Resolver) -> Doc | list[Doc]:
+    """What a request names in ``ref``, as references to the live entities (a 404 naming the
+    first one that does not exist)."""
+    if ref.many:
+        return [reference(target, ref.target) for target in _resolve_many(ref, value, resolver)]
+    target = _resolve_one(ref, value, resolver, required=True)
+    assert target is not None
+    return reference(target, ref.target)
 
 
 def _resolve_many(ref: Ref, values: Any, resolver: Resolver) -> list[Doc]:

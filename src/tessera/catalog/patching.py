@@ -17,7 +17,7 @@ import jsonpatch
 from tessera.catalog import documents, hierarchy, owners, shapes, validation
 from tessera.catalog import fqn as fqns
 from tessera.catalog.documents import Doc
-from tessera.catalog.kinds import Kind
+from tessera.catalog.kinds import Kind, RefBy
 from tessera.catalog.models import AuthorizeChange
 from tessera.catalog.writer import Lookups, owner_reference
 from tessera.errors import BadRequest, Conflict
@@ -67,9 +67,19 @@ def apply(
     validation.validate(kind.entity_schema, checked, what=f"{kind.type} after the patch")
     if patched["name"] != row.doc["name"]:
         row = _renamed(unit, kind, row, patched)
+    lookups = Lookups(unit)
     if patched.get("owners") != row.doc.get("owners") and patched.get("owners"):
-        lookups = Lookups(unit)
         patched["owners"] = [owner_reference(lookups, owner) for owner in patched["owners"]]
+    for ref in kind.refs:
+        # References a patch changes (a glossary's reviewers, a user's teams) name live entities
+        # and are stored whole, as a create stores them, not as the client sent them ({id, type}).
+        # A create request may name them otherwise (by name, by id); a patch of the entity holds
+        # EntityReferences. Derived fields (a team's users) are not stored at all.
+        value = patched.get(ref.field)
+        if ref.field not in expansions and value and value != row.doc.get(ref.field):
+            patched[ref.field] = documents.resolved(
+                dataclasses.replace(ref, by=RefBy.REFERENCE), value, lookups
+            )
     return row, patched
 
 

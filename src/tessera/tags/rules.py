@@ -218,6 +218,10 @@ class GlossaryRules:
             return
         if request is not None and request.get("relatedTerms") is not None:
             doc["relatedTerms"] = self._related(doc, request["relatedTerms"])
+        elif request is None and existing is not None:
+            # A PATCH names related terms by reference ({id, type}); stored as sent they would
+            # lack the names the UI and clients show, and could name a term that does not exist.
+            doc["relatedTerms"] = self._patched_relations(doc, existing)
         if existing is None and not doc.get("entityStatus"):
             doc["entityStatus"] = "Draft" if self._reviewed(doc) else "Approved"
 
@@ -235,6 +239,47 @@ class GlossaryRules:
                 raise BadRequest(f"relatedTerms: glossary term {name} cannot be related to itself")
             related.append({"term": documents.reference(term, "glossaryTerm"), "relationType": "relatedTo"})
         return related
+
+    def _patched_relations(self, doc: Doc, existing: Doc) -> list[Doc]:
+        """The TermRelations a PATCH leaves: the ones the term had stay as stored, each new one
+        resolved to the live term's whole reference, as OpenMetadata populates them; a reference
+        to no live glossary term is refused with OpenMetadata's words."""
+        relations = doc.get("relatedTerms") or []
+        stored = {
+            (item.get("term") or {}).get("id"): item
+            for item in existing.get("relatedTerms") or []
+            if isinstance(item, dict)
+        }
+        resolved: list[Doc] = []
+        seen: set[str] = set()
+        for relation in relations:
+            ref = relation.get("term") or {}
+            term_id = str(ref.get("id"))
+            if term_id in seen:
+                continue
+            seen.add(term_id)
+            kept = stored.get(term_id)
+            relation_type = relation.get("relationType") or "relatedTo"
+            if kept is not None and (kept.get("relationType") or "relatedTo") == relation_type:
+                resolved.append(kept)
+                continue
+            if ref.get("type") != GLOSSARY_TERM.type:
+                raise BadRequest(f"relatedTerms: {term_id} is a {ref.get('type')}, not a glossaryTerm")
+            if term_id == doc["id"]:
+                raise BadRequest(
+                    f"relatedTerms: glossary term {doc['fullyQualifiedName']} cannot be related to itself"
+                )
+            try:
+                term = self._catalog.get(GLOSSARY_TERM, term_id)
+            except NotFound:
+                raise NotFound(f"relatedTerms: glossaryTerm instance for {term_id} not found") from None
+            resolved.append(
+                {
+                    "term": documents.reference(term, GLOSSARY_TERM.type),
+                    "relationType": relation_type,
+                }
+            )
+        return resolved
 
     def _reviewed(self, doc: Doc) -> bool:
         """Reviewers of the term, or inherited from its parent terms or its glossary."""

@@ -131,3 +131,87 @@ def test_related_terms_are_related_both_ways(client: TestClient) -> None:
     ok(client.delete(f"/api/v1/glossaryTerms/{income['id']}", params={"hardDelete": "true"}))
     assert related(revenue["id"]) == []
     assert related(margin["id"]) == []
+
+
+def test_a_patch_of_related_terms_stores_whole_references_and_refuses_unknown_ones(
+    client: TestClient,
+) -> None:
+    ok(client.put("/api/v1/glossaries", json={"name": "Finance", "description": "d"}), 201)
+    revenue = term(client, "Revenue", "Finance", displayName="Revenue (gross)")
+    margin = term(client, "Margin", "Finance")
+    path = f"/api/v1/glossaryTerms/{margin['id']}"
+    # OpenMetadata's UI sends the reference it has, often only {id, type}.
+    patched = ok(
+        client.patch(
+            path,
+            json=[
+                {
+                    "op": "add",
+                    "path": "/relatedTerms",
+                    "value": [{"term": {"id": revenue["id"], "type": "glossaryTerm"}}],
+                }
+            ],
+            headers={"Content-Type": "application/json-patch+json"},
+        )
+    )
+    (relation,) = patched["relatedTerms"]
+    assert relation["relationType"] == "relatedTo"
+    assert relation["term"]["name"] == "Revenue"
+    assert relation["term"]["fullyQualifiedName"] == "Finance.Revenue"
+    assert relation["term"]["displayName"] == "Revenue (gross)"
+    assert_valid_entity("glossaryTerm", patched)
+    # The other side lists it, with its whole reference too.
+    other = ok(client.get(f"/api/v1/glossaryTerms/{revenue['id']}", params={"fields": "relatedTerms"}))
+    assert [r["term"]["fullyQualifiedName"] for r in other["relatedTerms"]] == ["Finance.Margin"]
+
+    def refused(value: list[dict[str, Any]]) -> dict[str, Any]:
+        response = client.patch(
+            path,
+            json=[{"op": "add", "path": "/relatedTerms", "value": value}],
+            headers={"Content-Type": "application/json-patch+json"},
+        )
+        assert response.status_code in (400, 404), response.text
+        return {"status": response.status_code, "message": response.json()["message"]}
+
+    missing = "7c0a4a52-2a4e-4bcb-8f1b-0f4f8f7a1c11"
+    assert refused([{"term": {"id": missing, "type": "glossaryTerm"}}]) == {
+        "status": 404,
+        "message": f"relatedTerms: glossaryTerm instance for {missing} not found",
+    }
+    assert refused([{"term": {"id": margin["id"], "type": "glossaryTerm"}}])["message"] == (
+        "relatedTerms: glossary term Finance.Margin cannot be related to itself"
+    )
+    user = ok(client.put("/api/v1/users", json={"name": "ulla", "email": "ulla@example.com"}), 201)
+    assert refused([{"term": {"id": user["id"], "type": "user"}}])["status"] == 400
+    # Nothing refused was stored.
+    stored = ok(client.get(path, params={"fields": "relatedTerms"}))
+    assert [r["term"]["name"] for r in stored["relatedTerms"]] == ["Revenue"]
+    assert stored["version"] == patched["version"]
+
+
+def test_a_patch_of_reviewers_and_status_names_live_users(client: TestClient) -> None:
+    ok(client.put("/api/v1/glossaries", json={"name": "Risk", "description": "d"}), 201)
+    exposure = term(client, "Exposure", "Risk")
+    rita = ok(client.put("/api/v1/users", json={"name": "rita", "email": "rita@example.com"}), 201)
+    path = f"/api/v1/glossaryTerms/{exposure['id']}"
+    patched = ok(
+        client.patch(
+            path,
+            json=[
+                {"op": "add", "path": "/reviewers", "value": [{"id": rita["id"], "type": "user"}]},
+                {"op": "replace", "path": "/entityStatus", "value": "In Review"},
+            ],
+        )
+    )
+    assert [(r["name"], r["fullyQualifiedName"], r["type"]) for r in patched["reviewers"]] == [
+        ("rita", "rita", "user")
+    ]
+    assert patched["entityStatus"] == "In Review"
+    assert_valid_entity("glossaryTerm", patched)
+    missing = "7c0a4a52-2a4e-4bcb-8f1b-0f4f8f7a1c11"
+    refused = client.patch(
+        path, json=[{"op": "add", "path": "/reviewers/-", "value": {"id": missing, "type": "user"}}]
+    )
+    assert refused.status_code == 404
+    assert refused.json()["message"] == f"reviewers: user {missing} not found"
+    assert [r["name"] for r in ok(client.get(path, params={"fields": "reviewers"}))["reviewers"]] == ["rita"]

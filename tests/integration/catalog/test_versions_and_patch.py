@@ -155,3 +155,33 @@ def test_patch_by_name_as_openmetadata_allows(client: TestClient) -> None:
     missing = client.patch(f"{by_name}_nope", json=[{"op": "add", "path": "/description", "value": "x"}])
     assert missing.status_code == 404
     assert "orders_nope" in missing.json()["message"]
+
+
+def test_references_a_patch_sets_are_stored_whole(client: TestClient) -> None:
+    """A user's teams and roles, named by id in a create request, are EntityReferences in a
+    patch; stored whole (name, FQN), as a create stores them, and refused when they name nothing."""
+    group = ok(client.put("/api/v1/teams", json={"name": "Analysts", "teamType": "Group"}), 201)
+    role = ok(client.get("/api/v1/roles/name/DataSteward"))
+    user = ok(client.put("/api/v1/users", json={"name": "una", "email": "una@example.com"}), 201)
+    patched = ok(
+        client.patch(
+            f"/api/v1/users/{user['id']}",
+            json=[
+                {"op": "add", "path": "/teams", "value": [{"id": group["id"], "type": "team"}]},
+                {"op": "add", "path": "/roles", "value": [{"id": role["id"], "type": "role"}]},
+            ],
+        )
+    )
+    assert [(t["name"], t["fullyQualifiedName"], t["type"]) for t in patched["teams"]] == [
+        ("Analysts", "Analysts", "team")
+    ]
+    assert [(r["name"], r["type"]) for r in patched["roles"]] == [("DataSteward", "role")]
+    members = ok(client.get(f"/api/v1/teams/{group['id']}", params={"fields": "users"}))["users"]
+    assert [m["name"] for m in members] == ["una"]
+    missing = "7c0a4a52-2a4e-4bcb-8f1b-0f4f8f7a1c11"
+    refused = client.patch(
+        f"/api/v1/users/{user['id']}",
+        json=[{"op": "add", "path": "/teams/-", "value": {"id": missing, "type": "team"}}],
+    )
+    assert refused.status_code == 404
+    assert refused.json()["message"] == f"teams: team {missing} not found"

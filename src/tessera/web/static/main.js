@@ -11,7 +11,8 @@ import { databasePage, schemaPage, servicePage, servicesPage } from "./pages/bro
 import { signInCheckPage } from "./pages/doctor.js";
 import { classificationPage, classificationsPage, tagPage } from "./pages/classifications.js";
 import { explorePage } from "./pages/explore.js";
-import { glossariesPage, glossaryPage, termPage } from "./pages/glossary.js";
+import { glossariesPage, glossaryPage } from "./pages/glossary.js";
+import { termPage } from "./pages/glossary_term.js";
 import { newPolicyPage, policiesPage, policyPage } from "./pages/policies.js";
 import { profilePage } from "./pages/profile.js";
 import { newRolePage, rolePage, rolesPage } from "./pages/roles.js";

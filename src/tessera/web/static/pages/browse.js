@@ -1,5 +1,5 @@
 // Browse the hierarchy: services » databases » schemas » tables (a database's and a schema's
-// description and owners edited in place).
+// description, owners, tier and tags edited in place).
 import { api, segment } from "../api.js";
 import { h } from "../dom.js";
 import {
@@ -11,7 +11,7 @@ import {
   pagedTable,
   tableTypeLabel,
 } from "./common.js";
-import { entityEditors } from "./edit.js";
+import { entityEditors, permissionsFor } from "./edit.js";
 
 const PAGE = 25;
 
@@ -68,7 +68,8 @@ export async function servicePage(_ctx, { params }) {
 }
 
 export async function databasePage(_ctx, { params }) {
-  const database = await api.get(`/api/v1/databases/name/${segment(params.fqn)}`, { fields: "owners" });
+  const database = await api.get(`/api/v1/databases/name/${segment(params.fqn)}`, { fields: "owners,tags" });
+  const can = await permissionsFor("database", database);
   const list = await pagedTable({
     caption: `Schemas of ${database.name}`,
     headers: ["Schema", "Description"],
@@ -85,14 +86,15 @@ export async function databasePage(_ctx, { params }) {
       [database.name, ""],
     ]),
     pageHeader(database.displayName || database.name, h("p", { class: "muted" }, "Database")),
-    entityEditors("database", database),
+    entityEditors("database", database, { labels: true, can }),
     h("h2", {}, "Schemas"),
     list,
   );
 }
 
 export async function schemaPage(_ctx, { params }) {
-  const schema = await api.get(`/api/v1/databaseSchemas/name/${segment(params.fqn)}`, { fields: "owners" });
+  const schema = await api.get(`/api/v1/databaseSchemas/name/${segment(params.fqn)}`, { fields: "owners,tags" });
+  const can = await permissionsFor("databaseSchema", schema);
   const list = await pagedTable({
     caption: `Tables of ${schema.name}`,
     headers: ["Table", "Type", "Description"],
@@ -114,7 +116,7 @@ export async function schemaPage(_ctx, { params }) {
       [schema.name, ""],
     ]),
     pageHeader(schema.displayName || schema.name, h("p", { class: "muted" }, "Schema")),
-    entityEditors("databaseSchema", schema),
+    entityEditors("databaseSchema", schema, { labels: true, can }),
     h("h2", {}, "Tables"),
     list,
   );

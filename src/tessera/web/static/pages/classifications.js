@@ -4,7 +4,7 @@ import { api, segment } from "../api.js";
 import { h, link } from "../dom.js";
 import { navigate } from "../router.js";
 import { badge, breadcrumbs, descriptionCell, pageHeader, pagedTable } from "./common.js";
-import { entityEditors, toggleEditor } from "./edit.js";
+import { entityEditors, permissionsFor, toggleEditor } from "./edit.js";
 import { addForm, nameHint } from "./forms.js";
 
 const classificationPath = (name) => `/classifications/${segment(name)}`;
@@ -86,6 +86,7 @@ function tagTable(filter, empty) {
 export async function classificationPage(ctx, { params }) {
   const classification = await api.get(`/api/v1/classifications/name/${segment(params.name)}`, { fields: "termCount" });
   const tags = await tagTable({ parent: classification.name }, "No tags yet.");
+  const can = await permissionsFor("classification", classification);
   return h(
     "section",
     { class: "page" },
@@ -97,13 +98,13 @@ export async function classificationPage(ctx, { params }) {
       classification.displayName || classification.name,
       h("p", { class: "muted" }, `Classification${classification.mutuallyExclusive ? " · mutually exclusive" : ""}`),
     ),
-    entityEditors("classification", classification, { owners: false }),
+    entityEditors("classification", classification, { owners: false, can }),
     toggleEditor({
       type: "classification",
       entity: classification,
       path: "/mutuallyExclusive",
       label: "Mutually exclusive (one of its tags per entity)",
-      canEdit: ctx.me?.isAdmin,
+      canEdit: can("EditAll"),
     }),
     h("h2", {}, "Tags"),
     ctx.me?.isAdmin ? addTagForm(classification, null) : null,
@@ -120,13 +121,14 @@ export async function tagPage(ctx, { params }) {
   if (tag.parent) crumbs.push([tag.parent.name, tagPath(tag.parent.fullyQualifiedName)]);
   crumbs.push([tag.name, ""]);
   const below = await tagTable({ directChildrenOf: tag.fullyQualifiedName }, "No tags under it.");
+  const can = await permissionsFor("tag", tag);
   return h(
     "section",
     { class: "page" },
     breadcrumbs(crumbs),
     pageHeader(tag.displayName || tag.name, h("p", { class: "muted fqn" }, tag.fullyQualifiedName)),
-    entityEditors("tag", tag, { owners: false }),
-    toggleEditor({ type: "tag", entity: tag, path: "/disabled", label: "Disabled (no new labels)", canEdit: ctx.me?.isAdmin }),
+    entityEditors("tag", tag, { owners: false, can }),
+    toggleEditor({ type: "tag", entity: tag, path: "/disabled", label: "Disabled (no new labels)", canEdit: can("EditAll") }),
     h("p", { id: "tag-usage" }, `${tag.usageCount ?? 0} labels carry it or a tag below it.`),
     h("h2", {}, "Tags under it"),
     ctx.me?.isAdmin ? addTagForm(tag.classification, tag) : null,

@@ -3,9 +3,10 @@
 // the page shows, so a change someone made meanwhile is a 412 that is explained, not lost.
 //
 // Who may edit is the server's decision (roles, policies and their conditions such as isOwner()
-// or matchAnyTag(), which the browser cannot evaluate faithfully, and there is no permissions
-// endpoint to ask). So every signed-in person sees the controls, and a refusal is shown next to
-// the control in the server's words (403: what would be needed, who was refused).
+// or matchAnyTag(), which the browser cannot evaluate faithfully). The page asks the server
+// (permissionsFor) and shows the controls of the changes it allows; should that change before a
+// save (a role taken away meanwhile), the refusal is shown next to the control in the server's
+// words (403: what would be needed, who was refused).
 import { ApiError, api, segment } from "../api.js";
 import { field, h, message } from "../dom.js";
 import { markdown } from "../markdown.js";
@@ -19,6 +20,8 @@ export const COLLECTIONS = {
   glossaryTerm: "glossaryTerms",
   classification: "classifications",
   tag: "tags",
+  team: "teams",
+  user: "users",
 };
 
 const NOUNS = { databaseSchema: "schema", glossaryTerm: "term" };
@@ -42,10 +45,18 @@ export function editError(error, type) {
 }
 
 // The disabled Save button lost focus: it goes to the error, which is read out (role=alert).
-function showError(status, shown) {
+export function showError(status, shown) {
   status.replaceChildren(shown);
   shown.setAttribute("tabindex", "-1");
   shown.focus();
+}
+
+// What the signed-in person may change on an entity: `can("EditTags")` is the server's answer
+// (GET /api/v1/permissions/<type>/<id>), decided as a write on this entity would be.
+export async function permissionsFor(type, entity) {
+  const answer = await api.get(`/api/v1/permissions/${type}/${segment(entity.id)}`);
+  const allowed = new Set((answer.permissions ?? []).filter((p) => p.access === "allow").map((p) => p.operation));
+  return (operation) => allowed.has(operation);
 }
 
 // Patches `entity` (of `type`) at the version shown; resolves the entity as saved.
@@ -100,6 +111,11 @@ export function isTier(label) {
 // a Save button is gone by then).
 let returnFocusTo = null;
 
+// Names the control to give focus back to once the page is drawn again after a change.
+export function focusLater(id) {
+  returnFocusTo = id;
+}
+
 export function restoreFocus() {
   // The control may not be on the page yet (the tier select loads its choices first).
   const target = returnFocusTo && document.getElementById(returnFocusTo);
@@ -109,7 +125,9 @@ export function restoreFocus() {
 }
 
 // One editable block: a view, an Edit button, and (while editing) a form; errors stay next to it.
-export function editable({ id, type, label, view, form, onSave }) {
+// Without `allowed`, only the view.
+export function editable({ id, type, label, view, form, onSave, allowed }) {
+  if (!allowed) return h("div", { class: "editable", id }, view);
   const status = h("div", { class: "edit-status" });
   const edit = h("button", { type: "button", class: "secondary edit-button", id: `${id}-edit` }, label);
   const box = h("div", { class: "editable", id }, view, h("div", { class: "edit-actions" }, edit), status);
@@ -144,7 +162,7 @@ export function editable({ id, type, label, view, form, onSave }) {
 }
 
 // The description, rendered as Markdown, with an editor for its source.
-export function descriptionEditor({ type, entity, onSaved, id = `${type}-description` }) {
+export function descriptionEditor({ type, entity, onSaved, can, id = `${type}-description` }) {
   const view = entity.description
     ? markdown(entity.description, { class: "description", id: `${id}-text` })
     : h("p", { class: "description muted", id: `${id}-text` }, "No description.");
@@ -153,6 +171,7 @@ export function descriptionEditor({ type, entity, onSaved, id = `${type}-descrip
     type,
     label: "Edit description",
     view,
+    allowed: can("EditDescription"),
     form: () => {
       const textarea = h("textarea", { rows: "6", id: `${id}-input` }, entity.description ?? "");
       return {
@@ -171,7 +190,7 @@ function ownerText(owner) {
 
 // Owners: users and teams. Inherited ones (from the schema or database above, while the entity
 // has none of its own) are marked and cannot be removed here: they are changed where they are set.
-export function ownersEditor({ type, entity, onSaved }) {
+export function ownersEditor({ type, entity, onSaved, can }) {
   const list = entity.owners ?? [];
   const view = h(
     "ul",
@@ -187,6 +206,7 @@ export function ownersEditor({ type, entity, onSaved }) {
     type,
     label: "Edit owners",
     view,
+    allowed: can("EditOwners"),
     form: () => {
       const own = list.filter((owner) => !owner.inherited);
       const kept = own.map((owner) => ({ owner, box: h("input", { type: "checkbox", checked: true }) }));
@@ -230,9 +250,12 @@ export function ownersEditor({ type, entity, onSaved }) {
 }
 
 // The Tier: one select of the Tier classification's tags, saved as the entity's Tier.* label.
-export async function tierEditor({ type, entity, onSaved }) {
-  const tiers = await api.get("/api/v1/tags", { parent: "Tier", limit: 50 });
+export async function tierEditor({ type, entity, onSaved, can }) {
   const current = (entity.tags ?? []).find(isTier)?.tagFQN ?? "";
+  if (!can("EditTags")) {
+    return h("span", { id: "tier", class: current ? null : "muted" }, current ? current.slice("Tier.".length) : "No tier");
+  }
+  const tiers = await api.get("/api/v1/tags", { parent: "Tier", limit: 50 });
   const select = h(
     "select",
     { id: "tier" },
@@ -316,11 +339,12 @@ function labelsForm(labels, prefix) {
   };
 }
 
-export function labelsEditor({ type, entity, onSaved }) {
+export function labelsEditor({ type, entity, onSaved, can }) {
   return editable({
     id: `${type}-tags`,
     type,
     label: "Edit tags",
+    allowed: can("EditTags"),
     view: labelChips(entity.tags, "tags"),
     form: () => {
       const part = labelsForm(entity.tags, "entity");
@@ -390,20 +414,43 @@ export function columnEditButton({ table, index, onSaved }) {
   return button;
 }
 
-// The description (and owners) of a page's entity, shown again as saved after each edit: for the
-// database, schema, glossary, term, classification and tag pages.
-export function entityEditors(type, entity, { owners = true } = {}) {
+// The description (and owners, and with `labels` the tier and tags) of a page's entity, shown
+// again as saved after each edit: for the database, schema, glossary, classification and tag
+// pages. `can` is what the person may change (permissionsFor), asked again after each save
+// (becoming an owner may allow more).
+export function entityEditors(type, entity, { owners = true, labels = false, can } = {}) {
   const box = h("div", { class: "entity-editors" });
-  const render = (current) => {
-    box.replaceChildren(
-      descriptionEditor({ type, entity: current, onSaved: render }),
-      owners
-        ? h("dl", { class: "facts" }, h("dt", {}, "Owners"), h("dd", { id: "owner" }, ownersEditor({ type, entity: current, onSaved: render })))
-        : null,
-    );
+  const render = (current, allowed) => {
+    const onSaved = async (saved) => render(saved, await permissionsFor(type, saved).catch(() => allowed));
+    // replaceChildren would write a null as the text "null".
+    const parts = [descriptionEditor({ type, entity: current, onSaved, can: allowed })];
+    if (owners) {
+      parts.push(h("dl", { class: "facts" }, h("dt", {}, "Owners"), h("dd", { id: "owner" }, ownersEditor({ type, entity: current, onSaved, can: allowed }))));
+    }
+    if (labels) {
+      // The tier's choices load first; focus comes back to it once it is drawn.
+      const tier = h("dd", { id: "tier-cell" });
+      tierEditor({ type, entity: current, onSaved, can: allowed })
+        .then((el) => {
+          tier.replaceChildren(el);
+          restoreFocus();
+        })
+        .catch((error) => tier.replaceChildren(message("error", error.message)));
+      parts.push(
+        h(
+          "dl",
+          { class: "facts" },
+          h("dt", {}, "Tier"),
+          tier,
+          h("dt", {}, "Tags"),
+          h("dd", {}, labelsEditor({ type, entity: current, onSaved, can: allowed })),
+        ),
+      );
+    }
+    box.replaceChildren(...parts);
     restoreFocus();
   };
-  render(entity);
+  render(entity, can);
   return box;
 }
 

@@ -1,19 +1,22 @@
-// Explore: full-text search over the catalog, filtered by entity type and service.
+// Explore: full-text search over the catalog, narrowed with facets (pages/facets.js) whose
+// values carry their counts.
 import { api } from "../api.js";
-import { field, h, link, select } from "../dom.js";
+import { field, h, link } from "../dom.js";
 import { navigate } from "../router.js";
 import { markdownCell } from "../markdown.js";
-import { TYPE_LABELS, badge, entityPath, kindLabel, pageHeader } from "./common.js";
+import { badge, entityPath, kindLabel, pageHeader } from "./common.js";
+import {
+  FACETS,
+  anySelected,
+  facetBuckets,
+  facetFilter,
+  facetPanel,
+  moreBuckets,
+  selectedChips,
+  selectedFacets,
+} from "./facets.js";
 
 const SIZE = 20;
-
-// Elasticsearch-shaped filter, as OpenMetadata's UI sends it (term filters only).
-function queryFilter(type, service) {
-  const must = [];
-  if (type) must.push({ term: { entityType: type } });
-  if (service) must.push({ term: { "service.name.keyword": service } });
-  return must.length ? JSON.stringify({ query: { bool: { must } } }) : undefined;
-}
 
 function resultItem(hit) {
   const source = hit._source ?? {};
@@ -59,50 +62,65 @@ function pager(query, from, total) {
   return links.length ? h("nav", { class: "pager", "aria-label": "Result pages" }, links) : null;
 }
 
+// The checkbox ticked or unticked last, to give it focus again on the page drawn after it.
+let toggled = null;
+
+function search(q, selected, from) {
+  const ask = (filter, size, offset = 0) =>
+    api.get("/api/v1/search/query", { q: q.trim() || "*", index: "dataAsset", from: offset, size, query_filter: filter });
+  const inUse = FACETS.filter((facet) => selected[facet.key].length);
+  return Promise.all([
+    ask(facetFilter(selected, FACETS.filter((facet) => !selected[facet.key].length)), SIZE, from),
+    ...inUse.map((facet) => ask(facetFilter(selected, [facet], facet.key), 0)),
+  ]).then(([main, ...counts]) => ({
+    results: main,
+    buckets: facetBuckets(main, Object.fromEntries(inUse.map((facet, i) => [facet.key, counts[i]]))),
+  }));
+}
+
+// Explore's address for a search: the words and the facet values in use; paging starts again at
+// the first hit.
+function exploreUrl(q, selected) {
+  const next = new URLSearchParams();
+  if (q.trim()) next.set("q", q.trim());
+  for (const facet of FACETS) for (const value of selected[facet.key]) next.append(facet.key, value);
+  return `/explore${next.size ? `?${next}` : ""}`;
+}
+
 export async function explorePage(_ctx, { query }) {
   const q = query.get("q") ?? "";
-  const type = query.get("type") ?? "";
-  const service = query.get("service") ?? "";
+  const selected = selectedFacets(query);
   const from = Math.max(Number(query.get("from")) || 0, 0);
-  const [services, results] = await Promise.all([
-    api.get("/api/v1/services/databaseServices", { limit: 200 }),
-    api.get("/api/v1/search/query", {
-      q: q.trim() || "*",
-      index: "dataAsset",
-      from,
-      size: SIZE,
-      query_filter: queryFilter(type, service),
-    }),
-  ]);
+  const { results, buckets } = await search(q, selected, from);
+  const focusAfter = toggled;
+  toggled = null;
   const input = h("input", { id: "search-q", name: "q", type: "search", value: q, autocomplete: "off" });
-  const typeSelect = select("filter-type", [["", "All types"], ...Object.entries(TYPE_LABELS)], type);
-  const serviceSelect = select(
-    "filter-service",
-    [["", "All services"], ...(services.data ?? []).map((s) => [s.name, s.displayName || s.name])],
-    service,
-  );
   const form = h(
     "form",
     { role: "search", class: "search-form", "aria-label": "Search the catalog" },
     field("Search", input),
-    field("Type", typeSelect),
-    field("Service", serviceSelect),
     h("div", { class: "field field-submit" }, h("button", { type: "submit", class: "primary" }, "Search")),
   );
+  // A new search keeps the facet values in use: they are on screen, each removable.
   form.addEventListener("submit", (event) => {
     event.preventDefault();
-    const next = new URLSearchParams();
-    if (input.value.trim()) next.set("q", input.value.trim());
-    if (typeSelect.value) next.set("type", typeSelect.value);
-    if (serviceSelect.value) next.set("service", serviceSelect.value);
-    navigate(`/explore${next.size ? `?${next}` : ""}`);
+    navigate(exploreUrl(input.value, selected));
   });
+  const change = (key, value, ticked) => {
+    const values = selected[key].filter((v) => v !== value);
+    navigate(exploreUrl(q, { ...selected, [key]: ticked ? [...values, value] : values }));
+  };
+  const toggle = (key, value, ticked) => {
+    toggled = { key, value };
+    change(key, value, ticked);
+  };
+  const none = Object.fromEntries(FACETS.map((facet) => [facet.key, []]));
   const total = results.hits?.total?.value ?? 0;
   const hits = results.hits?.hits ?? [];
-  const searched = query.has("q") || query.has("type") || query.has("service");
+  const searched = query.has("q") || anySelected(selected);
   const summary = h(
     "p",
-    { id: "result-count", class: "result-count", role: "status", "data-autofocus": searched ? "" : null },
+    { id: "result-count", class: "result-count", role: "status", "data-autofocus": searched && !focusAfter ? "" : null },
     total === 0
       ? "No results."
       : `${total} result${total === 1 ? "" : "s"}${q ? ` for “${q}”` : ""}${hits.length < total ? `, showing ${from + 1}–${from + hits.length}` : ""}.`,
@@ -112,8 +130,18 @@ export async function explorePage(_ctx, { query }) {
     { class: "page" },
     pageHeader("Explore"),
     form,
-    summary,
-    h("ol", { class: "results", id: "results", start: from + 1 }, hits.map(resultItem)),
-    pager(query, from, total),
+    selectedChips(selected, (key, value) => change(key, value, false), () => navigate(exploreUrl(q, none))),
+    h(
+      "div",
+      { class: "explore" },
+      facetPanel(selected, buckets, toggle, focusAfter, (facet) => moreBuckets(facet, q, selected)),
+      h(
+        "div",
+        { class: "explore-results" },
+        summary,
+        h("ol", { class: "results", id: "results", start: from + 1 }, hits.map(resultItem)),
+        pager(query, from, total),
+      ),
+    ),
   );
 }

@@ -12,10 +12,12 @@ import {
   labelChips,
   labelsEditor,
   ownersEditor,
+  permissionsFor,
   restoreFocus,
   tierEditor,
 } from "./edit.js";
 import { lineageTab } from "./lineage.js";
+import { certificationEditor, followAndVote } from "./table_social.js";
 import { profileTab, queriesTab, sampleDataTab } from "./table_data.js";
 
 function columnType(column) {
@@ -46,7 +48,8 @@ function constraintsOf(table) {
   return byColumn;
 }
 
-function columnsTable(table, onSaved) {
+// Columns change with EditAll (a patch of /columns), as the server decides it.
+function columnsTable(table, can, onSaved) {
   const constraints = constraintsOf(table);
   const headers = ["Column", "Type", "Constraints", "Description", "Tags and terms", ""];
   return h(
@@ -77,7 +80,7 @@ function columnsTable(table, onSaved) {
             h("td", {}, (constraints.get(column.name) ?? []).join(", ")),
             h("td", { class: "column-description" }, column.description ? markdownCell(column.description) : ""),
             h("td", {}, column.tags?.length ? labelChips(column.tags) : ""),
-            h("td", {}, columnEditButton({ table, index, onSaved })),
+            h("td", {}, can("EditAll") ? columnEditButton({ table, index, onSaved }) : ""),
           ),
         ),
       ),
@@ -137,7 +140,7 @@ const TABS = [
   ["queries", "Queries"],
 ];
 
-async function tabContent(name, table, onSaved) {
+async function tabContent(name, table, can, onSaved) {
   switch (name) {
     case "lineage":
       return lineageTab(table);
@@ -148,12 +151,12 @@ async function tabContent(name, table, onSaved) {
     case "queries":
       return queriesTab(table);
     default:
-      return [columnsTable(table, onSaved), viewDefinition(table)];
+      return [columnsTable(table, can, onSaved), viewDefinition(table)];
   }
 }
 
 // WAI-ARIA tabs: arrow keys move between tabs, the panel loads when its tab is chosen.
-function tabs(table, current, onSaved) {
+function tabs(table, current, can, onSaved) {
   const panel = h("div", { class: "tab-panel", role: "tabpanel", id: "tab-panel", tabindex: "0" });
   const buttons = TABS.map(([name, text]) =>
     h("button", { type: "button", role: "tab", id: `tab-${name}`, "aria-controls": "tab-panel", "data-tab": name }, text),
@@ -173,7 +176,7 @@ function tabs(table, current, onSaved) {
     panel.replaceChildren(message("info", "Loading…"));
     panel.dataset.loaded = "";
     try {
-      panel.replaceChildren(...[await tabContent(name, table, onSaved)].flat().filter(Boolean));
+      panel.replaceChildren(...[await tabContent(name, table, can, onSaved)].flat().filter(Boolean));
     } catch (error) {
       panel.replaceChildren(error.status === 403 ? errorView(error) : message("error", error.message));
     }
@@ -192,7 +195,20 @@ function tabs(table, current, onSaved) {
   return [h("div", { class: "tabs", role: "tablist", "aria-label": "Table details" }, buttons), panel];
 }
 
-function tableView(table, history, onSaved) {
+// An editor drawn once its choices are loaded (the tier's, the certification's), then focused if
+// the last change was made with it.
+function loaded(id, editor) {
+  const cell = h("dd", { id });
+  editor
+    .then((el) => {
+      cell.replaceChildren(el);
+      restoreFocus();
+    })
+    .catch((error) => cell.replaceChildren(message("error", error.message)));
+  return cell;
+}
+
+function tableView(table, history, can, me, onSaved) {
   const crumbs = [["Browse", "/browse"]];
   if (table.service)
     crumbs.push([table.service.name, `/services/${segment(table.service.fullyQualifiedName)}`]);
@@ -203,28 +219,24 @@ function tableView(table, history, onSaved) {
   }
   crumbs.push([table.name, ""]);
   const current = new URLSearchParams(location.search).get("tab") ?? "columns";
-  const tier = h("dd", { id: "tier-cell" });
-  tierEditor({ type: "table", entity: table, onSaved })
-    .then((el) => {
-      tier.replaceChildren(el);
-      restoreFocus();
-    })
-    .catch((error) => tier.replaceChildren(message("error", error.message)));
   return h(
     "section",
     { class: "page" },
     breadcrumbs(crumbs),
     pageHeader(table.displayName || table.name, h("p", { class: "muted fqn" }, table.fullyQualifiedName)),
-    descriptionEditor({ type: "table", entity: table, onSaved }),
+    followAndVote({ table, me, onChanged: async () => onSaved(await api.get(`/api/v1/tables/${segment(table.id)}`, { fields: "*" })) }),
+    descriptionEditor({ type: "table", entity: table, onSaved, can }),
     h(
       "dl",
       { class: "facts" },
       h("dt", {}, "Owners"),
-      h("dd", { id: "owner" }, ownersEditor({ type: "table", entity: table, onSaved })),
+      h("dd", { id: "owner" }, ownersEditor({ type: "table", entity: table, onSaved, can })),
       h("dt", {}, "Tier"),
-      tier,
+      loaded("tier-cell", tierEditor({ type: "table", entity: table, onSaved, can })),
+      h("dt", {}, "Certification"),
+      loaded("certification-cell", certificationEditor({ table, can, onSaved })),
       h("dt", {}, "Tags"),
-      h("dd", {}, labelsEditor({ type: "table", entity: table, onSaved })),
+      h("dd", {}, labelsEditor({ type: "table", entity: table, onSaved, can })),
       h("dt", {}, "Type"),
       h("dd", { id: "table-type" }, tableTypeLabel(table.tableType)),
       h("dt", {}, "Version"),
@@ -232,25 +244,29 @@ function tableView(table, history, onSaved) {
       h("dt", {}, "Updated"),
       h("dd", {}, `${formatTime(table.updatedAt)} by ${table.updatedBy ?? "?"}`),
     ),
-    tabs(table, current, onSaved),
+    tabs(table, current, can, onSaved),
     h("h2", {}, "Version history"),
     versionsList(history),
     h("p", {}, link(`/explore?q=${encodeURIComponent(table.name)}`, "Search for similar names")),
   );
 }
 
-export async function tablePage(_ctx, { params }) {
+export async function tablePage(ctx, { params }) {
   const table = await api.get(`/api/v1/tables/name/${segment(params.fqn)}`, { fields: "*" });
   const versions = (entity) => api.get(`/api/v1/tables/${segment(entity.id)}/versions`);
-  const history = await versions(table);
+  const [history, can] = await Promise.all([versions(table), permissionsFor("table", table)]);
   const root = h("div", { class: "entity-root" });
   // After a save the page shows the saved table (its new version is what the next edit sends),
-  // and focus returns to where it was.
+  // with what the person may change now (an owner they added may be themself), and focus returns
+  // to where it was.
   const onSaved = async (saved) => {
-    const newer = await versions(saved).catch(() => history);
-    root.replaceChildren(tableView(saved, newer, onSaved));
+    const [newer, allowed] = await Promise.all([
+      versions(saved).catch(() => history),
+      permissionsFor("table", saved).catch(() => can),
+    ]);
+    root.replaceChildren(tableView(saved, newer, allowed, ctx.me, onSaved));
     restoreFocus();
   };
-  root.append(tableView(table, history, onSaved));
+  root.append(tableView(table, history, can, ctx.me, onSaved));
   return root;
 }
