@@ -19,6 +19,7 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from tessera.storage.prepared import PreparedInsert
 from tessera.storage.schema import entity, search_document, search_term
 from tessera.storage.search_query import REVERSED, REVERSED_FIELDS, field_kind
 
@@ -88,6 +89,9 @@ def _text(value: Any) -> str:
 _UPDATE = sa.update(search_document).where(search_document.c.entity_id == sa.bindparam("doc_id"))
 _INSERT = sa.insert(search_document)
 _INSERT_TERMS = sa.insert(search_term)
+# The same, their rows handed to the driver as they are (see PreparedInsert): for new entities.
+_INSERT_NEW = PreparedInsert(sa.insert(search_document), multi_row=True)
+_INSERT_NEW_TERMS = PreparedInsert(sa.insert(search_term))
 _DELETE_TERMS = sa.delete(search_term).where(search_term.c.entity_id == sa.bindparam("doc_id"))
 
 
@@ -119,9 +123,9 @@ def insert_many(conn: Connection, documents: Sequence[dict[str, Any]]) -> None:
         owner = {"entity_id": row["entity_id"], "entity_type": row["entity_type"], "deleted": row["deleted"]}
         terms.extend({**term, **owner} for term in row.pop("terms", ()))
         rows.append(row)
-    conn.execute(_INSERT, rows)
+    _INSERT_NEW.insert(conn, rows)
     if terms:
-        conn.execute(_INSERT_TERMS, terms)
+        _INSERT_NEW_TERMS.insert(conn, terms)
 
 
 def delete(conn: Connection, entity_ids: Sequence[str]) -> None:
