@@ -304,8 +304,11 @@ def main(argv: list[str] | None = None) -> int:
             paths = load(side.open_server.base, {})
             seed_unchanged(side.open_server)
         (work / "paths.txt").write_text("\n".join(paths) + "\n")
-        for side, name in zip(sides, SIDES, strict=True):
-            side.token = mint_bot_token(f"sqlite:///{work}/{name}.db", keys)
+        for side, name, source in zip(sides, SIDES, (baseline_tree, ROOT), strict=True):
+            # Each side's own code mints its token: this tree's would refuse the baseline's
+            # catalog, whose schema is at an older migration.
+            code = {"PYTHONPATH": str(source / "src")}
+            side.token = mint_bot_token(f"sqlite:///{work}/{name}.db", {**keys, **code})
         results = Results()
         loads = []
         for round_no in range(rounds):
