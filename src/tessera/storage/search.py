@@ -42,8 +42,10 @@ def searchable_words(*texts: str | None) -> str:
 @functools.lru_cache(maxsize=65_536)
 def _token_words(token: str) -> tuple[str, ...]:
     # Catalogs repeat their words (column names, types, descriptions' words): splitting each
-    # distinct token once was most of the cost of indexing a table.
-    return (token, *WORD.findall(_CAMEL.sub(" ", token)))
+    # distinct token once was most of the cost of indexing a table. A token with no capitals
+    # has no case changes to split at (the usual snake_case name): one regular expression less.
+    spaced = token if token.lower() == token else _CAMEL.sub(" ", token)
+    return (token, *WORD.findall(spaced))
 
 
 def sort_key(text: str) -> str:
