@@ -7,7 +7,7 @@ Entities carry them in ``tags``, a table's columns (nested ones too) in their ow
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from tessera.catalog import fqn as fqns
@@ -21,15 +21,21 @@ SOURCE_KIND = {CLASSIFICATION: "tag", GLOSSARY: "glossaryTerm"}
 CONTAINER_KIND = {CLASSIFICATION: "classification", GLOSSARY: "glossary"}
 
 
-def label_lists(doc: Mapping[str, Any]) -> Iterator[tuple[str, list[Doc]]]:
+def label_lists(doc: Mapping[str, Any]) -> list[tuple[str, list[Doc]]]:
     """Every list of labels in a document, with where it is (``tags``, ``columns.<fqn>``)."""
+    found: list[tuple[str, list[Doc]]] = []
     tags = doc.get("tags")
     if isinstance(tags, list):
-        yield "tags", tags
-    yield from _column_lists(doc.get("columns"))
+        found.append(("tags", tags))
+    columns = doc.get("columns")
+    if columns:
+        # A list filled by plain recursion, not nested generators: every write of a table walks
+        # its columns here (tag rules, tag usage, search words), most of them with no labels.
+        _column_lists(columns, found)
+    return found
 
 
-def _column_lists(columns: Any) -> Iterator[tuple[str, list[Doc]]]:
+def _column_lists(columns: Any, found: list[tuple[str, list[Doc]]]) -> None:
     if not isinstance(columns, list):
         return
     for column in columns:
@@ -38,8 +44,10 @@ def _column_lists(columns: Any) -> Iterator[tuple[str, list[Doc]]]:
         tags = column.get("tags")
         if isinstance(tags, list):
             where = column.get("fullyQualifiedName") or column.get("name")
-            yield f"columns.{where}.tags", tags
-        yield from _column_lists(column.get("children"))
+            found.append((f"columns.{where}.tags", tags))
+        children = column.get("children")
+        if children:
+            _column_lists(children, found)
 
 
 def carried(doc: Mapping[str, Any]) -> dict[str, str]:

@@ -15,7 +15,7 @@ indexed; :mod:`tessera.storage.search_query` says how each is compared.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from tessera import contract
@@ -58,10 +58,10 @@ def search_document(kind: Kind, entity_id: str, name: str, deleted: bool, doc: D
     """The ``search_document`` row of an entity (its columns by name, and its ``terms``), or None."""
     if kind.search_index is None:
         return None
-    column_words = " ".join(
-        f"{c.get('name', '')} {c.get('displayName') or ''} {c.get('description') or ''}"
-        for c in _all_columns(doc.get("columns") or [])
-    )
+    column_texts: list[str] = []
+    columns = doc.get("columns")
+    if columns:
+        _column_texts(columns, column_texts)
     service = (doc.get("service") or {}).get("name") if kind.type != "databaseService" else doc["name"]
     return {
         "entity_id": entity_id,
@@ -77,7 +77,8 @@ def search_document(kind: Kind, entity_id: str, name: str, deleted: bool, doc: D
             doc.get("displayName"),
             doc.get("fullyQualifiedName"),
             doc.get("description"),
-            column_words,
+            # Each column's texts as they are: the words are split once, not joined and split again.
+            *column_texts,
             labels.words(doc),
             # People and teams are looked up by e-mail too (user_search_index, team_search_index).
             doc.get("email") if kind.type in ("user", "team") else None,
@@ -88,24 +89,46 @@ def search_document(kind: Kind, entity_id: str, name: str, deleted: bool, doc: D
     }
 
 
-def _fields(doc: Doc, defaults: Mapping[str, Any], service_name: str | None) -> Iterator[tuple[str, Any]]:
+def _column_texts(columns: Iterable[Doc], texts: list[str]) -> None:
+    """The name, display name and description of every column (nested ones after their parent)."""
+    for column in columns:
+        texts.append(str(column.get("name", "")))
+        display_name, description = column.get("displayName"), column.get("description")
+        if display_name:
+            texts.append(str(display_name))
+        if description:
+            texts.append(str(description))
+        children = column.get("children")
+        if children:
+            _column_texts(children, texts)
+
+
+def _fields(doc: Doc, defaults: Mapping[str, Any], service_name: str | None) -> list[tuple[str, Any]]:
+    # A list built in one pass, not generators within generators: most paths are absent from a
+    # document or end at its first step, and this ran for every entity written.
+    fields: list[tuple[str, Any]] = []
     for path, steps in _STEPS:
-        if path in defaults and path not in doc:
-            # A field left out has its schema's default (isBot: false), as in OpenMetadata's
-            # search documents: `isBot:false` finds people whose document never said it.
-            yield path, defaults[path]
+        node = doc.get(steps[0])
+        if node is None:
+            if path in defaults and path not in doc:
+                # A field left out has its schema's default (isBot: false), as in OpenMetadata's
+                # search documents: `isBot:false` finds people whose document never said it.
+                fields.append((path, defaults[path]))
             continue
-        for value in _values(doc, steps):
-            yield path, value
+        if len(steps) == 1 and not isinstance(node, list | dict):
+            fields.append((path, node))
+            continue
+        _values(path, node, steps[1:], fields)
     if "tier" not in doc:
         # OpenMetadata keeps the Tier label among the tags and gives search a `tier` of its own.
         for tag in doc.get("tags") or []:
             tag_fqn = tag.get("tagFQN") if isinstance(tag, dict) else None
             if isinstance(tag_fqn, str) and tag_fqn.startswith("Tier."):
-                yield "tier.tagFQN", tag_fqn
+                fields.append(("tier.tagFQN", tag_fqn))
     if service_name is not None:
         # A service is in its own service facet, as in OpenMetadata's service indexes.
-        yield "service.name", service_name
+        fields.append(("service.name", service_name))
+    return fields
 
 
 @functools.cache
@@ -122,20 +145,13 @@ def _defaults(kind: Kind) -> Mapping[str, Any]:
 _STEPS = tuple((path, tuple(path.split("."))) for path in INDEXED_PATHS)
 
 
-def _values(node: Any, path: tuple[str, ...]) -> Iterator[Any]:
+def _values(field: str, node: Any, steps: tuple[str, ...], found: list[tuple[str, Any]]) -> None:
+    """Adds ``(field, value)`` for each value at ``steps`` below ``node`` (every element of a list)."""
     if isinstance(node, list):
         for item in node:
-            yield from _values(item, path)
-        return
-    if not path:
+            _values(field, item, steps, found)
+    elif not steps:
         if node is not None and not isinstance(node, dict):
-            yield node
-        return
-    if isinstance(node, dict) and path[0] in node:
-        yield from _values(node[path[0]], path[1:])
-
-
-def _all_columns(columns: Iterable[Doc]) -> Iterable[Doc]:
-    for column in columns:
-        yield column
-        yield from _all_columns(column.get("children") or [])
+            found.append((field, node))
+    elif isinstance(node, dict) and steps[0] in node:
+        _values(field, node[steps[0]], steps[1:], found)

@@ -9,7 +9,6 @@ with one entity and a gapless run of versions.
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal, TypeVar
 
@@ -19,6 +18,7 @@ from tessera import contract
 from tessera.catalog import cascades, changes, documents, hierarchy, owners, patching, validation
 from tessera.catalog import fqn as fqns
 from tessera.catalog.documents import Doc
+from tessera.catalog.ids import new_entity_id
 from tessera.catalog.kinds import Kind, by_type
 from tessera.catalog.models import (
     Actor,
@@ -465,7 +465,7 @@ class CatalogService:
             key = Key(kind.type, fqns.digest(target), doc["name"], target)
 
             def new_row(key: Key) -> tuple[EntityRow, dict[str, Any] | None]:
-                new = {"id": str(uuid.uuid4()), **doc, "fullyQualifiedName": target}
+                new = {"id": new_entity_id(), **doc, "fullyQualifiedName": target}
                 row = self._writer.new_row(
                     kind, new, actor, fqn_hash=key.fqn_hash, parent_id=None, source_hash=None
                 )

@@ -7,7 +7,6 @@ module writes each of them the same way whichever request it came from.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -15,6 +14,7 @@ from typing import Any, Literal
 from tessera.catalog import changes, documents
 from tessera.catalog import fqn as fqns
 from tessera.catalog.documents import Doc
+from tessera.catalog.ids import new_entity_id
 from tessera.catalog.kinds import Kind
 from tessera.catalog.models import Actor, AuthorizeWrite, DocumentHook, Upserted, WriteListener
 from tessera.catalog.search_documents import search_document
@@ -183,7 +183,7 @@ class Writer:
         """The entity a request creates (with its search document), not yet stored."""
         if authorize is not None:
             authorize(None)
-        doc = {"id": str(uuid.uuid4()), **plan.built}
+        doc = {"id": new_entity_id(), **plan.built}
         self.before_store(kind, doc, None, plan.request)
         row = self.new_row(
             kind,

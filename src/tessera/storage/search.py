@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.engine import Connection
 
+from tessera.storage.prepared import PreparedInsert
 from tessera.storage.schema import entity, search_document, search_term, search_term_count
 from tessera.storage.search_query import DOCUMENTS, REVERSED, REVERSED_FIELDS, UNCOUNTED_FIELDS, field_kind
 
@@ -44,8 +45,10 @@ def searchable_words(*texts: str | None) -> str:
 @functools.lru_cache(maxsize=65_536)
 def _token_words(token: str) -> tuple[str, ...]:
     # Catalogs repeat their words (column names, types, descriptions' words): splitting each
-    # distinct token once was most of the cost of indexing a table.
-    return (token, *WORD.findall(_CAMEL.sub(" ", token)))
+    # distinct token once was most of the cost of indexing a table. A token with no capitals
+    # has no case changes to split at (the usual snake_case name): one regular expression less.
+    spaced = token if token.lower() == token else _CAMEL.sub(" ", token)
+    return (token, *WORD.findall(spaced))
 
 
 def sort_key(text: str) -> str:
@@ -91,6 +94,9 @@ def _text(value: Any) -> str:
 _UPDATE = sa.update(search_document).where(search_document.c.entity_id == sa.bindparam("doc_id"))
 _INSERT = sa.insert(search_document)
 _INSERT_TERMS = sa.insert(search_term)
+# The same, their rows handed to the driver as they are (see PreparedInsert): for new entities.
+_INSERT_NEW = PreparedInsert(sa.insert(search_document), multi_row=True)
+_INSERT_NEW_TERMS = PreparedInsert(sa.insert(search_term))
 _DELETE_TERMS = sa.delete(search_term).where(search_term.c.entity_id == sa.bindparam("doc_id"))
 _STORED = sa.select(search_document.c.entity_type, search_document.c.deleted).where(
     search_document.c.entity_id == sa.bindparam("doc_id")
@@ -136,20 +142,19 @@ def insert_many(conn: Connection, documents: Sequence[dict[str, Any]]) -> None:
     """
     if not documents:
         return
+    rows: list[dict[str, Any]] = []
     terms: list[dict[str, Any]] = []
-    conn.execute(_INSERT, [{k: v for k, v in document.items() if k != "terms"} for document in documents])
     counts = _counts(conn)
     for document in documents:
-        own = document.get("terms", ())
-        _count_new(counts, document["entity_type"], document["deleted"], own)
-        owner = {
-            "entity_id": document["entity_id"],
-            "entity_type": document["entity_type"],
-            "deleted": document["deleted"],
-        }
+        row = dict(document)
+        own = row.pop("terms", ())
+        _count_new(counts, row["entity_type"], row["deleted"], own)
+        owner = {"entity_id": row["entity_id"], "entity_type": row["entity_type"], "deleted": row["deleted"]}
         terms.extend({**term, **owner} for term in own)
+        rows.append(row)
+    _INSERT_NEW.insert(conn, rows)
     if terms:
-        conn.execute(_INSERT_TERMS, terms)
+        _INSERT_NEW_TERMS.insert(conn, terms)
 
 
 def delete(conn: Connection, entity_ids: Sequence[str]) -> None:

@@ -173,3 +173,29 @@ def test_pipeline_status_progress_and_logs(client: TestClient) -> None:
     trigger = client.post(f"/api/v1/services/ingestionPipelines/trigger/{pipeline['id']}")
     assert trigger.status_code == 400
     assert "tessera ingest" in trigger.json()["message"]
+
+
+def test_a_large_bulk_write_is_searchable_row_by_row(client: TestClient) -> None:
+    # 250 new tables: their search documents go in more than one statement on SQLite (111 rows
+    # each), their words and terms must land on the right table whichever statement wrote them.
+    make_hierarchy(client)
+    rows = [
+        {"name": f"wide{i:03d}", "databaseSchema": SCHEMA, "columns": columns(f"col{i:03d}x")}
+        for i in range(250)
+    ]
+    result = ok(client.put("/api/v1/tables/bulk", json=rows))
+    assert result["numberOfRowsPassed"] == 250
+
+    def names(params: dict[str, str]) -> list[str]:
+        body = ok(
+            client.get(
+                "/api/v1/search/query", params={"index": "table_search_index", "size": "300", **params}
+            )
+        )
+        return sorted(hit["_source"]["name"] for hit in body["hits"]["hits"])
+
+    for i in (0, 110, 111, 112, 222, 249):
+        assert names({"q": f"col{i:03d}x"}) == [f"wide{i:03d}"]
+        assert names({"q": f"name.keyword:wide{i:03d}"}) == [f"wide{i:03d}"]
+    assert len(names({"q": "*"})) == 250
+    assert len(names({"q": f"service.name:{SERVICE}"})) == 250
