@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from tessera.catalog.kinds import TEAM, Kind
+from tessera.catalog.kinds import TEAM, USER, Kind
 from tessera.catalog.service import CatalogService
 from tessera.errors import BadRequest, NotFound
 
@@ -41,6 +41,7 @@ class TeamRules:
     ) -> None:
         if kind.type == "team":
             self._team(doc, existing)
+            self._members_unchanged(doc, existing, request)
         elif kind.type == "user" and not doc.get("deleted"):
             for ref in doc.get("teams") or []:
                 team = self._team_doc(ref)
@@ -98,6 +99,24 @@ class TeamRules:
                 raise BadRequest(f"The {child.get('teamType')} {child['name']} cannot be under a {team_type}")
         if team_type != "Group" and doc.get("users"):
             raise BadRequest(f"{name} is a {team_type}: only Group teams have members")
+
+    def _members_unchanged(self, doc: Doc, existing: Doc | None, request: Mapping[str, Any] | None) -> None:
+        """A team's members are the users whose ``teams`` name it, written on each user. A team
+        write that lists other members is refused rather than answered 200 with nobody added."""
+        # A PUT or POST names members in its request (ids); a PATCH in the patched document.
+        listed = request.get("users") if request is not None else doc.get("users")
+        if listed is None:
+            return
+        asked = {str(ref.get("id")) if isinstance(ref, Mapping) else str(ref) for ref in listed}
+        current = set()
+        if existing is not None:
+            current = {str(user["id"]) for user in self._catalog.referencing(USER, str(existing["id"]))}
+        if asked != current:
+            raise BadRequest(
+                f"Team {doc.get('name')}: members are not set through the team. Add or remove a member "
+                "with the user's own teams (PATCH /api/v1/users/{id} on /teams, or `teams` in the "
+                "user's PUT); a team write may repeat the current members or leave `users` out"
+            )
 
     def _team_doc(self, ref: Mapping[str, Any]) -> Doc | None:
         try:

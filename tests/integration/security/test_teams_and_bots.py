@@ -76,3 +76,43 @@ def test_the_team_hierarchy_holds_openmetadatas_rules(session: Session) -> None:
     )
     assert owned.status_code == 400
     assert "only Group teams own data assets" in owned.json()["message"]
+
+
+def test_members_named_in_a_team_write_are_refused_not_dropped(session: Session) -> None:
+    admin = session.as_(session.admin_token())
+    group = _team(session, admin, "Analysts", "Group")
+    assert group.status_code == 201, group.text
+    sam = session.client.put(
+        "/api/v1/users", json={"name": "sam", "email": "sam@example.com"}, headers=admin
+    ).json()
+    added = _team(session, admin, "Analysts", "Group", users=[sam["id"]])
+    assert added.status_code == 400
+    assert "members are not set through the team" in added.json()["message"]
+    new_team = _team(session, admin, "Auditors", "Group", users=[sam["id"]])
+    assert new_team.status_code == 400
+    assert session.client.get("/api/v1/teams/name/Auditors", headers=admin).status_code == 404
+
+    patched = session.client.patch(
+        f"/api/v1/teams/{group.json()['id']}",
+        json=[{"op": "add", "path": "/users/0", "value": {"id": sam["id"], "type": "user"}}],
+        headers={**admin, "Content-Type": "application/json-patch+json"},
+    )
+    assert patched.status_code == 400, patched.text
+
+    # Membership is written on the user; the team then lists it, and repeating it is accepted.
+    joined = session.client.patch(
+        f"/api/v1/users/{sam['id']}",
+        json=[{"op": "add", "path": "/teams/0", "value": {"id": group.json()["id"], "type": "team"}}],
+        headers={**admin, "Content-Type": "application/json-patch+json"},
+    )
+    assert joined.status_code == 200, joined.text
+    members = session.client.get(f"/api/v1/teams/{group.json()['id']}?fields=users", headers=admin).json()
+    assert [ref["name"] for ref in members["users"]] == ["sam"]
+    again = _team(session, admin, "Analysts", "Group", users=[sam["id"]], description="Numbers")
+    assert again.status_code == 200, again.text
+    described = session.client.patch(
+        f"/api/v1/teams/{group.json()['id']}",
+        json=[{"op": "add", "path": "/description", "value": "Numbers and more"}],
+        headers={**admin, "Content-Type": "application/json-patch+json"},
+    )
+    assert described.status_code == 200, described.text
