@@ -141,12 +141,13 @@ search_term = sa.Table(
     sa.Column("field", sa.String(64), primary_key=True),
     sa.Column("value", SortKey, primary_key=True),
     sa.Column("entity_id", Id, primary_key=True),
-    # The document's kind and deleted flag again: a facet of a whole kind is an index-only
-    # count of (field, kind, deleted, value), not a join with search_document.
+    # The document's kind and deleted flag again: a term's count (search_term_count) is kept by
+    # (field, kind, deleted, value) without a join with search_document. Facets of whole kinds read
+    # those counts, so no index orders the rows by kind (migration 0015 dropped it: it doubled the
+    # pages a new entity's terms write).
     sa.Column("entity_type", sa.String(64), nullable=False),
     sa.Column("deleted", sa.Boolean(), nullable=False),
     sa.Index("ix_search_term_entity", "entity_id", "field"),
-    sa.Index("ix_search_term_facet", "field", "entity_type", "deleted", "value"),
     sqlite_with_rowid=False,
 )
 

@@ -90,3 +90,24 @@ def test_migration_0014_counts_the_terms_already_there(backend: str, tmp_path: P
         engine.dispose()
         if backend != "sqlite":
             _drop_server_database(backend, url)
+
+
+def test_migration_0015_drops_the_kind_ordered_index_and_back(backend: str, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'old.db'}" if backend == "sqlite" else _create_server_database(backend)
+    engine = create_engine(url)
+
+    def indexes() -> set[str]:
+        with engine.connect() as conn:
+            return {index["name"] or "" for index in sa.inspect(conn).get_indexes("search_term")}
+
+    try:
+        migrate.upgrade(engine)
+        assert "ix_search_term_facet" not in indexes()
+        migrate.downgrade(engine, "0014")
+        assert "ix_search_term_facet" in indexes()
+        migrate.upgrade(engine)
+        assert "ix_search_term_facet" not in indexes()
+    finally:
+        engine.dispose()
+        if backend != "sqlite":
+            _drop_server_database(backend, url)
