@@ -82,9 +82,9 @@ def _ensure_base(env: dict[str, str], scratch: Path) -> None:
         DEBIAN_MIRROR,
         env=env,
     )
-    tar = subprocess.Popen(["tar", "-C", str(rootfs), "-c", "."], stdout=subprocess.PIPE)
-    _run("podman", "import", "-", BASE_IMAGE, env=env, stdin=tar.stdout)
-    tar.wait()
+    # The context manager closes tar's pipe: left open, it is reported as unraisable when collected.
+    with subprocess.Popen(["tar", "-C", str(rootfs), "-c", "."], stdout=subprocess.PIPE) as tar:
+        _run("podman", "import", "-", BASE_IMAGE, env=env, stdin=tar.stdout)
     shutil.rmtree(rootfs, ignore_errors=True)
 
 
