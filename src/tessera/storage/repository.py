@@ -27,6 +27,7 @@ from tessera.storage.schema import (
     entity_record,
     entity_version,
 )
+from tessera.storage.upserts import adding_upsert
 
 Doc = dict[str, Any]
 
@@ -289,23 +290,7 @@ def apply_counts(conn: Connection, deltas: Mapping[CountKey, int]) -> None:
         if n
     ]
     if params:
-        conn.execute(_count_upsert(conn.dialect.name), params)
-
-
-@functools.cache
-def _count_upsert(dialect: str) -> sa.Executable:
-    # One statement, whether or not the counter exists yet: two writers creating the first
-    # entity under a parent must not race on inserting its counter.
-    n = entity_count.c.n
-    if dialect in ("mysql", "mariadb"):
-        statement = mysql.insert(entity_count)
-        return statement.on_duplicate_key_update(n=n + statement.inserted.n)
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    upsert = insert(entity_count)
-    return upsert.on_conflict_do_update(
-        index_elements=[entity_count.c.entity_type, entity_count.c.parent_id, entity_count.c.deleted],
-        set_={"n": n + upsert.excluded.n},
-    )
+        conn.execute(adding_upsert(entity_count, conn.dialect.name), params)
 
 
 _COUNT = sa.select(sa.func.coalesce(sa.func.sum(entity_count.c.n), 0)).where(

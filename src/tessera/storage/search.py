@@ -19,12 +19,12 @@ from typing import Any
 
 import orjson
 import sqlalchemy as sa
-from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from tessera.storage.prepared import PreparedInsert
 from tessera.storage.schema import entity, search_document, search_term, search_term_count
 from tessera.storage.search_query import DOCUMENTS, REVERSED, REVERSED_FIELDS, UNCOUNTED_FIELDS, field_kind
+from tessera.storage.upserts import adding_upsert
 
 WORD = re.compile(r"[0-9A-Za-z\u00C0-\uFFFF]+")
 
@@ -188,25 +188,7 @@ def apply_counts(conn: Connection) -> None:
         if n
     ]
     if params:
-        conn.execute(_count_upsert(conn.dialect.name), params)
-
-
-@functools.cache
-def _count_upsert(dialect: str) -> sa.Executable:
-    # One statement whether or not the row exists: two writers adding the first document with a
-    # value must not race on inserting its row. Rows that fall to 0 stay (readers skip them):
-    # deleting one could race with a writer adding to it.
-    n = search_term_count.c.n
-    if dialect in ("mysql", "mariadb"):
-        statement = mysql.insert(search_term_count)
-        return statement.on_duplicate_key_update(n=n + statement.inserted.n)
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    upsert = insert(search_term_count)
-    key = search_term_count.c
-    return upsert.on_conflict_do_update(
-        index_elements=[key.field, key.entity_type, key.deleted, key.value],
-        set_={"n": n + upsert.excluded.n},
-    )
+        conn.execute(adding_upsert(search_term_count, conn.dialect.name), params)
 
 
 def _counts(conn: Connection) -> collections.Counter[TermCountKey]:
