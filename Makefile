@@ -87,7 +87,7 @@ format: install
 	$(BIN)/ruff check --fix .
 
 # Two workers, each taking whole files (module fixtures stay in one process): most tests wait on
-# servers and subprocesses, so on CI's 2 cores this halves the wall time (14 to 8 minutes).
+# servers and subprocesses, so on CI's 2 cores this about halves the wall time (12 minutes for every tier on a quiet machine).
 test: install lint compat-venv node-deps browsers
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 

@@ -97,6 +97,14 @@ class Server:
         ticks = int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat(5))
         return ticks * 1_000_000_000 // os.sysconf("SC_CLK_TCK")
 
+    def written_bytes(self) -> int:
+        """Bytes the server process has written so far, to files and sockets alike (``wchar`` of
+        /proc/PID/io): a write's pages into SQLite's WAL and the database file dominate it."""
+        for line in Path(f"/proc/{self.pid}/io").read_text().splitlines():
+            if line.startswith("wchar:"):
+                return int(line.split()[1])
+        raise RuntimeError(f"/proc/{self.pid}/io has no wchar line")
+
 
 @contextlib.contextmanager
 def tessera_server(

@@ -48,6 +48,7 @@ class WrkRun:
     p50_ms: float
     p99_ms: float
     server_cpu_ms: float  # the server's user and system CPU per request, from /proc
+    server_written_kib: float  # what the server wrote per request (files and sockets), from /proc
 
 
 def available() -> bool:
@@ -84,9 +85,9 @@ def run(
     for header in headers:
         command += ["-H", header]
     command += [server.base, "--", *args]
-    cpu = server.cpu_ns()
+    cpu, written = server.cpu_ns(), server.written_bytes()
     done = subprocess.run(command, capture_output=True, text=True, check=True)
-    cpu = server.cpu_ns() - cpu
+    cpu, written = server.cpu_ns() - cpu, server.written_bytes() - written
     rate, total = _RATE.search(done.stdout), _TOTAL.search(done.stdout)
     percentiles = {p: float(value) * _TO_MS[unit] for p, value, unit in _PERCENTILE.findall(done.stdout)}
     if _FAILED.search(done.stdout) or rate is None or total is None or not {"50", "99"} <= percentiles.keys():
@@ -98,6 +99,7 @@ def run(
         p50_ms=percentiles["50"],
         p99_ms=percentiles["99"],
         server_cpu_ms=cpu / 1e6 / max(1, requests),
+        server_written_kib=written / 1024 / max(1, requests),
     )
 
 

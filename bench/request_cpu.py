@@ -96,19 +96,19 @@ class Side:
 
 @dataclass
 class Results:
-    # family -> side -> per-round (requests per second, server CPU ms per request)
-    rounds: dict[str, dict[str, list[tuple[float, float]]]] = field(default_factory=dict)
+    # family -> side -> per-round (requests per second, server CPU ms and KiB written per request)
+    rounds: dict[str, dict[str, list[tuple[float, float, float]]]] = field(default_factory=dict)
 
-    def add(self, family: str, side: str, rate: float, cpu_ms: float) -> None:
-        self.rounds.setdefault(family, {s: [] for s in SIDES})[side].append((rate, cpu_ms))
+    def add(self, family: str, side: str, rate: float, cpu_ms: float, written_kib: float) -> None:
+        self.rounds.setdefault(family, {s: [] for s in SIDES})[side].append((rate, cpu_ms, written_kib))
 
 
 def wrk(
     server: Server, script: Path, args: list[str], *, seconds: float, connections: int, headers: list[str]
-) -> tuple[float, float]:
-    """One wrk run: requests per second, and the server's CPU milliseconds per request."""
+) -> tuple[float, float, float]:
+    """One wrk run: requests per second, and the server's CPU milliseconds and KiB written per request."""
     done = _wrk.run(server, script, args, seconds=seconds, connections=connections, headers=headers)
-    return done.rate, done.server_cpu_ms
+    return done.rate, done.server_cpu_ms, done.server_written_kib
 
 
 UNCHANGED = 200
@@ -132,18 +132,18 @@ def seed_unchanged(server: Server) -> None:
 def measure_round(sides: list[Side], results: Results, work: Path, round_no: int, seconds: float) -> None:
     get, bulk, paths, seed = work / "get.lua", work / "bulk.lua", str(work / "paths.txt"), str(round_no + 1)
 
-    def get_open(side: Side) -> tuple[float, float]:
+    def get_open(side: Side) -> tuple[float, float, float]:
         return wrk(side.open_server, get, [paths, seed], seconds=seconds, connections=4, headers=[])
 
-    def get_bot(side: Side) -> tuple[float, float]:
+    def get_bot(side: Side) -> tuple[float, float, float]:
         bearer = f"Authorization: Bearer {side.token}"
         return wrk(side.auth_server, get, [paths, seed], seconds=seconds, connections=4, headers=[bearer])
 
-    def bulk_new(side: Side) -> tuple[float, float]:
+    def bulk_new(side: Side) -> tuple[float, float, float]:
         prefix = f"r{round_no}_{side.name}_"
         return wrk(side.open_server, bulk, [prefix, "0", seed], seconds=seconds, connections=2, headers=[])
 
-    def bulk_unchanged(side: Side) -> tuple[float, float]:
+    def bulk_unchanged(side: Side) -> tuple[float, float, float]:
         return wrk(
             side.open_server, bulk, ["u", str(UNCHANGED), seed], seconds=seconds, connections=2, headers=[]
         )
@@ -164,18 +164,20 @@ def report(results: Results, baseline: str, rounds: int, seconds: float, loads: 
     rows = []
     for family, sides in results.rounds.items():
         base, current = sides["baseline"], sides["current"]
-        ratios = [now[0] / then[0] for then, now in zip(base, current, strict=True)]
+        ratios = [now[0] / then[0] for then, now, *_ in zip(base, current, strict=True)]
         # CPU per request moves much less with the machine's load than throughput does.
         savings = [then[1] / now[1] for then, now in zip(base, current, strict=True)]
         rows.append(
             [
                 family,
-                statistics.median(rate for rate, _ in base),
-                statistics.median(rate for rate, _ in current),
+                statistics.median(rate for rate, *_ in base),
+                statistics.median(rate for rate, *_ in current),
                 f"{statistics.median(ratios):.2f} ({min(ratios):.2f}-{max(ratios):.2f})",
-                statistics.median(cpu for _, cpu in base),
-                statistics.median(cpu for _, cpu in current),
+                statistics.median(cpu for _, cpu, _ in base),
+                statistics.median(cpu for _, cpu, _ in current),
                 f"{statistics.median(savings):.2f} ({min(savings):.2f}-{max(savings):.2f})",
+                round(statistics.median(kib for *_, kib in base), 1),
+                round(statistics.median(kib for *_, kib in current), 1),
             ]
         )
     info = machine()
@@ -188,6 +190,8 @@ def report(results: Results, baseline: str, rounds: int, seconds: float, loads: 
             "baseline CPU ms/req",
             "current CPU ms/req",
             "baseline/current CPU (range)",
+            "baseline KiB written/req",
+            "current KiB written/req",
         ],
         rows,
     )
@@ -208,7 +212,10 @@ def report(results: Results, baseline: str, rounds: int, seconds: float, loads: 
             "round (current/baseline: above 1.00 is faster now) and given as its median and range. "
             "Server CPU is the user and system time of the server process per request, from /proc; its "
             "ratio (baseline/current, per round: above 1.00 is cheaper now) moves much less with the "
-            "machine's load than throughput. "
+            "machine's load than throughput. KiB written is what the server process wrote per request, "
+            "to files and sockets alike (`wchar` of /proc/PID/io): for a write, mostly SQLite's WAL "
+            "frames and the checkpoints that copy them into the database file, so it counts the index "
+            "pages a write touches. "
             "The machine is shared: only the ratios of interleaved runs carry meaning.",
             "",
             "What was cut between the baseline and today, from py-spy profiles of one worker under wrk, "
