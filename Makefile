@@ -96,7 +96,7 @@ test-fast: install
 	$(BIN)/python -m pytest tests/unit -q
 
 # One run of every benchmark, rewriting docs/benchmarks.md whole (its header says how the run went):
-# 46 minutes on a quiet 2-core machine (2026-12-04), almost half of it OpenMetadata's `metadata ingest` (3 runs at
+# 41 minutes on a quiet 2-core machine (2026-12-04), almost half of it OpenMetadata's `metadata ingest` (3 runs at
 # 1k tables, 2 at 10k). The defaults of each `python -m bench NAME` are the ones that fit; see
 # docs/benchmarks.md for each section's command and time. Throughput comes from wrk (Debian's).
 bench: install compat-venv bench-tools
