@@ -13,7 +13,8 @@ spread, the load average at the start of every run, and the CPU time the server 
     python -m bench ingest_vs_openmetadata --quick             # 100 and 1k tables, a smoke run
     python -m bench ingest_vs_openmetadata --sizes 1000 --rounds 3 --openmetadata-rounds 1000=3
 
-The defaults are what `make bench` runs within its budget (46 minutes for every benchmark in the last run):
+The defaults are what `make bench` runs within its budget (41 minutes for every benchmark on
+2026-12-04):
 3 rounds of `tessera ingest` at each size, and `metadata ingest` in the first 3 rounds at 1k
 tables and the first 2 at 10k, where one run takes 11 to 15 minutes (its client alone spends
 about 10 minutes of CPU). Each `metadata ingest` run is paired with the `tessera ingest` of its

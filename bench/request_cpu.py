@@ -96,19 +96,17 @@ class Side:
 
 @dataclass
 class Results:
-    # family -> side -> per-round (requests per second, server CPU ms and KiB written per request)
-    rounds: dict[str, dict[str, list[tuple[float, float, float]]]] = field(default_factory=dict)
+    # family -> side -> the wrk run of each round
+    rounds: dict[str, dict[str, list[_wrk.WrkRun]]] = field(default_factory=dict)
 
-    def add(self, family: str, side: str, rate: float, cpu_ms: float, written_kib: float) -> None:
-        self.rounds.setdefault(family, {s: [] for s in SIDES})[side].append((rate, cpu_ms, written_kib))
+    def add(self, family: str, side: str, run: _wrk.WrkRun) -> None:
+        self.rounds.setdefault(family, {s: [] for s in SIDES})[side].append(run)
 
 
 def wrk(
     server: Server, script: Path, args: list[str], *, seconds: float, connections: int, headers: list[str]
-) -> tuple[float, float, float]:
-    """One wrk run: requests per second, and the server's CPU milliseconds and KiB written per request."""
-    done = _wrk.run(server, script, args, seconds=seconds, connections=connections, headers=headers)
-    return done.rate, done.server_cpu_ms, done.server_written_kib
+) -> _wrk.WrkRun:
+    return _wrk.run(server, script, args, seconds=seconds, connections=connections, headers=headers)
 
 
 UNCHANGED = 200
@@ -132,18 +130,18 @@ def seed_unchanged(server: Server) -> None:
 def measure_round(sides: list[Side], results: Results, work: Path, round_no: int, seconds: float) -> None:
     get, bulk, paths, seed = work / "get.lua", work / "bulk.lua", str(work / "paths.txt"), str(round_no + 1)
 
-    def get_open(side: Side) -> tuple[float, float, float]:
+    def get_open(side: Side) -> _wrk.WrkRun:
         return wrk(side.open_server, get, [paths, seed], seconds=seconds, connections=4, headers=[])
 
-    def get_bot(side: Side) -> tuple[float, float, float]:
+    def get_bot(side: Side) -> _wrk.WrkRun:
         bearer = f"Authorization: Bearer {side.token}"
         return wrk(side.auth_server, get, [paths, seed], seconds=seconds, connections=4, headers=[bearer])
 
-    def bulk_new(side: Side) -> tuple[float, float, float]:
+    def bulk_new(side: Side) -> _wrk.WrkRun:
         prefix = f"r{round_no}_{side.name}_"
         return wrk(side.open_server, bulk, [prefix, "0", seed], seconds=seconds, connections=2, headers=[])
 
-    def bulk_unchanged(side: Side) -> tuple[float, float, float]:
+    def bulk_unchanged(side: Side) -> _wrk.WrkRun:
         return wrk(
             side.open_server, bulk, ["u", str(UNCHANGED), seed], seconds=seconds, connections=2, headers=[]
         )
@@ -157,27 +155,27 @@ def measure_round(sides: list[Side], results: Results, work: Path, round_no: int
     for family, run in families.items():
         order = sides if round_no % 2 == 0 else list(reversed(sides))
         for side in order:
-            results.add(family, side.name, *run(side))
+            results.add(family, side.name, run(side))
 
 
 def report(results: Results, baseline: str, rounds: int, seconds: float, loads: list[str]) -> str:
     rows = []
     for family, sides in results.rounds.items():
         base, current = sides["baseline"], sides["current"]
-        ratios = [now[0] / then[0] for then, now, *_ in zip(base, current, strict=True)]
+        ratios = [now.rate / then.rate for then, now in zip(base, current, strict=True)]
         # CPU per request moves much less with the machine's load than throughput does.
-        savings = [then[1] / now[1] for then, now in zip(base, current, strict=True)]
+        savings = [then.server_cpu_ms / now.server_cpu_ms for then, now in zip(base, current, strict=True)]
         rows.append(
             [
                 family,
-                statistics.median(rate for rate, *_ in base),
-                statistics.median(rate for rate, *_ in current),
+                statistics.median(run.rate for run in base),
+                statistics.median(run.rate for run in current),
                 f"{statistics.median(ratios):.2f} ({min(ratios):.2f}-{max(ratios):.2f})",
-                statistics.median(cpu for _, cpu, _ in base),
-                statistics.median(cpu for _, cpu, _ in current),
+                statistics.median(run.server_cpu_ms for run in base),
+                statistics.median(run.server_cpu_ms for run in current),
                 f"{statistics.median(savings):.2f} ({min(savings):.2f}-{max(savings):.2f})",
-                round(statistics.median(kib for *_, kib in base), 1),
-                round(statistics.median(kib for *_, kib in current), 1),
+                round(statistics.median(run.server_written_kib for run in base), 1),
+                round(statistics.median(run.server_written_kib for run in current), 1),
             ]
         )
     info = machine()
