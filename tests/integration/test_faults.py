@@ -27,7 +27,9 @@ from tests.integration.servers import tessera_server
 
 pytestmark = pytest.mark.slow
 
-TABLES = 500
+# Enough batches (of 100) that the ingest is still running when the first ones are seen, even on
+# a busy machine: with 500 it was sometimes done before the test could stop it.
+TABLES = 1500
 SERVICE = "faulty"
 SCHEMA = f"{SERVICE}.testdb.main"
 # Any three-part token: the unauthenticated server ignores it; the client wants one.
@@ -59,6 +61,21 @@ def source(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+_started: list[subprocess.Popen[bytes]] = []
+
+
+@pytest.fixture(autouse=True)
+def _no_ingest_left_behind() -> Iterator[None]:
+    """A test that fails with its ingest stopped (SIGSTOP) must not leave it behind: the process
+    would outlive the test, and its Popen, once collected, fails whichever test runs next."""
+    yield
+    while _started:
+        ingest = _started.pop()
+        if ingest.poll() is None:
+            ingest.kill()
+            ingest.wait()
+
+
 def start_ingest(base: str, source: Path, tmp_path: Path) -> subprocess.Popen[bytes]:
     workflow = {
         "source": {
@@ -81,12 +98,14 @@ def start_ingest(base: str, source: Path, tmp_path: Path) -> subprocess.Popen[by
     config = tmp_path / "workflow.yaml"
     config.write_text(yaml.safe_dump(workflow))
     with (tmp_path / "ingest.log").open("ab") as log:  # the child keeps its own copy
-        return subprocess.Popen(
+        ingest = subprocess.Popen(
             [sys.executable, "-m", "tessera", "ingest", "-c", str(config)],
             stdout=log,
             stderr=subprocess.STDOUT,
             env={**os.environ, "TESSERA_HOME": str(tmp_path / "ingest-home")},
         )
+    _started.append(ingest)
+    return ingest
 
 
 def tables_in_catalog(base: str) -> int:
