@@ -248,14 +248,17 @@ def _check_database(url: str, acknowledged: list[tuple[str, str]]) -> None:
                 "SELECT entity_type, fqn FROM entity GROUP BY entity_type, fqn HAVING COUNT(*) > 1"
             ).all()
             assert duplicates == []
-            current = {
-                row.id: (row.fqn, row.version)
-                for row in conn.exec_driver_sql(
-                    "SELECT id, fqn, version FROM entity WHERE entity_type = 'table'"
-                )
+            tables = conn.exec_driver_sql(
+                "SELECT id, fqn, version, doc FROM entity WHERE entity_type = 'table'"
+            )
+            current = {row.id: (row.fqn, row.version, json.loads(row.doc)) for row in tables}
+            # The current version is the entity's own row; entity_version holds those it superseded.
+            history: dict[str, list[int]] = {
+                entity_id: [version] for entity_id, (_, version, _) in current.items()
             }
-            history: dict[str, list[int]] = {entity_id: [] for entity_id in current}
-            descriptions: dict[str, set[str]] = {fqn: set() for fqn, _ in current.values()}
+            descriptions: dict[str, set[str]] = {
+                fqn: {doc.get("description")} for fqn, _, doc in current.values()
+            }
             for row in conn.exec_driver_sql(
                 "SELECT entity_id, version, doc FROM entity_version WHERE entity_type = 'table'"
             ):
@@ -267,7 +270,7 @@ def _check_database(url: str, acknowledged: list[tuple[str, str]]) -> None:
             assert sum(counted) == len(current)
     finally:
         engine.dispose()
-    for entity_id, (fqn, version) in current.items():
+    for entity_id, (fqn, version, _doc) in current.items():
         assert sorted(history[entity_id]) == list(range(1, version + 1)), fqn
     missing = [(fqn, marker) for fqn, marker in acknowledged if marker not in descriptions[fqn]]
     assert missing == []

@@ -258,8 +258,8 @@ class Writer:
         )
         updated.alt_key, updated.subtype = documents.index_keys(kind, new_doc)
         self._stamp(updated, actor, change=change)
+        unit.supersede(row)
         unit.update(updated, was_deleted=row.deleted)
-        unit.add_version(updated)
         self.index(unit, kind, updated)
         self.notify(unit, kind, updated.doc, row.doc)
         return updated

@@ -235,7 +235,6 @@ def _claim_statement(dialect: str) -> sa.Executable:
 # reuses it, where a new statement per row cost more than the database's work for it.
 _INSERT_ENTITY = sa.insert(entity)
 _UPDATE_ENTITY = sa.update(entity).where(entity.c.id == sa.bindparam("row_id"))
-_INSERT_VERSION = sa.insert(entity_version)
 
 
 def insert_many(conn: Connection, rows: Sequence[EntityRow]) -> None:
@@ -314,31 +313,48 @@ def count(conn: Connection, entity_type: str, *, parent_ids: Sequence[str] | Non
     )
 
 
-def add_versions(conn: Connection, rows: Sequence[EntityRow]) -> None:
-    if rows:
-        conn.execute(_INSERT_VERSION, [_version_values(row) for row in rows])
+def keep_superseded(conn: Connection, entity_id: str) -> None:
+    """Copy the stored row of an entity that a write is about to replace into entity_version,
+    as it is in the database (not as a document in memory that the write may share parts
+    with). Catalogs from before superseded-only versions already hold it: then nothing."""
+    conn.execute(_keep_superseded(conn.dialect.name), {"entity_id": entity_id})
 
 
-def _version_values(row: EntityRow) -> dict[str, Any]:
-    return {
-        "entity_id": row.id,
-        "version": row.version,
-        "entity_type": row.entity_type,
-        "updated_at": row.updated_at,
-        "doc": orjson.dumps(row.doc).decode(),
-    }
+@functools.cache
+def _keep_superseded(dialect: str) -> sa.Executable:
+    columns = ["entity_id", "version", "entity_type", "updated_at", "doc"]
+    stored = sa.select(entity.c.id, entity.c.version, entity.c.entity_type, entity.c.updated_at, entity.c.doc)
+    stored = stored.where(entity.c.id == sa.bindparam("entity_id"))
+    if dialect in ("mysql", "mariadb"):
+        statement = mysql.insert(entity_version).from_select(columns, stored)
+        # A no-op update of the key rather than INSERT IGNORE, which would also turn errors
+        # into warnings.
+        return statement.on_duplicate_key_update(entity_id=entity_version.c.entity_id)
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(entity_version).from_select(columns, stored).on_conflict_do_nothing()
 
 
 def versions(conn: Connection, entity_id: str) -> list[Doc]:
+    """Every version of an entity, newest first: its current document is its own row's, and
+    entity_version holds the ones it superseded (catalogs written before that was so also
+    hold the current one there; it is read from the entity all the same)."""
+    current = get_by_id(conn, entity_id)
+    if current is None:
+        return []
     query = (
-        sa.select(entity_version.c.doc)
-        .where(entity_version.c.entity_id == entity_id)
+        sa.select(entity_version.c.version, entity_version.c.doc)
+        .where(entity_version.c.entity_id == entity_id, entity_version.c.version < current.version)
         .order_by(entity_version.c.version.desc())
     )
-    return [orjson.loads(raw.doc) for raw in conn.execute(query)]
+    return [current.doc, *(orjson.loads(raw.doc) for raw in conn.execute(query))]
 
 
 def version(conn: Connection, entity_id: str, tenths: int) -> Doc | None:
+    current = get_by_id(conn, entity_id)
+    if current is None or tenths > current.version:
+        return None
+    if tenths == current.version:
+        return current.doc
     query = sa.select(entity_version.c.doc).where(
         entity_version.c.entity_id == entity_id, entity_version.c.version == tenths
     )

@@ -121,8 +121,8 @@ search_document = sa.Table(
     sa.Column("fqn", SortKey, nullable=False, server_default=""),
     sa.Column("display_name", SortKey, nullable=False, server_default=""),
     sa.Column("updated_at", sa.BigInteger(), nullable=False, server_default="0"),
-    sa.Index("ix_search_document_type", "entity_type", "deleted"),
-    # Each sort order is an index walk, whatever the catalog's size, within one kind or all.
+    # Each sort order is an index walk, whatever the catalog's size, within one kind or all; a
+    # kind's indexes also answer a filter on its kind and deleted flag (migration 0016).
     sa.Index("ix_search_document_kind_name", "entity_type", "deleted", "name", "entity_id"),
     sa.Index("ix_search_document_kind_fqn", "entity_type", "deleted", "fqn", "entity_id"),
     sa.Index("ix_search_document_kind_updated", "entity_type", "deleted", "updated_at", "entity_id"),

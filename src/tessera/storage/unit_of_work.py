@@ -234,8 +234,10 @@ class UnitOfWork:
             self._counts[repo.count_key(row, was_deleted)] -= 1
             self._counts[repo.count_key(row, row.deleted)] += 1
 
-    def add_version(self, row: EntityRow) -> None:
-        repo.add_versions(self.conn, [row])
+    def supersede(self, row: EntityRow) -> None:
+        """Keep the stored ``row`` among the versions: a write is replacing it. (The current
+        version is the entity's own row: a new entity writes no version.)"""
+        repo.keep_superseded(self.conn, row.id)
 
     def delete(self, ids: Sequence[str]) -> None:
         """Delete these (locked) entities for good, with their versions and records."""
@@ -255,7 +257,6 @@ class UnitOfWork:
         if not made:
             return
         rows = [row for row, _search in made]
-        repo.add_versions(self.conn, rows)
         search_store.insert_many(self.conn, [search for _row, search in made if search is not None])
         for row in rows:
             self._created.add(row.id)

@@ -229,6 +229,12 @@ def test_secrets_an_older_tessera_stored_in_the_clear_are_sealed_at_start(
     pipeline = session.client.put(
         "/api/v1/services/ingestionPipelines", json=_dbt_pipeline(service["id"]), headers=admin
     ).json()
+    # A second version, so that entity_version holds the first.
+    session.client.patch(
+        f"/api/v1/services/ingestionPipelines/{pipeline['id']}",
+        json=[{"op": "add", "path": "/description", "value": "nightly"}],
+        headers={**admin, "Content-Type": "application/json-patch+json"},
+    ).raise_for_status()
     # As an older tessera left it: the token in the clear, and no record of a sealing pass.
     engine = sa.create_engine(session.settings.database_url)
     with engine.begin() as conn:
