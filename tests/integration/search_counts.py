@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import sqlalchemy as sa
@@ -28,6 +29,14 @@ def recounted(conn: sa.Connection) -> Counts:
         {"uncounted": uncounted},
     )
     counts: Counts = {(r.field, r.entity_type, bool(r.deleted), r.value): int(r.n) for r in terms}
+    # What documents take from their parent is counted per document, as if they were rows.
+    inheriting = conn.exec_driver_sql(
+        "SELECT entity_type, deleted, inherited FROM search_document WHERE inherited IS NOT NULL"
+    )
+    for r in inheriting:
+        for field, value in json.loads(r.inherited):
+            key = (field, r.entity_type, bool(r.deleted), value)
+            counts[key] = counts.get(key, 0) + 1
     documents = conn.exec_driver_sql(
         "SELECT entity_type, deleted, COUNT(*) AS n FROM search_document GROUP BY entity_type, deleted"
     )

@@ -121,6 +121,10 @@ search_document = sa.Table(
     sa.Column("fqn", SortKey, nullable=False, server_default=""),
     sa.Column("display_name", SortKey, nullable=False, server_default=""),
     sa.Column("updated_at", sa.BigInteger(), nullable=False, server_default="0"),
+    # The fields the document takes from its parent, as JSON [[field, value], ...]: not rows of
+    # search_term but found through the parent (storage.search_inherited, migration 0017). NULL
+    # for a document that keeps all its fields as rows.
+    sa.Column("inherited", sa.Text(), nullable=True),
     # Each sort order is an index walk, whatever the catalog's size, within one kind or all; a
     # kind's indexes also answer a filter on its kind and deleted flag (migration 0016).
     sa.Index("ix_search_document_kind_name", "entity_type", "deleted", "name", "entity_id"),

@@ -4,8 +4,9 @@ MySQL/MariaDB FULLTEXT. No search server to run.
 Each entity has one row in ``search_document`` whose ``body`` holds its searchable words;
 identifiers are indexed whole and split at ``_``, ``.`` and case changes so that
 ``customer_id`` is found by "customer". Its field values (owners, tags, service, columns...)
-are rows of ``search_term``, so that filters and facets are index lookups. Queries are
-answered by :mod:`tessera.storage.search_engine`.
+are rows of ``search_term``, so that filters and facets are index lookups, except those it takes
+from its parent (:mod:`tessera.storage.search_inherited`). Queries are answered by
+:mod:`tessera.storage.search_engine`.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from sqlalchemy.engine import Connection
 
 from tessera.storage.prepared import PreparedInsert
 from tessera.storage.schema import entity, search_document, search_term, search_term_count
+from tessera.storage.search_inherited import INHERITED_FIELDS
 from tessera.storage.search_query import DOCUMENTS, REVERSED, REVERSED_FIELDS, UNCOUNTED_FIELDS, field_kind
 from tessera.storage.upserts import adding_upsert
 
@@ -98,9 +100,9 @@ _INSERT_TERMS = sa.insert(search_term)
 _INSERT_NEW = PreparedInsert(sa.insert(search_document), multi_row=True)
 _INSERT_NEW_TERMS = PreparedInsert(sa.insert(search_term))
 _DELETE_TERMS = sa.delete(search_term).where(search_term.c.entity_id == sa.bindparam("doc_id"))
-_STORED = sa.select(search_document.c.entity_type, search_document.c.deleted).where(
-    search_document.c.entity_id == sa.bindparam("doc_id")
-)
+_STORED = sa.select(
+    search_document.c.entity_type, search_document.c.deleted, search_document.c.inherited
+).where(search_document.c.entity_id == sa.bindparam("doc_id"))
 _STORED_TERMS = sa.select(
     search_term.c.field, search_term.c.value, search_term.c.entity_type, search_term.c.deleted
 ).where(search_term.c.entity_id == sa.bindparam("doc_id"))
@@ -118,6 +120,7 @@ def put(conn: Connection, *, entity_id: str, terms: Sequence[dict[str, Any]] = (
     """Index one entity anew: its search_document row (the columns in ``values``) and terms."""
     stored = conn.execute(_STORED, {"doc_id": entity_id}).first()
     counts = _counts(conn)
+    own, values["inherited"] = _split(values["entity_type"], terms)
     if stored is None:
         conn.execute(_INSERT, {"entity_id": entity_id, **values})
     else:
@@ -125,12 +128,14 @@ def put(conn: Connection, *, entity_id: str, terms: Sequence[dict[str, Any]] = (
         for row in conn.execute(_STORED_TERMS, {"doc_id": entity_id}):
             if row.field not in UNCOUNTED_FIELDS:
                 counts[(row.field, row.entity_type, bool(row.deleted), row.value)] -= 1
+        for field, value in _inherited(stored.inherited):
+            counts[(field, stored.entity_type, bool(stored.deleted), value)] -= 1
         conn.execute(_UPDATE, {"doc_id": entity_id, **values})
         conn.execute(_DELETE_TERMS, {"doc_id": entity_id})
     _count_new(counts, values["entity_type"], values["deleted"], terms)
-    if terms:
+    if own:
         owner = {"entity_id": entity_id, "entity_type": values["entity_type"], "deleted": values["deleted"]}
-        conn.execute(_INSERT_TERMS, [{**term, **owner} for term in terms])
+        conn.execute(_INSERT_TERMS, [{**term, **owner} for term in own])
 
 
 def insert_many(conn: Connection, documents: Sequence[dict[str, Any]]) -> None:
@@ -147,14 +152,30 @@ def insert_many(conn: Connection, documents: Sequence[dict[str, Any]]) -> None:
     counts = _counts(conn)
     for document in documents:
         row = dict(document)
-        own = row.pop("terms", ())
-        _count_new(counts, row["entity_type"], row["deleted"], own)
+        every = row.pop("terms", ())
+        own, row["inherited"] = _split(row["entity_type"], every)
+        _count_new(counts, row["entity_type"], row["deleted"], every)
         owner = {"entity_id": row["entity_id"], "entity_type": row["entity_type"], "deleted": row["deleted"]}
         terms.extend({**term, **owner} for term in own)
         rows.append(row)
     _INSERT_NEW.insert(conn, rows)
     if terms:
         _INSERT_NEW_TERMS.insert(conn, terms)
+
+
+def _split(entity_type: str, terms: Sequence[dict[str, Any]]) -> tuple[Sequence[dict[str, Any]], str | None]:
+    """The terms kept as search_term rows, and the ones the document takes from its parent as
+    the ``inherited`` column holds them (see tessera.storage.search_inherited)."""
+    inherited_fields = INHERITED_FIELDS.get(entity_type)
+    if inherited_fields is None:
+        return terms, None
+    own = [term for term in terms if term["field"] not in inherited_fields]
+    inherited = [[term["field"], term["value"]] for term in terms if term["field"] in inherited_fields]
+    return own, orjson.dumps(inherited).decode()
+
+
+def _inherited(stored: str | None) -> list[tuple[str, str]]:
+    return [(field, value) for field, value in orjson.loads(stored)] if stored else []
 
 
 def delete(conn: Connection, entity_ids: Sequence[str]) -> None:
@@ -171,6 +192,12 @@ def delete(conn: Connection, entity_ids: Sequence[str]) -> None:
     kinds = sa.select(doc.entity_type, doc.deleted, sa.func.count()).where(doc.entity_id.in_(entity_ids))
     for entity_type, deleted, n in conn.execute(kinds.group_by(doc.entity_type, doc.deleted)):
         counts[(DOCUMENTS, entity_type, bool(deleted), entity_type)] -= n
+    inheriting = sa.select(doc.entity_type, doc.deleted, doc.inherited).where(
+        doc.entity_id.in_(entity_ids), doc.inherited.is_not(None)
+    )
+    for entity_type, deleted, inherited in conn.execute(inheriting):
+        for field, value in _inherited(inherited):
+            counts[(field, entity_type, bool(deleted), value)] -= 1
     conn.execute(sa.delete(search_term).where(term.entity_id.in_(entity_ids)))
     conn.execute(sa.delete(search_document).where(doc.entity_id.in_(entity_ids)))
 

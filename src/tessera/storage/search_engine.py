@@ -28,7 +28,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.compiler import compiles
 
 from tessera.errors import BadRequest
-from tessera.storage import search_counts
+from tessera.storage import search_counts, search_inherited
 from tessera.storage.schema import search_document as d
 from tessera.storage.schema import search_term as t
 from tessera.storage.search import WORD, sort_key
@@ -259,10 +259,14 @@ class _Plan:
         # ("service.*.orders" read the whole service).
         if stored in REVERSED_FIELDS and (len(suffix) >= _SELECTIVE_SUFFIX or len(suffix) > len(prefix)):
             stored, pattern, prefix = stored + REVERSED, pattern[::-1], suffix[::-1]
-        conditions = [t.c.field == stored, self._matches(t.c.value, pattern)]
-        if prefix:
-            conditions += [t.c.value >= prefix, t.c.value < prefix + _TOP]
-        return d.c.entity_id.in_(sa.select(t.c.entity_id).where(*conditions))
+
+        def matched(column: sa.ColumnElement[Any]) -> list[sa.ColumnElement[bool]]:
+            conditions = [self._matches(column, pattern)]
+            if prefix:
+                conditions += [column >= prefix, column < prefix + _TOP]
+            return conditions
+
+        return _stored_match(stored, matched)
 
     def _matches(self, column: sa.ColumnElement[Any], pattern: str) -> sa.ColumnElement[bool]:
         # Matched on an expression of the column, which no index serves: the database must not
@@ -286,9 +290,11 @@ class _Plan:
                     if bound is not None
                 ),
             )
-        conditions = [t.c.field == stored_field(query.field)]
-        conditions += [getattr(t.c.value, op)(bound) for bound, op in bounds if bound is not None]
-        return d.c.entity_id.in_(sa.select(t.c.entity_id).where(*conditions))
+
+        def within(column: sa.ColumnElement[Any]) -> list[sa.ColumnElement[bool]]:
+            return [getattr(column, op)(bound) for bound, op in bounds if bound is not None]
+
+        return _stored_match(stored_field(query.field), within)
 
     def _exists(self, name: str) -> sa.ColumnElement[bool]:
         if field_kind(name) == "column":
@@ -296,7 +302,7 @@ class _Plan:
         stored = stored_field(name)
         if field_kind(name) == "text" and not stored.endswith(".keyword"):
             stored += ".keyword"
-        return d.c.entity_id.in_(sa.select(t.c.entity_id).where(t.c.field == stored))
+        return _stored_match(stored, lambda _column: [])
 
 
 def _whole_kinds(query: Query) -> tuple[bool, bool | None]:
@@ -362,8 +368,18 @@ def _counted(conn: Connection, search: Search) -> tuple[int | None, Walk | None]
 
 
 def _has(stored: str, keys: list[str]) -> sa.ColumnElement[bool]:
-    value = t.c.value == keys[0] if len(keys) == 1 else t.c.value.in_(keys)
-    return d.c.entity_id.in_(sa.select(t.c.entity_id).where(t.c.field == stored, value))
+    def equal(column: sa.ColumnElement[Any]) -> list[sa.ColumnElement[bool]]:
+        return [column == keys[0] if len(keys) == 1 else column.in_(keys)]
+
+    return _stored_match(stored, equal)
+
+
+def _stored_match(stored: str, conditions: search_inherited.ValueConditions) -> sa.ColumnElement[bool]:
+    """Documents with a value of ``stored`` that meets ``conditions``: among their own
+    search_term rows, or taken from their parent (tessera.storage.search_inherited)."""
+    own = d.c.entity_id.in_(sa.select(t.c.entity_id).where(t.c.field == stored, *conditions(t.c.value)))
+    inherited = search_inherited.matching(stored, conditions)
+    return sa.or_(own, *inherited) if inherited else own
 
 
 def _column_value(name: str, value: str) -> Any:
@@ -547,17 +563,29 @@ def _aggregate(conn: Connection, plan: _Plan, name: str, size: int) -> Buckets:
                 terms.append(t.c.entity_type.in_(plan.entity_types))
             if plan.deleted is not None:
                 terms.append(t.c.deleted == plan.deleted)
+            grouped = sa.select(t.c.value.label("value"), count).where(*terms).group_by(t.c.value)
+            all_rows = sa.select(sa.func.count()).select_from(t).where(*terms)
         else:
-            matches = sa.select(d.c.entity_id).select_from(plan.source).where(*plan.filters)
-            terms = [t.c.field == stored, t.c.entity_id.in_(matches)]
-        grouped = sa.select(t.c.value.label("value"), count).where(*terms).group_by(t.c.value)
-        all_rows = sa.select(sa.func.count()).select_from(t).where(*terms)
+            grouped, all_rows = _filtered_facet(plan, stored)
     rows = conn.execute(grouped.order_by(sa.desc("n"), sa.asc("value")).limit(size)).all()
     buckets = [(_bucket_key(row.value), int(row.n)) for row in rows]
     other = 0
     if len(buckets) == size:
         other = int(conn.execute(all_rows).scalar_one()) - sum(n for _, n in buckets)
     return Buckets(buckets=buckets, other=other)
+
+
+def _filtered_facet(plan: _Plan, stored: str) -> tuple[sa.Select[Any], sa.Select[Any]]:
+    """The values of ``stored`` among the matches, grouped, and how many there are: their own
+    rows, and what the ones that take the field from their parent take from it."""
+    matches = sa.select(d.c.entity_id).select_from(plan.source).where(*plan.filters)
+    own = sa.select(t.c.value.label("value")).where(t.c.field == stored, t.c.entity_id.in_(matches))
+    # Only documents without rows of their own for the field take it from their parent.
+    taking = matches.where(d.c.inherited.is_not(None))
+    inherited = [search_inherited.values_of(i, taking) for i in search_inherited.inheritances(stored)]
+    values = (sa.union_all(own, *inherited) if inherited else own).subquery()
+    grouped = sa.select(values.c.value, sa.func.count().label("n")).group_by(values.c.value)
+    return grouped, sa.select(sa.func.count()).select_from(values)
 
 
 def _counted_facet(conn: Connection, plan: _Plan, name: str, size: int) -> Buckets | None:

@@ -18,6 +18,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from tessera.storage import search_inherited
+from tessera.storage.schema import entity
 from tessera.storage.schema import search_document as d
 from tessera.storage.schema import search_term as t
 from tessera.storage.search_query import Search
@@ -64,7 +66,18 @@ def walk_page(
         lookup = sa.select(sa.literal(1)).where(
             t.c.field == walk.field, t.c.value == walk.value, t.c.entity_id == walked.c.entity_id
         )
-        matches = lookup.limit(1).scalar_subquery().is_not(None)
+        matches: sa.ColumnElement[bool] = lookup.limit(1).scalar_subquery().is_not(None)
+        for inheritance in search_inherited.inheritances(walk.field):
+            # Or the entity takes the value from its parent (search_inherited): its own row in
+            # the entity table, by id, and whether its parent is one of those with the value.
+            parents = search_inherited.parents_with(inheritance, lambda column: [column == walk.value])
+            child = entity.alias("walked_entity")
+            inherits = sa.select(sa.literal(1)).where(
+                child.c.id == walked.c.entity_id,
+                child.c.entity_type == inheritance.child,
+                child.c.parent_id.in_(parents),
+            )
+            matches = sa.or_(matches, inherits.limit(1).scalar_subquery().is_not(None))
         keys = (
             (walked.c.key.desc(), walked.c.entity_id.desc())
             if search.descending

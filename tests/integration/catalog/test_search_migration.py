@@ -111,3 +111,52 @@ def test_migration_0015_drops_the_kind_ordered_index_and_back(backend: str, tmp_
         engine.dispose()
         if backend != "sqlite":
             _drop_server_database(backend, url)
+
+
+def test_migration_0017_gives_inherited_fields_back_as_rows_on_the_way_down(
+    backend: str, tmp_path: Path
+) -> None:
+    url = f"sqlite:///{tmp_path / 'old.db'}" if backend == "sqlite" else _create_server_database(backend)
+    settings = load_settings(
+        environ={
+            "TESSERA_HOME": str(tmp_path / "home"),
+            "TESSERA_DATABASE_URL": url,
+            "AUTHENTICATION_PROVIDER": "no-auth",
+        }
+    )
+    engine = create_engine(url)
+
+    def schema_rows() -> list[str]:
+        with engine.connect() as conn:
+            query = "SELECT value FROM search_term WHERE field = 'databaseSchema.name' ORDER BY value"
+            return list(conn.exec_driver_sql(query).scalars())
+
+    try:
+        with TestClient(create_app(settings)) as client:
+            make_hierarchy(client)
+            ok(put_table(client, "orders", "id"), 201)
+            ok(put_table(client, "items", "id"), 201)
+        assert schema_rows() == []
+        migrate.downgrade(engine, "0016")
+        with engine.connect() as conn:
+            columns = {column["name"] for column in sa.inspect(conn).get_columns("search_document")}
+        assert "inherited" not in columns
+        assert schema_rows() == ["main", "main"]
+        # Up again, the tables keep their rows (inherited NULL): found once, counted once.
+        migrate.upgrade(engine)
+        assert_counts_exact(engine)
+        with TestClient(create_app(settings)) as client:
+            query = '{"query": {"term": {"databaseSchema.name": "main"}}}'
+            body = ok(client.get("/api/v1/search/query", params={"q": "*", "query_filter": query}))
+            assert sorted(hit["_source"]["name"] for hit in body["hits"]["hits"]) == ["items", "orders"]
+            aggs = '{"aggs": {"schemas": {"terms": {"field": "databaseSchema.name"}}}}'
+            body = ok(
+                client.get(
+                    "/api/v1/search/query", params={"q": "orders OR items", "size": 0, "query_filter": aggs}
+                )
+            )
+            assert body["aggregations"]["sterms#schemas"]["buckets"] == [{"key": "main", "doc_count": 2}]
+    finally:
+        engine.dispose()
+        if backend != "sqlite":
+            _drop_server_database(backend, url)
