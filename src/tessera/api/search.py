@@ -38,7 +38,8 @@ from tessera.catalog.search_parser import (
 )
 from tessera.container import Container
 from tessera.errors import BadRequest
-from tessera.storage.search_engine import Buckets, Hit, Result
+from tessera.storage.search_engine import Hit, Result
+from tessera.storage.search_facets import Buckets
 from tessera.storage.search_query import (
     COLUMN_FIELDS,
     SORT_FIELDS,

@@ -125,6 +125,10 @@ search_document = sa.Table(
     # search_term but found through the parent (storage.search_inherited, migration 0017). NULL
     # for a document that keeps all its fields as rows.
     sa.Column("inherited", sa.Text(), nullable=True),
+    # On SQLite, the tokens of the fields with about one value per document (name, FQN...),
+    # indexed by the FTS5 table search_key instead of rows of search_term (storage.search_keys,
+    # migration 0018). NULL elsewhere.
+    sa.Column("key_tokens", sa.Text(), nullable=True),
     # Each sort order is an index walk, whatever the catalog's size, within one kind or all; a
     # kind's indexes also answer a filter on its kind and deleted flag (migration 0016).
     sa.Index("ix_search_document_kind_name", "entity_type", "deleted", "name", "entity_id"),

@@ -25,6 +25,7 @@ from sqlalchemy.engine import Connection
 from tessera.storage.prepared import PreparedInsert
 from tessera.storage.schema import entity, search_document, search_term, search_term_count
 from tessera.storage.search_inherited import INHERITED_FIELDS
+from tessera.storage.search_keys import KEY_FIELDS, keys_of
 from tessera.storage.search_query import DOCUMENTS, REVERSED, REVERSED_FIELDS, UNCOUNTED_FIELDS, field_kind
 from tessera.storage.upserts import adding_upsert
 
@@ -120,7 +121,7 @@ def put(conn: Connection, *, entity_id: str, terms: Sequence[dict[str, Any]] = (
     """Index one entity anew: its search_document row (the columns in ``values``) and terms."""
     stored = conn.execute(_STORED, {"doc_id": entity_id}).first()
     counts = _counts(conn)
-    own, values["inherited"] = _split(values["entity_type"], terms)
+    own, values["inherited"], values["key_tokens"] = _split(conn, values["entity_type"], terms)
     if stored is None:
         conn.execute(_INSERT, {"entity_id": entity_id, **values})
     else:
@@ -153,7 +154,7 @@ def insert_many(conn: Connection, documents: Sequence[dict[str, Any]]) -> None:
     for document in documents:
         row = dict(document)
         every = row.pop("terms", ())
-        own, row["inherited"] = _split(row["entity_type"], every)
+        own, row["inherited"], row["key_tokens"] = _split(conn, row["entity_type"], every)
         _count_new(counts, row["entity_type"], row["deleted"], every)
         owner = {"entity_id": row["entity_id"], "entity_type": row["entity_type"], "deleted": row["deleted"]}
         terms.extend({**term, **owner} for term in own)
@@ -163,15 +164,23 @@ def insert_many(conn: Connection, documents: Sequence[dict[str, Any]]) -> None:
         _INSERT_NEW_TERMS.insert(conn, terms)
 
 
-def _split(entity_type: str, terms: Sequence[dict[str, Any]]) -> tuple[Sequence[dict[str, Any]], str | None]:
-    """The terms kept as search_term rows, and the ones the document takes from its parent as
-    the ``inherited`` column holds them (see tessera.storage.search_inherited)."""
+def _split(
+    conn: Connection, entity_type: str, terms: Sequence[dict[str, Any]]
+) -> tuple[Sequence[dict[str, Any]], str | None, str | None]:
+    """The terms kept as search_term rows; the ones the document takes from its parent, as the
+    ``inherited`` column holds them (tessera.storage.search_inherited); and on SQLite the
+    ``key_tokens`` column's tokens (tessera.storage.search_keys)."""
+    own: Sequence[dict[str, Any]] = terms
+    inherited = keys = None
     inherited_fields = INHERITED_FIELDS.get(entity_type)
-    if inherited_fields is None:
-        return terms, None
-    own = [term for term in terms if term["field"] not in inherited_fields]
-    inherited = [[term["field"], term["value"]] for term in terms if term["field"] in inherited_fields]
-    return own, orjson.dumps(inherited).decode()
+    if inherited_fields is not None:
+        taken = [[term["field"], term["value"]] for term in own if term["field"] in inherited_fields]
+        inherited = orjson.dumps(taken).decode()
+        own = [term for term in own if term["field"] not in inherited_fields]
+    if conn.dialect.name == "sqlite":
+        keys = keys_of([term for term in own if term["field"] in KEY_FIELDS])
+        own = [term for term in own if term["field"] not in KEY_FIELDS]
+    return own, inherited, keys
 
 
 def _inherited(stored: str | None) -> list[tuple[str, str]]:

@@ -28,13 +28,13 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.compiler import compiles
 
 from tessera.errors import BadRequest
-from tessera.storage import search_counts, search_inherited
+from tessera.storage import search_counts, search_facets, search_inherited, search_keys
 from tessera.storage.schema import search_document as d
 from tessera.storage.schema import search_term as t
 from tessera.storage.search import WORD, sort_key
+from tessera.storage.search_facets import Buckets
 from tessera.storage.search_query import (
     COLUMN_FIELDS,
-    DOCUMENTS,
     REVERSED,
     REVERSED_FIELDS,
     UNCOUNTED_FIELDS,
@@ -101,12 +101,6 @@ class Hit:
 
 
 @dataclass(frozen=True)
-class Buckets:
-    buckets: list[tuple[str, int]]
-    other: int
-
-
-@dataclass(frozen=True)
 class Result:
     total: int
     # False when there were more matches than were counted (the total is a lower bound).
@@ -126,7 +120,9 @@ def run(conn: Connection, search: Search) -> Result:
     else:
         total, exact = counted, True
     hits = _page(conn, plan, search) if search.size > 0 else []
-    aggregations = {agg.name: _aggregate(conn, plan, agg.field, agg.size) for agg in search.aggregations}
+    aggregations = {
+        agg.name: search_facets.aggregate(conn, plan, agg.field, agg.size) for agg in search.aggregations
+    }
     return Result(total=total, exact=exact, hits=hits, aggregations=aggregations)
 
 
@@ -227,6 +223,8 @@ class _Plan:
             typed = [_column_value(name, value) for value in values]
             return column == typed[0] if len(typed) == 1 else column.in_(typed)
         stored = stored_field(name)
+        if self.keyed(stored):
+            return self._key_term(stored, kind, values)
         if kind == "text":
             alternatives = []
             for value in values:
@@ -259,6 +257,9 @@ class _Plan:
         # ("service.*.orders" read the whole service).
         if stored in REVERSED_FIELDS and (len(suffix) >= _SELECTIVE_SUFFIX or len(suffix) > len(prefix)):
             stored, pattern, prefix = stored + REVERSED, pattern[::-1], suffix[::-1]
+
+        if self.keyed(stored):
+            return self._key_wildcard(stored, pattern, prefix)
 
         def matched(column: sa.ColumnElement[Any]) -> list[sa.ColumnElement[bool]]:
             conditions = [self._matches(column, pattern)]
@@ -294,7 +295,37 @@ class _Plan:
         def within(column: sa.ColumnElement[Any]) -> list[sa.ColumnElement[bool]]:
             return [getattr(column, op)(bound) for bound, op in bounds if bound is not None]
 
-        return _stored_match(stored_field(query.field), within)
+        stored = stored_field(query.field)
+        if self.keyed(stored):
+            # Values compared on the document's own columns, as the terms held them.
+            if stored == "name":
+                return search_keys.word_between(bounds)
+            return sa.and_(search_keys.has_field(stored), *within(search_keys.value_column(stored)))
+        return _stored_match(stored, within)
+
+    # -- on SQLite, the fields kept as tokens (tessera.storage.search_keys) ---------------------
+
+    def keyed(self, stored: str) -> bool:
+        return self.dialect == "sqlite" and stored in search_keys.KEY_FIELDS
+
+    def _key_term(self, stored: str, kind: str, values: Sequence[str]) -> sa.ColumnElement[bool]:
+        if kind == "text":
+            found = [WORD.findall(value.lower()) for value in values]
+            alternatives = [list(dict.fromkeys(sort_key(word) for word in words)) for words in found if words]
+            return search_keys.all_words(alternatives) if alternatives else sa.false()
+        return search_keys.any_of(stored, [sort_key(v.lower() if kind == "folded" else v) for v in values])
+
+    def _key_wildcard(self, stored: str, pattern: str, prefix: str) -> sa.ColumnElement[bool]:
+        """A token prefix query finds the values with the pattern's literal beginning; the
+        rest of the pattern, if any, is checked on the value."""
+        if stored == "name":
+            check = search_keys.word_matches(pattern)
+        else:
+            check = self._matches(search_keys.value_column(stored), pattern)
+        if not prefix:
+            return sa.and_(search_keys.has_field(stored), check)
+        found = search_keys.beginning(stored, prefix)
+        return found if pattern == prefix + "*" else sa.and_(found, check)
 
     def _exists(self, name: str) -> sa.ColumnElement[bool]:
         if field_kind(name) == "column":
@@ -302,6 +333,8 @@ class _Plan:
         stored = stored_field(name)
         if field_kind(name) == "text" and not stored.endswith(".keyword"):
             stored += ".keyword"
+        if self.keyed(stored):
+            return search_keys.has_field(stored)
         return _stored_match(stored, lambda _column: [])
 
 
@@ -540,77 +573,3 @@ def _float(value: str) -> float:
         return float(value)
     except ValueError:
         raise BadRequest(f"search_after: {value!r} is not a score") from None
-
-
-def _aggregate(conn: Connection, plan: _Plan, name: str, size: int) -> Buckets:
-    if plan.whole_kinds:
-        counted = _counted_facet(conn, plan, name, size)
-        if counted is not None:
-            return counted
-    count = sa.func.count().label("n")
-    if field_kind(name) == "column":
-        column = d.c[COLUMN_FIELDS[name]]
-        query = sa.select(column.label("value"), count).select_from(plan.source).where(*plan.filters)
-        grouped = query.group_by(column)
-        all_rows = sa.select(sa.func.count()).select_from(plan.source).where(*plan.filters)
-    else:
-        stored = stored_field(name)
-        if field_kind(name) == "text" and not stored.endswith(".keyword"):
-            stored += ".keyword"
-        if plan.whole_kinds:
-            terms = [t.c.field == stored]
-            if plan.entity_types is not None:
-                terms.append(t.c.entity_type.in_(plan.entity_types))
-            if plan.deleted is not None:
-                terms.append(t.c.deleted == plan.deleted)
-            grouped = sa.select(t.c.value.label("value"), count).where(*terms).group_by(t.c.value)
-            all_rows = sa.select(sa.func.count()).select_from(t).where(*terms)
-        else:
-            grouped, all_rows = _filtered_facet(plan, stored)
-    rows = conn.execute(grouped.order_by(sa.desc("n"), sa.asc("value")).limit(size)).all()
-    buckets = [(_bucket_key(row.value), int(row.n)) for row in rows]
-    other = 0
-    if len(buckets) == size:
-        other = int(conn.execute(all_rows).scalar_one()) - sum(n for _, n in buckets)
-    return Buckets(buckets=buckets, other=other)
-
-
-def _filtered_facet(plan: _Plan, stored: str) -> tuple[sa.Select[Any], sa.Select[Any]]:
-    """The values of ``stored`` among the matches, grouped, and how many there are: their own
-    rows, and what the ones that take the field from their parent take from it."""
-    matches = sa.select(d.c.entity_id).select_from(plan.source).where(*plan.filters)
-    own = sa.select(t.c.value.label("value")).where(t.c.field == stored, t.c.entity_id.in_(matches))
-    # Only documents without rows of their own for the field take it from their parent.
-    taking = matches.where(d.c.inherited.is_not(None))
-    inherited = [search_inherited.values_of(i, taking) for i in search_inherited.inheritances(stored)]
-    values = (sa.union_all(own, *inherited) if inherited else own).subquery()
-    grouped = sa.select(values.c.value, sa.func.count().label("n")).group_by(values.c.value)
-    return grouped, sa.select(sa.func.count()).select_from(values)
-
-
-def _counted_facet(conn: Connection, plan: _Plan, name: str, size: int) -> Buckets | None:
-    """A facet of whole kinds from search_term_count: a row per distinct value, not an index
-    entry per entity. None for a field it does not count."""
-    by_deleted = False
-    if field_kind(name) == "column":
-        if COLUMN_FIELDS[name] not in ("entity_type", "deleted"):
-            return None
-        stored, by_deleted = DOCUMENTS, COLUMN_FIELDS[name] == "deleted"
-    else:
-        stored = stored_field(name)
-        if field_kind(name) == "text" and not stored.endswith(".keyword"):
-            stored += ".keyword"
-        if stored in UNCOUNTED_FIELDS:
-            return None
-    found, everything = search_counts.buckets(
-        conn, stored, plan.entity_types, plan.deleted, size, by_deleted=by_deleted
-    )
-    buckets = [(_bucket_key(value), n) for value, n in found]
-    other = everything - sum(n for _, n in buckets) if len(buckets) == size else 0
-    return Buckets(buckets=buckets, other=other)
-
-
-def _bucket_key(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)

@@ -23,8 +23,11 @@ from tessera.storage.schema import entity
 from tessera.storage.schema import search_document as d
 from tessera.storage.schema import search_term as t
 
-# The parent's own exact FQN (search_document.fqn), for a field that names the parent itself.
+# For a field that names the parent itself: the parent's own name or exact FQN, read from its
+# search_document row (whatever the dialect keeps as rows, search_keys).
+PARENT_NAME = "<parent name>"
 PARENT_FQN = "<parent fqn>"
+_PARENT_COLUMNS = {PARENT_NAME: "name", PARENT_FQN: "fqn"}
 
 # Conditions on a stored value, given the column that holds it.
 ValueConditions = Callable[[sa.ColumnElement[Any]], list[sa.ColumnElement[bool]]]
@@ -33,7 +36,7 @@ ValueConditions = Callable[[sa.ColumnElement[Any]], list[sa.ColumnElement[bool]]
 @dataclass(frozen=True)
 class Inheritance:
     """Documents of ``child`` take ``field`` from their parent of kind ``parent``: its own
-    ``parent_field`` (a search_term field, or PARENT_FQN)."""
+    ``parent_field`` (a search_term field, or PARENT_NAME or PARENT_FQN)."""
 
     child: str
     parent: str
@@ -46,7 +49,7 @@ _TABLE_FROM_SCHEMA = {
     "serviceType": "serviceType",
     "database.name": "database.name",
     "database.fullyQualifiedName": "database.fullyQualifiedName",
-    "databaseSchema.name": "name.keyword",
+    "databaseSchema.name": PARENT_NAME,
     "databaseSchema.fullyQualifiedName": PARENT_FQN,
 }
 _BY_FIELD: dict[str, list[Inheritance]] = {
@@ -63,13 +66,13 @@ def inheritances(stored_field: str) -> list[Inheritance]:
 
 def parents_with(inheritance: Inheritance, conditions: ValueConditions) -> sa.Select[Any]:
     """The ids of the parents whose value of the inherited field meets ``conditions``."""
-    if inheritance.parent_field == PARENT_FQN:
+    if inheritance.parent_field in _PARENT_COLUMNS:
         parent = d.alias("parent_document")
         return sa.select(parent.c.entity_id).where(
             parent.c.entity_type == inheritance.parent,
-            # Both flags named: an index seek on (entity_type, deleted, fqn) for each.
+            # Both flags named: an index seek on (entity_type, deleted, name or fqn) for each.
             parent.c.deleted.in_([False, True]),
-            *conditions(parent.c.fqn),
+            *conditions(parent.c[_PARENT_COLUMNS[inheritance.parent_field]]),
         )
     term = t.alias("parent_term")
     return sa.select(term.c.entity_id).where(
@@ -102,10 +105,10 @@ def values_of(inheritance: Inheritance, documents: sa.Select[Any]) -> sa.Select[
     """One row (``value``) per document of ``documents`` (a select of entity ids) that
     inherits the field, with the value it inherits."""
     child = entity.alias("child_entity")
-    if inheritance.parent_field == PARENT_FQN:
+    if inheritance.parent_field in _PARENT_COLUMNS:
         parent = d.alias("parent_document")
         source = child.join(parent, parent.c.entity_id == child.c.parent_id)
-        value: sa.ColumnElement[Any] = parent.c.fqn
+        value: sa.ColumnElement[Any] = parent.c[_PARENT_COLUMNS[inheritance.parent_field]]
         scope = [parent.c.entity_type == inheritance.parent]
     else:
         term = t.alias("parent_term")

@@ -160,3 +160,46 @@ def test_migration_0017_gives_inherited_fields_back_as_rows_on_the_way_down(
         engine.dispose()
         if backend != "sqlite":
             _drop_server_database(backend, url)
+
+
+def test_migration_0018_turns_name_and_fqn_rows_into_tokens_and_back(backend: str, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'old.db'}" if backend == "sqlite" else _create_server_database(backend)
+    settings = load_settings(
+        environ={
+            "TESSERA_HOME": str(tmp_path / "home"),
+            "TESSERA_DATABASE_URL": url,
+            "AUTHENTICATION_PROVIDER": "no-auth",
+        }
+    )
+    engine = create_engine(url)
+
+    def name_rows() -> list[str]:
+        with engine.connect() as conn:
+            query = "SELECT value FROM search_term WHERE field = 'name.keyword' AND entity_type = 'table'"
+            return sorted(conn.exec_driver_sql(query).scalars())
+
+    def found(client: TestClient, query: str) -> list[str]:
+        body = ok(client.get("/api/v1/search/query", params={"q": "*", "query_filter": query}))
+        return sorted(hit["_source"]["name"] for hit in body["hits"]["hits"])
+
+    try:
+        with TestClient(create_app(settings)) as client:
+            make_hierarchy(client)
+            ok(put_table(client, "Orders", "id"), 201)
+            ok(put_table(client, "items", "id"), 201)
+        tokens = backend == "sqlite"
+        assert name_rows() == ([] if tokens else ["Orders", "items"])
+        # Down to 0017, as the previous release keeps them: rows, on every backend.
+        migrate.downgrade(engine, "0017")
+        assert name_rows() == ["Orders", "items"]
+        migrate.upgrade(engine)
+        assert name_rows() == ([] if tokens else ["Orders", "items"])
+        assert_counts_exact(engine)
+        with TestClient(create_app(settings)) as client:
+            assert found(client, '{"query": {"term": {"name.keyword": "Orders"}}}') == ["Orders"]
+            assert found(client, '{"query": {"wildcard": {"fullyQualifiedName": "*.orders"}}}') == ["Orders"]
+            assert found(client, '{"query": {"term": {"name": "ITEMS"}}}') == ["items"]
+    finally:
+        engine.dispose()
+        if backend != "sqlite":
+            _drop_server_database(backend, url)
