@@ -3,7 +3,7 @@ catalog?
 
 For each backend two ``tessera serve`` processes run at once, one on a catalog of 10k tables and
 one on 100k (``--sizes``). The tables are written straight through tessera's storage layer
-(the same rows, versions, counters and search documents a bulk PUT writes, cloned from one
+(the same rows, counters and search documents a bulk PUT writes, cloned from one
 table made over HTTP), which loads 100k tables in about a minute instead of the ten HTTP takes.
 A tenth of the tables of each tier, owners on most, 20 described columns each; besides the
 bench schemas, a database and a service whose tables sort after all others ("late" parents).
@@ -64,8 +64,8 @@ machine, 25 under the load of other work, most of it writing the catalogs);
 `--sizes 10000,100000`, `--rounds 10`, `--block 20`, `--no-docs`.
 
 Two `tessera serve` processes run side by side on each backend, one on a catalog of 10k tables
-and one on 100k, written through tessera's storage layer (rows, versions, counters and search
-documents, as a bulk PUT writes them; 20 described columns per table, a Tier label on half of
+and one on 100k, written through tessera's storage layer (rows, counters and search documents,
+as a bulk PUT writes them; 20 described columns per table, a Tier label on half of
 them, an owner on 80%). Each request family is timed in blocks of 20 requests, alternating
 between the two servers, for 10 rounds: the machine's drift hits both sizes alike. The figures:
 p50 and p99 of all 200 requests per family and size, the range of the 10 block medians, and the
@@ -175,7 +175,7 @@ def _write(
     owners: Sequence[dict[str, Any]],
     rng: random.Random,
 ) -> None:
-    """The tables' rows, versions, counters and search documents, as the catalog writes them."""
+    """The tables' rows, counters and search documents, as the catalog writes them."""
     from tessera.catalog import fqn as fqns
     from tessera.catalog.kinds import by_type
     from tessera.catalog.search_documents import search_document
@@ -226,8 +226,8 @@ def _write(
                 key = repo.count_key(row, False)
                 counts[key] = counts.get(key, 0) + 1
             with engine.begin() as conn:
+                # A new entity's current version is its own row: no entity_version row, as the API writes it.
                 repo.insert_many(conn, rows)
-                repo.add_versions(conn, rows)
                 search_store.insert_many(conn, [d for d in documents if d is not None])
                 repo.apply_counts(conn, counts)
                 search_store.apply_counts(conn)
