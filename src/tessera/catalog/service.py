@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal, TypeVar
 
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from tessera import contract
 from tessera.catalog import cascades, changes, documents, hierarchy, owners, patching, validation
@@ -220,18 +220,18 @@ class CatalogService:
         return page
 
     def versions(self, kind: Kind, entity_id: str) -> list[Doc]:
-        self._get_row(kind, entity_id, "all")
+        # One connection for the entity and its past versions: a write between the two reads
+        # would otherwise leave a version out.
         with self.engine.connect() as conn:
-            return repo.versions(conn, entity_id)
+            return repo.versions(conn, _row_on(conn, kind, entity_id, "all"))
 
     def version(self, kind: Kind, entity_id: str, version: str) -> Doc:
         try:
             tenths = changes.to_tenths(version)
         except ValueError:
             raise BadRequest(f"Invalid version {version!r}; expected a number such as 0.1 or 1.2") from None
-        self._get_row(kind, entity_id, "all")
         with self.engine.connect() as conn:
-            doc = repo.version(conn, entity_id, tenths)
+            doc = repo.version(conn, _row_on(conn, kind, entity_id, "all"), tenths)
         if doc is None:
             raise NotFound(f"{kind.type} instance for {entity_id} and version {version} not found")
         return doc
@@ -533,19 +533,21 @@ class CatalogService:
             raise BadRequest(f"{kind.type} entities are built into tessera and cannot be changed")
 
     def _get_row(self, kind: Kind, entity_id: str, include: Include) -> EntityRow:
-        if not is_uuid(entity_id):
-            raise NotFound(f"{kind.type} instance for {entity_id} not found")
         with read_once(self.engine) as conn:
-            row = repo.get_by_id(conn, entity_id, entity_type=kind.type)
-        if row is None or not _included(row, include):
-            raise NotFound(f"{kind.type} instance for {entity_id} not found")
-        return row
+            return _row_on(conn, kind, entity_id, include)
 
     def _locked(self, unit: UnitOfWork, kind: Kind, entity_id: str) -> EntityRow:
         row = unit.lock_id(kind.type, entity_id)
         if row is None or row.deleted:
             raise NotFound(f"{kind.type} instance for {entity_id} not found")
         return row
+
+
+def _row_on(conn: Connection, kind: Kind, entity_id: str, include: Include) -> EntityRow:
+    row = repo.get_by_id(conn, entity_id, entity_type=kind.type) if is_uuid(entity_id) else None
+    if row is None or not _included(row, include):
+        raise NotFound(f"{kind.type} instance for {entity_id} not found")
+    return row
 
 
 def _included(row: EntityRow, include: Include) -> bool:

@@ -334,29 +334,25 @@ def _keep_superseded(dialect: str) -> sa.Executable:
     return insert(entity_version).from_select(columns, stored).on_conflict_do_nothing()
 
 
-def versions(conn: Connection, entity_id: str) -> list[Doc]:
+def versions(conn: Connection, current: EntityRow) -> list[Doc]:
     """Every version of an entity, newest first: its current document is its own row's, and
     entity_version holds the ones it superseded (catalogs written before that was so also
     hold the current one there; it is read from the entity all the same)."""
-    current = get_by_id(conn, entity_id)
-    if current is None:
-        return []
     query = (
-        sa.select(entity_version.c.version, entity_version.c.doc)
-        .where(entity_version.c.entity_id == entity_id, entity_version.c.version < current.version)
+        sa.select(entity_version.c.doc)
+        .where(entity_version.c.entity_id == current.id, entity_version.c.version < current.version)
         .order_by(entity_version.c.version.desc())
     )
     return [current.doc, *(orjson.loads(raw.doc) for raw in conn.execute(query))]
 
 
-def version(conn: Connection, entity_id: str, tenths: int) -> Doc | None:
-    current = get_by_id(conn, entity_id)
-    if current is None or tenths > current.version:
-        return None
+def version(conn: Connection, current: EntityRow, tenths: int) -> Doc | None:
     if tenths == current.version:
         return current.doc
+    if tenths > current.version:
+        return None
     query = sa.select(entity_version.c.doc).where(
-        entity_version.c.entity_id == entity_id, entity_version.c.version == tenths
+        entity_version.c.entity_id == current.id, entity_version.c.version == tenths
     )
     raw = conn.execute(query).first()
     return orjson.loads(raw.doc) if raw is not None else None

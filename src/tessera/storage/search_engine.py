@@ -51,6 +51,7 @@ from tessera.storage.search_query import (
     Wildcard,
     field_kind,
     stored_field,
+    whole_value_field,
 )
 from tessera.storage.search_text import fts5, mysql_text, ts_query
 from tessera.storage.search_walk import Walk, beyond, walk_page
@@ -330,9 +331,7 @@ class _Plan:
     def _exists(self, name: str) -> sa.ColumnElement[bool]:
         if field_kind(name) == "column":
             return sa.true()
-        stored = stored_field(name)
-        if field_kind(name) == "text" and not stored.endswith(".keyword"):
-            stored += ".keyword"
+        stored = whole_value_field(name)
         if self.keyed(stored):
             return search_keys.has_field(stored)
         return _stored_match(stored, lambda _column: [])

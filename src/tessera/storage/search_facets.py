@@ -13,7 +13,13 @@ from sqlalchemy.engine import Connection
 from tessera.storage import search_counts, search_inherited, search_keys
 from tessera.storage.schema import search_document as d
 from tessera.storage.schema import search_term as t
-from tessera.storage.search_query import COLUMN_FIELDS, DOCUMENTS, UNCOUNTED_FIELDS, field_kind, stored_field
+from tessera.storage.search_query import (
+    COLUMN_FIELDS,
+    DOCUMENTS,
+    UNCOUNTED_FIELDS,
+    field_kind,
+    whole_value_field,
+)
 
 
 class Scope(Protocol):
@@ -45,9 +51,7 @@ def aggregate(conn: Connection, plan: Scope, name: str, size: int) -> Buckets:
         grouped = query.group_by(column)
         all_rows = sa.select(sa.func.count()).select_from(plan.source).where(*plan.filters)
     else:
-        stored = stored_field(name)
-        if field_kind(name) == "text" and not stored.endswith(".keyword"):
-            stored += ".keyword"
+        stored = whole_value_field(name)
         if plan.dialect == "sqlite" and stored in search_keys.KEY_FIELDS:
             grouped, all_rows = _key_facet(plan, stored)
         elif plan.whole_kinds:
@@ -100,9 +104,7 @@ def _counted_facet(conn: Connection, plan: Scope, name: str, size: int) -> Bucke
             return None
         stored, by_deleted = DOCUMENTS, COLUMN_FIELDS[name] == "deleted"
     else:
-        stored = stored_field(name)
-        if field_kind(name) == "text" and not stored.endswith(".keyword"):
-            stored += ".keyword"
+        stored = whole_value_field(name)
         if stored in UNCOUNTED_FIELDS:
             return None
     found, everything = search_counts.buckets(

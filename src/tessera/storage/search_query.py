@@ -67,6 +67,15 @@ def stored_field(name: str) -> str:
     return base
 
 
+def whole_value_field(name: str) -> str:
+    """The stored field holding a field's whole values: an analysed text field's ``.keyword``
+    (facets and ``exists`` look at whole values, not words)."""
+    stored = stored_field(name)
+    if field_kind(name) == "text" and not stored.endswith(".keyword"):
+        return f"{stored}.keyword"
+    return stored
+
+
 def field_kind(name: str) -> Literal["column", "text", "folded", "keyword"]:
     if name in COLUMN_FIELDS:
         return "column"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -45,6 +46,22 @@ def make_hierarchy(client: TestClient) -> dict[str, Any]:
 def put_table(client: TestClient, name: str, *cols: str, schema: str = SCHEMA, **extra: Any) -> Any:
     body = {"name": name, "databaseSchema": schema, "columns": columns(*(cols or ("id",))), **extra}
     return client.put("/api/v1/tables", json=body)
+
+
+def found(client: TestClient, query: dict[str, Any], **params: Any) -> list[str]:
+    """The names of the tables a query_filter query finds, sorted."""
+    params = {"index": "table_search_index", "q": "*", "size": 50, **params}
+    params["query_filter"] = json.dumps({"query": query})
+    body = ok(client.get("/api/v1/search/query", params=params))
+    return sorted(hit["_source"]["name"] for hit in body["hits"]["hits"])
+
+
+def facet(client: TestClient, field: str, q: str = "*", **params: Any) -> dict[str, int]:
+    """The buckets of a terms aggregation of ``field`` over the tables ``q`` finds."""
+    aggs = json.dumps({"aggs": {"f": {"terms": {"field": field, "size": 50}}}})
+    params = {"index": "table_search_index", "q": q, "size": 0, "query_filter": aggs, **params}
+    body = ok(client.get("/api/v1/search/query", params=params))
+    return {bucket["key"]: bucket["doc_count"] for bucket in body["aggregations"]["sterms#f"]["buckets"]}
 
 
 def assert_valid_entity(schema_name: str, entity: dict[str, Any]) -> None:

@@ -7,12 +7,19 @@ once, and tables follow their schema through delete and restore."""
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from tests.integration.catalog.helpers import DATABASE, SERVICE, make_hierarchy, ok, put_table
+from tests.integration.catalog.helpers import (
+    DATABASE,
+    SERVICE,
+    facet,
+    found,
+    make_hierarchy,
+    ok,
+    put_table,
+)
 from tests.integration.search_counts import assert_counts_exact
 
 SALES = f"{DATABASE}.sales"
@@ -44,33 +51,6 @@ def _build(client: TestClient) -> None:
         ok(put_table(client, name), 201)
     ok(put_table(client, "leads", schema=SALES), 201)
     ok(put_table(client, "revenue", schema=OTHER_SCHEMA), 201)
-
-
-def _found(client: TestClient, query: dict[str, Any], **params: Any) -> list[str]:
-    body = ok(
-        client.get(
-            "/api/v1/search/query",
-            params={
-                "index": "table_search_index",
-                "q": "*",
-                "size": 50,
-                "query_filter": json.dumps({"query": query}),
-                **params,
-            },
-        )
-    )
-    return sorted(hit["_source"]["name"] for hit in body["hits"]["hits"])
-
-
-def _facet(client: TestClient, field: str, q: str = "*", **params: Any) -> dict[str, int]:
-    aggs = json.dumps({"aggs": {"f": {"terms": {"field": field, "size": 50}}}})
-    body = ok(
-        client.get(
-            "/api/v1/search/query",
-            params={"index": "table_search_index", "q": q, "size": 0, "query_filter": aggs, **params},
-        )
-    )
-    return {bucket["key"]: bucket["doc_count"] for bucket in body["aggregations"]["sterms#f"]["buckets"]}
 
 
 def test_inherited_fields_are_not_rows_of_each_table_and_are_found_every_way(
@@ -105,50 +85,48 @@ def test_inherited_fields_are_not_rows_of_each_table_and_are_found_every_way(
     everything = ["customers", "leads", "orders", "revenue"]
 
     # Terms, on each field, as the client and the UI send them.
-    assert _found(client, {"term": {"service.name": SERVICE}}) == ["customers", "leads", "orders"]
-    assert _found(client, {"term": {"service.displayName.keyword": OTHER_SERVICE}}) == ["revenue"]
-    assert _found(client, {"term": {"serviceType": "Mysql"}}) == ["revenue"]
-    assert _found(client, {"terms": {"database.name": ["testdb", "dwh"]}}) == everything
-    assert _found(client, {"term": {"database.fullyQualifiedName": DATABASE}}) == [
+    assert found(client, {"term": {"service.name": SERVICE}}) == ["customers", "leads", "orders"]
+    assert found(client, {"term": {"service.displayName.keyword": OTHER_SERVICE}}) == ["revenue"]
+    assert found(client, {"term": {"serviceType": "Mysql"}}) == ["revenue"]
+    assert found(client, {"terms": {"database.name": ["testdb", "dwh"]}}) == everything
+    assert found(client, {"term": {"database.fullyQualifiedName": DATABASE}}) == [
         "customers",
         "leads",
         "orders",
     ]
-    assert _found(client, {"term": {"databaseSchema.name": "sales"}}) == ["leads"]
-    assert _found(client, {"term": {"databaseSchema.fullyQualifiedName": OTHER_SCHEMA}}) == ["revenue"]
+    assert found(client, {"term": {"databaseSchema.name": "sales"}}) == ["leads"]
+    assert found(client, {"term": {"databaseSchema.fullyQualifiedName": OTHER_SCHEMA}}) == ["revenue"]
     # Keyword fields are exact: the schema's FQN in another case is another value.
-    assert _found(client, {"term": {"databaseSchema.fullyQualifiedName": OTHER_SCHEMA.lower()}}) == []
-    assert _found(client, {"term": {"databaseSchema.name": "nope"}}) == []
+    assert found(client, {"term": {"databaseSchema.fullyQualifiedName": OTHER_SCHEMA.lower()}}) == []
+    assert found(client, {"term": {"databaseSchema.name": "nope"}}) == []
 
     # Wildcards (on a literal beginning, and on a literal end only), ranges, exists, negation.
-    assert _found(client, {"wildcard": {"databaseSchema.fullyQualifiedName": f"{DATABASE}.*"}}) == [
+    assert found(client, {"wildcard": {"databaseSchema.fullyQualifiedName": f"{DATABASE}.*"}}) == [
         "customers",
         "leads",
         "orders",
     ]
-    assert _found(client, {"wildcard": {"databaseSchema.name": "*ales"}}) == ["leads"]
-    assert _found(client, {"range": {"databaseSchema.name": {"gte": "sa", "lte": "sales"}}}) == ["leads"]
-    assert _found(client, {"exists": {"field": "database.fullyQualifiedName"}}) == everything
-    assert _found(client, {"bool": {"must_not": [{"term": {"databaseSchema.name": "main"}}]}}) == [
+    assert found(client, {"wildcard": {"databaseSchema.name": "*ales"}}) == ["leads"]
+    assert found(client, {"range": {"databaseSchema.name": {"gte": "sa", "lte": "sales"}}}) == ["leads"]
+    assert found(client, {"exists": {"field": "database.fullyQualifiedName"}}) == everything
+    assert found(client, {"bool": {"must_not": [{"term": {"databaseSchema.name": "main"}}]}}) == [
         "leads",
         "revenue",
     ]
-    assert _found(
-        client, {"term": {"databaseSchema.name": "main"}}, sort_field="name", sort_order="desc"
-    ) == [
+    assert found(client, {"term": {"databaseSchema.name": "main"}}, sort_field="name", sort_order="desc") == [
         "customers",
         "orders",
     ]
 
     # Facets of a filtered search count each table once, through its schema.
-    assert _facet(client, "databaseSchema.name", q="orders OR revenue OR leads") == {
+    assert facet(client, "databaseSchema.name", q="orders OR revenue OR leads") == {
         "main": 1,
         "sales": 1,
         "Reporting": 1,
     }
-    assert _facet(client, "service.name.keyword", q="orders OR customers") == {SERVICE: 2}
+    assert facet(client, "service.name.keyword", q="orders OR customers") == {SERVICE: 2}
     # And of whole kinds, from search_term_count.
-    assert _facet(client, "serviceType") == {"SQLite": 3, "Mysql": 1}
+    assert facet(client, "serviceType") == {"SQLite": 3, "Mysql": 1}
     assert_counts_exact(database_url)
 
 
@@ -178,14 +156,14 @@ def test_documents_written_before_keep_their_rows_and_are_counted_once(
     finally:
         engine.dispose()
     assert_counts_exact(database_url)
-    assert _found(client, {"term": {"databaseSchema.name": "sales"}}) == ["leads"]
-    assert _found(client, {"term": {"service.name": SERVICE}}) == ["customers", "leads", "orders"]
-    assert _facet(client, "databaseSchema.name", q="leads OR orders") == {"sales": 1, "main": 1}
+    assert found(client, {"term": {"databaseSchema.name": "sales"}}) == ["leads"]
+    assert found(client, {"term": {"service.name": SERVICE}}) == ["customers", "leads", "orders"]
+    assert facet(client, "databaseSchema.name", q="leads OR orders") == {"sales": 1, "main": 1}
 
     # Written again, it becomes one that takes them from its schema, and stays counted once.
     ok(put_table(client, "leads", schema=SALES, description="Maybe customers"))
     assert_counts_exact(database_url)
-    assert _facet(client, "databaseSchema.name", q="leads OR orders") == {"sales": 1, "main": 1}
+    assert facet(client, "databaseSchema.name", q="leads OR orders") == {"sales": 1, "main": 1}
 
 
 def test_tables_follow_their_schema_through_delete_and_restore(client: TestClient, database_url: str) -> None:
@@ -193,14 +171,14 @@ def test_tables_follow_their_schema_through_delete_and_restore(client: TestClien
     sales = ok(client.get(f"/api/v1/databaseSchemas/name/{SALES}"))
     # Soft-deleted with its schema, a table is found among the deleted ones, through it.
     ok(client.delete(f"/api/v1/databaseSchemas/{sales['id']}?recursive=true"))
-    assert _found(client, {"term": {"databaseSchema.name": "sales"}}) == []
-    assert _found(client, {"term": {"databaseSchema.name": "sales"}}, deleted="true") == ["leads"]
-    assert _facet(client, "databaseSchema.name", deleted="true") == {"sales": 1}
+    assert found(client, {"term": {"databaseSchema.name": "sales"}}) == []
+    assert found(client, {"term": {"databaseSchema.name": "sales"}}, deleted="true") == ["leads"]
+    assert facet(client, "databaseSchema.name", deleted="true") == {"sales": 1}
     assert_counts_exact(database_url)
     ok(client.put("/api/v1/databaseSchemas/restore", json={"id": sales["id"]}))
-    assert _found(client, {"term": {"databaseSchema.fullyQualifiedName": SALES}}) == ["leads"]
+    assert found(client, {"term": {"databaseSchema.fullyQualifiedName": SALES}}) == ["leads"]
     assert_counts_exact(database_url)
     ok(client.delete(f"/api/v1/databaseSchemas/{sales['id']}?recursive=true&hardDelete=true"))
-    assert _found(client, {"term": {"databaseSchema.name": "sales"}}, deleted="true") == []
-    assert _facet(client, "database.name") == {"testdb": 2, "dwh": 1}
+    assert found(client, {"term": {"databaseSchema.name": "sales"}}, deleted="true") == []
+    assert facet(client, "database.name") == {"testdb": 2, "dwh": 1}
     assert_counts_exact(database_url)
