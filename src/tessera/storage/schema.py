@@ -134,8 +134,6 @@ search_document = sa.Table(
     sa.Index("ix_search_document_kind_name", "entity_type", "deleted", "name", "entity_id"),
     sa.Index("ix_search_document_kind_fqn", "entity_type", "deleted", "fqn", "entity_id"),
     sa.Index("ix_search_document_kind_updated", "entity_type", "deleted", "updated_at", "entity_id"),
-    sa.Index("ix_search_document_all_name", "deleted", "name", "entity_id"),
-    sa.Index("ix_search_document_all_fqn", "deleted", "fqn", "entity_id"),
 )
 
 # The field values of each search document that filters and facets read (migration 0013):

@@ -77,3 +77,19 @@ def buckets(
     found = [(row.value, int(row.n)) for row in conn.execute(grouped)]
     everything = sa.select(sa.func.coalesce(n, 0)).where(*where)
     return found, int(conn.execute(everything).scalar_one())
+
+
+def arms(
+    conn: Connection, entity_types: Sequence[str] | None, deleted: bool | None
+) -> list[tuple[str, bool]]:
+    """The (kind, deleted flag) pairs in scope that hold documents: each is the leading key of
+    its kind's sort indexes (search_walk.merged_page)."""
+    n = sa.func.sum(c.c.n)
+    query = (
+        sa.select(c.c.entity_type, c.c.deleted)
+        .where(*_scope(DOCUMENTS, entity_types, deleted))
+        .group_by(c.c.entity_type, c.c.deleted)
+        .having(n > 0)
+        .order_by(c.c.entity_type, c.c.deleted)
+    )
+    return [(row.entity_type, bool(row.deleted)) for row in conn.execute(query)]

@@ -5,13 +5,14 @@ PostgreSQL (tsvector + GIN) and MySQL/MariaDB (FULLTEXT) alike.
   of the query also ranks the hits (``_score``: FTS5's bm25, ``ts_rank``, InnoDB's relevance).
 - Field filters are index lookups on ``search_term`` (field, value); a wildcard with a literal
   beginning or (for FQNs) a literal end is an index range, not a scan.
-- Sorting by name, FQN, display name or update time walks an index of ``search_document``, and
-  ``search_after`` seeks into it: page 1,000 costs what page 1 does.
+- Sorting by name, FQN or update time walks a kind's index of ``search_document`` (several
+  kinds: the first rows of each merged), and ``search_after`` seeks into it: page 1,000 costs
+  what page 1 does.
 - Totals are counted exactly up to ``count_up_to`` matches (OpenSearch's ``track_total_hits``,
   10,000 by default) and beyond that reported as "at least". Those of whole kinds and of one
   term are read from ``search_term_count`` instead, as are facets of whole kinds
   (:mod:`tessera.storage.search_counts`); a dense term's page walks the sort order's index
-  (:mod:`tessera.storage.search_walk`).
+  (:mod:`tessera.storage.search_plan`, :mod:`tessera.storage.search_walk`).
 - Relevance is computed for at most :data:`RANK_WINDOW` matches of a text, taken in index
   order: with more matches than that, the best of the first 10,000 come first (see
   docs/design/search.md). With fewer, the order is exact.
@@ -28,16 +29,16 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.compiler import compiles
 
 from tessera.errors import BadRequest
-from tessera.storage import search_counts, search_facets, search_inherited, search_keys
+from tessera.storage import search_facets, search_inherited, search_keys
 from tessera.storage.schema import search_document as d
 from tessera.storage.schema import search_term as t
 from tessera.storage.search import WORD, sort_key
 from tessera.storage.search_facets import Buckets
+from tessera.storage.search_plan import column_value, counted_matches, merged_arms, whole_kinds
 from tessera.storage.search_query import (
     COLUMN_FIELDS,
     REVERSED,
     REVERSED_FIELDS,
-    UNCOUNTED_FIELDS,
     And,
     Exists,
     MatchAll,
@@ -54,14 +55,9 @@ from tessera.storage.search_query import (
     whole_value_field,
 )
 from tessera.storage.search_text import fts5, mysql_text, ts_query
-from tessera.storage.search_walk import Walk, beyond, walk_page
+from tessera.storage.search_walk import Walk, beyond, merged_page, walk_page
 
 RANK_WINDOW = 10_000
-# A one-term filter matching at least this share of its kinds' documents is dense: its page is
-# found sooner by walking the sort order's index and testing each entity than by sorting every
-# match. Sparser ones sort their matches.
-_DENSE = 0.01
-_WALKED_SORTS = frozenset({"name", "fqn", "updated_at", "_score"})
 # A literal FQN ending at least this long is taken to be more selective than its beginning.
 _SELECTIVE_SUFFIX = 3
 # Above every character: `value < prefix + _TOP` bounds a prefix range.
@@ -111,9 +107,10 @@ class Result:
 
 
 def run(conn: Connection, search: Search) -> Result:
-    counted, walk = _counted(conn, search)
+    counted, walk = counted_matches(conn, search)
     plan = _Plan(conn.dialect.name, search)
     plan.walk = walk
+    plan.arms = merged_arms(conn, search)
     if counted is None:
         total, exact = _count(conn, plan, search.count_up_to)
     elif search.count_up_to is not None and counted > search.count_up_to:
@@ -134,13 +131,15 @@ class _Plan:
         self.dialect = dialect
         # A dense one-term filter's page walks the sort order's index instead (search_walk).
         self.walk: Walk | None = None
+        # A page of several whole kinds merges each kind's sort index instead (search_walk).
+        self.arms: list[tuple[str, bool]] | None = None
         self.source: sa.FromClause = d
         self.filters: list[sa.ColumnElement[bool]] = []
         self.score: sa.ColumnElement[Any] | None = None
         query = search.query
         # A query of whole kinds (match all, perhaps deleted or not): its facets are counted on
         # search_term's own columns.
-        self.whole_kinds, self.deleted = _whole_kinds(query)
+        self.whole_kinds, self.deleted = whole_kinds(query)
         self.entity_types = search.entity_types
         if search.entity_types is not None:
             types = list(search.entity_types)
@@ -221,7 +220,7 @@ class _Plan:
         kind = field_kind(name)
         if kind == "column":
             column = self.column(COLUMN_FIELDS[name])
-            typed = [_column_value(name, value) for value in values]
+            typed = [column_value(name, value) for value in values]
             return column == typed[0] if len(typed) == 1 else column.in_(typed)
         stored = stored_field(name)
         if self.keyed(stored):
@@ -287,7 +286,7 @@ class _Plan:
             return sa.and_(
                 sa.true(),
                 *(
-                    getattr(column, op)(_column_value(query.field, bound))
+                    getattr(column, op)(column_value(query.field, bound))
                     for bound, op in bounds
                     if bound is not None
                 ),
@@ -337,68 +336,6 @@ class _Plan:
         return _stored_match(stored, lambda _column: [])
 
 
-def _whole_kinds(query: Query) -> tuple[bool, bool | None]:
-    """Whether the query takes whole kinds (match all, at most a condition on deleted), and
-    the deleted flag it asks for."""
-    items = query.items if isinstance(query, And) else (query,)
-    deleted: bool | None = None
-    for item in items:
-        if isinstance(item, Term) and item.field == "deleted" and len(item.values) == 1:
-            deleted = _column_value("deleted", item.values[0])
-        elif not isinstance(item, MatchAll):
-            return False, None
-    return True, deleted
-
-
-def _counted_term(query: Query) -> tuple[str, str] | None:
-    """The stored field and value of a query that is one value of a field search_term_count
-    counts, perhaps with a deleted flag."""
-    items = query.items if isinstance(query, And) else (query,)
-    found = [item for item in items if not isinstance(item, MatchAll) and not _is_deleted(item)]
-    if len(found) != 1 or not isinstance(found[0], Term) or len(found[0].values) != 1:
-        return None
-    term = found[0]
-    kind = field_kind(term.field)
-    stored = stored_field(term.field)
-    if kind not in ("keyword", "folded") or stored in UNCOUNTED_FIELDS:
-        return None
-    value = term.values[0]
-    return stored, sort_key(value.lower() if kind == "folded" else value)
-
-
-def _is_deleted(query: Query) -> bool:
-    return isinstance(query, Term) and query.field == "deleted" and len(query.values) == 1
-
-
-def _without_term(query: Query) -> Query:
-    """The query's deleted flags alone (what is left of a counted term's query without it)."""
-    items = query.items if isinstance(query, And) else (query,)
-    kept = tuple(item for item in items if _is_deleted(item))
-    return And(kept) if kept else MatchAll()
-
-
-def _counted(conn: Connection, search: Search) -> tuple[int | None, Walk | None]:
-    """The exact number of matches of whole kinds or of a one-term query, read from
-    search_term_count (None for any other query), and for a term dense enough, how its page
-    walks the sort order's index."""
-    whole, deleted = _whole_kinds(search.query)
-    if whole:
-        return search_counts.documents(conn, search.entity_types, deleted), None
-    term = _counted_term(search.query)
-    if term is None:
-        return None, None
-    _whole, deleted = _whole_kinds(_without_term(search.query))
-    matches = search_counts.total(conn, term[0], term[1], search.entity_types, deleted)
-    documents = search_counts.documents(conn, search.entity_types, deleted)
-    # The walk reads one kind's index of the sort order (_score without a text is name order).
-    kinds = search.entity_types
-    if kinds is None or len(kinds) != 1 or deleted is None or search.sort not in _WALKED_SORTS:
-        return matches, None
-    if matches == 0 or matches < _DENSE * documents:
-        return matches, None
-    return matches, Walk(term[0], term[1], kinds[0], deleted, matches / documents, documents)
-
-
 def _has(stored: str, keys: list[str]) -> sa.ColumnElement[bool]:
     def equal(column: sa.ColumnElement[Any]) -> list[sa.ColumnElement[bool]]:
         return [column == keys[0] if len(keys) == 1 else column.in_(keys)]
@@ -412,20 +349,6 @@ def _stored_match(stored: str, conditions: search_inherited.ValueConditions) -> 
     own = d.c.entity_id.in_(sa.select(t.c.entity_id).where(t.c.field == stored, *conditions(t.c.value)))
     inherited = search_inherited.matching(stored, conditions)
     return sa.or_(own, *inherited) if inherited else own
-
-
-def _column_value(name: str, value: str) -> Any:
-    column = COLUMN_FIELDS[name]
-    if column == "deleted":
-        if value.lower() not in ("true", "false"):
-            raise BadRequest(f"{name} is true or false, not {value!r}")
-        return value.lower() == "true"
-    if column == "updated_at":
-        try:
-            return int(float(value))
-        except ValueError:
-            raise BadRequest(f"{name} is a time in milliseconds, not {value!r}") from None
-    return value
 
 
 def _first_wildcard(pattern: str) -> int:
@@ -470,12 +393,15 @@ def _page(conn: Connection, plan: _Plan, search: Search) -> list[Hit]:
     if search.sort == "_score":
         return _page_by_score(conn, plan, search)
     column = _SORT_COLUMNS[search.sort]
-    if plan.walk is not None:
+    if plan.walk is not None or plan.arms is not None:
         after = None
         if search.search_after is not None:
             last, entity_id = _after(search.search_after, 2)
             after = (_sort_value(search.sort, last), entity_id)
-        found = walk_page(conn, plan.walk, column, search, after)
+        if plan.walk is not None:
+            found = walk_page(conn, plan.walk, column, search, after)
+        else:
+            found = merged_page(conn, plan.arms or [], column, search, after)
         return [Hit(entity_id, 1.0, [key, entity_id]) for entity_id, key in found]
     ordering = _sort_key(plan, column)
     score = plan.score if plan.score is not None else sa.literal(1.0)
@@ -492,12 +418,16 @@ def _page(conn: Connection, plan: _Plan, search: Search) -> list[Hit]:
 
 
 def _page_by_score(conn: Connection, plan: _Plan, search: Search) -> list[Hit]:
-    if plan.walk is not None:
+    if plan.walk is not None or plan.arms is not None:
         after = None
         if search.search_after is not None:
             _score, name, entity_id = _after(search.search_after, 3)
             after = (name, entity_id)
-        found = walk_page(conn, plan.walk, d.c.name, replace(search, descending=False), after)
+        ascending = replace(search, descending=False)
+        if plan.walk is not None:
+            found = walk_page(conn, plan.walk, d.c.name, ascending, after)
+        else:
+            found = merged_page(conn, plan.arms or [], d.c.name, ascending, after)
         return [Hit(entity_id, 1.0, [1.0, key, entity_id]) for entity_id, key in found]
     if plan.score is None:
         # Every match scores alike: relevance order is name order, an index walk.

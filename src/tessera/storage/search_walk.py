@@ -93,6 +93,47 @@ def walk_page(
         window *= _GROWTH
 
 
+def merged_page(
+    conn: Connection,
+    arms: list[tuple[str, bool]],
+    column: sa.ColumnElement[Any],
+    search: Search,
+    after: tuple[Any, str] | None,
+) -> list[tuple[str, Any]]:
+    """(entity_id, sort key) of a page of whole kinds, several or with both deleted flags: the
+    first ``offset + size`` rows of each (kind, deleted) pair's own sort index, merged. Each arm
+    is an index walk that stops at its limit, so the page costs the same whatever the catalog's
+    size, and no index across kinds has to be written with every document (migration 0019)."""
+    if not arms:
+        return []
+    needed = search.offset + search.size
+    ordering = (column.desc(), d.c.entity_id.desc()) if search.descending else (column, d.c.entity_id)
+    parts = []
+    for number, (entity_type, deleted) in enumerate(arms):
+        scope = [d.c.entity_type == entity_type, d.c.deleted == deleted]
+        if after is not None:
+            scope.append(beyond(conn, column, after[0], after[1], search.descending))
+        arm = (
+            sa.select(d.c.entity_id, column.label("key"))
+            .where(*scope)
+            .order_by(*ordering)
+            .limit(needed)
+            .subquery(f"arm{number}")
+        )
+        # Each arm wrapped in a SELECT of its own: SQLite allows no ORDER BY or LIMIT on the
+        # members of a compound select.
+        parts.append(sa.select(arm.c.entity_id, arm.c.key))
+    merged = (sa.union_all(*parts) if len(parts) > 1 else parts[0]).subquery("merged")
+    keys = (
+        (merged.c.key.desc(), merged.c.entity_id.desc())
+        if search.descending
+        else (merged.c.key, merged.c.entity_id)
+    )
+    page = sa.select(merged.c.entity_id, merged.c.key).order_by(*keys)
+    rows = conn.execute(page.offset(search.offset).limit(search.size))
+    return [(row.entity_id, row.key) for row in rows]
+
+
 def beyond(
     conn: Connection, column: sa.ColumnElement[Any], key: Any, entity_id: str, descending: bool
 ) -> sa.ColumnElement[bool]:
