@@ -425,7 +425,7 @@ def list_page(
     if before is not None:
         name, entity_id = decode_cursor(before)
         filters.append(_beyond(conn, name, entity_id, ascending=False))
-        raws = _first_rows(conn, filters, parent_ids, limit + 1, descending=True)
+        raws = _first_rows(conn, filters, parent_ids, limit + 1, descending=True, both_flags=include == "all")
         rows = [_row(raw) for raw in raws[:limit]][::-1]
         has_previous = len(raws) > limit
         return Page(
@@ -437,7 +437,7 @@ def list_page(
     if after is not None:
         name, entity_id = decode_cursor(after)
         filters.append(_beyond(conn, name, entity_id, ascending=True))
-    raws = _first_rows(conn, filters, parent_ids, limit + 1, descending=False)
+    raws = _first_rows(conn, filters, parent_ids, limit + 1, descending=False, both_flags=include == "all")
     rows = [_row(raw) for raw in raws[:limit]]
     has_more = len(raws) > limit
     return Page(
@@ -459,13 +459,16 @@ def _first_rows(
     limit: int,
     *,
     descending: bool,
+    both_flags: bool = False,
 ) -> Sequence[Any]:
     """The first ``limit`` rows in (name, id) order (or its reverse) under the parents.
 
-    Under several parents, each parent's first rows are read from the (type, parent, ..., name,
-    id) index and merged: a database's or a service's tables cost what one schema's do, wherever
-    their names sort. With ``parent_id IN (...)`` the database walked the whole type's name
-    index when the parents' entities sorted last.
+    Each (parent, deleted flag) has its own run of the (type, [parent,] deleted, name, id)
+    indexes; the first rows of each are read and merged. A database's or a service's tables cost
+    what one schema's do, wherever their names sort (with ``parent_id IN (...)`` the database
+    walked the whole type's name index when the parents' entities sorted last), and
+    ``include=all`` (``both_flags``) needs no index of its own: migration 0020 dropped the two
+    there were, written with every entity.
     """
 
     def ordered(query: sa.Select[Any], columns: Any) -> sa.Select[Any]:
@@ -474,22 +477,34 @@ def _first_rows(
         return query.order_by(columns.name, columns.id).limit(limit)
 
     if parent_ids is None:
-        return conn.execute(ordered(sa.select(*_COLUMNS).where(*filters), entity.c)).all()
-    if len(parent_ids) == 1 or len(parent_ids) > _MERGED_PARENTS:
-        under = (
+        parents: list[sa.ColumnElement[bool] | None] = [None]
+    elif len(parent_ids) == 1 or len(parent_ids) > _MERGED_PARENTS:
+        parents = [
             entity.c.parent_id == parent_ids[0]
             if len(parent_ids) == 1
             else entity.c.parent_id.in_(parent_ids)
-        )
-        return conn.execute(ordered(sa.select(*_COLUMNS).where(*filters, under), entity.c)).all()
-    parts = [
-        ordered(sa.select(*_COLUMNS).where(*filters, entity.c.parent_id == parent), entity.c)
-        .subquery()
-        .select()
-        for parent in parent_ids
+        ]
+    else:
+        parents = [entity.c.parent_id == parent for parent in parent_ids]
+    flags: list[sa.ColumnElement[bool] | None] = (
+        [entity.c.deleted == sa.false(), entity.c.deleted == sa.true()] if both_flags else [None]
+    )
+    arms = [
+        sa.select(*_COLUMNS).where(*filters, *(c for c in (parent, flag) if c is not None))
+        for parent in parents
+        for flag in flags
     ]
+    if len(arms) == 1:
+        return conn.execute(ordered(arms[0], entity.c)).all()
+    parts = [ordered(arm, entity.c).subquery().select() for arm in arms]
     merged = sa.union_all(*parts).subquery()
     return conn.execute(ordered(sa.select(merged), merged.c)).all()
+
+
+def either_flag() -> sa.ColumnElement[bool]:
+    """Deleted or not, written so that an index on (type, [parent,] deleted, ...) serves the
+    columns after the flag: one seek per flag, not a walk of the whole type."""
+    return entity.c.deleted.in_([False, True])
 
 
 def _beyond(conn: Connection, name: str, entity_id: str, *, ascending: bool) -> sa.ColumnElement[bool]:
@@ -536,6 +551,8 @@ def find_by_name(
     query = sa.select(*_COLUMNS).where(entity.c.entity_type == entity_type, entity.c.name == name)
     if deleted is not None:
         query = query.where(entity.c.deleted == (sa.true() if deleted else sa.false()))
+    else:
+        query = query.where(either_flag())
     return [_row(raw) for raw in conn.execute(query.limit(1000))]
 
 

@@ -58,9 +58,8 @@ entity = sa.Table(
     sa.Index("ix_entity_list_by_parent", "entity_type", "parent_id", "deleted", "name", "id"),
     sa.Index("ix_entity_list", "entity_type", "deleted", "name", "id"),
     sa.Index("ix_entity_alt_key", "entity_type", "alt_key"),
-    # include=all walks these (migration 0013): without them it sorted every entity of the type.
-    sa.Index("ix_entity_list_all", "entity_type", "name", "id"),
-    sa.Index("ix_entity_list_all_by_parent", "entity_type", "parent_id", "name", "id"),
+    # include=all merges the first rows of each deleted flag from these two (migration 0020
+    # dropped the (type, [parent,] name, id) indexes that it walked before).
 )
 
 # How many entities of a type each parent holds, live and deleted: list responses carry a

@@ -70,3 +70,32 @@ def test_large_limits_are_streamed_in_chunks_with_the_same_page(
     first = ok(client.get(f"/api/v1/tables?limit=2&include=all&before={rest['paging']['before']}"))
     assert [t["name"] for t in first["data"]] == two_schemas[3:5]
     assert client.get("/api/v1/tables?limit=1000000&after=bogus").status_code == 400
+
+
+def walk_back(client: TestClient, query: str, limit: int) -> list[str]:
+    """From the last page back to the first by before cursors: the names in list order."""
+    page = ok(client.get(f"/api/v1/tables?{query}&limit={limit}"))
+    while page["paging"].get("after"):
+        page = ok(client.get(f"/api/v1/tables?{query}&limit={limit}&after={page['paging']['after']}"))
+    pages = [[t["name"] for t in page["data"]]]
+    while page["paging"].get("before"):
+        page = ok(client.get(f"/api/v1/tables?{query}&limit={limit}&before={page['paging']['before']}"))
+        pages.append([t["name"] for t in page["data"]])
+    return [name for names in reversed(pages) for name in names]
+
+
+@pytest.mark.parametrize("scope", ["", f"databaseSchema={DATABASE}.main&", f"database={DATABASE}&"])
+def test_include_all_merges_live_and_deleted_rows_both_ways(
+    client: TestClient, two_schemas: list[str], scope: str
+) -> None:
+    # Two more deleted tables, at each end of the name order.
+    for name in ("a_first", "z_last"):
+        created = ok(put_table(client, name, schema=f"{DATABASE}.main"), 201)
+        ok(client.delete(f"/api/v1/tables/{created['id']}"))
+    everything = ["a_first", *two_schemas, "z_last"]
+    if scope.startswith("databaseSchema"):
+        everything = [n for n in everything if n in ("a_first", "z_last") or int(n[1:]) % 2]
+    for limit in (1, 2, 4):
+        assert walk(client, f"{scope}include=all", limit) == everything
+        assert walk_back(client, f"{scope}include=all", limit) == everything
+    assert ok(client.get(f"/api/v1/tables?{scope}include=all&limit=1"))["paging"]["total"] == len(everything)
