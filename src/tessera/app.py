@@ -16,7 +16,7 @@ from tessera.api import docs, http_errors, openapi, permissions, pipelines, poli
 from tessera.api.limits import BodyLimit
 from tessera.api.middleware import PUBLIC_PATHS, AuthenticationMiddleware
 from tessera.api.root_path import RootPath
-from tessera.api.routing import by_collection
+from tessera.api.routing import CollectionDispatch
 from tessera.audit import routes as audit_routes
 from tessera.catalog import routes as catalog_routes
 from tessera.catalog.kinds import ALL
@@ -92,25 +92,28 @@ def create_app(
     if settings.server.rootPath:
         # Outermost: everything inside sees the path as the router does (api.root_path).
         app.add_middleware(RootPath, root_path=settings.server.rootPath)
-    # Each router is asked only about paths of its own collections (api.routing).
-    # Before system.router: /system/settings is not one of its paths.
-    app.include_router(by_collection(settings_routes.router))
-    app.include_router(by_collection(system.router))
-    app.include_router(by_collection(search.router))
-    app.include_router(by_collection(audit_routes.router))
-    app.include_router(by_collection(policies.router))
-    app.include_router(by_collection(permissions.router))
-    app.include_router(by_collection(lineage_routes.router))
-    # Before the generic entity routes: /tables/{fqn}/tableProfile must not be read as a table id.
-    app.include_router(by_collection(table_data_routes.router))
-    # Before the generic entity routes: its list also answers ?entityId=.
-    app.include_router(by_collection(query_routes.router))
-    # Before the generic entity routes: these user paths must win over /users/{id}.
-    app.include_router(by_collection(user_routes.router))
-    # Pipeline run routes first: their paths would otherwise be read as entity ids.
-    app.include_router(by_collection(pipelines.router))
-    for kind in ALL:
-        app.include_router(by_collection(catalog_routes.entity_router(kind)))
+    # Each request is matched only against the routers of its collection (api.routing), in
+    # this order, which decides which route wins where two could match:
+    api_routers = [
+        # Before system.router: /system/settings is not one of its paths.
+        settings_routes.router,
+        system.router,
+        search.router,
+        audit_routes.router,
+        policies.router,
+        permissions.router,
+        lineage_routes.router,
+        # Before the generic entity routes: /tables/{fqn}/tableProfile must not be read as a table id.
+        table_data_routes.router,
+        # Before the generic entity routes: its list also answers ?entityId=.
+        query_routes.router,
+        # Before the generic entity routes: these user paths must win over /users/{id}.
+        user_routes.router,
+        # Pipeline run routes first: their paths would otherwise be read as entity ids.
+        pipelines.router,
+        *(catalog_routes.entity_router(kind) for kind in ALL),
+    ]
+    app.include_router(CollectionDispatch(api_routers))
     docs.install(app)
     # Last: the UI answers its own page paths (client-side routing).
     web_routes.install(app, settings)

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from starlette.routing import Match, Mount
 from starlette.staticfiles import StaticFiles
 
-from tessera.api.routing import CollectionRouter, by_collection, collection_key, route_keys
+from tessera.api.routing import CollectionDispatch, collection_key, route_keys
 
 
 def _router(prefix: str, *paths: str) -> APIRouter:
@@ -56,19 +56,39 @@ def test_a_mount_is_asked_about_every_path(tmp_path: object) -> None:
     assert route_keys([Mount("/static", app=StaticFiles(directory=str(tmp_path)))]) is None
 
 
-def test_a_router_refuses_other_collections_before_trying_its_routes() -> None:
-    router = CollectionRouter(_router("/api/v1/tables", "/{entity_id}"))
+def test_only_the_routers_of_the_collection_are_candidates() -> None:
+    profiles = _router("/api/v1", "/tables/{fqn}/tableProfile")
+    tables = _router("/api/v1/tables", "/{entity_id}")
+    anything = _router("", "/{page:path}")
+    dispatch = CollectionDispatch([profiles, tables, _router("/api/v1/topics", "/{entity_id}"), anything])
+    routers = [route.original_router for route in dispatch.routes]  # type: ignore[attr-defined]
+
+    def candidates(path: str) -> list[APIRouter]:
+        scope = {"type": "http", "path": path, "root_path": "", "method": "GET"}
+        return [route.original_router for route in dispatch.candidates(scope)]  # type: ignore[attr-defined]
+
+    assert routers == [profiles, tables, routers[2], anything]
+    assert candidates("/api/v1/tables/x") == [profiles, tables, anything]
+    assert candidates("/api/v1/topics/x") == [routers[2], anything]
+    assert candidates("/api/v1/dashboards/x") == [anything]
     scope = {"type": "http", "path": "/api/v1/topics/x", "root_path": "", "method": "GET"}
-    assert router.matches(scope) == (Match.NONE, {})
+    assert CollectionDispatch([tables]).matches(scope) == (Match.NONE, {})
+
+
+def _app(*routers: APIRouter) -> FastAPI:
+    app = FastAPI()
+    app.include_router(CollectionDispatch(list(routers)))
+    return app
 
 
 def test_the_same_routes_answer_in_the_same_order() -> None:
-    app = FastAPI()
     # The earlier router wins where both could match, as without the lookup.
-    app.include_router(by_collection(_router("/api/v1", "/tables/{fqn}/tableProfile")))
-    app.include_router(by_collection(_router("/api/v1/tables", "", "/name/{fqn:path}", "/{entity_id}")))
-    app.include_router(by_collection(_router("/api/v1/topics", "/{entity_id}")))
-    app.include_router(by_collection(_router("", "/{page:path}")))
+    app = _app(
+        _router("/api/v1", "/tables/{fqn}/tableProfile"),
+        _router("/api/v1/tables", "", "/name/{fqn:path}", "/{entity_id}"),
+        _router("/api/v1/topics", "/{entity_id}"),
+        _router("", "/{page:path}"),
+    )
     client = TestClient(app)
     expected = {
         "/api/v1/tables/a.b/tableProfile": "/api/v1/tables/{fqn}/tableProfile",
@@ -85,7 +105,17 @@ def test_the_same_routes_answer_in_the_same_order() -> None:
         assert response.json() == {"route": route}, path
 
 
-def test_a_wrong_method_is_still_a_405() -> None:
-    app = FastAPI()
-    app.include_router(by_collection(_router("/api/v1/tables", "/{entity_id}")))
-    assert TestClient(app).delete("/api/v1/tables/1234").status_code == 405
+def test_a_wrong_method_is_still_a_405_unless_a_later_route_matches() -> None:
+    client = TestClient(_app(_router("/api/v1/tables", "/{entity_id}")))
+    assert client.delete("/api/v1/tables/1234").status_code == 405
+    assert client.get("/api/v1/nothing").status_code == 404
+    # Outside the dispatcher, after it: a full match there wins over the 405 inside.
+    app = _app(_router("/api/v1/tables", "/{entity_id}"))
+    fallback = APIRouter()
+
+    async def anything(page: str) -> dict[str, str]:
+        return {"page": page}
+
+    fallback.add_api_route("/{page:path}", anything, methods=["DELETE"])
+    app.include_router(fallback)
+    assert TestClient(app).delete("/api/v1/tables/1234").json() == {"page": "api/v1/tables/1234"}
