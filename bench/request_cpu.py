@@ -218,9 +218,11 @@ def report(results: Results, baseline: str, rounds: int, seconds: float, loads: 
             "",
             "What was cut between the baseline and today, from py-spy profiles of one worker under wrk, "
             "is told in [the history](benchmarks-history.md#per-request-cpu-what-was-cut-since-6322acf), "
-            "and what took a bulk PUT of new tables from no faster than the baseline to about 1.4x "
+            "what took a bulk PUT of new tables from no faster than the baseline to about 1.4x "
             "(fewer search index rows per table) [there too](benchmarks-history.md"
-            "#bulk-put-of-new-tables-what-took-it-from-100x-to-14x-2026-12-05).",
+            "#bulk-put-of-new-tables-what-took-it-from-100x-to-14x-2026-12-05), "
+            "and the last cuts (indexes across kinds and deleted flags, route lookup in one place) "
+            "[after that](benchmarks-history.md#bulk-put-and-get-by-name-the-last-cuts-2026-12-05).",
         ]
     )
 
