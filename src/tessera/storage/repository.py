@@ -501,7 +501,7 @@ def _first_rows(
     return conn.execute(ordered(sa.select(merged), merged.c)).all()
 
 
-def either_flag() -> sa.ColumnElement[bool]:
+def _either_flag() -> sa.ColumnElement[bool]:
     """Deleted or not, written so that an index on (type, [parent,] deleted, ...) serves the
     columns after the flag: one seek per flag, not a walk of the whole type."""
     return entity.c.deleted.in_([False, True])
@@ -552,7 +552,7 @@ def find_by_name(
     if deleted is not None:
         query = query.where(entity.c.deleted == (sa.true() if deleted else sa.false()))
     else:
-        query = query.where(either_flag())
+        query = query.where(_either_flag())
     return [_row(raw) for raw in conn.execute(query.limit(1000))]
 
 

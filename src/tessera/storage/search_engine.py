@@ -398,10 +398,7 @@ def _page(conn: Connection, plan: _Plan, search: Search) -> list[Hit]:
         if search.search_after is not None:
             last, entity_id = _after(search.search_after, 2)
             after = (_sort_value(search.sort, last), entity_id)
-        if plan.walk is not None:
-            found = walk_page(conn, plan.walk, column, search, after)
-        else:
-            found = merged_page(conn, plan.arms or [], column, search, after)
+        found = _index_page(conn, plan, column, search, after)
         return [Hit(entity_id, 1.0, [key, entity_id]) for entity_id, key in found]
     ordering = _sort_key(plan, column)
     score = plan.score if plan.score is not None else sa.literal(1.0)
@@ -417,17 +414,26 @@ def _page(conn: Connection, plan: _Plan, search: Search) -> list[Hit]:
     return [Hit(row.entity_id, float(row.score), [row.key, row.entity_id]) for row in rows]
 
 
+def _index_page(
+    conn: Connection,
+    plan: _Plan,
+    column: sa.ColumnElement[Any],
+    search: Search,
+    after: tuple[Any, str] | None,
+) -> list[tuple[str, Any]]:
+    """The page a dense term's walk or a merge of whole kinds' indexes reads (search_walk)."""
+    if plan.walk is not None:
+        return walk_page(conn, plan.walk, column, search, after)
+    return merged_page(conn, plan.arms or [], column, search, after)
+
+
 def _page_by_score(conn: Connection, plan: _Plan, search: Search) -> list[Hit]:
     if plan.walk is not None or plan.arms is not None:
         after = None
         if search.search_after is not None:
             _score, name, entity_id = _after(search.search_after, 3)
             after = (name, entity_id)
-        ascending = replace(search, descending=False)
-        if plan.walk is not None:
-            found = walk_page(conn, plan.walk, d.c.name, ascending, after)
-        else:
-            found = merged_page(conn, plan.arms or [], d.c.name, ascending, after)
+        found = _index_page(conn, plan, d.c.name, replace(search, descending=False), after)
         return [Hit(entity_id, 1.0, [1.0, key, entity_id]) for entity_id, key in found]
     if plan.score is None:
         # Every match scores alike: relevance order is name order, an index walk.

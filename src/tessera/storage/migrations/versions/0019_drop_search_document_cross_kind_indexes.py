@@ -1,6 +1,6 @@
 """Drop ix_search_document_all_name and ix_search_document_all_fqn (deleted, name|fqn, entity_id):
 a search of several kinds sorted by name or FQN now merges the first rows of each kind's own sort
-index (storage.search_merge), so these two only cost every new search document two more b-trees
+index (storage.search_walk.merged_page), so these two only cost every new search document two more b-trees
 to write.
 
 Revision ID: 0019
